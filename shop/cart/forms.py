@@ -1,0 +1,28 @@
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField
+from wtforms.validators import InputRequired, NumberRange
+
+from ..services.carts import MAX_QUANTITY
+
+
+class AddToCartForm(FlaskForm):
+    product_id = HiddenField(validators=[InputRequired()])
+    quantity = IntegerField(
+        "Quantity", default=1,
+        validators=[InputRequired("Enter a quantity."),
+                    NumberRange(1, MAX_QUANTITY, "Choose between %(min)s and %(max)s.")],
+    )
+
+    def product_id_int(self) -> int | None:
+        try:
+            return int(self.product_id.data)
+        except (TypeError, ValueError):
+            return None
+
+
+class UpdateCartForm(AddToCartForm):
+    quantity = IntegerField(
+        "Quantity",
+        validators=[InputRequired("Enter a quantity."),
+                    NumberRange(0, MAX_QUANTITY, "Choose between %(min)s and %(max)s.")],
+    )

@@ -1,0 +1,56 @@
+from flask import flash, redirect, render_template, request, url_for
+
+from ..domain.errors import DomainError
+from ..services import carts
+from ..web import cart_token, current_store, remember_cart
+from . import bp
+from .forms import AddToCartForm, UpdateCartForm
+
+
+@bp.get("/cart")
+def show():
+    view = carts.view_cart(carts.find_cart(cart_token(), current_store().id))
+    return render_template("cart/show.html", view=view)
+
+
+@bp.post("/cart/add")
+def add():
+    form = AddToCartForm()
+    product_id = form.product_id_int()
+    if not form.validate() or product_id is None:
+        flash(_first_error(form), "error")
+        return redirect(request.referrer or url_for("storefront.index"), 303)
+    try:
+        cart = carts.add_to_cart(cart_token=cart_token(), store_id=current_store().id,
+                                 product_id=product_id, quantity=form.quantity.data)
+    except DomainError as exc:
+        flash(str(exc), "error")
+        return redirect(request.referrer or url_for("storefront.index"), 303)
+    remember_cart(cart.token)
+    flash("Added to your cart.", "success")
+    return redirect(url_for("cart.show"), 303)
+
+
+@bp.post("/cart/update")
+def update():
+    form = UpdateCartForm()
+    product_id = form.product_id_int()
+    if not form.validate() or product_id is None or not cart_token():
+        flash(_first_error(form), "error")
+        return redirect(url_for("cart.show"), 303)
+    try:
+        carts.set_quantity(cart_token=cart_token(), store_id=current_store().id,
+                           product_id=product_id, quantity=form.quantity.data)
+    except DomainError as exc:
+        flash(str(exc), "error")
+    else:
+        flash("Your cart was updated." if form.quantity.data else "Removed from your cart.",
+              "success")
+    return redirect(url_for("cart.show"), 303)
+
+
+def _first_error(form) -> str:
+    for errors in form.errors.values():
+        if errors:
+            return errors[0] if isinstance(errors[0], str) else "Please check the form."
+    return "Your cart has expired; please add the product again."

@@ -1,0 +1,39 @@
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, RadioField, SelectField, StringField
+from wtforms.validators import Email, InputRequired, Length, Optional
+
+from ..domain.pricing import SHIPPING_METHODS, RateTable
+from ..services.checkout import CheckoutDetails
+
+
+class CheckoutForm(FlaskForm):
+    checkout_token = HiddenField(validators=[InputRequired()])
+    email = EmailField("Email", validators=[
+        InputRequired("Enter your email address."), Length(max=254),
+        Email("Enter an email address like name@example.com.")])
+    name = StringField("Full name", validators=[
+        InputRequired("Enter the name to ship to."), Length(max=120)])
+    line1 = StringField("Address", validators=[
+        InputRequired("Enter a street address."), Length(max=200)])
+    line2 = StringField("Apartment, suite, etc. (optional)", validators=[
+        Optional(), Length(max=200)])
+    city = StringField("City", validators=[InputRequired("Enter a city."), Length(max=120)])
+    postal_code = StringField("Postal code", validators=[
+        InputRequired("Enter a postal code."), Length(max=20)])
+    country = SelectField("Country", validators=[InputRequired("Choose a country.")])
+    shipping_method = RadioField("Shipping", default="standard", validators=[
+        InputRequired("Choose a shipping method.")])
+
+    def set_choices(self, rates: RateTable) -> "CheckoutForm":
+        self.country.choices = sorted(rates.countries.items(), key=lambda item: item[1])
+        self.shipping_method.choices = [
+            (m.code, f"{m.label} ({m.days})") for m in SHIPPING_METHODS.values()]
+        return self
+
+    def details(self) -> CheckoutDetails:
+        return CheckoutDetails(
+            email=self.email.data.strip().lower(), name=self.name.data.strip(),
+            line1=self.line1.data.strip(), line2=(self.line2.data or "").strip(),
+            city=self.city.data.strip(), postal_code=self.postal_code.data.strip(),
+            country=self.country.data, shipping_method=self.shipping_method.data,
+        )

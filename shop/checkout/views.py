@@ -1,0 +1,61 @@
+from datetime import timedelta
+
+from flask import current_app, flash, redirect, render_template, url_for
+
+from ..domain.errors import DomainError, EmptyCart, OutOfStock
+from ..services import carts
+from ..services.checkout import StaleCheckout, checkout_token_for, place_order
+from ..services.payments import cancel_superseded, ensure_payment_intent
+from ..stripe_gateway import GatewayError
+from ..web import cart_token, current_rates, current_store
+from . import bp
+from .forms import CheckoutForm
+
+
+def _render(form: CheckoutForm, view, status: int = 200, error: str | None = None):
+    return render_template("checkout/form.html", form=form, view=view, error=error,
+                           rates=current_rates()), status
+
+
+@bp.get("/checkout")
+def form():
+    view = carts.view_cart(carts.find_cart(cart_token(), current_store().id))
+    if not view.lines:
+        flash("Your cart is empty.", "info")
+        return redirect(url_for("cart.show"), 303)
+    checkout_form = CheckoutForm(checkout_token=checkout_token_for(view.cart))
+    return _render(checkout_form.set_choices(current_rates()), view)
+
+
+@bp.post("/checkout")
+def submit():
+    store = current_store()
+    view = carts.view_cart(carts.find_cart(cart_token(), store.id))
+    checkout_form = CheckoutForm().set_choices(current_rates())
+    if not checkout_form.validate():
+        return _render(checkout_form, view, 400)
+    try:
+        order, superseded = place_order(
+            store_id=store.id, cart_token=cart_token(),
+            checkout_token=checkout_form.checkout_token.data, details=checkout_form.details(),
+            rates=current_rates(),
+            hold_ttl=timedelta(minutes=current_app.config["HOLD_TTL_MINUTES"]))
+    except (StaleCheckout, EmptyCart) as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("checkout.form" if view.lines else "cart.show"), 303)
+    except OutOfStock as exc:
+        return _render(checkout_form, view, 409, f"{exc} Please update your cart.")
+    except DomainError as exc:
+        return _render(checkout_form, view, 422, str(exc))
+    cancel_superseded(superseded)
+    return _start_payment(order)
+
+
+def _start_payment(order):
+    try:
+        ensure_payment_intent(order_id=order.id)
+    except GatewayError:
+        current_app.logger.warning("PaymentIntent creation failed", exc_info=True,
+                                   extra={"order_id": order.id})
+    # The payment page retries creating the intent (same idempotency key) if it failed.
+    return redirect(url_for("orders.pay", token=order.token), 303)

@@ -1,0 +1,43 @@
+"""Errors raised by domain rules and services; the web layer maps each to a response."""
+
+
+class DomainError(Exception):
+    """Base of every rule violation; ``code`` is stable and shown in JSON errors."""
+
+    code = "domain_error"
+
+
+class IllegalTransition(DomainError):
+    """A state machine refused a move."""
+
+    code = "illegal_transition"
+
+    def __init__(self, machine: str, current: str, target: str):
+        super().__init__(f"{machine}: cannot move from {current} to {target}")
+        self.machine = machine
+        self.current = current
+        self.target = target
+
+
+class OutOfStock(DomainError):
+    """Not enough stock is available for a line."""
+
+    code = "out_of_stock"
+
+    def __init__(self, product_name: str, requested: int, available: int):
+        if available <= 0:
+            message = f"{product_name} is sold out."
+        else:
+            message = f"Only {available} of {product_name} left."
+        super().__init__(message)
+        self.product_name = product_name
+        self.requested = requested
+        self.available = available
+
+
+class UnsupportedDestination(DomainError):
+    code = "unsupported_destination"
+
+
+class EmptyCart(DomainError):
+    code = "empty_cart"

@@ -1,0 +1,124 @@
+"""Order pricing: subtotal, shipping and tax from catalog prices, in integer minor units.
+
+Prices are tax-exclusive; tax is charged on goods and shipping at the destination
+country's rate. Rates are data (a ``RateTable``) so that staff settings can replace them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from .errors import EmptyCart, UnsupportedDestination
+from .money import apply_rate
+
+EU = frozenset(
+    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split()
+)
+
+
+@dataclass(frozen=True)
+class ShippingMethod:
+    code: str
+    label: str
+    days: str
+
+
+SHIPPING_METHODS = {
+    "standard": ShippingMethod("standard", "Standard", "3–5 business days"),
+    "express": ShippingMethod("express", "Express", "1–2 business days"),
+}
+
+
+@dataclass(frozen=True)
+class Zone:
+    code: str
+    label: str
+    countries: frozenset[str]
+    shipping: Mapping[str, int]  # method code → price in minor units
+    free_standard_over: int | None = None  # subtotal at or above which standard is free
+
+
+@dataclass(frozen=True)
+class RateTable:
+    currency: str
+    zones: tuple[Zone, ...]
+    tax_bp: Mapping[str, int]  # country → rate in basis points (1 % = 100)
+    countries: Mapping[str, str] = field(default_factory=dict)  # code → name, for forms
+
+    def zone_for(self, country: str) -> Zone:
+        for zone in self.zones:
+            if country in zone.countries:
+                return zone
+        raise UnsupportedDestination(f"We do not ship to {country}.")
+
+
+DEFAULT_RATES = RateTable(
+    currency="USD",
+    zones=(
+        Zone("domestic", "United States", frozenset({"US"}),
+             {"standard": 500, "express": 1500}, free_standard_over=7500),
+        Zone("north_america", "Canada", frozenset({"CA"}), {"standard": 1200, "express": 2800}),
+        Zone("europe", "Europe", EU | {"GB", "CH", "NO"}, {"standard": 1800, "express": 3500}),
+    ),
+    tax_bp={"US": 725, "CA": 500, "GB": 2000, "DE": 1900, "FR": 2000, "NL": 2100,
+            "IE": 2300, "ES": 2100, "IT": 2200, "SE": 2500, "CH": 810, "NO": 2500},
+    countries={"US": "United States", "CA": "Canada", "GB": "United Kingdom",
+               "DE": "Germany", "FR": "France", "NL": "Netherlands", "IE": "Ireland",
+               "ES": "Spain", "IT": "Italy", "SE": "Sweden", "CH": "Switzerland",
+               "NO": "Norway"},
+)
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    product_id: int
+    name: str
+    unit_price: int
+    quantity: int
+
+    @property
+    def total(self) -> int:
+        return self.unit_price * self.quantity
+
+
+@dataclass(frozen=True)
+class Quote:
+    currency: str
+    lines: tuple[PricedLine, ...]
+    subtotal: int
+    shipping: int
+    tax: int
+    tax_rate_bp: int
+    shipping_method: str
+
+    @property
+    def total(self) -> int:
+        return self.subtotal + self.shipping + self.tax
+
+
+def shipping_price(zone: Zone, method: str, subtotal: int) -> int:
+    if method not in zone.shipping:
+        raise UnsupportedDestination(f"{method} shipping is not available to {zone.label}.")
+    if method == "standard" and zone.free_standard_over is not None:
+        if subtotal >= zone.free_standard_over:
+            return 0
+    return zone.shipping[method]
+
+
+def quote(
+    lines: Iterable[PricedLine], *, country: str, shipping_method: str, rates: RateTable
+) -> Quote:
+    """Price an order; raises ``EmptyCart`` or ``UnsupportedDestination``."""
+    priced = tuple(line for line in lines if line.quantity > 0)
+    if not priced:
+        raise EmptyCart("Your cart is empty.")
+    for line in priced:
+        if line.unit_price < 0:
+            raise ValueError("a catalog price is never negative")
+    zone = rates.zone_for(country)
+    subtotal = sum(line.total for line in priced)
+    shipping = shipping_price(zone, shipping_method, subtotal)
+    rate = rates.tax_bp.get(country, 0)
+    tax = apply_rate(subtotal + shipping, rate)
+    return Quote(rates.currency, priced, subtotal, shipping, tax, rate, shipping_method)

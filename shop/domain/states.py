@@ -1,0 +1,116 @@
+"""The shop's state machines as data: each table lists every allowed move, nothing else.
+
+``transition()`` is the only way a status changes; services call it and write the audit
+row for each move it returns.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from .errors import IllegalTransition
+
+
+class AttemptStatus(StrEnum):
+    """One PaymentIntent's life as our ledger sees it."""
+
+    INITIATED = "initiated"
+    AUTHORIZING = "authorizing"
+    AUTHORIZED = "authorized"
+    CAPTURED = "captured"
+    CANCELED = "canceled"
+    FAILED = "failed"
+
+
+class OrderStatus(StrEnum):
+    """Fulfilment: what happens to the goods."""
+
+    PENDING = "pending"
+    PAID = "paid"
+    FULFILLING = "fulfilling"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELED = "canceled"
+    EXPIRED = "expired"
+    ARCHIVED = "archived"
+
+
+class PaymentStatus(StrEnum):
+    """Money: what the shopper has paid, kept apart from fulfilment."""
+
+    UNPAID = "unpaid"
+    PROCESSING = "processing"
+    AUTHORIZED = "authorized"
+    PAID = "paid"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    FAILED = "failed"
+    DISPUTED = "disputed"
+
+
+A, O, P = AttemptStatus, OrderStatus, PaymentStatus  # noqa: E741 (short names keep the tables readable)
+
+ATTEMPT_MOVES: dict[AttemptStatus, frozenset[AttemptStatus]] = {
+    # AUTHORIZING → INITIATED: Stripe hands a PaymentIntent back (``requires_payment_method``)
+    # after a decline or a failed 3-D Secure; the same intent takes another card, so the
+    # attempt stays open with its error recorded instead of dying (one order, one intent).
+    A.INITIATED: frozenset({A.AUTHORIZING, A.CANCELED, A.FAILED}),
+    A.AUTHORIZING: frozenset({A.AUTHORIZED, A.INITIATED, A.FAILED}),
+    A.AUTHORIZED: frozenset({A.CAPTURED, A.CANCELED, A.FAILED}),
+    A.CAPTURED: frozenset(),
+    A.CANCELED: frozenset(),
+    A.FAILED: frozenset(),
+}
+
+ORDER_MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
+    O.PENDING: frozenset({O.PAID, O.CANCELED, O.EXPIRED}),
+    O.PAID: frozenset({O.FULFILLING, O.CANCELED}),
+    O.FULFILLING: frozenset({O.SHIPPED, O.CANCELED}),
+    O.SHIPPED: frozenset({O.DELIVERED}),
+    O.DELIVERED: frozenset({O.ARCHIVED}),
+    # A payment that lands after expiry or cancellation still yields a paid order.
+    O.CANCELED: frozenset({O.PAID, O.ARCHIVED}),
+    O.EXPIRED: frozenset({O.PAID, O.ARCHIVED}),
+    O.ARCHIVED: frozenset(),
+}
+
+PAYMENT_MOVES: dict[PaymentStatus, frozenset[PaymentStatus]] = {
+    P.UNPAID: frozenset({P.PROCESSING, P.AUTHORIZED, P.PAID, P.FAILED}),
+    P.PROCESSING: frozenset({P.AUTHORIZED, P.PAID, P.FAILED}),
+    P.FAILED: frozenset({P.PROCESSING, P.AUTHORIZED, P.PAID}),
+    P.AUTHORIZED: frozenset({P.PAID, P.UNPAID}),
+    P.PAID: frozenset({P.PARTIALLY_REFUNDED, P.REFUNDED, P.DISPUTED}),
+    P.PARTIALLY_REFUNDED: frozenset({P.PARTIALLY_REFUNDED, P.REFUNDED, P.DISPUTED}),
+    P.DISPUTED: frozenset({P.PAID, P.PARTIALLY_REFUNDED, P.REFUNDED}),
+    P.REFUNDED: frozenset({P.DISPUTED}),
+}
+
+MACHINES = {"attempt": ATTEMPT_MOVES, "order": ORDER_MOVES, "payment": PAYMENT_MOVES}
+
+
+def can_move(machine: str, current: StrEnum, target: StrEnum) -> bool:
+    return target in MACHINES[machine][current]
+
+
+def transition(machine: str, current: StrEnum, target: StrEnum) -> StrEnum:
+    """Return ``target`` if the move is allowed, else raise ``IllegalTransition``."""
+    if not can_move(machine, current, target):
+        raise IllegalTransition(machine, str(current), str(target))
+    return target
+
+
+# The forward path of an attempt: settling walks it one step at a time so that every
+# intermediate state is audited, whichever capture mode Stripe used.
+ATTEMPT_PATH = (A.INITIATED, A.AUTHORIZING, A.AUTHORIZED, A.CAPTURED)
+
+
+def attempt_path(current: AttemptStatus, target: AttemptStatus) -> list[AttemptStatus]:
+    """Steps from ``current`` to ``target`` moving forward only; [] if already there or past."""
+    if current == target:
+        return []
+    if target in ATTEMPT_PATH and current in ATTEMPT_PATH:
+        here, there = ATTEMPT_PATH.index(current), ATTEMPT_PATH.index(target)
+        return list(ATTEMPT_PATH[here + 1 : there + 1]) if there > here else []
+    if can_move("attempt", current, target):
+        return [target]
+    return []

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+
+
+class Category(db.Model):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(String(120))
+
+    __table_args__ = (db.UniqueConstraint("store_id", "slug", name="uq_categories_store_slug"),)
+
+
+class Product(db.Model):
+    """A thing for sale. ``stock_on_hand`` counts units in the warehouse; holds are separate."""
+
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
+    slug: Mapped[str] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    price: Mapped[int] = mapped_column(Integer)  # minor units
+    currency: Mapped[str] = mapped_column(String(3))
+    stock_on_hand: Mapped[int] = mapped_column(Integer, default=0)
+    image: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    category: Mapped[Category | None] = relationship(lazy="joined")
+
+    __table_args__ = (
+        db.UniqueConstraint("store_id", "slug", name="uq_products_store_slug"),
+        CheckConstraint("price >= 0", name="price_not_negative"),
+        CheckConstraint("stock_on_hand >= 0", name="stock_not_negative"),
+        Index("ix_products_store_category_name", "store_id", "category_id", "name"),
+        Index("ix_products_store_name", "store_id", "name"),
+    )

@@ -1,0 +1,78 @@
+"""Demo catalog: one store, several categories, some items scarce or sold out."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from .extensions import db
+from .models import Category, Product, Store
+
+CATALOG = {
+    "Coffee": [
+        ("Ethiopia Yirgacheffe", 1650, 40), ("Colombia Huila", 1450, 35),
+        ("Kenya Nyeri AA", 1850, 3), ("Guatemala Antigua", 1550, 25),
+        ("Espresso Blend", 1350, 60), ("Decaf Swiss Water", 1500, 0),
+    ],
+    "Tea": [
+        ("Sencha Kyoto", 1200, 20), ("Assam Breakfast", 950, 50), ("Darjeeling First Flush",
+        2200, 2), ("Jasmine Pearls", 1800, 15), ("Rooibos Vanilla", 900, 0),
+        ("Earl Grey Supreme", 1100, 30),
+    ],
+    "Brewing": [
+        ("Pour-Over Dripper", 2800, 12), ("Gooseneck Kettle", 6500, 6),
+        ("Burr Grinder", 14900, 4), ("French Press 1L", 3400, 10),
+        ("Paper Filters (100)", 650, 80), ("Digital Scale", 3900, 1),
+    ],
+    "Mugs": [
+        ("Stoneware Mug", 2200, 18), ("Double-Wall Glass", 1900, 22),
+        ("Travel Tumbler", 2900, 9), ("Espresso Cups (set of 2)", 2400, 0),
+    ],
+    "Gifts": [
+        ("Tasting Flight", 3900, 7), ("Gift Card Box", 5000, 100),
+        ("Barista Apron", 3200, 5), ("Coffee Journal", 1400, 14),
+    ],
+}
+
+DESCRIPTIONS = {
+    "Coffee": "Roasted to order in small batches. 340 g whole bean.",
+    "Tea": "Loose leaf, packed in a resealable tin. 100 g.",
+    "Brewing": "Tools we use every morning in our own kitchen.",
+    "Mugs": "Made to keep your drink at the right temperature.",
+    "Gifts": "Ready to give, wrapped in recycled paper.",
+}
+
+
+def slugify(text: str) -> str:
+    keep = "".join(c.lower() if c.isalnum() else "-" for c in text)
+    return "-".join(part for part in keep.split("-") if part)
+
+
+def seed_demo(store_slug: str = "main") -> tuple[Store, int]:
+    """Create the demo store and catalog if missing; returns the store and products added."""
+    store = db.session.scalar(select(Store).where(Store.slug == store_slug))
+    if store is None:
+        store = Store(slug=store_slug, name="Bean & Leaf", currency="USD")
+        db.session.add(store)
+        db.session.flush()
+    added = 0
+    for category_name, items in CATALOG.items():
+        slug = slugify(category_name)
+        category = db.session.scalar(select(Category).where(
+            Category.store_id == store.id, Category.slug == slug))
+        if category is None:
+            category = Category(store_id=store.id, slug=slug, name=category_name)
+            db.session.add(category)
+            db.session.flush()
+        for name, price, stock in items:
+            product_slug = slugify(name)
+            exists = db.session.scalar(select(Product.id).where(
+                Product.store_id == store.id, Product.slug == product_slug))
+            if exists:
+                continue
+            db.session.add(Product(
+                store_id=store.id, category_id=category.id, slug=product_slug, name=name,
+                description=f"{name}. {DESCRIPTIONS[category_name]}", price=price,
+                currency=store.currency, stock_on_hand=stock, active=True))
+            added += 1
+    db.session.commit()
+    return store, added

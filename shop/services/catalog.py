@@ -1,0 +1,61 @@
+"""Catalog reads for the storefront (plain queries: no domain model needed)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+
+from ..extensions import db
+from ..models import Category, Product, Store
+from ..models.types import utcnow
+from .inventory import available_quantities
+
+
+@dataclass(frozen=True)
+class ProductPage:
+    products: list[Product]
+    available: dict[int, int]
+    page: int
+    pages: int
+    total: int
+
+
+def store_by_slug(slug: str) -> Store | None:
+    return db.session.scalar(select(Store).where(Store.slug == slug))
+
+
+def categories(store_id: int) -> list[Category]:
+    return list(db.session.scalars(
+        select(Category).where(Category.store_id == store_id).order_by(Category.name)))
+
+
+def list_products(
+    *, store_id: int, page: int, per_page: int, category: Category | None = None,
+    search: str = "",
+) -> ProductPage:
+    where = [Product.store_id == store_id, Product.active.is_(True)]
+    if category is not None:
+        where.append(Product.category_id == category.id)
+    if search:
+        like = f"%{search.lower()}%"
+        where.append(or_(func.lower(Product.name).like(like),
+                         func.lower(Product.description).like(like)))
+    total = db.session.scalar(select(func.count(Product.id)).where(*where)) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    products = list(db.session.scalars(
+        select(Product).where(*where).order_by(Product.name, Product.id)
+        .limit(per_page).offset((page - 1) * per_page)))
+    return ProductPage(products, available_quantities(db.session, products, utcnow()),
+                       page, pages, total)
+
+
+def product_by_slug(store_id: int, slug: str) -> Product | None:
+    return db.session.scalar(select(Product).where(
+        Product.store_id == store_id, Product.slug == slug, Product.active.is_(True)))
+
+
+def category_by_slug(store_id: int, slug: str) -> Category | None:
+    return db.session.scalar(select(Category).where(
+        Category.store_id == store_id, Category.slug == slug))

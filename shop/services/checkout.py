@@ -1,0 +1,169 @@
+"""Checkout: one checkout token → one order, its holds and its payment attempt."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..domain.errors import DomainError
+from ..domain.pricing import PricedLine, RateTable, quote
+from ..domain.states import AttemptStatus, OrderStatus, PaymentStatus, transition
+from ..extensions import db
+from ..models import Cart, Order, OrderLine, PaymentAttempt
+from ..models.types import utcnow
+from .audit import record_change
+from .inventory import place_holds, release_holds
+from .tx import write_transaction
+
+log = logging.getLogger(__name__)
+
+
+class StaleCheckout(DomainError):
+    """The form's one-time token is not the cart's current one (old tab, forged post)."""
+
+    code = "stale_checkout"
+
+
+@dataclass(frozen=True)
+class CheckoutDetails:
+    email: str
+    name: str
+    line1: str
+    line2: str
+    city: str
+    postal_code: str
+    country: str
+    shipping_method: str
+
+
+def checkout_token_for(cart: Cart) -> str:
+    """The cart's current one-time checkout token, issued on first use."""
+    if cart.checkout_token:
+        return cart.checkout_token
+    with write_transaction() as session:
+        fresh = session.get(Cart, cart.id)
+        if not fresh.checkout_token:
+            fresh.checkout_token = secrets.token_urlsafe(24)
+        token = fresh.checkout_token
+    return token
+
+
+def order_for_checkout_token(token: str) -> Order | None:
+    return db.session.scalar(select(Order).where(Order.checkout_token == token))
+
+
+def place_order(
+    *, store_id: int, cart_token: str | None, checkout_token: str, details: CheckoutDetails,
+    rates: RateTable, hold_ttl: timedelta,
+) -> tuple[Order, list[int]]:
+    """Create the order for ``checkout_token`` or return the one it already made.
+
+    Returns the order and the ids of earlier unpaid attempts of the same cart that this
+    order supersedes (their orders are canceled; the caller cancels their intents).
+    Raises ``StaleCheckout``, ``OutOfStock``, ``EmptyCart`` or ``UnsupportedDestination``.
+    """
+    existing = order_for_checkout_token(checkout_token)
+    if existing is not None:
+        return existing, []
+    try:
+        with write_transaction() as session:
+            existing = order_for_checkout_token(checkout_token)
+            if existing is not None:
+                return existing, []
+            cart = session.scalar(
+                select(Cart).where(Cart.token == (cart_token or ""), Cart.store_id == store_id)
+            )
+            if cart is None or cart.checkout_token != checkout_token:
+                raise StaleCheckout("Your checkout was out of date. Please review and try again.")
+            superseded = _supersede_unpaid_orders(session, cart)
+            order = _create_order(session, store_id, cart, checkout_token, details, rates)
+            quantities: dict[int, int] = {}
+            for line in order.lines:
+                quantities[line.product_id] = quantities.get(line.product_id, 0) + line.quantity
+            now = utcnow()
+            place_holds(session, order=order, quantities=quantities, now=now, ttl=hold_ttl)
+            _create_attempt(session, order)
+            cart.checkout_token = None
+    except IntegrityError:
+        # A concurrent post with the same token committed first: its order is ours.
+        existing = order_for_checkout_token(checkout_token)
+        if existing is None:
+            raise
+        return existing, []
+    return order, superseded
+
+
+def _create_order(
+    session: Session, store_id: int, cart: Cart, checkout_token: str,
+    details: CheckoutDetails, rates: RateTable,
+) -> Order:
+    priced = [
+        PricedLine(item.product.id, item.product.name, item.product.price, item.quantity)
+        for item in cart.items
+        if item.product.active
+    ]
+    q = quote(priced, country=details.country, shipping_method=details.shipping_method,
+              rates=rates)
+    order = Order(
+        store_id=store_id, token=secrets.token_urlsafe(24), checkout_token=checkout_token,
+        cart_id=cart.id, status=OrderStatus.PENDING, payment_status=PaymentStatus.UNPAID,
+        email=details.email, ship_name=details.name, ship_line1=details.line1,
+        ship_line2=details.line2, ship_city=details.city, ship_postal_code=details.postal_code,
+        ship_country=details.country, shipping_method=q.shipping_method, currency=q.currency,
+        subtotal=q.subtotal, shipping=q.shipping, tax=q.tax, tax_rate_bp=q.tax_rate_bp,
+        total=q.total,
+        lines=[
+            OrderLine(product_id=line.product_id, name=line.name, unit_price=line.unit_price,
+                      quantity=line.quantity, total=line.total)
+            for line in q.lines
+        ],
+    )
+    session.add(order)
+    session.flush()
+    record_change(session, store_id=store_id, entity_type="order", entity_id=order.id,
+                  action="order_created", from_state=None, to_state=order.status,
+                  actor=f"shopper:{order.email}")
+    return order
+
+
+def _create_attempt(session: Session, order: Order) -> PaymentAttempt:
+    attempt = PaymentAttempt(
+        store_id=order.store_id, order_id=order.id, provider="stripe",
+        status=AttemptStatus.INITIATED, amount=order.total, currency=order.currency,
+        idempotency_key=f"pi-create-{secrets.token_hex(16)}",
+    )
+    session.add(attempt)
+    session.flush()
+    record_change(session, store_id=order.store_id, entity_type="payment_attempt",
+                  entity_id=attempt.id, action="payment_state_change", from_state=None,
+                  to_state=attempt.status, actor=f"shopper:{order.email}")
+    return attempt
+
+
+def _supersede_unpaid_orders(session: Session, cart: Cart) -> list[int]:
+    """A new checkout from the same cart replaces its unpaid orders and frees their holds."""
+    stale = session.scalars(
+        select(Order).where(
+            Order.cart_id == cart.id,
+            Order.status == OrderStatus.PENDING,
+            Order.payment_status.in_([PaymentStatus.UNPAID, PaymentStatus.FAILED]),
+        )
+    ).all()
+    attempt_ids = []
+    for order in stale:
+        order.status = transition("order", OrderStatus(order.status), OrderStatus.CANCELED)
+        release_holds(session, order.id)
+        record_change(session, store_id=order.store_id, entity_type="order",
+                      entity_id=order.id, action="order_state_change",
+                      from_state=OrderStatus.PENDING, to_state=order.status,
+                      actor="shopper", reason="replaced by a new checkout of the same cart")
+        attempt_ids += session.scalars(
+            select(PaymentAttempt.id).where(PaymentAttempt.order_id == order.id)
+        ).all()
+    return attempt_ids

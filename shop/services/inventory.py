@@ -1,0 +1,113 @@
+"""Stock and holds. Available = on hand − active holds not yet expired, always computed at
+read time, so an expired hold stops counting at its expiry even if no job has run.
+
+Writers lock the products they touch in primary-key order (one order for everyone: no
+deadlock), then check and change inside that lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..domain.errors import OutOfStock
+from ..models import HoldStatus, InventoryHold, Order, Product
+from .tx import lock_rows
+
+
+def held_quantities(
+    session: Session, product_ids: Iterable[int], now: datetime, *, except_order: int | None = None
+) -> dict[int, int]:
+    ids = list(set(product_ids))
+    if not ids:
+        return {}
+    query = (
+        select(InventoryHold.product_id, func.sum(InventoryHold.quantity))
+        .where(
+            InventoryHold.product_id.in_(ids),
+            InventoryHold.status == HoldStatus.ACTIVE,
+            InventoryHold.expires_at > now,
+        )
+        .group_by(InventoryHold.product_id)
+    )
+    if except_order is not None:
+        query = query.where(InventoryHold.order_id != except_order)
+    return {pid: int(qty) for pid, qty in session.execute(query)}
+
+
+def available_quantities(
+    session: Session, products: Iterable[Product], now: datetime
+) -> dict[int, int]:
+    products = list(products)
+    held = held_quantities(session, (p.id for p in products), now)
+    return {p.id: max(0, p.stock_on_hand - held.get(p.id, 0)) for p in products}
+
+
+def lock_products(session: Session, product_ids: Iterable[int]) -> dict[int, Product]:
+    ids = sorted(set(product_ids))
+    query = select(Product).where(Product.id.in_(ids)).order_by(Product.id)
+    products = session.scalars(lock_rows(query)).all()
+    return {p.id: p for p in products}
+
+
+def place_holds(
+    session: Session, *, order: Order, quantities: Mapping[int, int], now: datetime,
+    ttl: timedelta,
+) -> None:
+    """Hold ``quantities`` (product id → units) for ``order`` or raise ``OutOfStock``."""
+    products = lock_products(session, quantities)
+    held = held_quantities(session, products, now)
+    for product_id in sorted(quantities):
+        product = products[product_id]
+        available = product.stock_on_hand - held.get(product_id, 0)
+        if quantities[product_id] > available:
+            raise OutOfStock(product.name, quantities[product_id], max(0, available))
+    for product_id in sorted(quantities):
+        session.add(InventoryHold(
+            product_id=product_id, order_id=order.id, quantity=quantities[product_id],
+            status=HoldStatus.ACTIVE, expires_at=now + ttl,
+        ))
+
+
+def active_holds(session: Session, order_id: int) -> list[InventoryHold]:
+    query = select(InventoryHold).where(
+        InventoryHold.order_id == order_id, InventoryHold.status == HoldStatus.ACTIVE
+    )
+    return list(session.scalars(query))
+
+
+def release_holds(session: Session, order_id: int) -> int:
+    holds = active_holds(session, order_id)
+    for hold in holds:
+        hold.status = HoldStatus.RELEASED
+    return len(holds)
+
+
+def commit_stock(session: Session, *, order: Order, now: datetime) -> list[str]:
+    """Turn a paid order's holds into a stock decrement.
+
+    A hold that expired before the payment landed may have been taken by someone else: the
+    line is then taken from what is still free, and if that is not enough the line is left
+    unshipped and returned in the list of shortages for staff to resolve.
+    """
+    wanted: dict[int, int] = {}
+    for line in order.lines:
+        wanted[line.product_id] = wanted.get(line.product_id, 0) + line.quantity
+    products = lock_products(session, wanted)
+    others = held_quantities(session, products, now, except_order=order.id)
+    shortages, short_ids = [], set()
+    for product_id in sorted(wanted):
+        product = products[product_id]
+        free = product.stock_on_hand - others.get(product_id, 0)
+        if wanted[product_id] <= free:
+            product.stock_on_hand -= wanted[product_id]
+        else:
+            short_ids.add(product_id)
+            shortages.append(f"{product.name}: {wanted[product_id]} paid, {max(0, free)} free")
+    for hold in active_holds(session, order.id):
+        short = hold.product_id in short_ids
+        hold.status = HoldStatus.RELEASED if short else HoldStatus.CONVERTED
+    return shortages

@@ -1,0 +1,209 @@
+"""Payments: create the PaymentIntent for an order, and settle what Stripe says happened.
+
+``apply_intent`` is the one settle function. The shopper's return from Stripe and the webhook
+both fetch the PaymentIntent (the truth; an event is only a hint) and call it inside their
+transaction. It locks the order then the attempt (always in that order), applies forward
+moves only, and so is a no-op for whichever caller comes second.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..domain.settlement import payment_status_for, plan_attempt_moves
+from ..domain.states import AttemptStatus, OrderStatus, PaymentStatus, can_move, transition
+from ..extensions import db
+from ..models import Cart, Order, PaymentAttempt
+from ..models.types import utcnow
+from ..stripe_gateway import GatewayError, Intent, gateway
+from .audit import record_change
+from .inventory import commit_stock
+from .tx import lock_rows, write_transaction
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Settlement:
+    order_id: int
+    attempt_status: str
+    payment_status: str
+    paid_now: bool = False
+    failed_now: bool = False
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+
+def attempt_for_order(order_id: int) -> PaymentAttempt | None:
+    query = (select(PaymentAttempt).where(PaymentAttempt.order_id == order_id)
+             .order_by(PaymentAttempt.id.desc()).limit(1))
+    return db.session.scalar(query)
+
+
+def ensure_payment_intent(*, order_id: int) -> PaymentAttempt:
+    """Give the order's attempt its PaymentIntent, creating it at Stripe if needed.
+
+    Safe to repeat and to race: the attempt's idempotency key makes Stripe return the same
+    intent, and only the first writer stores it. Raises ``GatewayError`` if Stripe is away.
+    """
+    attempt = attempt_for_order(order_id)
+    if attempt is None:
+        raise LookupError(f"order {order_id} has no payment attempt")
+    if attempt.provider_reference:
+        return attempt
+    order = db.session.get(Order, order_id)
+    intent = gateway().create_payment_intent(
+        amount=attempt.amount, currency=attempt.currency,
+        idempotency_key=attempt.idempotency_key, receipt_email=order.email,
+        metadata={"order_token": order.token, "order_id": str(order.id),
+                  "store_id": str(order.store_id), "attempt_id": str(attempt.id)},
+    )
+    with write_transaction() as session:
+        locked = session.scalar(lock_rows(
+            select(PaymentAttempt).where(PaymentAttempt.id == attempt.id)))
+        if locked.provider_reference is None:
+            locked.provider_reference = intent.id
+        elif locked.provider_reference != intent.id:
+            raise GatewayError("Stripe returned a different PaymentIntent for the same key")
+    return locked
+
+
+def _lock_order_and_attempt(session: Session, intent_id: str):
+    attempt_id, order_id = session.execute(
+        select(PaymentAttempt.id, PaymentAttempt.order_id)
+        .where(PaymentAttempt.provider_reference == intent_id)
+    ).one_or_none() or (None, None)
+    if attempt_id is None:
+        return None, None
+    order = session.scalar(lock_rows(select(Order).where(Order.id == order_id)))
+    attempt = session.scalar(lock_rows(
+        select(PaymentAttempt).where(PaymentAttempt.id == attempt_id)))
+    session.refresh(order)
+    session.refresh(attempt)
+    return order, attempt
+
+
+def apply_intent(session: Session, intent: Intent, *, actor: str) -> Settlement | None:
+    """Bring our attempt and order in line with ``intent``; None if the intent is not ours."""
+    order, attempt = _lock_order_and_attempt(session, intent.id)
+    if attempt is None:
+        return None
+    result = Settlement(order.id, attempt.status, order.payment_status)
+    result.failed_now = _record_failure(attempt, intent)
+    for step in plan_attempt_moves(AttemptStatus(attempt.status), intent.status):
+        _move_attempt(session, attempt, step, actor)
+    new_payment = payment_status_for(AttemptStatus(attempt.status), failed=result.failed_now)
+    if new_payment is not None:
+        _move_payment(session, order, new_payment, actor)
+    if attempt.status == AttemptStatus.CAPTURED and order.paid_at is None:
+        _mark_paid(session, order, actor)
+        result.paid_now = True
+        order_id = order.id
+        result.after_commit.append(lambda: _send_receipt_later(order_id))
+    result.attempt_status = attempt.status
+    result.payment_status = order.payment_status
+    return result
+
+
+def _record_failure(attempt: PaymentAttempt, intent: Intent) -> bool:
+    error = intent.last_error
+    if intent.status != "requires_payment_method" or error is None:
+        return False
+    ref = error.ref or f"{error.code}:{error.message}"
+    if ref == attempt.last_failure_ref:
+        return False
+    attempt.attempt_count += 1
+    attempt.last_error_code = error.decline_code or error.code
+    attempt.last_error_message = error.message
+    attempt.last_failure_ref = ref
+    return True
+
+
+def _move_attempt(session: Session, attempt: PaymentAttempt, target: AttemptStatus,
+                  actor: str) -> None:
+    previous = attempt.status
+    attempt.status = transition("attempt", AttemptStatus(previous), target)
+    attempt.updated_at = utcnow()
+    record_change(session, store_id=attempt.store_id, entity_type="payment_attempt",
+                  entity_id=attempt.id, action="payment_state_change", from_state=previous,
+                  to_state=attempt.status, actor=actor)
+
+
+def _move_payment(session: Session, order: Order, target: PaymentStatus, actor: str) -> None:
+    current = PaymentStatus(order.payment_status)
+    if current == target or not can_move("payment", current, target):
+        return
+    order.payment_status = transition("payment", current, target)
+    record_change(session, store_id=order.store_id, entity_type="order", entity_id=order.id,
+                  action="payment_status_change", from_state=current, to_state=target,
+                  actor=actor)
+
+
+def _mark_paid(session: Session, order: Order, actor: str) -> None:
+    now = utcnow()
+    order.paid_at = now
+    previous = OrderStatus(order.status)
+    if can_move("order", previous, OrderStatus.PAID):
+        order.status = transition("order", previous, OrderStatus.PAID)
+        record_change(session, store_id=order.store_id, entity_type="order",
+                      entity_id=order.id, action="order_state_change", from_state=previous,
+                      to_state=order.status, actor=actor)
+    shortages = commit_stock(session, order=order, now=now)
+    if shortages:
+        order.attention = "Paid, out of stock: " + "; ".join(shortages)
+        log.warning("order paid without stock", extra={"order_id": order.id})
+        record_change(session, store_id=order.store_id, entity_type="order",
+                      entity_id=order.id, action="paid_out_of_stock", from_state=None,
+                      to_state=None, actor=actor, reason=order.attention)
+    if order.cart_id is not None:
+        cart = session.get(Cart, order.cart_id)
+        if cart is not None:
+            cart.items.clear()
+
+
+def _send_receipt_later(order_id: int) -> None:
+    from ..jobs import enqueue, send_receipt_job
+
+    enqueue(send_receipt_job, order_id)
+
+
+def run_after_commit(result: Settlement | None) -> None:
+    for effect in (result.after_commit if result else []):
+        effect()
+
+
+def settle_payment(*, intent_id: str, actor: str) -> Settlement | None:
+    """Ask Stripe for the intent and apply it: the browser-return caller of ``apply_intent``."""
+    intent = gateway().retrieve_payment_intent(intent_id)
+    with write_transaction() as session:
+        result = apply_intent(session, intent, actor=actor)
+    run_after_commit(result)
+    return result
+
+
+def cancel_superseded(attempt_ids: list[int]) -> None:
+    """Cancel the intents of orders a newer checkout replaced, then settle what Stripe says.
+
+    If an intent was paid meanwhile, Stripe refuses the cancel and settling records the
+    payment: the shopper is never charged for an order we dropped.
+    """
+    for attempt_id in attempt_ids:
+        attempt = db.session.get(PaymentAttempt, attempt_id)
+        if attempt is None or not attempt.provider_reference:
+            continue
+        intent_id = attempt.provider_reference
+        try:
+            gateway().cancel_payment_intent(intent_id)
+        except GatewayError:
+            log.warning("could not cancel a superseded PaymentIntent; settling it instead",
+                        extra={"payment_intent": intent_id}, exc_info=True)
+        try:
+            settle_payment(intent_id=intent_id, actor="system:checkout")
+        except GatewayError:
+            # The webhook or reconciliation will settle it; the old order is already closed.
+            log.warning("could not settle a superseded PaymentIntent",
+                        extra={"payment_intent": intent_id}, exc_info=True)

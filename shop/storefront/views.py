@@ -1,0 +1,37 @@
+from flask import abort, current_app, render_template, request
+
+from ..cart.forms import AddToCartForm
+from ..extensions import db
+from ..models.types import utcnow
+from ..services import catalog
+from ..services.inventory import available_quantities
+from ..web import current_store
+from . import bp
+
+
+@bp.get("/")
+def index():
+    store = current_store()
+    category_slug = request.args.get("category", "")
+    category = catalog.category_by_slug(store.id, category_slug) if category_slug else None
+    if category_slug and category is None:
+        abort(404, description="There is no such category.")
+    search = request.args.get("q", "").strip()[:100]
+    page = catalog.list_products(
+        store_id=store.id, page=request.args.get("page", 1, type=int),
+        per_page=current_app.config["PRODUCTS_PER_PAGE"], category=category, search=search,
+    )
+    return render_template("storefront/index.html", page=page, category=category,
+                           search=search, categories=catalog.categories(store.id))
+
+
+@bp.get("/products/<slug>")
+def product(slug: str):
+    store = current_store()
+    item = catalog.product_by_slug(store.id, slug)
+    if item is None:
+        abort(404, description="We could not find that product.")
+    available = available_quantities(db.session, [item], utcnow())[item.id]
+    form = AddToCartForm(product_id=item.id, quantity=1)
+    return render_template("storefront/product.html", product=item, available=available,
+                           form=form)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from flask import Flask
@@ -21,7 +20,9 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config.update(load_config(config))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+    from .logs import configure_logging
+
+    configure_logging(app)
 
     from .db_setup import configure_engine
     from .extensions import csrf, db, login_manager, migrate
@@ -31,8 +32,13 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(_load_user)
     with app.app_context():
-        configure_engine(db.engine)
+        configure_engine(db.engine,
+                         lock_timeout_ms=app.config.get("DATABASE_LOCK_TIMEOUT_MS"))
     app.extensions["stripe_gateway"] = StripeGateway(app.config)
 
     from . import models  # noqa: F401  (registers the tables)
@@ -40,6 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_web(app)
     _register_blueprints(app)
+    _harden(app)
 
     from .cli import register_cli
 
@@ -47,12 +54,43 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
+def _load_user(user_id: str):
+    from .extensions import db
+    from .models import User
+
+    try:
+        return db.session.get(User, int(user_id))
+    except ValueError:
+        return None
+
+
 def _register_blueprints(app: Flask) -> None:
+    from .account import bp as account_bp
+    from .admin import bp as admin_bp
+    from .auth import bp as auth_bp
     from .cart import bp as cart_bp
     from .checkout import bp as checkout_bp
+    from .media import bp as media_bp
     from .orders import bp as orders_bp
+    from .payments import bp as payments_bp
     from .storefront import bp as storefront_bp
     from .webhooks import bp as webhooks_bp
 
-    for bp in (storefront_bp, cart_bp, checkout_bp, orders_bp, webhooks_bp):
+    for bp in (storefront_bp, cart_bp, checkout_bp, orders_bp, webhooks_bp, auth_bp,
+               account_bp, payments_bp, admin_bp, media_bp):
         app.register_blueprint(bp)
+
+
+def _harden(app: Flask) -> None:
+    """Security headers, rate limits, metrics, health checks (see docs/operations.md)."""
+    from .errors import register_error_handlers
+    from .metrics import init_metrics
+    from .ops import bp as ops_bp
+    from .ratelimit import init_rate_limits
+    from .security import init_security
+
+    init_security(app)
+    app.register_blueprint(ops_bp)
+    init_rate_limits(app)
+    init_metrics(app)
+    register_error_handlers(app)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 shop_cli = AppGroup("shop", help="Shop administration commands.")
@@ -12,13 +14,167 @@ shop_cli = AppGroup("shop", help="Shop administration commands.")
 @shop_cli.command("seed")
 def seed_command() -> None:
     """Load the demo store and catalog (safe to run twice)."""
-    from flask import current_app
-
     from .seed import seed_demo
 
     store, added = seed_demo(current_app.config["SHOP_STORE_SLUG"])
     click.echo(f"Store {store.slug!r}: {added} products added.")
 
 
+@shop_cli.command("create-admin")
+@click.argument("email")
+@click.option("--store", "store_slug", default=None,
+              help="Store slug (default: SHOP_STORE_SLUG); created if missing.")
+@click.option("--store-name", default="My Shop", help="Name of the store if it is created.")
+def create_admin_command(email: str, store_slug: str | None, store_name: str) -> None:
+    """Create (or promote) EMAIL as the owner of a store.
+
+    The password is read from SHOP_ADMIN_PASSWORD if set (for scripts), else prompted for.
+    """
+    from .domain.errors import DomainError
+    from .models import Role
+    from .services.accounts import create_user, ensure_store, grant_role, user_by_email
+
+    store = ensure_store(store_slug or current_app.config["SHOP_STORE_SLUG"], store_name)
+    user = user_by_email(email)
+    if user is None:
+        password = os.environ.get("SHOP_ADMIN_PASSWORD") or click.prompt(
+            "Password", hide_input=True, confirmation_prompt=True)
+        try:
+            user = create_user(email=email, password=password)
+        except DomainError as exc:
+            raise click.ClickException(str(exc)) from exc
+    grant_role(user_id=user.id, store_id=store.id, role=Role.OWNER)
+    click.echo(f"{user.email} is an owner of store {store.slug!r}.")
+
+
+@shop_cli.command("replay-event")
+@click.argument("event_id")
+@click.option("--actor", default="staff:cli", show_default=True,
+              help="Who replays it (written to the audit rows of the changes).")
+def replay_event_command(event_id: str, actor: str) -> None:
+    """Process a failed (or unmatched) Stripe event again from its stored payload."""
+    from .domain.errors import DomainError
+    from .services.webhooks import replay_event
+
+    try:
+        status = replay_event(event_id=event_id, actor=actor)
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{event_id}: {status}")
+
+
+@shop_cli.command("run-periodic")
+@click.option("--only", "names", multiple=True, metavar="NAME",
+              help="Run only this periodic job (repeatable); default: all of them.")
+def run_periodic_command(names: tuple[str, ...]) -> None:
+    """Run the periodic jobs now, in this process (what `rq cron` does with Redis)."""
+    from .jobs.periodic import PERIODIC, by_name
+
+    try:
+        jobs = [by_name(name) for name in names] if names else list(PERIODIC)
+    except LookupError as exc:
+        known = ", ".join(job.name for job in PERIODIC)
+        raise click.BadParameter(f"unknown job {exc}; known: {known}",
+                                 param_hint="--only") from exc
+    for job in jobs:
+        click.echo(f"{job.name}: {job.func()}")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(shop_cli)
+
+
+@shop_cli.command("create-api-key")
+@click.argument("name")
+@click.option("--store", "store_slug", default=None,
+              help="Store slug (default: SHOP_STORE_SLUG).")
+def create_api_key_command(name: str, store_slug: str | None) -> None:
+    """Create an API key for the payments API; the key is printed once and never stored."""
+    from .services.api_keys import create_api_key
+    from .services.catalog import store_by_slug
+
+    slug = store_slug or current_app.config["SHOP_STORE_SLUG"]
+    store = store_by_slug(slug)
+    if store is None:
+        raise click.ClickException(f"No store {slug!r}.")
+    key, token = create_api_key(store_id=store.id, name=name)
+    click.echo(f"API key {key.name!r} for store {store.slug!r} (prefix {key.prefix}).")
+    click.echo("Copy it now; it cannot be shown again:")
+    click.echo(token)
+
+
+@shop_cli.command("revoke-api-key")
+@click.argument("prefix")
+def revoke_api_key_command(prefix: str) -> None:
+    """Revoke the API key with this prefix (shown when it was created)."""
+    from .domain.errors import DomainError
+    from .services.api_keys import revoke_api_key
+
+    try:
+        key = revoke_api_key(prefix=prefix)
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"API key {key.name!r} ({key.prefix}) is revoked.")
+
+
+@shop_cli.command("purge-idempotency")
+def purge_idempotency_command() -> None:
+    """Delete API idempotency records older than 24 hours."""
+    from .jobs.periodic import purge_idempotency_keys
+
+    click.echo(f"{purge_idempotency_keys()} idempotency records deleted.")
+
+
+@shop_cli.command("alert-expiring-authorizations")
+def alert_expiring_command() -> None:
+    """Alert staff of card authorizations that lapse within 24 hours."""
+    from .jobs.periodic import alert_expiring_authorizations
+
+    click.echo(f"{alert_expiring_authorizations()} authorizations expire within 24 hours.")
+
+
+@shop_cli.command("reconcile")
+def reconcile_command() -> None:
+    """Reconcile payments with Stripe now (stuck attempts, pending claims, missed events)."""
+    from .jobs.periodic import reconcile_payments as reconcile_job
+    from .stripe_gateway import GatewayError
+
+    try:
+        run = reconcile_job()
+    except GatewayError as exc:  # recorded in the run already; say it plainly, exit non-zero
+        raise click.ClickException(f"Reconciliation stopped: Stripe: {exc}") from exc
+    click.echo(f"Reconciliation run {run['id']}: examined {run['examined']}, fixed "
+               f"{run['fixed']}, flagged {run['flagged']}, events replayed "
+               f"{run['events_replayed']}.")
+
+
+@shop_cli.command("alerts")
+def alerts_command() -> None:
+    """List the open staff alerts of every store (disputes, failed refunds, …), oldest first."""
+    from sqlalchemy import select
+
+    from .extensions import db
+    from .models import Store
+    from .services.alerts import open_alerts
+
+    alerts = open_alerts(store_ids=db.session.scalars(select(Store.id)).all())
+    for alert in alerts:
+        click.echo(f"{alert.id}\t{alert.kind}\t{alert.created_at:%Y-%m-%d %H:%M}\t"
+                   f"{alert.message}")
+    if not alerts:
+        click.echo("No open alerts.")
+
+
+@shop_cli.command("resolve-alert")
+@click.argument("alert_id", type=int)
+def resolve_alert_command(alert_id: int) -> None:
+    """Mark a staff alert as dealt with."""
+    from .extensions import db
+    from .models import StaffAlert
+    from .services.alerts import resolve_alert
+
+    alert = db.session.get(StaffAlert, alert_id)
+    if alert is None or alert.resolved_at is not None:
+        raise click.ClickException(f"No open alert {alert_id}.")
+    resolve_alert(alert_id=alert_id)
+    click.echo(f"Alert {alert_id} ({alert.kind}) resolved.")

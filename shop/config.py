@@ -46,6 +46,31 @@ def env_int(name: str, default: int, minimum: int = 0) -> int:
     return value
 
 
+def env_secret(name: str, default: str = "") -> str:
+    """``name`` from the environment, or the contents of the file named by ``name``_FILE.
+
+    The file form is what Docker/Kubernetes secrets and Vault agents provide; setting both
+    is refused rather than guessing which one wins.
+    """
+    value, path = os.environ.get(name), os.environ.get(f"{name}_FILE")
+    if value and path:
+        raise ConfigError(f"set {name} or {name}_FILE, not both")
+    if not path:
+        return value or default
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"{name}_FILE={path!r} cannot be read: {exc.strerror}") from exc
+def env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return value
+
+
 def _default_database_url() -> str:
     return f"sqlite:///{INSTANCE_DIR / 'shop.db'}"
 
@@ -57,20 +82,20 @@ def load_config(overrides: dict | None = None) -> dict:
     if env not in {"production", "development", "testing"}:
         raise ConfigError(f"SHOP_ENV must be production, development or testing, got {env!r}")
     relaxed = env != "production"
-    secret_key = os.environ.get("STRIPE_SECRET_KEY", "")
+    secret_key = env_secret("STRIPE_SECRET_KEY")
     sandbox = not secret_key and relaxed
     sandbox_base = f"http://127.0.0.1:{SANDBOX_STRIPE_PORT}"
     config = {
         "SHOP_ENV": env,
         "TESTING": env == "testing",
-        "SECRET_KEY": os.environ.get("SECRET_KEY") or (DEV_SECRET_KEY if relaxed else ""),
-        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or _default_database_url(),
-        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "SECRET_KEY": env_secret("SECRET_KEY") or (DEV_SECRET_KEY if relaxed else ""),
+        "SQLALCHEMY_DATABASE_URI": env_secret("DATABASE_URL") or _default_database_url(),
+        "REDIS_URL": env_secret("REDIS_URL") or None,
         "STRIPE_SANDBOX": sandbox,
         "STRIPE_SECRET_KEY": secret_key or (SANDBOX_SECRET_KEY if sandbox else ""),
         "STRIPE_PUBLISHABLE_KEY": os.environ.get("STRIPE_PUBLISHABLE_KEY")
         or (SANDBOX_PUBLISHABLE_KEY if sandbox else ""),
-        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET")
+        "STRIPE_WEBHOOK_SECRET": env_secret("STRIPE_WEBHOOK_SECRET")
         or (SANDBOX_WEBHOOK_SECRET if sandbox else ""),
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE")
         or (sandbox_base if sandbox else "https://api.stripe.com"),
@@ -90,13 +115,39 @@ def load_config(overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_SECURE": env_bool("SESSION_COOKIE_SECURE", env == "production"),
         "WTF_CSRF_TIME_LIMIT": None,
         "PRODUCTS_PER_PAGE": 12,
+        "UNPAID_ORDER_TTL_HOURS": env_int("UNPAID_ORDER_TTL_HOURS", 24, minimum=1),
+        "AUTO_REFUND_OUT_OF_STOCK": env_bool("AUTO_REFUND_OUT_OF_STOCK", True),
+        "WEBHOOK_EVENT_RETENTION_DAYS": env_int("WEBHOOK_EVENT_RETENTION_DAYS", 30, minimum=1),
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
+        "MAIL_PORT": env_int("MAIL_PORT", 25, minimum=1),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_USE_TLS": env_bool("MAIL_USE_TLS", False),
+        "MAIL_FROM": os.environ.get("MAIL_FROM") or "Bean & Leaf <shop@example.com>",
+        "SHOP_LOCALE": os.environ.get("SHOP_LOCALE", "en_US"),
+        "ACCOUNT_ORDERS_PER_PAGE": 10,
+        "PASSWORD_RESET_MAX_AGE_SECONDS": env_int("PASSWORD_RESET_MAX_AGE_SECONDS", 3600,
+                                                  minimum=60),
+        "CAPTURE_METHOD": env_choice("CAPTURE_METHOD", ("automatic", "manual"), "automatic"),
+        "RECONCILE_STUCK_MINUTES": env_int("RECONCILE_STUCK_MINUTES", 15, minimum=1),
+        # Admin (owners override hold/unpaid TTLs, refund window and staff refund limit per
+        # store in /admin/settings; these are the defaults).
+        "REFUND_WINDOW_DAYS": env_int("REFUND_WINDOW_DAYS", 90, minimum=1),
+        "STAFF_REFUND_LIMIT": env_int("STAFF_REFUND_LIMIT", 0)
+        if os.environ.get("STAFF_REFUND_LIMIT") else None,
+        "LOW_STOCK_THRESHOLD": env_int("LOW_STOCK_THRESHOLD", 5),
+        "UPLOAD_DIR": os.environ.get("UPLOAD_DIR") or str(INSTANCE_DIR / "uploads"),
+        "ADMIN_IMAGE_MAX_BYTES": 2 * 1024 * 1024,
+        "ADMIN_ORDERS_PER_PAGE": 50,
     }
+    config.update(_hardening_config(env))
     config.update(overrides)
     _check(config)
     return config
 
 
 def _check(config: dict) -> None:
+    _check_locale(config["SHOP_LOCALE"])
     if config["SHOP_ENV"] != "production":
         return
     missing = [
@@ -112,3 +163,73 @@ def _check(config: dict) -> None:
         )
     if config["SECRET_KEY"] == DEV_SECRET_KEY:
         raise ConfigError("SECRET_KEY must not be the development default in production")
+    if DEV_SECRET_KEY in config.get("SECRET_KEY_FALLBACKS", ()):
+        raise ConfigError("SECRET_KEY_FALLBACKS must not hold the development default")
+
+
+# Limits for shoppers (Flask-Limiter syntax, several separated by ";"). Tests get generous
+# values so that suites with many shoppers on one loopback address are not throttled.
+RATE_LIMIT_DEFAULTS = {
+    "RATELIMIT_CHECKOUT_PER_IP": "30 per minute;300 per hour",
+    "RATELIMIT_CHECKOUT_PER_SESSION": "10 per minute;60 per hour",
+    "RATELIMIT_PAYMENT_PER_IP": "60 per minute;600 per hour",
+    "RATELIMIT_PAYMENT_PER_SESSION": "20 per minute;120 per hour",
+    "RATELIMIT_LOGIN_PER_IP": "30 per minute;300 per hour",
+    "RATELIMIT_LOGIN_PER_ACCOUNT": "5 per minute;20 per hour",
+    "CARD_TESTING_PER_IP": "10 per hour",
+    "CARD_TESTING_PER_SESSION": "4 per hour",
+}
+TESTING_RATE_LIMIT = "10000 per minute"
+
+
+def env_limit(name: str, default: str) -> str:
+    from limits import parse_many
+
+    value = os.environ.get(name, default).strip()
+    try:
+        parse_many(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must look like '10 per minute;100 per hour', "
+                          f"got {value!r}") from exc
+    return value
+
+
+def _hardening_config(env: str) -> dict:
+    """Security, rate-limit and operations settings (see README, docs/operations.md)."""
+    production = env == "production"
+    limits = {
+        name: env_limit(name, TESTING_RATE_LIMIT if env == "testing" else default)
+        for name, default in RATE_LIMIT_DEFAULTS.items()
+    }
+    fallbacks = env_secret("SECRET_KEY_FALLBACKS")
+    return {
+        **limits,
+        "RATELIMIT_ENABLED": env_bool("RATELIMIT_ENABLED", True),
+        # Old keys still accepted for signed cookies while a new SECRET_KEY rolls out.
+        "SECRET_KEY_FALLBACKS": [k.strip() for k in fallbacks.split(",") if k.strip()],
+        "STRIPE_WEBHOOK_SECRET_PREVIOUS": env_secret("STRIPE_WEBHOOK_SECRET_PREVIOUS"),
+        "TRUSTED_PROXIES": env_int("TRUSTED_PROXIES", 0),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
+        "LOG_FORMAT": _choice("LOG_FORMAT", "json" if production else "plain",
+                              {"json", "plain"}),
+        "METRICS_TOKEN": env_secret("METRICS_TOKEN"),
+        "HSTS_ENABLED": env_bool("HSTS_ENABLED", production),
+        "DATABASE_LOCK_TIMEOUT_MS": env_int("DATABASE_LOCK_TIMEOUT_MS", 10_000, minimum=1),
+    }
+
+
+def _choice(name: str, default: str, allowed: set[str]) -> str:
+    value = os.environ.get(name, default).strip().lower()
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {sorted(allowed)}, got {value!r}")
+    return value
+
+
+def _check_locale(name: str) -> None:
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        Locale.parse(name)
+    except (ValueError, UnknownLocaleError) as exc:
+        raise ConfigError(f"SHOP_LOCALE must be a locale like en_US or de_DE, got {name!r}") \
+            from exc

@@ -14,7 +14,9 @@ from sqlalchemy.engine import Engine
 IMMEDIATE = "sqlite_begin_immediate"
 
 
-def configure_engine(engine: Engine) -> None:
+def configure_engine(engine: Engine, *, lock_timeout_ms: int | None = None) -> None:
+    if engine.dialect.name == "postgresql" and lock_timeout_ms:
+        _bound_lock_waits(engine, lock_timeout_ms)
     if engine.dialect.name != "sqlite":
         return
 
@@ -32,3 +34,15 @@ def configure_engine(engine: Engine) -> None:
     def _on_begin(connection):
         immediate = connection.get_execution_options().get(IMMEDIATE)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _bound_lock_waits(engine: Engine, lock_timeout_ms: int) -> None:
+    """A request waits at most ``lock_timeout_ms`` for a row lock, then fails (and rolls back)
+    instead of holding a worker while a stuck transaction keeps its locks (SQLite's
+    equivalent is ``busy_timeout`` above)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = {int(lock_timeout_ms)}")
+        dbapi_connection.commit()  # a SET inside a rolled-back transaction would be undone

@@ -1,11 +1,14 @@
 """Extensions created without an app; ``create_app`` binds them."""
 
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from .limiter import ShopLimiter
 
 # Named constraints so that Alembic can alter them on SQLite and PostgreSQL alike.
 NAMING = {
@@ -25,3 +28,5 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# Storage, limits and 429 responses are configured in shop/ratelimit.py.
+limiter = ShopLimiter(key_func=get_remote_address)

@@ -11,6 +11,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import stripe
@@ -20,10 +21,12 @@ log = logging.getLogger(__name__)
 
 
 class GatewayError(Exception):
-    def __init__(self, message: str, *, code: str = "gateway_error", retryable: bool = False):
+    def __init__(self, message: str, *, code: str = "gateway_error", retryable: bool = False,
+                 http_status: int | None = None):
         super().__init__(message)
         self.code = code
         self.retryable = retryable
+        self.http_status = http_status
 
 
 class InvalidWebhook(Exception):
@@ -39,6 +42,19 @@ class PaymentError:
 
 
 @dataclass(frozen=True)
+class Charge:
+    id: str
+    amount: int
+    amount_captured: int
+    amount_refunded: int
+    captured: bool
+    # When an uncaptured card authorization lapses (Stripe: payment_method_details.card).
+    capture_before: datetime | None
+    payment_method_type: str | None
+    created: datetime | None
+
+
+@dataclass(frozen=True)
 class Intent:
     id: str
     status: str
@@ -46,13 +62,33 @@ class Intent:
     currency: str
     last_error: PaymentError | None
     metadata: dict[str, str] = field(default_factory=dict)
+    capture_method: str = "automatic"
+    amount_capturable: int = 0
+    amount_received: int = 0
+    latest_charge: Charge | None = None
+    latest_charge_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Refund:
+    id: str
+    status: str  # pending | requires_action | succeeded | failed | canceled
+    amount: int
+    currency: str
+    charge_id: str | None
+    payment_intent_id: str | None
+    failure_reason: str | None
+    metadata: dict[str, str] = field(default_factory=dict)
+    reason: str | None = None  # requested_by_customer | duplicate | fraudulent
+
+
+def _plain(raw: Any) -> dict:
+    """The SDK's object as a plain dict (``StripeObject`` is no longer a mapping in SDK 16)."""
+    return raw.to_dict() if hasattr(raw, "to_dict") else dict(raw)
 
 
 def _field(obj: Any, name: str) -> Any:
-    try:
-        return obj[name]
-    except (KeyError, TypeError):
-        return None
+    return obj.get(name) if isinstance(obj, dict) else None
 
 
 def _payment_error(raw: Any) -> PaymentError | None:
@@ -68,7 +104,30 @@ def _payment_error(raw: Any) -> PaymentError | None:
     )
 
 
+def _timestamp(value: Any) -> datetime | None:
+    return datetime.fromtimestamp(int(value), UTC) if value else None
+
+
+def _charge(raw: Any) -> Charge | None:
+    if not isinstance(raw, dict):
+        return None
+    details = _field(raw, "payment_method_details") or {}
+    card = _field(details, "card") or {}
+    return Charge(
+        id=raw["id"],
+        amount=int(raw.get("amount") or 0),
+        amount_captured=int(raw.get("amount_captured") or 0),
+        amount_refunded=int(raw.get("amount_refunded") or 0),
+        captured=bool(raw.get("captured")),
+        capture_before=_timestamp(_field(card, "capture_before")),
+        payment_method_type=_field(details, "type"),
+        created=_timestamp(raw.get("created")),
+    )
+
+
 def _intent(raw: Any) -> Intent:
+    raw = _plain(raw)
+    latest = _field(raw, "latest_charge")
     return Intent(
         id=raw["id"],
         status=raw["status"],
@@ -76,16 +135,66 @@ def _intent(raw: Any) -> Intent:
         currency=str(raw["currency"]).upper(),
         last_error=_payment_error(_field(raw, "last_payment_error")),
         metadata=dict(_field(raw, "metadata") or {}),
+        capture_method=str(raw.get("capture_method") or "automatic"),
+        amount_capturable=int(raw.get("amount_capturable") or 0),
+        amount_received=int(raw.get("amount_received") or 0),
+        latest_charge=_charge(latest),
+        latest_charge_id=latest if isinstance(latest, str) else _field(latest, "id"),
     )
 
 
-_RETRYABLE = (stripe.APIConnectionError, stripe.RateLimitError)
+def _refund(raw: Any) -> Refund:
+    raw = _plain(raw)
+    return Refund(
+        id=raw["id"],
+        status=str(raw.get("status") or "pending"),
+        amount=int(raw["amount"]),
+        currency=str(raw["currency"]).upper(),
+        charge_id=raw.get("charge") if isinstance(raw.get("charge"), str) else None,
+        payment_intent_id=raw.get("payment_intent")
+        if isinstance(raw.get("payment_intent"), str) else None,
+        failure_reason=raw.get("failure_reason"),
+        metadata=dict(raw.get("metadata") or {}),
+        reason=raw.get("reason"),
+    )
+
+
+@dataclass(frozen=True)
+class Dispute:
+    id: str
+    status: str  # warning_needs_response | needs_response | under_review | won | lost | ...
+    amount: int
+    currency: str
+    reason: str
+    charge_id: str | None
+    payment_intent_id: str | None
+    evidence_due_by: datetime | None
+
+
+def _dispute(raw: Any) -> Dispute:
+    raw = _plain(raw)
+    details = raw.get("evidence_details") or {}
+    return Dispute(
+        id=raw["id"], status=str(raw["status"]), amount=int(raw["amount"]),
+        currency=str(raw["currency"]).upper(), reason=str(raw.get("reason") or "general"),
+        charge_id=raw.get("charge") if isinstance(raw.get("charge"), str) else None,
+        payment_intent_id=raw.get("payment_intent")
+        if isinstance(raw.get("payment_intent"), str) else None,
+        evidence_due_by=_timestamp(details.get("due_by")),
+    )
+
+
+# Stable codes for failures that carry none of their own, so that retry rules can name them.
+_CLASS_CODES = {stripe.APIConnectionError: "api_connection_error",
+                stripe.RateLimitError: "rate_limit"}
 
 
 def _translate(exc: stripe.StripeError) -> GatewayError:
-    retryable = isinstance(exc, _RETRYABLE) or (exc.http_status or 0) >= 500
-    code = getattr(exc, "code", None) or type(exc).__name__
-    return GatewayError(exc.user_message or str(exc), code=str(code), retryable=retryable)
+    class_code = next((code for cls, code in _CLASS_CODES.items() if isinstance(exc, cls)), None)
+    retryable = class_code is not None or (exc.http_status or 0) >= 500
+    code = class_code or getattr(exc, "code", None) or type(exc).__name__
+    return GatewayError(exc.user_message or str(exc), code=str(code), retryable=retryable,
+                        http_status=exc.http_status)
 
 
 class StripeGateway:
@@ -96,18 +205,23 @@ class StripeGateway:
             max_network_retries=config["STRIPE_MAX_NETWORK_RETRIES"],
             http_client=stripe.RequestsClient(timeout=config["STRIPE_TIMEOUT_SECONDS"]),
         )
-        self._webhook_secret = config["STRIPE_WEBHOOK_SECRET"]
+        # During a rotation the endpoint accepts the new secret and, until it is removed,
+        # the previous one (Stripe signs with both while the old secret is kept alive).
+        self._webhook_secrets = [secret for secret in (
+            config["STRIPE_WEBHOOK_SECRET"], config.get("STRIPE_WEBHOOK_SECRET_PREVIOUS"))
+            if secret]
         self._tolerance = config["STRIPE_WEBHOOK_TOLERANCE_SECONDS"]
 
     def create_payment_intent(
         self, *, amount: int, currency: str, idempotency_key: str, metadata: dict[str, str],
-        receipt_email: str | None = None,
+        receipt_email: str | None = None, capture_method: str = "automatic",
     ) -> Intent:
         params: dict[str, Any] = {
             "amount": amount,
             "currency": currency.lower(),
             "payment_method_types": ["card"],
             "metadata": metadata,
+            "capture_method": capture_method,
         }
         if receipt_email:
             params["receipt_email"] = receipt_email
@@ -120,8 +234,10 @@ class StripeGateway:
         return _intent(raw)
 
     def retrieve_payment_intent(self, intent_id: str) -> Intent:
+        """The intent with its latest charge expanded (capture expiry, charge id)."""
         try:
-            return _intent(self._client.v1.payment_intents.retrieve(intent_id))
+            return _intent(self._client.v1.payment_intents.retrieve(
+                intent_id, params={"expand": ["latest_charge"]}))
         except stripe.StripeError as exc:
             raise _translate(exc) from exc
 
@@ -132,11 +248,91 @@ class StripeGateway:
         except stripe.StripeError as exc:
             raise _translate(exc) from exc
 
-    def cancel_payment_intent(self, intent_id: str) -> Intent:
+    def payment_intent_with_secret(self, intent_id: str) -> tuple[Intent, str]:
+        """The intent and its client secret in one call, for the payment page (never stored)."""
         try:
-            return _intent(self._client.v1.payment_intents.cancel(intent_id))
+            raw = self._client.v1.payment_intents.retrieve(intent_id)
         except stripe.StripeError as exc:
             raise _translate(exc) from exc
+        return _intent(raw), _plain(raw)["client_secret"]
+
+    def cancel_payment_intent(self, intent_id: str, *,
+                              idempotency_key: str | None = None) -> Intent:
+        options = {"idempotency_key": idempotency_key} if idempotency_key else {}
+        try:
+            return _intent(self._client.v1.payment_intents.cancel(
+                intent_id, params={"expand": ["latest_charge"]}, options=options))
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+
+    def capture_payment_intent(self, intent_id: str, *, amount: int,
+                               idempotency_key: str) -> Intent:
+        """Capture ``amount`` (at most what was authorized; Stripe releases the rest)."""
+        try:
+            return _intent(self._client.v1.payment_intents.capture(
+                intent_id, params={"amount_to_capture": amount, "expand": ["latest_charge"]},
+                options={"idempotency_key": idempotency_key}))
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+
+    def create_refund(self, *, intent_id: str, amount: int, idempotency_key: str,
+                      reason: str | None = None,
+                      metadata: dict[str, str] | None = None) -> Refund:
+        params: dict[str, Any] = {"payment_intent": intent_id, "amount": amount,
+                                  "metadata": metadata or {}}
+        if reason:
+            params["reason"] = reason
+        try:
+            return _refund(self._client.v1.refunds.create(
+                params=params, options={"idempotency_key": idempotency_key}))
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+
+    def retrieve_refund(self, refund_id: str) -> Refund:
+        try:
+            return _refund(self._client.v1.refunds.retrieve(refund_id))
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+
+    def list_refunds(self, *, charge_id: str) -> list[Refund]:
+        """Every refund of a charge (a charge has few; one page of 100 holds them)."""
+        try:
+            page = self._client.v1.refunds.list(params={"charge": charge_id, "limit": 100})
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+        return [_refund(raw) for raw in page.data]
+
+    def retrieve_dispute(self, dispute_id: str) -> Dispute:
+        try:
+            return _dispute(self._client.v1.disputes.retrieve(dispute_id))
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+
+    def retrieve_charge(self, charge_id: str) -> Charge:
+        try:
+            return _charge(_plain(self._client.v1.charges.retrieve(charge_id)))
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+
+    def list_events(self, *, delivery_success: bool | None = None,
+                    created_since: datetime | None = None, limit: int = 1000) -> list[dict]:
+        """Events newest first as plain dicts (what a webhook body holds), all pages."""
+        params: dict[str, Any] = {"limit": 100}
+        if delivery_success is not None:
+            params["delivery_success"] = delivery_success
+        if created_since is not None:
+            params["created"] = {"gte": int(created_since.timestamp())}
+        events: list[dict] = []
+        try:
+            while len(events) < limit:
+                page = self._client.v1.events.list(params=params)
+                events += [_plain(event) for event in page.data]
+                if not page.has_more or not page.data:
+                    break
+                params["starting_after"] = page.data[-1].id
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+        return events[:limit]
 
     def verify_webhook(self, payload: bytes, signature: str | None) -> dict:
         """The event as a dict, or ``InvalidWebhook``; rejects stale and future timestamps."""
@@ -148,12 +344,7 @@ class StripeGateway:
         # The SDK rejects old timestamps only; a far-future one is as suspicious.
         if timestamp > time.time() + self._tolerance:
             raise InvalidWebhook("signature timestamp is in the future")
-        try:
-            stripe.WebhookSignature.verify_header(
-                payload.decode("utf-8"), signature, self._webhook_secret, self._tolerance
-            )
-        except (stripe.SignatureVerificationError, UnicodeDecodeError) as exc:
-            raise InvalidWebhook(str(exc)) from exc
+        self._verify_signature(payload, signature)
         try:
             event = json.loads(payload)
         except ValueError as exc:
@@ -161,6 +352,21 @@ class StripeGateway:
         if not _looks_like_event(event):
             raise InvalidWebhook("body is not a Stripe event")
         return event
+
+
+    def _verify_signature(self, payload: bytes, signature: str) -> None:
+        try:
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidWebhook("body is not UTF-8") from exc
+        error: stripe.SignatureVerificationError | None = None
+        for secret in self._webhook_secrets:
+            try:
+                stripe.WebhookSignature.verify_header(text, signature, secret, self._tolerance)
+                return
+            except stripe.SignatureVerificationError as exc:
+                error = exc
+        raise InvalidWebhook(str(error or "no webhook secret configured"))
 
 
 def _signature_timestamp(header: str) -> int | None:

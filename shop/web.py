@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, render_template, request, session
 from werkzeug.exceptions import HTTPException
 
 from .domain.money import format_money
-from .domain.pricing import DEFAULT_RATES, RateTable
+from .domain.pricing import RateTable
 from .extensions import db
 from .models import Store
 
@@ -28,8 +29,17 @@ def current_store() -> Store:
     return g.store
 
 
+def current_settings():
+    """The storefront store's effective settings (owner's choices over config defaults)."""
+    if "shop_settings" not in g:
+        from .services.settings import effective_settings
+
+        g.shop_settings = effective_settings(current_store().id)
+    return g.shop_settings
+
+
 def current_rates() -> RateTable:
-    return DEFAULT_RATES
+    return current_settings().rates
 
 
 def cart_token() -> str | None:
@@ -38,6 +48,27 @@ def cart_token() -> str | None:
 
 def remember_cart(token: str) -> None:
     session[CART_SESSION_KEY] = token
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a path on this site, else None: ``next=`` is never an open redirect."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def safe_referrer() -> str | None:
+    """The Referer as a path if it is a page of this site, else None (it is client input)."""
+    referrer = request.referrer
+    if not referrer:
+        return None
+    parts = urlsplit(referrer)
+    if parts.netloc != request.host or parts.scheme not in ("http", "https"):
+        return None
+    return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
 
 
 def _cart_count() -> int:
@@ -49,13 +80,24 @@ def _cart_count() -> int:
     return view_cart(find_cart(token, current_store().id)).count
 
 
+def _money(amount: int, currency: str = "USD") -> str:
+    return format_money(amount, currency, current_app.config["SHOP_LOCALE"])
+
+
+def _date(moment, style: str = "long") -> str:
+    from babel.dates import format_date
+
+    return format_date(moment, format=style, locale=current_app.config["SHOP_LOCALE"])
+
+
 def register_web(app: Flask) -> None:
-    app.jinja_env.filters["money"] = lambda amount, currency="USD": format_money(amount, currency)
+    app.jinja_env.filters["money"] = _money
+    app.jinja_env.filters["date"] = _date
     app.jinja_env.globals["cart_count"] = _cart_count
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        if request.path.startswith("/webhooks/"):
+        if request.path.startswith(("/webhooks/", "/api/")):
             return {"error": {"code": exc.name.lower().replace(" ", "_"),
                               "message": exc.description}}, exc.code
         return render_template("error.html", error=exc), exc.code
@@ -64,6 +106,6 @@ def register_web(app: Flask) -> None:
     def server_error(exc: Exception):
         db.session.rollback()
         log.exception("unhandled error", extra={"path": request.path})
-        if request.path.startswith("/webhooks/"):
+        if request.path.startswith(("/webhooks/", "/api/")):
             return {"error": {"code": "internal_error", "message": "processing failed"}}, 500
         return render_template("error.html", error=None), 500

@@ -1,8 +1,9 @@
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 
+from ..auth.session import signed_in_user_id
 from ..domain.errors import DomainError
 from ..services import carts
-from ..web import cart_token, current_store, remember_cart
+from ..web import cart_token, current_store, remember_cart, safe_referrer
 from . import bp
 from .forms import AddToCartForm, UpdateCartForm
 
@@ -19,13 +20,14 @@ def add():
     product_id = form.product_id_int()
     if not form.validate() or product_id is None:
         flash(_first_error(form), "error")
-        return redirect(request.referrer or url_for("storefront.index"), 303)
+        return redirect(safe_referrer() or url_for("storefront.index"), 303)
     try:
         cart = carts.add_to_cart(cart_token=cart_token(), store_id=current_store().id,
-                                 product_id=product_id, quantity=form.quantity.data)
+                                 product_id=product_id, quantity=form.quantity.data,
+                                 user_id=signed_in_user_id())
     except DomainError as exc:
         flash(str(exc), "error")
-        return redirect(request.referrer or url_for("storefront.index"), 303)
+        return redirect(safe_referrer() or url_for("storefront.index"), 303)
     remember_cart(cart.token)
     flash("Added to your cart.", "success")
     return redirect(url_for("cart.show"), 303)

@@ -1,8 +1,9 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, RadioField, SelectField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectField, StringField
 from wtforms.validators import Email, InputRequired, Length, Optional
 
 from ..domain.pricing import SHIPPING_METHODS, RateTable
+from ..models import Address
 from ..services.checkout import CheckoutDetails
 
 
@@ -23,6 +24,18 @@ class CheckoutForm(FlaskForm):
     country = SelectField("Country", validators=[InputRequired("Choose a country.")])
     shipping_method = RadioField("Shipping", default="standard", validators=[
         InputRequired("Choose a shipping method.")])
+    save_address = BooleanField("Save this address in my account")
+
+    def prefill(self, email: str, addresses: list, chosen: int | None) -> Address | None:
+        """A signed-in shopper's e-mail and saved address (``chosen``, else the default)."""
+        if not self.email.data:
+            self.email.data = email
+        address = next((a for a in addresses if a.id == chosen), None) or next(
+            (a for a in addresses if a.is_default), None)
+        if address is not None:
+            for name in ("name", "line1", "line2", "city", "postal_code", "country"):
+                getattr(self, name).data = getattr(address, name)
+        return address
 
     def set_choices(self, rates: RateTable) -> "CheckoutForm":
         self.country.choices = sorted(rates.countries.items(), key=lambda item: item[1])

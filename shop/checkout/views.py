@@ -1,20 +1,26 @@
-from datetime import timedelta
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
-from flask import current_app, flash, redirect, render_template, url_for
-
+from ..auth.session import signed_in_user_id
 from ..domain.errors import DomainError, EmptyCart, OutOfStock
 from ..services import carts
+from ..services.addresses import addresses_for
 from ..services.checkout import StaleCheckout, checkout_token_for, place_order
 from ..services.payments import cancel_superseded, ensure_payment_intent
 from ..stripe_gateway import GatewayError
-from ..web import cart_token, current_rates, current_store
+from ..web import cart_token, current_rates, current_settings, current_store
 from . import bp
 from .forms import CheckoutForm
 
 
-def _render(form: CheckoutForm, view, status: int = 200, error: str | None = None):
+def _render(form: CheckoutForm, view, status: int = 200, error: str | None = None,
+            chosen: int | None = None):
+    saved = addresses_for(current_user.id) if current_user.is_authenticated else []
+    shown = None
+    if current_user.is_authenticated and request.method == "GET":
+        shown = form.prefill(current_user.email, saved, chosen)
     return render_template("checkout/form.html", form=form, view=view, error=error,
-                           rates=current_rates()), status
+                           rates=current_rates(), saved=saved, shown=shown), status
 
 
 @bp.get("/checkout")
@@ -24,7 +30,8 @@ def form():
         flash("Your cart is empty.", "info")
         return redirect(url_for("cart.show"), 303)
     checkout_form = CheckoutForm(checkout_token=checkout_token_for(view.cart))
-    return _render(checkout_form.set_choices(current_rates()), view)
+    return _render(checkout_form.set_choices(current_rates()), view,
+                   chosen=request.args.get("address", type=int))
 
 
 @bp.post("/checkout")
@@ -39,7 +46,8 @@ def submit():
             store_id=store.id, cart_token=cart_token(),
             checkout_token=checkout_form.checkout_token.data, details=checkout_form.details(),
             rates=current_rates(),
-            hold_ttl=timedelta(minutes=current_app.config["HOLD_TTL_MINUTES"]))
+            hold_ttl=current_settings().hold_ttl, client_ip=request.remote_addr,
+            user_id=signed_in_user_id(), save_address=checkout_form.save_address.data)
     except (StaleCheckout, EmptyCart) as exc:
         flash(str(exc), "error")
         return redirect(url_for("checkout.form" if view.lines else "cart.show"), 303)

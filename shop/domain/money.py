@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+import re
+from decimal import Decimal
+
+from babel.numbers import format_currency, get_currency_precision
 
 BASIS_POINTS = 10_000
 
-# Currencies with no minor unit need a different exponent when formatting.
-ZERO_DECIMAL = {"JPY", "KRW", "VND", "CLP", "ISK", "HUF"}
+DEFAULT_LOCALE = "en_US"
 
-SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$"}
+# Far above any real order, far below what an INTEGER column holds.
+MAX_AMOUNT = 100_000_000_00
 
 
 def apply_rate(amount_minor: int, rate_bp: int) -> int:
@@ -19,16 +22,69 @@ def apply_rate(amount_minor: int, rate_bp: int) -> int:
     return (amount_minor * rate_bp * 2 + BASIS_POINTS) // (2 * BASIS_POINTS)
 
 
-def format_money(amount_minor: int, currency: str) -> str:
-    """Display form, e.g. ``$1,234.50``; never used for arithmetic."""
-    currency = currency.upper()
-    exponent = 0 if currency in ZERO_DECIMAL else 2
-    value = Decimal(amount_minor).scaleb(-exponent).quantize(
-        Decimal(1).scaleb(-exponent), rounding=ROUND_HALF_UP
-    )
-    sign = "-" if value < 0 else ""
-    number = f"{abs(value):,.{exponent}f}"
-    symbol = SYMBOLS.get(currency)
-    if symbol:
-        return f"{sign}{symbol}{number}"
-    return f"{sign}{number} {currency}"
+def format_money(amount_minor: int, currency: str, locale: str = DEFAULT_LOCALE) -> str:
+    """Display form for ``locale`` (``$1,234.50`` in en_US, ``1.234,50 €`` in de_DE).
+
+    The one formatting function of the shop: the ``money`` template filter calls it too.
+    Input stays integer minor units; the currency's own exponent (0 for JPY) scales it.
+    Never used for arithmetic.
+    """
+    value = Decimal(int(amount_minor)).scaleb(-minor_exponent(currency))
+    return format_currency(value, currency.upper(), locale=locale)
+
+
+class InvalidAmount(ValueError):
+    """Text that is not an amount of money the shop accepts; the message is for the form."""
+
+
+_AMOUNT = re.compile(r"^[$€£]?\s*(?P<whole>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\d+))?$")
+
+
+def minor_exponent(currency: str) -> int:
+    """Digits after the decimal point for ``currency`` (2 for USD, 0 for JPY), from CLDR."""
+    return get_currency_precision(currency.upper())
+
+
+def parse_money(text: str, currency: str) -> int:
+    """``"16.50"`` → ``1650``: the one way an amount typed by staff becomes minor units.
+
+    Accepts an optional currency symbol and thousands commas (``$1,250.00``); refuses
+    negatives, a decimal comma and more decimals than the currency has.
+    """
+    cleaned = (text or "").strip()
+    if cleaned.startswith("-"):
+        raise InvalidAmount("Enter an amount of 0 or more.")
+    match = _AMOUNT.match(cleaned)
+    if match is None:
+        raise InvalidAmount("Enter an amount like 12.50.")
+    exponent = minor_exponent(currency)
+    frac = match["frac"] or ""
+    if len(frac) > exponent:
+        raise InvalidAmount(f"Use at most {exponent} decimals." if exponent
+                            else f"{currency.upper()} amounts have no decimals.")
+    whole = int(match["whole"].replace(",", ""))
+    value = whole * 10**exponent + int(frac.ljust(exponent, "0") or 0)
+    if value > MAX_AMOUNT:
+        raise InvalidAmount("That amount is too large.")
+    return value
+
+
+def minor_to_decimal(amount_minor: int, currency: str) -> str:
+    """``1650`` → ``"16.50"``: form values and CSV cells (no symbol, no separators)."""
+    exponent = minor_exponent(currency)
+    return f"{Decimal(amount_minor).scaleb(-exponent):.{exponent}f}"
+
+
+def parse_percent(text: str) -> int:
+    """``"7.25"`` → ``725`` basis points; 0–100 %, at most two decimals."""
+    match = re.fullmatch(r"(\d{1,3})(?:\.(\d{1,2}))?", (text or "").strip().rstrip("%").strip())
+    if match is None:
+        raise InvalidAmount("Enter a percentage like 7.25.")
+    value = int(match[1]) * 100 + int((match[2] or "").ljust(2, "0"))
+    if value > 100 * 100:
+        raise InvalidAmount("Enter a percentage between 0 and 100.")
+    return value
+
+
+def format_percent(rate_bp: int) -> str:
+    return f"{Decimal(rate_bp).scaleb(-2):f}".rstrip("0").rstrip(".") if rate_bp else "0"

@@ -21,6 +21,8 @@ ATTEMPT_TO_PAYMENT = {
     A.AUTHORIZED: P.AUTHORIZED,
     A.CAPTURED: P.PAID,
     A.FAILED: P.FAILED,
+    # Nothing was taken: an authorization that was voided leaves the order unpaid.
+    A.CANCELED: P.UNPAID,
 }
 
 
@@ -29,7 +31,7 @@ def plan_attempt_moves(current: A, intent_status: str) -> list[A]:
 
     A stale status (``processing`` arriving after ``succeeded``) plans nothing. A
     ``requires_payment_method`` while authorizing reopens the attempt so the same intent can
-    take another card. A cancel Stripe reports while we could not cancel ends in FAILED.
+    take another card. A canceled intent cancels any open attempt.
     """
     target = INTENT_TO_ATTEMPT.get(intent_status)
     if target is None:

@@ -55,7 +55,10 @@ ATTEMPT_MOVES: dict[AttemptStatus, frozenset[AttemptStatus]] = {
     # after a decline or a failed 3-D Secure; the same intent takes another card, so the
     # attempt stays open with its error recorded instead of dying (one order, one intent).
     A.INITIATED: frozenset({A.AUTHORIZING, A.CANCELED, A.FAILED}),
-    A.AUTHORIZING: frozenset({A.AUTHORIZED, A.INITIATED, A.FAILED}),
+    # AUTHORIZING → CANCELED: Stripe canceled an intent mid-3-D Secure or mid-processing
+    # (hold expiry, auto-cancel). Ending CANCELED whether or not we saw the in-progress
+    # event keeps the final state the same in every event order.
+    A.AUTHORIZING: frozenset({A.AUTHORIZED, A.INITIATED, A.CANCELED, A.FAILED}),
     A.AUTHORIZED: frozenset({A.CAPTURED, A.CANCELED, A.FAILED}),
     A.CAPTURED: frozenset(),
     A.CANCELED: frozenset(),
@@ -75,14 +78,16 @@ ORDER_MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 
 PAYMENT_MOVES: dict[PaymentStatus, frozenset[PaymentStatus]] = {
+    # → UNPAID from PROCESSING, FAILED and AUTHORIZED: the intent was canceled, nothing taken.
     P.UNPAID: frozenset({P.PROCESSING, P.AUTHORIZED, P.PAID, P.FAILED}),
-    P.PROCESSING: frozenset({P.AUTHORIZED, P.PAID, P.FAILED}),
-    P.FAILED: frozenset({P.PROCESSING, P.AUTHORIZED, P.PAID}),
+    P.PROCESSING: frozenset({P.AUTHORIZED, P.PAID, P.FAILED, P.UNPAID}),
+    P.FAILED: frozenset({P.PROCESSING, P.AUTHORIZED, P.PAID, P.UNPAID}),
     P.AUTHORIZED: frozenset({P.PAID, P.UNPAID}),
     P.PAID: frozenset({P.PARTIALLY_REFUNDED, P.REFUNDED, P.DISPUTED}),
-    P.PARTIALLY_REFUNDED: frozenset({P.PARTIALLY_REFUNDED, P.REFUNDED, P.DISPUTED}),
+    # Back towards PAID: a refund the bank returned later (refund.failed) gives the money back.
+    P.PARTIALLY_REFUNDED: frozenset({P.PARTIALLY_REFUNDED, P.REFUNDED, P.DISPUTED, P.PAID}),
     P.DISPUTED: frozenset({P.PAID, P.PARTIALLY_REFUNDED, P.REFUNDED}),
-    P.REFUNDED: frozenset({P.DISPUTED}),
+    P.REFUNDED: frozenset({P.DISPUTED, P.PARTIALLY_REFUNDED, P.PAID}),
 }
 
 MACHINES = {"attempt": ATTEMPT_MOVES, "order": ORDER_MOVES, "payment": PAYMENT_MOVES}

@@ -1,16 +1,41 @@
 """Models, one module per aggregate; importing this package registers them all."""
 
+from .address import Address
 from .audit import AuditEvent
 from .cart import Cart, CartItem
 from .catalog import Category, Product
 from .inventory import HoldStatus, InventoryHold
 from .mail import SentEmail
+from .notes import OrderNote
 from .order import Order, OrderLine
+from .outbox import OutboxMessage
 from .payment import PaymentAttempt
+from .stock import StockAdjustment
 from .store import Store
-from .webhook import StripeEvent
+from .store_settings import StoreSettings
+from .user import Role, StoreMembership, User
+from .webhook import EventStatus, StripeEvent
 
 __all__ = [
-    "AuditEvent", "Cart", "CartItem", "Category", "HoldStatus", "InventoryHold", "Order",
-    "OrderLine", "PaymentAttempt", "Product", "SentEmail", "Store", "StripeEvent",
+    "Address", "AuditEvent", "Cart", "CartItem", "Category", "HoldStatus", "InventoryHold", "Order",
+    "OrderLine", "PaymentAttempt", "Product", "Role", "SentEmail", "Store", "StoreMembership",
+    "StripeEvent", "User",
+    "EventStatus", "OutboxMessage",
+    "OrderNote", "StockAdjustment", "StoreSettings",
 ]
+
+from .alert import StaffAlert  # noqa: E402
+from .api import ApiKey, IdempotencyRecord  # noqa: E402
+from .payment import PaymentTransaction  # noqa: E402
+from .reconciliation import ReconciliationRun  # noqa: E402
+
+__all__ += ["ApiKey", "IdempotencyRecord", "PaymentTransaction", "ReconciliationRun",
+            "StaffAlert"]
+
+from .dispute import PaymentDispute  # noqa: E402
+
+__all__ += ["PaymentDispute"]
+
+from .refund import RefundLine  # noqa: E402
+
+__all__ += ["RefundLine"]

@@ -18,6 +18,9 @@ class Cart(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
     token: Mapped[str] = mapped_column(String(64), unique=True)
+    # A signed-in shopper's cart, found again on their next login.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"),
+                                                index=True)
     # The one-time token the checkout form carries; a new one after each order.
     checkout_token: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

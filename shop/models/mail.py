@@ -16,7 +16,8 @@ class SentEmail(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
-    kind: Mapped[str] = mapped_column(String(40))
+    # receipt, receipt#2 (a resend), order_canceled, order_expired, refund:<refund id>
+    kind: Mapped[str] = mapped_column(String(80))
     recipient: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(200))
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

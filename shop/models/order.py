@@ -9,6 +9,9 @@ from ..domain.states import OrderStatus, PaymentStatus
 from ..extensions import db
 from .types import UTCDateTime, utcnow
 
+# How ``attention`` starts when a payment landed after the order's stock was gone.
+PAID_OUT_OF_STOCK = "Paid, out of stock"
+
 
 class Order(db.Model):
     """What the shopper bought, at the prices the server computed when they checked out."""
@@ -21,6 +24,8 @@ class Order(db.Model):
     token: Mapped[str] = mapped_column(String(64), unique=True)
     checkout_token: Mapped[str] = mapped_column(String(64), unique=True)
     cart_id: Mapped[int | None] = mapped_column(ForeignKey("carts.id", ondelete="SET NULL"))
+    # Set when a signed-in shopper checks out; guests have only the token.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(20), default=OrderStatus.PENDING)
     payment_status: Mapped[str] = mapped_column(String(20), default=PaymentStatus.UNPAID)
     email: Mapped[str] = mapped_column(String(254))
@@ -42,20 +47,39 @@ class Order(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Fulfilment, set by staff as the parcel moves; shown on the shopper's status page.
+    carrier: Mapped[str | None] = mapped_column(String(60))
+    tracking_number: Mapped[str | None] = mapped_column(String(100))
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where the checkout came from: the card-testing guard counts declines per address.
+    client_ip: Mapped[str | None] = mapped_column(String(45))
 
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id"
     )
 
     __table_args__ = (
-        Index("ix_orders_store_created", "store_id", "created_at"),
+        # The admin's keyset pages: (sort column, id) behind the store, per filter.
+        Index("ix_orders_store_created_id", "store_id", "created_at", "id"),
         Index("ix_orders_store_status", "store_id", "status"),
         Index("ix_orders_email", "email"),
+        Index("ix_orders_user_created", "user_id", "created_at"),
+        Index("ix_orders_store_status_created_id", "store_id", "status", "created_at", "id"),
+        Index("ix_orders_store_payment_created_id", "store_id", "payment_status", "created_at",
+              "id"),
+        Index("ix_orders_store_total_id", "store_id", "total", "id"),
+        Index("ix_orders_store_paid", "store_id", "paid_at"),
     )
 
     @property
     def number(self) -> str:
         return f"{self.id:06d}"
+
+    @property
+    def paid_out_of_stock(self) -> bool:
+        return bool(self.attention and self.attention.startswith(PAID_OUT_OF_STOCK))
 
 
 class OrderLine(db.Model):

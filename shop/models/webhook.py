@@ -1,12 +1,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, synonym
 
 from ..extensions import db
 from .types import UTCDateTime, utcnow
+
+
+class EventStatus(StrEnum):
+    """What became of a Stripe event; only ``failed`` ones are processed again."""
+
+    PROCESSED = "processed"
+    FAILED = "failed"  # processing raised: Stripe's retry or a staff replay runs it again
+    IGNORED = "ignored"  # a type we have no handler for
+    UNMATCHED = "unmatched"  # not one of our PaymentIntents: kept for reconciliation
 
 
 class StripeEvent(db.Model):
@@ -17,9 +27,15 @@ class StripeEvent(db.Model):
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
     type: Mapped[str] = mapped_column(String(100))
     payment_intent_id: Mapped[str | None] = mapped_column(String(255))
-    # processed | ignored (type we do not handle) | unmatched (kept for reconciliation)
+    # An ``EventStatus``; the column keeps its first name, ``status`` is the name to use.
     outcome: Mapped[str] = mapped_column(String(20))
+    status = synonym("outcome")
     detail: Mapped[str | None] = mapped_column(Text)
+    # The verified event as Stripe sent it, so that a failed one can be replayed.
+    payload: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    tries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_tried_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (

@@ -3,20 +3,47 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from ..domain.states import OrderStatus, PaymentStatus
+from flask import current_app
+
+from ..domain.states import AttemptStatus, OrderStatus, PaymentStatus
 from ..models import Order, PaymentAttempt
+from ..services.ledger import order_summary
+from .carriers import carrier_name, tracking_link
+from .messages import RESERVATION_EXPIRED, payment_error_message
 
-DECLINE_MESSAGES = {
-    "insufficient_funds": "Your card has insufficient funds.",
-    "lost_card": "Your card was declined.",
-    "stolen_card": "Your card was declined.",
-    "expired_card": "Your card has expired.",
-    "incorrect_cvc": "Your card's security code is incorrect.",
-    "processing_error": "An error occurred while processing your card. Try again.",
-    "payment_intent_authentication_failure": "3-D Secure authentication failed or was "
-                                             "abandoned.",
+PAID_LIKE = (PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED,
+             PaymentStatus.DISPUTED)
+SHIPPED_LIKE = (OrderStatus.SHIPPED, OrderStatus.DELIVERED)
+FULFILLING_LIKE = (OrderStatus.FULFILLING, *SHIPPED_LIKE)
+
+STATUS_LABELS = {
+    OrderStatus.PENDING: "Awaiting payment",
+    OrderStatus.PAID: "Paid",
+    OrderStatus.FULFILLING: "Being prepared",
+    OrderStatus.SHIPPED: "Shipped",
+    OrderStatus.DELIVERED: "Delivered",
+    OrderStatus.CANCELED: "Canceled",
+    OrderStatus.EXPIRED: "Expired",
+    OrderStatus.ARCHIVED: "Completed",
 }
+
+PAYMENT_LABELS = {
+    PaymentStatus.UNPAID: "Not paid",
+    PaymentStatus.PROCESSING: "Being confirmed",
+    PaymentStatus.AUTHORIZED: "Authorized",
+    PaymentStatus.PAID: "Paid",
+    PaymentStatus.PARTIALLY_REFUNDED: "Partially refunded",
+    PaymentStatus.REFUNDED: "Refunded",
+    PaymentStatus.FAILED: "Failed",
+    PaymentStatus.DISPUTED: "Disputed",
+}
+
+
+PAYMENT_CANCELED = ("The shop canceled the payment for this order, so it cannot be paid here "
+                    "any more. Nothing was charged: anything your bank set aside for it is "
+                    "released. Please contact us if you still want these items.")
 
 
 @dataclass(frozen=True)
@@ -26,27 +53,133 @@ class OrderState:
     pending: bool  # the page should keep checking
     can_pay: bool  # show "Pay" / "Try another card"
     error: str | None
+    can_rebuild: bool = False  # closed unpaid: offer "Rebuild my cart"
+    lapsed: bool = False  # the reservation ran out before payment
 
 
-def describe(order: Order, attempt: PaymentAttempt | None) -> OrderState:
+@dataclass(frozen=True)
+class Step:
+    key: str
+    label: str
+    done: bool
+    when: datetime | None = None
+    detail: str | None = None
+    link: str | None = None
+    link_text: str | None = None
+
+
+def refunded_amount(order: Order) -> int | None:
+    """The amount refunded so far, in minor units, from the ledger; None if nothing was.
+
+    Only refunds Stripe has confirmed count: a pending one is not money back yet.
+    """
+    if order.payment_status not in PAID_LIKE:
+        return None
+    refunded = order_summary(order_id=order.id).refunded
+    return refunded or None
+
+
+def status_label(order: Order) -> str:
+    return STATUS_LABELS.get(OrderStatus(order.status), order.status)
+
+
+def payment_label(order: Order) -> str:
+    return PAYMENT_LABELS.get(PaymentStatus(order.payment_status), order.payment_status)
+
+
+def describe(order: Order, attempt: PaymentAttempt | None, *, lapsed: bool = False
+             ) -> OrderState:
     payment = PaymentStatus(order.payment_status)
     status = OrderStatus(order.status)
-    if status in (OrderStatus.CANCELED, OrderStatus.EXPIRED) and payment != PaymentStatus.PAID:
-        return OrderState(f"Order {status.value}", "This order was not paid and is closed. "
-                          "Nothing was charged.", False, False, None)
-    if payment in (PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED,
-                   PaymentStatus.REFUNDED, PaymentStatus.DISPUTED):
-        return OrderState("Thank you, your order is paid", "We have emailed your receipt to "
-                          f"{order.email}.", False, False, None)
+    if status in (OrderStatus.CANCELED, OrderStatus.EXPIRED) and payment not in PAID_LIKE:
+        why = "was canceled" if status == OrderStatus.CANCELED else "expired before it was paid"
+        return OrderState(f"This order {why}", "Nothing was charged. You can put the same "
+                          "items back in your cart at today's prices.", False, False, None,
+                          can_rebuild=True)
+    if order.paid_out_of_stock and payment in (PaymentStatus.PAID, PaymentStatus.REFUNDED):
+        return _paid_out_of_stock(order, refunded=payment == PaymentStatus.REFUNDED)
+    if payment in PAID_LIKE:
+        return _paid_state(order, status, payment)
     if payment == PaymentStatus.AUTHORIZED:
         return OrderState("Payment authorized", "Your card is authorized; we charge it when "
                           "your order ships.", False, False, None)
     if payment == PaymentStatus.PROCESSING:
         return OrderState("Confirming your payment…", "This usually takes a few seconds.",
                           True, False, None)
+    if attempt is not None and attempt.status == AttemptStatus.CANCELED:
+        # Stripe refuses to confirm a canceled PaymentIntent: never offer "Pay" with it.
+        return OrderState("This payment was canceled", PAYMENT_CANCELED, False, False, None)
+    if lapsed:
+        return OrderState("Your reservation has expired", RESERVATION_EXPIRED, False, False,
+                          None, lapsed=True)
     if payment == PaymentStatus.FAILED and attempt is not None:
-        message = DECLINE_MESSAGES.get(attempt.last_error_code or "", attempt.last_error_message)
-        return OrderState("Payment failed", "Your cart is kept. You can try another card.",
-                          False, True, message or "Your payment did not go through.")
+        return OrderState("Payment failed", "Nothing was charged and your cart is kept. You "
+                          "can try another card.", False, True,
+                          payment_error_message(attempt.last_error_code))
     return OrderState("Awaiting payment", "Your items are reserved while you pay.", False, True,
                       None)
+
+
+def _paid_out_of_stock(order: Order, *, refunded: bool) -> OrderState:
+    if refunded:
+        return OrderState("Your payment was refunded", "We are sorry: something in your order "
+                          "sold out before your payment reached us, so we refunded your payment "
+                          "in full. It goes back to the card you paid with; banks take a few "
+                          "days to show it.", False, False, None)
+    if current_app.config["AUTO_REFUND_OUT_OF_STOCK"]:
+        detail = ("We are sorry: something in your order sold out before your payment reached "
+                  "us. We are refunding your payment in full and will email you at "
+                  f"{order.email} when the refund is on its way.")
+    else:
+        detail = ("We are sorry: something in your order sold out before your payment reached "
+                  f"us. We will contact you at {order.email} to offer you a full refund or a "
+                  "later delivery.")
+    return OrderState("Your payment went through, but an item is out of stock", detail,
+                      False, False, None)
+
+
+def _paid_state(order: Order, status: OrderStatus, payment: PaymentStatus) -> OrderState:
+    if payment == PaymentStatus.REFUNDED:
+        return OrderState("Your order was refunded", "The refund goes back to the card you "
+                          "paid with; banks take a few days to show it.", False, False, None)
+    if payment == PaymentStatus.PARTIALLY_REFUNDED:
+        return OrderState("Part of your order was refunded", "The refund goes back to the "
+                          "card you paid with; banks take a few days to show it.", False,
+                          False, None)
+    if status == OrderStatus.DELIVERED:
+        return OrderState("Your order was delivered", "We hope you enjoy it.", False, False,
+                          None)
+    if status == OrderStatus.SHIPPED:
+        return OrderState("Your order is on its way", "Follow the parcel with the tracking "
+                          "link below.", False, False, None)
+    return OrderState("Thank you, your order is paid", "We have emailed your receipt to "
+                      f"{order.email}.", False, False, None)
+
+
+def timeline(order: Order) -> list[Step]:
+    """The steps of the order, in order, each done or not yet."""
+    status = OrderStatus(order.status)
+    payment = PaymentStatus(order.payment_status)
+    paid = order.paid_at is not None or payment in PAID_LIKE
+    steps = [Step("placed", "Order placed", True, order.created_at)]
+    if status in (OrderStatus.CANCELED, OrderStatus.EXPIRED) and not paid:
+        label = "Canceled" if status == OrderStatus.CANCELED else "Expired"
+        return [*steps, Step(status.value, label, True, order.canceled_at)]
+    steps.append(Step("paid", "Paid", paid, order.paid_at))
+    steps.append(Step("fulfilling", "Being prepared", status in FULFILLING_LIKE))
+    shipped = status in SHIPPED_LIKE or order.shipped_at is not None
+    link = tracking_link(order.carrier, order.tracking_number)
+    shipped_detail = None
+    if shipped and order.carrier:
+        shipped_detail = f"With {carrier_name(order.carrier)}"
+        if order.tracking_number:
+            shipped_detail += f", tracking number {order.tracking_number}"
+    steps.append(Step("shipped", "Shipped", shipped, order.shipped_at, shipped_detail, link,
+                      "Track your parcel" if link else None))
+    steps.append(Step("delivered", "Delivered", status == OrderStatus.DELIVERED
+                      or order.delivered_at is not None, order.delivered_at))
+    if payment in (PaymentStatus.REFUNDED, PaymentStatus.PARTIALLY_REFUNDED):
+        label = PAYMENT_LABELS[payment]
+        steps.append(Step("refunded", label, True))
+    return steps
+

@@ -1,13 +1,18 @@
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from ..auth.session import signed_in_user_id
 from ..extensions import db
 from ..models import Order
-from ..services.payments import attempt_for_order, ensure_payment_intent, settle_payment
-from ..stripe_gateway import GatewayError, gateway
-from ..web import current_store
+from ..services.cart_refill import NotRebuildable, rebuild_cart_from_order
+from ..services.payment_page import open_payment, reservation_lapsed
+from ..services.payments import attempt_for_order, settle_payment
+from ..stripe_gateway import GatewayError
+from ..web import cart_token, current_store, remember_cart
 from . import bp
-from .presenter import describe
+from .forms import RebuildForm
+from .messages import RESERVATION_EXPIRED, client_messages
+from .presenter import describe, payment_label, refunded_amount, status_label, timeline
 
 
 def _order_or_404(token: str) -> Order:
@@ -16,6 +21,10 @@ def _order_or_404(token: str) -> Order:
     if order is None:
         abort(404, description="We could not find that order. Check the link in your email.")
     return order
+
+
+def _state(order: Order):
+    return describe(order, attempt_for_order(order.id), lapsed=reservation_lapsed(order))
 
 
 @bp.get("/orders/<token>")
@@ -31,31 +40,62 @@ def status(token: str):
             current_app.logger.warning("settle on return failed", exc_info=True)
         return redirect(url_for("orders.status", token=token), 303)
     return render_template("orders/status.html", order=order, attempt=attempt,
-                           state=describe(order, attempt))
+                           state=_state(order), steps=timeline(order), rebuild=RebuildForm())
 
 
 @bp.get("/orders/<token>/status.json")
 def status_json(token: str):
     order = _order_or_404(token)
-    state = describe(order, attempt_for_order(order.id))
+    state = _state(order)
     return {"status": order.status, "payment_status": order.payment_status,
+            "status_label": status_label(order), "payment_label": payment_label(order),
             "headline": state.headline, "detail": state.detail, "pending": state.pending,
-            "error": state.error}
+            "error": state.error, "can_pay": state.can_pay, "lapsed": state.lapsed}
 
 
 @bp.get("/orders/<token>/pay")
 def pay(token: str):
     order = _order_or_404(token)
-    attempt = attempt_for_order(order.id)
-    if not describe(order, attempt).can_pay:
+    state = _state(order)
+    if state.lapsed:
+        flash(RESERVATION_EXPIRED, "error")
+        return redirect(url_for("cart.show"), 303)
+    if not state.can_pay:
         return redirect(url_for("orders.status", token=token), 303)
     try:
-        attempt = ensure_payment_intent(order_id=order.id)
-        client_secret = gateway().client_secret(attempt.provider_reference)
+        page = open_payment(order_id=order.id)
     except GatewayError:
         current_app.logger.warning("payment page could not reach Stripe", exc_info=True)
         return render_template("orders/pay.html", order=order, client_secret=None), 503
+    if page.settled:  # a refresh after "Pay": never offer a second charge
+        return redirect(url_for("orders.status", token=token), 303)
     return render_template(
-        "orders/pay.html", order=order, client_secret=client_secret,
+        "orders/pay.html", order=order, client_secret=page.client_secret, state=state,
         return_url=url_for("orders.status", token=token, _external=True),
-        state=describe(order, attempt))
+        messages=client_messages())
+
+
+@bp.post("/orders/<token>/rebuild")
+def rebuild(token: str):
+    order = _order_or_404(token)
+    try:
+        refill = rebuild_cart_from_order(
+            store_id=order.store_id, order_id=order.id, cart_token=cart_token(),
+            user_id=signed_in_user_id(), locale=current_app.config["SHOP_LOCALE"])
+    except NotRebuildable as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("orders.status", token=token), 303)
+    remember_cart(refill.cart_token)
+    flash("We put the items of your order back in your cart." if refill.added
+          else "None of the items of that order can be bought right now.",
+          "success" if refill.added else "error")
+    for note in refill.notes:
+        flash(note, "info")
+    return redirect(url_for("cart.show"), 303)
+
+
+bp.add_app_template_global(status_label, "status_label")
+bp.add_app_template_global(payment_label, "payment_label")
+bp.add_app_template_global(refunded_amount, "refunded_amount")
+
+from . import lookup  # noqa: E402,F401

@@ -70,12 +70,13 @@ def view_cart(cart: Cart | None) -> CartView:
     return CartView(cart, lines)
 
 
-def _cart_for_update(session: Session, token: str | None, store_id: int) -> Cart:
+def _cart_for_update(session: Session, token: str | None, store_id: int,
+                     user_id: int | None = None) -> Cart:
     cart = None
     if token:
         cart = session.scalar(select(Cart).where(Cart.token == token, Cart.store_id == store_id))
     if cart is None:
-        cart = Cart(store_id=store_id, token=secrets.token_urlsafe(24))
+        cart = Cart(store_id=store_id, token=secrets.token_urlsafe(24), user_id=user_id)
         session.add(cart)
         session.flush()
     return cart
@@ -96,11 +97,15 @@ def _check_quantity(session: Session, product: Product, quantity: int) -> None:
         raise OutOfStock(product.name, quantity, available)
 
 
-def add_to_cart(*, cart_token: str | None, store_id: int, product_id: int, quantity: int) -> Cart:
-    """Add units of a product; the total in the cart may not exceed what is available."""
+def add_to_cart(*, cart_token: str | None, store_id: int, product_id: int, quantity: int,
+                user_id: int | None = None) -> Cart:
+    """Add units of a product; the total in the cart may not exceed what is available.
+
+    A cart created for a signed-in shopper (``user_id``) is theirs, found again next login.
+    """
     with write_transaction() as session:
         product = _product(session, store_id, product_id)
-        cart = _cart_for_update(session, cart_token, store_id)
+        cart = _cart_for_update(session, cart_token, store_id, user_id)
         item = next((i for i in cart.items if i.product_id == product_id), None)
         new_quantity = quantity + (item.quantity if item else 0)
         _check_quantity(session, product, new_quantity)

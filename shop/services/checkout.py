@@ -17,8 +17,10 @@ from ..domain.states import AttemptStatus, OrderStatus, PaymentStatus, transitio
 from ..extensions import db
 from ..models import Cart, Order, OrderLine, PaymentAttempt
 from ..models.types import utcnow
+from .addresses import AddressData, remember_address
 from .audit import record_change
 from .inventory import place_holds, release_holds
+from .ledger import configured_capture_method
 from .tx import write_transaction
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,12 @@ class CheckoutDetails:
     shipping_method: str
 
 
+def _address_data(details: CheckoutDetails) -> AddressData:
+    return AddressData(name=details.name, line1=details.line1, line2=details.line2,
+                       city=details.city, postal_code=details.postal_code,
+                       country=details.country)
+
+
 def checkout_token_for(cart: Cart) -> str:
     """The cart's current one-time checkout token, issued on first use."""
     if cart.checkout_token:
@@ -60,13 +68,16 @@ def order_for_checkout_token(token: str) -> Order | None:
 
 def place_order(
     *, store_id: int, cart_token: str | None, checkout_token: str, details: CheckoutDetails,
-    rates: RateTable, hold_ttl: timedelta,
+    rates: RateTable, hold_ttl: timedelta, client_ip: str | None = None,
+    user_id: int | None = None, save_address: bool = False,
 ) -> tuple[Order, list[int]]:
     """Create the order for ``checkout_token`` or return the one it already made.
 
     Returns the order and the ids of earlier unpaid attempts of the same cart that this
     order supersedes (their orders are canceled; the caller cancels their intents).
     Raises ``StaleCheckout``, ``OutOfStock``, ``EmptyCart`` or ``UnsupportedDestination``.
+    A signed-in shopper's order carries ``user_id``; ``save_address`` adds the shipping
+    address to their address book in the same transaction.
     """
     existing = order_for_checkout_token(checkout_token)
     if existing is not None:
@@ -80,9 +91,19 @@ def place_order(
                 select(Cart).where(Cart.token == (cart_token or ""), Cart.store_id == store_id)
             )
             if cart is None or cart.checkout_token != checkout_token:
+                # A concurrent post of the same form may have committed the order (and
+                # cleared the cart's token) since the check above: that order is ours.
+                existing = order_for_checkout_token(checkout_token)
+                if existing is not None:
+                    return existing, []
                 raise StaleCheckout("Your checkout was out of date. Please review and try again.")
             superseded = _supersede_unpaid_orders(session, cart)
             order = _create_order(session, store_id, cart, checkout_token, details, rates)
+            order.client_ip = client_ip
+            order.user_id = user_id
+            if user_id is not None and save_address:
+                remember_address(session, user_id=user_id, data=_address_data(details),
+                                 strict=False)
             quantities: dict[int, int] = {}
             for line in order.lines:
                 quantities[line.product_id] = quantities.get(line.product_id, 0) + line.quantity
@@ -137,6 +158,7 @@ def _create_attempt(session: Session, order: Order) -> PaymentAttempt:
         store_id=order.store_id, order_id=order.id, provider="stripe",
         status=AttemptStatus.INITIATED, amount=order.total, currency=order.currency,
         idempotency_key=f"pi-create-{secrets.token_hex(16)}",
+        capture_method=configured_capture_method(),
     )
     session.add(attempt)
     session.flush()

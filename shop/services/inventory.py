@@ -111,3 +111,15 @@ def commit_stock(session: Session, *, order: Order, now: datetime) -> list[str]:
         short = hold.product_id in short_ids
         hold.status = HoldStatus.RELEASED if short else HoldStatus.CONVERTED
     return shortages
+
+
+def extend_holds(session: Session, *, order_id: int, until: datetime, now: datetime) -> int:
+    """Push the order's live holds out to ``until`` while its payment is in progress.
+
+    A hold that has already lapsed stays lapsed: its stock may have been sold since, and
+    reviving it could oversell (the payment, if it lands, takes whatever stock is free).
+    """
+    holds = [h for h in active_holds(session, order_id) if now < h.expires_at < until]
+    for hold in holds:
+        hold.expires_at = until
+    return len(holds)

@@ -9,9 +9,10 @@ moves only, and so is a no-op for whichever caller comes second.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,11 +20,17 @@ from ..domain.settlement import payment_status_for, plan_attempt_moves
 from ..domain.states import AttemptStatus, OrderStatus, PaymentStatus, can_move, transition
 from ..extensions import db
 from ..models import Cart, Order, PaymentAttempt
+from ..models.order import PAID_OUT_OF_STOCK
 from ..models.types import utcnow
 from ..stripe_gateway import GatewayError, Intent, gateway
 from .audit import record_change
-from .inventory import commit_stock
-from .tx import lock_rows, write_transaction
+from .card_testing import record_failed_payment
+from .closing import can_close, close_order
+from .inventory import commit_stock, extend_holds
+from .ledger import record_intent, record_intent_creation_failure, schedule_retry
+from .outbox import emit
+from .settings import effective_settings
+from .tx import after_commit, lock_rows, write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +42,6 @@ class Settlement:
     payment_status: str
     paid_now: bool = False
     failed_now: bool = False
-    after_commit: list[Callable[[], None]] = field(default_factory=list)
 
 
 def attempt_for_order(order_id: int) -> PaymentAttempt | None:
@@ -56,17 +62,23 @@ def ensure_payment_intent(*, order_id: int) -> PaymentAttempt:
     if attempt.provider_reference:
         return attempt
     order = db.session.get(Order, order_id)
-    intent = gateway().create_payment_intent(
-        amount=attempt.amount, currency=attempt.currency,
-        idempotency_key=attempt.idempotency_key, receipt_email=order.email,
-        metadata={"order_token": order.token, "order_id": str(order.id),
-                  "store_id": str(order.store_id), "attempt_id": str(attempt.id)},
-    )
+    try:
+        intent = gateway().create_payment_intent(
+            amount=attempt.amount, currency=attempt.currency,
+            idempotency_key=attempt.idempotency_key, receipt_email=order.email,
+            capture_method=attempt.capture_method,
+            metadata={"order_token": order.token, "order_id": str(order.id),
+                      "store_id": str(order.store_id), "attempt_id": str(attempt.id)},
+        )
+    except GatewayError as exc:
+        record_intent_creation_failure(attempt_id=attempt.id, error=exc)
+        raise
     with write_transaction() as session:
         locked = session.scalar(lock_rows(
             select(PaymentAttempt).where(PaymentAttempt.id == attempt.id)))
         if locked.provider_reference is None:
             locked.provider_reference = intent.id
+            locked.next_retry_at = None
         elif locked.provider_reference != intent.id:
             raise GatewayError("Stripe returned a different PaymentIntent for the same key")
     return locked
@@ -87,26 +99,58 @@ def _lock_order_and_attempt(session: Session, intent_id: str):
     return order, attempt
 
 
-def apply_intent(session: Session, intent: Intent, *, actor: str) -> Settlement | None:
-    """Bring our attempt and order in line with ``intent``; None if the intent is not ours."""
+AFTER_CAPTURE = frozenset({PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED,
+                           PaymentStatus.DISPUTED})
+
+# An authorization stays good at the card network for about a week; its stock stays held.
+AUTHORIZED_HOLD = timedelta(days=7)
+
+
+def apply_intent(session: Session, intent: Intent, *, actor: str,
+                 closed_as: OrderStatus = OrderStatus.CANCELED) -> Settlement | None:
+    """Bring our attempt and order in line with ``intent``; None if the intent is not ours.
+
+    A canceled intent closes its still-unpaid order as ``closed_as``. Jobs and notices go
+    through the outbox, in this transaction.
+    """
     order, attempt = _lock_order_and_attempt(session, intent.id)
     if attempt is None:
         return None
     result = Settlement(order.id, attempt.status, order.payment_status)
     result.failed_now = _record_failure(attempt, intent)
+    if result.failed_now:
+        failed_order_id = order.id
+        # A rate-limit counter, not a job: best effort, after the failure is committed.
+        after_commit(session, lambda: record_failed_payment(order_id=failed_order_id))
     for step in plan_attempt_moves(AttemptStatus(attempt.status), intent.status):
         _move_attempt(session, attempt, step, actor)
+    record_intent(session, attempt, intent, actor=actor)
     new_payment = payment_status_for(AttemptStatus(attempt.status), failed=result.failed_now)
     if new_payment is not None:
         _move_payment(session, order, new_payment, actor)
     if attempt.status == AttemptStatus.CAPTURED and order.paid_at is None:
+        # The receipt is asked for first: the shopper hears "paid" before any refund notice.
+        emit(session, "send_receipt", order_id=order.id)
         _mark_paid(session, order, actor)
         result.paid_now = True
-        order_id = order.id
-        result.after_commit.append(lambda: _send_receipt_later(order_id))
+    elif attempt.status in (AttemptStatus.AUTHORIZING, AttemptStatus.AUTHORIZED):
+        _extend_holds(session, order, attempt)
+    elif intent.status == "canceled" and can_close(order):
+        close_order(session, order, target=closed_as, actor=actor,
+                    reason="the payment was canceled at Stripe")
     result.attempt_status = attempt.status
     result.payment_status = order.payment_status
     return result
+
+
+def _extend_holds(session: Session, order: Order, attempt: PaymentAttempt) -> None:
+    """A payment in progress (3-D Secure, processing, authorized) keeps its stock held."""
+    now = utcnow()
+    if attempt.status == AttemptStatus.AUTHORIZED:
+        until = now + AUTHORIZED_HOLD
+    else:
+        until = now + effective_settings(order.store_id).hold_ttl
+    extend_holds(session, order_id=order.id, until=until, now=now)
 
 
 def _record_failure(attempt: PaymentAttempt, intent: Intent) -> bool:
@@ -120,6 +164,7 @@ def _record_failure(attempt: PaymentAttempt, intent: Intent) -> bool:
     attempt.last_error_code = error.decline_code or error.code
     attempt.last_error_message = error.message
     attempt.last_failure_ref = ref
+    schedule_retry(attempt, code=error.code)
     return True
 
 
@@ -137,6 +182,8 @@ def _move_payment(session: Session, order: Order, target: PaymentStatus, actor: 
     current = PaymentStatus(order.payment_status)
     if current == target or not can_move("payment", current, target):
         return
+    if current in AFTER_CAPTURE:
+        return  # refunds and disputes decide from here (settled_status.follow_ledger)
     order.payment_status = transition("payment", current, target)
     record_change(session, store_id=order.store_id, entity_type="order", entity_id=order.id,
                   action="payment_status_change", from_state=current, to_state=target,
@@ -154,35 +201,34 @@ def _mark_paid(session: Session, order: Order, actor: str) -> None:
                       to_state=order.status, actor=actor)
     shortages = commit_stock(session, order=order, now=now)
     if shortages:
-        order.attention = "Paid, out of stock: " + "; ".join(shortages)
-        log.warning("order paid without stock", extra={"order_id": order.id})
-        record_change(session, store_id=order.store_id, entity_type="order",
-                      entity_id=order.id, action="paid_out_of_stock", from_state=None,
-                      to_state=None, actor=actor, reason=order.attention)
+        _flag_out_of_stock(session, order, shortages, actor)
     if order.cart_id is not None:
         cart = session.get(Cart, order.cart_id)
         if cart is not None:
             cart.items.clear()
 
 
-def _send_receipt_later(order_id: int) -> None:
-    from ..jobs import enqueue, send_receipt_job
-
-    enqueue(send_receipt_job, order_id)
-
-
-def run_after_commit(result: Settlement | None) -> None:
-    for effect in (result.after_commit if result else []):
-        effect()
+def _flag_out_of_stock(session: Session, order: Order, shortages: list[str],
+                       actor: str) -> None:
+    """Paid after the stock was gone: staff are told, and the money goes back unless the
+    owner turned automatic refunds off (AUTO_REFUND_OUT_OF_STOCK)."""
+    auto_refund = current_app.config["AUTO_REFUND_OUT_OF_STOCK"]
+    follow_up = ("automatic refund requested" if auto_refund
+                 else "automatic refunds are off: refund or ship later")
+    order.attention = f"{PAID_OUT_OF_STOCK}: {'; '.join(shortages)} ({follow_up})"
+    log.warning("order paid without stock", extra={"order_id": order.id})
+    record_change(session, store_id=order.store_id, entity_type="order", entity_id=order.id,
+                  action="paid_out_of_stock", from_state=None, to_state=None, actor=actor,
+                  reason=order.attention)
+    if auto_refund:
+        emit(session, "refund_out_of_stock_order", order_id=order.id)
 
 
 def settle_payment(*, intent_id: str, actor: str) -> Settlement | None:
     """Ask Stripe for the intent and apply it: the browser-return caller of ``apply_intent``."""
     intent = gateway().retrieve_payment_intent(intent_id)
     with write_transaction() as session:
-        result = apply_intent(session, intent, actor=actor)
-    run_after_commit(result)
-    return result
+        return apply_intent(session, intent, actor=actor)
 
 
 def cancel_superseded(attempt_ids: list[int]) -> None:

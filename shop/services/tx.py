@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy.orm import Session
@@ -19,16 +19,40 @@ def write_transaction() -> Iterator[Session]:
     """
     session = db.session
     session.rollback()
+    session.info[_TX_LOCAL] = {}
     session.connection(execution_options={IMMEDIATE: True})
     try:
         yield session
         session.commit()
     except BaseException:
+        session.info.pop(_TX_LOCAL, None)
         session.rollback()
         raise
+    local = session.info.pop(_TX_LOCAL, {})
+    for callback in local.get("after_commit", []):
+        callback()
+
+
+_TX_LOCAL = "shop_tx_local"
+
+
+def tx_local(session: Session) -> dict:
+    """Scratch space that lives as long as the current write transaction."""
+    return session.info.setdefault(_TX_LOCAL, {})
+
+
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the current write transaction has committed (never on rollback)."""
+    tx_local(session).setdefault("after_commit", []).append(callback)
 
 
 def lock_rows(query, dialect_name: str | None = None):
     """``SELECT … FOR UPDATE`` where the database has row locks (SQLite holds the db lock)."""
     name = dialect_name or db.session.get_bind().dialect.name
-    return query if name == "sqlite" else query.with_for_update()
+    if name == "sqlite":
+        return query
+    # FOR NO KEY UPDATE, of the selected rows only: inserting a row that references a locked
+    # one (an order line → its product) takes KEY SHARE, which FOR UPDATE would conflict with
+    # (two checkouts deadlock); and PostgreSQL refuses to lock the nullable side of the outer
+    # joins that eager-loaded relationships (a product's category) add.
+    return query.with_for_update(of=query.column_descriptions[0]["entity"], key_share=True)

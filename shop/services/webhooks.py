@@ -1,77 +1,139 @@
-"""Stripe webhooks: dedup by event id, then settle in the same transaction as the event row.
+"""Stripe webhooks: dedup by event id, dispatch by type, keep failures for retry and replay.
 
-An event is a hint; the PaymentIntent fetched from Stripe is the truth, so a stale or
-out-of-order event can never move a state backwards.
+Each handler fetches what it needs from Stripe first (an event is a hint, the object at
+Stripe is the truth; no lock is held across that call), then applies it in the same
+transaction that records the event. Processing that raises is recorded as ``failed`` with
+its error and answered with a 500, so Stripe retries; staff can replay it too.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+from datetime import datetime, timedelta
 
-from sqlalchemy import exists, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
+from ..domain.errors import DomainError
 from ..extensions import db
-from ..models import PaymentAttempt, StripeEvent
-from ..stripe_gateway import gateway
-from .payments import Settlement, apply_intent, run_after_commit
-from .tx import write_transaction
+from ..models import EventStatus, StripeEvent
+from ..models.types import utcnow
+from .tx import lock_rows, write_transaction
+from .webhook_handlers import HANDLERS
 
 log = logging.getLogger(__name__)
 
-INTENT_EVENTS = frozenset({
-    "payment_intent.created",
-    "payment_intent.processing",
-    "payment_intent.requires_action",
-    "payment_intent.amount_capturable_updated",
-    "payment_intent.succeeded",
-    "payment_intent.payment_failed",
-    "payment_intent.canceled",
-})
+DUPLICATE = "duplicate"
+
+
+class EventNotFound(DomainError):
+    code = "event_not_found"
+
+
+class EventNotReplayable(DomainError):
+    code = "event_not_replayable"
+
+
+def handle_event(event: dict, *, payload: str) -> str:
+    """Stripe's delivery of a verified event: its status, or ``duplicate`` if already done.
+
+    Errors propagate (after being recorded) so that the endpoint answers 500.
+    """
+    row = db.session.get(StripeEvent, event["id"])
+    if row is not None and row.status != EventStatus.FAILED:
+        return DUPLICATE
+    return _process(event, payload, actor=f"webhook:{event['id']}",
+                    redo=frozenset({EventStatus.FAILED}))
+
+
+def replay_event(*, event_id: str, actor: str) -> str:
+    """Staff: process a failed (or unmatched) event again from its stored payload."""
+    row = db.session.get(StripeEvent, event_id)
+    if row is None or row.payload is None:
+        raise EventNotFound(f"No stored Stripe event {event_id!r}.")
+    if row.status not in (EventStatus.FAILED, EventStatus.UNMATCHED):
+        raise EventNotReplayable(f"Event {event_id} was {row.status}; only failed or "
+                                 "unmatched events can be replayed.")
+    payload = row.payload
+    return _process(json.loads(payload), payload, actor=f"{actor} (replay of {event_id})",
+                    redo=frozenset({EventStatus.FAILED, EventStatus.UNMATCHED}))
+
+
+def _process(event: dict, payload: str, *, actor: str, redo: frozenset[EventStatus]) -> str:
+    event_id = event["id"]
+    handler = HANDLERS.get(event["type"])
+    try:
+        fetched = handler.fetch(event) if handler else None
+        with write_transaction() as session:
+            row = session.scalar(lock_rows(select(StripeEvent).where(StripeEvent.id == event_id)))
+            if row is not None and row.status not in redo:
+                return DUPLICATE
+            status = handler.apply(session, event, fetched, actor) if handler else \
+                EventStatus.IGNORED
+            row = row or _new_row(session, event, payload)
+            _tried(row, status, error=None)
+            session.flush()
+    except IntegrityError as exc:
+        if _status_of(event_id) not in (None, EventStatus.FAILED):
+            return DUPLICATE  # a concurrent delivery of the same event committed first
+        _record_failure(event, payload, exc)
+        raise
+    except Exception as exc:
+        _record_failure(event, payload, exc)
+        raise
+    log.info("stripe event", extra={"event_id": event_id, "type": event["type"],
+                                    "status": str(status)})
+    return str(status)
 
 
 def _intent_id(event: dict) -> str | None:
     obj = event["data"]["object"]
-    if event["type"] in INTENT_EVENTS:
+    if obj.get("object") == "payment_intent":
         return obj.get("id")
-    return obj.get("payment_intent") if isinstance(obj.get("payment_intent"), str) else None
+    ref = obj.get("payment_intent")
+    return ref if isinstance(ref, str) else None
 
 
-def handle_event(event: dict) -> str:
-    """Apply a verified event once; returns its outcome (``duplicate``, ``processed``, …).
+def _new_row(session: Session, event: dict, payload: str) -> StripeEvent:
+    row = StripeEvent(id=event["id"], type=event["type"], payment_intent_id=_intent_id(event),
+                      payload=payload, tries=0)
+    session.add(row)
+    return row
 
-    Errors propagate so that the endpoint answers 500 and Stripe retries.
-    """
-    event_id, event_type = event["id"], event["type"]
-    if db.session.get(StripeEvent, event_id) is not None:
-        return "duplicate"
-    intent_id = _intent_id(event)
-    known = event_type in INTENT_EVENTS and intent_id and db.session.scalar(
-        select(exists().where(PaymentAttempt.provider_reference == intent_id)))
-    # Fetched before the transaction: no lock is held across a call to Stripe.
-    intent = gateway().retrieve_payment_intent(intent_id) if known else None
-    result: Settlement | None = None
+
+def _tried(row: StripeEvent, status: EventStatus, *, error: str | None) -> None:
+    row.status = status
+    row.error = error
+    row.tries = (row.tries or 0) + 1
+    row.last_tried_at = utcnow()
+
+
+def _status_of(event_id: str) -> str | None:
+    db.session.rollback()
+    return db.session.scalar(select(StripeEvent.outcome).where(StripeEvent.id == event_id))
+
+
+def _record_failure(event: dict, payload: str, exc: Exception) -> None:
+    error = f"{type(exc).__name__}: {exc}"[:2000]
     try:
         with write_transaction() as session:
-            if session.get(StripeEvent, event_id) is not None:
-                return "duplicate"
-            if intent is not None:
-                result = apply_intent(session, intent, actor=f"webhook:{event_id}")
-            outcome = _outcome(event_type, intent_id, result)
-            session.add(StripeEvent(id=event_id, type=event_type, payment_intent_id=intent_id,
-                                    outcome=outcome))
-            session.flush()
-    except IntegrityError:
-        return "duplicate"
-    run_after_commit(result)
-    log.info("stripe event", extra={"event_id": event_id, "type": event_type,
-                                    "outcome": outcome})
-    return outcome
+            row = session.scalar(lock_rows(select(StripeEvent)
+                                           .where(StripeEvent.id == event["id"])))
+            if row is not None and row.status != EventStatus.FAILED:
+                return  # another delivery succeeded meanwhile
+            _tried(row or _new_row(session, event, payload), EventStatus.FAILED, error=error)
+    except Exception:
+        log.exception("could not record a failed Stripe event", extra={"event_id": event["id"]})
+    log.error("stripe event failed", extra={"event_id": event["id"], "type": event["type"],
+                                            "error": error})
 
 
-def _outcome(event_type: str, intent_id: str | None, result: Settlement | None) -> str:
-    if event_type not in INTENT_EVENTS:
-        return "ignored"
-    if result is None:
-        return "unmatched"  # kept for reconciliation
-    return "processed"
+def purge_webhook_events(*, older_than: timedelta, now: datetime | None = None) -> int:
+    """Forget settled events received before ``older_than`` ago; failed ones stay for staff."""
+    cutoff = (now or utcnow()) - older_than
+    with write_transaction() as session:
+        result = session.execute(delete(StripeEvent).where(
+            StripeEvent.received_at < cutoff, StripeEvent.outcome != EventStatus.FAILED))
+    return result.rowcount

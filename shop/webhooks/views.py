@@ -1,6 +1,7 @@
 from flask import request
 
 from ..extensions import csrf
+from ..metrics import webhook_rejected, webhook_timer
 from ..services.webhooks import handle_event
 from ..stripe_gateway import InvalidWebhook, gateway
 from . import bp
@@ -13,6 +14,9 @@ def stripe_webhook():
     try:
         event = gateway().verify_webhook(payload, request.headers.get("Stripe-Signature"))
     except InvalidWebhook as exc:
+        webhook_rejected()
         return {"error": {"code": "invalid_signature", "message": str(exc)}}, 400
-    outcome = handle_event(event)
+    # A failure raises: recorded by the service, answered 500 so that Stripe retries.
+    with webhook_timer(event["type"]) as timing:
+        outcome = timing["outcome"] = handle_event(event, payload=payload.decode("utf-8"))
     return {"received": True, "outcome": outcome}, 200

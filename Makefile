@@ -1,0 +1,46 @@
+# Two commands for a new machine: `make dev` serves the shop with demo data on
+# http://127.0.0.1:5000, `make test` runs the whole suite. Both build .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+SANDBOX_PORT ?= 8420
+export SHOP_ENV ?= development
+
+.PHONY: install dev test test-postgres browser lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+dev: $(STAMP)
+	$(BIN)/flask --app wsgi db upgrade
+	$(BIN)/flask --app wsgi shop seed
+	@bash -c 'if [ -z "$$STRIPE_SECRET_KEY" ]; then \
+	    echo "No STRIPE_SECRET_KEY: starting the offline Stripe sandbox on 127.0.0.1:$(SANDBOX_PORT)"; \
+	    $(BIN)/python -m tests.stripe_sandbox --port $(SANDBOX_PORT) \
+	      --webhook-url http://127.0.0.1:5000/webhooks/stripe --webhook-secret whsec_sandbox & \
+	    trap "kill $$! 2>/dev/null" EXIT; \
+	  fi; \
+	  $(BIN)/flask --app wsgi run --host 127.0.0.1 --port 5000'
+
+# Debian's Chromium for the browser tests (Playwright's own download does not work here).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "Chromium is missing: run 'sudo apt-get install chromium' (browser tests skip without it)"; fi; \
+	fi
+
+test: $(STAMP) browser
+	SHOP_ENV=testing $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check shop tests bench wsgi.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache test-artifacts

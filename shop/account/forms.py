@@ -1,0 +1,50 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, Optional
+
+from ..domain.pricing import RateTable
+from ..orders.presenter import STATUS_LABELS
+from ..services.addresses import AddressData
+
+
+def strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+class AddressForm(FlaskForm):
+    name = StringField("Full name", filters=[strip], validators=[
+        InputRequired("Enter the name to ship to."), Length(max=120)])
+    line1 = StringField("Address", filters=[strip], validators=[
+        InputRequired("Enter a street address."), Length(max=200)])
+    line2 = StringField("Apartment, suite, etc. (optional)", filters=[strip], validators=[
+        Optional(), Length(max=200)])
+    city = StringField("City", filters=[strip], validators=[
+        InputRequired("Enter a city."), Length(max=120)])
+    postal_code = StringField("Postal code", filters=[strip], validators=[
+        InputRequired("Enter a postal code."), Length(max=20)])
+    country = SelectField("Country", validators=[InputRequired("Choose a country.")])
+    is_default = BooleanField("Use as my default shipping address")
+
+    def set_choices(self, rates: RateTable) -> "AddressForm":
+        self.country.choices = sorted(rates.countries.items(), key=lambda item: item[1])
+        return self
+
+    def data_(self) -> AddressData:
+        return AddressData(name=self.name.data, line1=self.line1.data,
+                           line2=self.line2.data or "", city=self.city.data,
+                           postal_code=self.postal_code.data, country=self.country.data)
+
+
+class OrderFilterForm(FlaskForm):
+    """The history's status filter, read from the query string (no CSRF: it only reads)."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField("Show", default="")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.status.choices = [("", "All orders")] + [
+            (status.value, label) for status, label in STATUS_LABELS.items()]
+

@@ -1,0 +1,20 @@
+"""Staff pages under /admin: every request passes ``access.load_admin`` first."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from . import (  # noqa: E402,F401
+    access,
+    dashboard,
+    filters,
+    money,
+    order_actions,
+    orders,
+    payments,
+    products,
+    settings,
+    staff,
+    stock,
+    webhooks,
+)

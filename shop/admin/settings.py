@@ -1,0 +1,20 @@
+from flask import flash, redirect, render_template, url_for
+
+from ..services.settings import effective_settings, update_settings
+from . import bp
+from .access import admin, owner_only
+from .forms.settings import settings_form, to_update
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@owner_only
+def settings():
+    current = admin()
+    form = settings_form(effective_settings(current.store.id))
+    if not form.validate_on_submit():
+        return render_template("admin/settings.html", form=form), 400 if form.errors else 200
+    changes = update_settings(store_id=current.store.id, update=to_update(form),
+                              actor=current.actor)
+    flash(f"Settings saved: {len(changes)} change{'s' if len(changes) != 1 else ''}."
+          if changes else "Nothing changed.", "success")
+    return redirect(url_for("admin.settings"), 303)

@@ -1,0 +1,49 @@
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, StringField
+from wtforms.validators import Email, EqualTo, InputRequired, Length
+
+
+def strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", filters=[strip], validators=[
+        InputRequired("Enter your email address."), Length(max=254),
+        Email("Enter an email address like name@example.com.")])
+    password = PasswordField("Password", validators=[
+        InputRequired("Enter your password."), Length(max=200)])
+    next = HiddenField()
+
+
+class LogoutForm(FlaskForm):
+    """Only a CSRF token: signing out is a POST so that a link elsewhere cannot do it."""
+
+
+class RegisterForm(FlaskForm):
+    name = StringField("Your name", filters=[strip], validators=[
+        InputRequired("Enter your name."), Length(max=120)])
+    email = EmailField("Email", filters=[strip], validators=[
+        InputRequired("Enter your email address."), Length(max=254),
+        Email("Enter an email address like name@example.com.")])
+    password = PasswordField("Password", description="At least 10 characters.", validators=[
+        InputRequired("Choose a password."), Length(max=200)])
+    confirm = PasswordField("Repeat the password", validators=[
+        InputRequired("Repeat the password."),
+        EqualTo("password", "The two passwords are not the same.")])
+    next = HiddenField()
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("Email", filters=[strip], validators=[
+        InputRequired("Enter your email address."), Length(max=254),
+        Email("Enter an email address like name@example.com.")])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField("New password", description="At least 10 characters.",
+                             validators=[InputRequired("Choose a new password."),
+                                         Length(max=200)])
+    confirm = PasswordField("Repeat the new password", validators=[
+        InputRequired("Repeat the new password."),
+        EqualTo("password", "The two passwords are not the same.")])

@@ -1,0 +1,34 @@
+"""Mail jobs: each sends at most once however often it runs."""
+
+from __future__ import annotations
+
+from ..domain.states import OrderStatus
+from ..services import notifications
+from .runtime import app_job
+
+
+@app_job
+def send_receipt(order_id: int, kind: str = notifications.RECEIPT) -> bool:
+    return notifications.send_receipt(order_id, kind)
+
+
+@app_job
+def send_cancellation_email(order_id: int, by_staff: bool = False) -> bool:
+    return notifications.send_order_closed(order_id, OrderStatus.CANCELED, by_staff=by_staff)
+
+
+@app_job
+def send_expiry_email(order_id: int) -> bool:
+    return notifications.send_order_closed(order_id, OrderStatus.EXPIRED)
+
+
+@app_job
+def send_refund_email(order_id: int, refund_ref: str, amount: int | None = None) -> bool:
+    """For the refund ledger to ask for (through the outbox) once a refund is created."""
+    return notifications.send_refund_notice(order_id, refund_ref, amount)
+
+
+@app_job
+def send_shipped_email(order_id: int) -> bool:
+    """Asked for (through the outbox) when staff mark the order shipped."""
+    return notifications.send_shipped_notice(order_id)

@@ -1,0 +1,102 @@
+"""Periodic jobs: ``rq cron`` runs them (cron.py); without Redis, ``flask shop run-periodic``.
+
+Each reloads what it needs and may run twice (or concurrently with itself) safely.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from .runtime import app_job, config
+
+log = logging.getLogger(__name__)
+
+
+@app_job
+def expire_holds() -> dict[str, int]:
+    from ..services.expiry import expire_lapsed_orders
+
+    return expire_lapsed_orders().as_dict()
+
+
+@app_job
+def cancel_unpaid_orders() -> dict[str, int]:
+    from ..services.expiry import cancel_stale_unpaid_orders
+
+    return cancel_stale_unpaid_orders().as_dict()
+
+
+@app_job
+def redispatch_outbox() -> int:
+    from ..services.outbox import dispatch_pending
+
+    return dispatch_pending()
+
+
+@app_job
+def purge_webhook_events() -> int:
+    from ..services.webhooks import purge_webhook_events as purge
+
+    return purge(older_than=timedelta(days=config("WEBHOOK_EVENT_RETENTION_DAYS")))
+
+
+@app_job
+def purge_outbox() -> int:
+    from ..services.outbox import purge_dispatched
+
+    return purge_dispatched(older_than=timedelta(days=7))
+
+
+@app_job
+def reconcile_payments() -> dict[str, int]:
+    from ..services.reconciliation import run_reconciliation
+
+    run = run_reconciliation(trigger="job")
+    return {"id": run.id, "examined": run.examined, "fixed": run.fixed,
+            "flagged": run.flagged, "events_replayed": run.events_replayed}
+
+
+@app_job
+def alert_expiring_authorizations() -> int:
+    from ..services.alerts import alert_expiring_authorizations as alert
+
+    return alert()
+
+
+@app_job
+def purge_idempotency_keys() -> int:
+    from ..models.types import utcnow
+    from ..services.idempotency import KEEP_FOR, purge_idempotency_records
+
+    return purge_idempotency_records(older_than=utcnow() - KEEP_FOR)
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    func: Callable[[], object]
+    interval: int | None = None  # seconds
+    cron: str | None = None  # crontab, in the cron process's local time
+
+
+PERIODIC: tuple[Periodic, ...] = (
+    Periodic("expire_holds", expire_holds, interval=60),
+    Periodic("redispatch_outbox", redispatch_outbox, interval=60),
+    Periodic("cancel_unpaid_orders", cancel_unpaid_orders, cron="*/15 * * * *"),
+    Periodic("reconcile_payments", reconcile_payments, cron="*/10 * * * *"),
+    Periodic("alert_expiring_authorizations", alert_expiring_authorizations,
+             cron="7 * * * *"),
+    Periodic("purge_webhook_events", purge_webhook_events, cron="23 3 * * *"),
+    Periodic("purge_idempotency_keys", purge_idempotency_keys, cron="33 3 * * *"),
+    Periodic("purge_outbox", purge_outbox, cron="43 3 * * *"),
+)
+
+
+def by_name(name: str) -> Periodic:
+    for job in PERIODIC:
+        if job.name == name:
+            return job
+    raise LookupError(name)

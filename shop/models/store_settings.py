@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Integer
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+
+class StoreSettings(db.Model):
+    """What an owner changed from the defaults; a NULL column means "use the default".
+
+    ``services.settings.effective_settings`` merges these over the config's defaults.
+    """
+
+    __tablename__ = "store_settings"
+
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    hold_ttl_minutes: Mapped[int | None] = mapped_column(Integer)
+    unpaid_order_ttl_minutes: Mapped[int | None] = mapped_column(Integer)
+    refund_window_days: Mapped[int | None] = mapped_column(Integer)
+    staff_refund_limit: Mapped[int | None] = mapped_column(Integer)  # minor units
+    # {"US": 725, ...}: basis points per destination country.
+    tax_rates: Mapped[dict | None] = mapped_column(JSON)
+    # {"domestic": {"standard": 500, "express": 1500, "free_over": 7500}, ...}: minor units.
+    shipping_rates: Mapped[dict | None] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,168 @@
+"""Rate limits (Flask-Limiter) and the card-testing guard, with 429s that explain.
+
+Every limit is in ``ROUTE_LIMITS``, keyed by endpoint, its value read from the config at
+request time (see README for the variables). Storage is Redis when ``REDIS_URL`` is set,
+memory otherwise. When Redis is down the limiter falls back to per-process memory with a
+logged warning, and if even that fails the request goes through: a rate limit must never
+take the shop down.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+from flask import Flask, current_app, render_template, request, session
+from flask_limiter import RateLimitExceeded
+from flask_limiter.util import get_remote_address
+from werkzeug.exceptions import TooManyRequests
+
+from .errors import wants_json
+from .extensions import limiter
+from .services import card_testing
+
+log = logging.getLogger(__name__)
+
+
+def ip_key() -> str:
+    return f"ip:{get_remote_address()}"
+
+
+def session_key() -> str:
+    """The browser session: its cart, else its signed-in user, else its address."""
+    from .web import CART_SESSION_KEY
+
+    cart = session.get(CART_SESSION_KEY)
+    if cart:
+        return f"cart:{cart}"
+    user = session.get("_user_id")
+    return f"user:{user}" if user else ip_key()
+
+
+def account_key() -> str:
+    email = (request.form.get("email") or "").strip().lower()[:254]
+    return f"account:{email}" if email else ip_key()
+
+
+def _setting(name: str):
+    def provider() -> str:
+        return current_app.config[name]
+
+    provider.__name__ = provider.__qualname__ = f"limit_{name.lower()}"
+    return provider
+
+
+def _failed_login(response) -> bool:
+    return response.status_code == 401
+
+
+@dataclass(frozen=True)
+class Rule:
+    setting: str
+    key: object
+    methods: tuple[str, ...] | None = None
+    deduct_when: object = None
+
+
+ROUTE_LIMITS: dict[str, list[Rule]] = {
+    "checkout.submit": [Rule("RATELIMIT_CHECKOUT_PER_IP", ip_key),
+                        Rule("RATELIMIT_CHECKOUT_PER_SESSION", session_key)],
+    # The payment page is where a PaymentIntent is created (or fetched).
+    "orders.pay": [Rule("RATELIMIT_PAYMENT_PER_IP", ip_key),
+                   Rule("RATELIMIT_PAYMENT_PER_SESSION", session_key)],
+    "auth.login": [Rule("RATELIMIT_LOGIN_PER_IP", ip_key, ("POST",)),
+                   # Only failed attempts count against an account.
+                   Rule("RATELIMIT_LOGIN_PER_ACCOUNT", account_key, ("POST",), _failed_login)],
+}
+# Pages that create a PaymentIntent: refused while a session or address has too many failed
+# payments behind it (failures are counted where settling records them).
+CARD_TESTING_GUARDED = frozenset({"checkout.submit", "orders.pay"})
+
+# Built once: the same limit objects on every app, so registering them again is a no-op.
+_DECORATORS = {
+    endpoint: [
+        limiter.limit(_setting(rule.setting), key_func=rule.key,
+                      methods=list(rule.methods) if rule.methods else None,
+                      deduct_when=rule.deduct_when)
+        for rule in rules
+    ]
+    for endpoint, rules in ROUTE_LIMITS.items()
+}
+
+
+class PaymentFailuresExceeded(TooManyRequests):
+    def __init__(self, retry_after: int):
+        super().__init__("Too many payments from your connection were declined.")
+        self.retry_after = retry_after
+
+
+def _storage_options(url: str) -> dict:
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        # A Redis that is away must cost a request milliseconds, not a timeout.
+        return {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+    return {}
+
+
+def init_rate_limits(app: Flask) -> None:
+    """Bind the limiter; call after the blueprints are registered."""
+    storage = app.config.get("RATELIMIT_STORAGE_URI") or app.config.get("REDIS_URL") \
+        or "memory://"
+    app.config.setdefault("RATELIMIT_STORAGE_URI", storage)
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", _storage_options(storage))
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", "shop")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    limiter.init_app(app)
+    for endpoint, decorators in _DECORATORS.items():
+        view = app.view_functions[endpoint]  # a KeyError here: the table names a lost route
+        for decorate in decorators:
+            view = decorate(view)
+        app.view_functions[endpoint] = view
+    app.before_request(_guard_card_testing)
+    app.register_error_handler(429, _too_many_requests)
+
+
+def _guard_card_testing() -> None:
+    if request.endpoint not in CARD_TESTING_GUARDED:
+        return
+    wait = card_testing.retry_after(client_ip=get_remote_address(),
+                                    session_key=session_key())
+    if wait:
+        raise PaymentFailuresExceeded(wait)
+
+
+def _retry_after(exc: TooManyRequests) -> int:
+    if isinstance(exc, PaymentFailuresExceeded):
+        return exc.retry_after
+    current = limiter.current_limit if isinstance(exc, RateLimitExceeded) else None
+    if current is not None:
+        return max(1, math.ceil(current.reset_at - time.time()))
+    return 60
+
+
+def _in_words(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} seconds"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minutes" if minutes < 90 else f"{math.ceil(minutes / 60)} hours"
+
+
+def _too_many_requests(exc: TooManyRequests):
+    wait = _retry_after(exc)
+    if isinstance(exc, PaymentFailuresExceeded):
+        reason = ("Too many payments from your connection were declined. To protect "
+                  "cardholders, payment is paused")
+    else:
+        reason = "Too many requests from your connection. Please slow down"
+    message = f"{reason}: try again in {_in_words(wait)}. Nothing was charged."
+    log.warning("rate limited", extra={"endpoint": request.endpoint, "retry_after": wait,
+                                       "limit": str(getattr(exc, "limit", "card_testing"))})
+    headers = {"Retry-After": str(wait)}
+    if wants_json():
+        return {"error": {"code": "rate_limited", "message": message,
+                          "retry_after": wait}}, 429, headers
+    exc.description = message
+    return render_template("error.html", error=exc), 429, headers

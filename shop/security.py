@@ -1,0 +1,69 @@
+"""Security headers, the Content-Security-Policy Stripe.js needs, and the reverse proxy.
+
+Flask-Talisman sets the headers. The policy allows exactly what the payment page loads:
+our own scripts and styles, Stripe.js from the configured origin (js.stripe.com, or the
+loopback sandbox), its frames, and API calls to the configured Stripe API origin. No
+inline script or style is allowed anywhere: the templates use none.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask
+from flask_talisman import Talisman
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+STRIPE_FRAME_ORIGINS = ("https://js.stripe.com", "https://*.js.stripe.com",
+                        "https://hooks.stripe.com")
+SELF = "'self'"
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def content_security_policy(config: dict) -> dict[str, list[str] | str]:
+    js = origin(config["STRIPE_JS_URL"])
+    api = origin(config["STRIPE_API_BASE"])
+    real_stripe = js == "https://js.stripe.com"
+    scripts = [SELF, js] + (["https://*.js.stripe.com"] if real_stripe else [])
+    frames = list(dict.fromkeys([js, *STRIPE_FRAME_ORIGINS]))
+    return {
+        "default-src": SELF,
+        "script-src": scripts,
+        "frame-src": frames,
+        "connect-src": [SELF, api],
+        "img-src": [SELF, "data:"],
+        "style-src": SELF,
+        "font-src": SELF,
+        "object-src": "'none'",
+        "base-uri": SELF,
+        "form-action": SELF,
+        "frame-ancestors": "'none'",
+    }
+
+
+def init_security(app: Flask) -> None:
+    config = app.config
+    # One Talisman per app: it keeps its settings on itself, and tests run several apps.
+    app.extensions["talisman"] = Talisman(
+        app,
+        content_security_policy=content_security_policy(config),
+        # TLS ends at the reverse proxy, which redirects plain HTTP itself.
+        force_https=False,
+        strict_transport_security=config["HSTS_ENABLED"],
+        strict_transport_security_include_subdomains=False,
+        frame_options="DENY",
+        referrer_policy="strict-origin-when-cross-origin",
+        # Talisman would otherwise overwrite the cookie settings that config.py chose.
+        session_cookie_secure=config["SESSION_COOKIE_SECURE"],
+        session_cookie_http_only=config["SESSION_COOKIE_HTTPONLY"],
+        session_cookie_samesite=config["SESSION_COOKIE_SAMESITE"],
+    )
+    proxies = config.get("TRUSTED_PROXIES", 0)
+    if proxies:
+        # Client address, scheme and host come from the last ``proxies`` hops only.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,
+                                x_host=proxies, x_port=proxies)

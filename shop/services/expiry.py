@@ -1,0 +1,135 @@
+"""Closing orders nobody paid for: holds that lapsed (expired) and old unpaid orders (canceled).
+
+Correctness never waits for these: a lapsed hold already stops counting when it lapses.
+They tidy up: cancel the PaymentIntent at Stripe so the shopper can no longer pay for
+stock that may be gone, close the order, release its holds and tell the shopper.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from ..domain.states import OrderStatus
+from ..extensions import db
+from ..models import HoldStatus, InventoryHold, Order, PaymentAttempt, Store
+from ..models.types import utcnow
+from ..stripe_gateway import GatewayError, Intent, gateway
+from .closing import CLOSABLE_PAYMENTS, can_close, close_order
+from .payments import apply_intent, attempt_for_order
+from .settings import effective_settings
+from .tx import lock_rows, write_transaction
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CloseReport:
+    closed: list[int] = field(default_factory=list)
+    kept: list[int] = field(default_factory=list)  # paid or still paying meanwhile
+    deferred: list[int] = field(default_factory=list)  # Stripe unreachable: next run
+
+    def add(self, other: CloseReport) -> None:
+        self.closed += other.closed
+        self.kept += other.kept
+        self.deferred += other.deferred
+
+    def as_dict(self) -> dict[str, int]:
+        return {"closed": len(self.closed), "kept": len(self.kept),
+                "deferred": len(self.deferred)}
+
+
+def orders_with_lapsed_holds(now: datetime, limit: int = 100) -> list[int]:
+    """Pending, unpaid orders whose active holds have all lapsed."""
+    query = (
+        select(InventoryHold.order_id)
+        .join(Order, Order.id == InventoryHold.order_id)
+        .where(InventoryHold.status == HoldStatus.ACTIVE, Order.status == OrderStatus.PENDING,
+               Order.payment_status.in_(CLOSABLE_PAYMENTS))
+        .group_by(InventoryHold.order_id)
+        .having(func.max(InventoryHold.expires_at) <= now)
+        .order_by(InventoryHold.order_id).limit(limit))
+    return list(db.session.scalars(query))
+
+
+def stale_unpaid_orders(older_than: datetime, limit: int = 100, *,
+                        store_id: int | None = None) -> list[int]:
+    query = (select(Order.id)
+             .where(Order.status == OrderStatus.PENDING, Order.created_at <= older_than,
+                    Order.payment_status.in_(CLOSABLE_PAYMENTS))
+             .order_by(Order.id).limit(limit))
+    if store_id is not None:
+        query = query.where(Order.store_id == store_id)
+    return list(db.session.scalars(query))
+
+
+def expire_lapsed_orders(*, now: datetime | None = None, limit: int = 100) -> CloseReport:
+    """Expire every order whose holds lapsed (the every-minute job)."""
+    ids = orders_with_lapsed_holds(now or utcnow(), limit)
+    return _close_all(ids, OrderStatus.EXPIRED, "system:hold-expiry",
+                      "its stock holds expired before it was paid")
+
+
+def cancel_stale_unpaid_orders(*, now: datetime | None = None, limit: int = 100,
+                               ttl: timedelta | None = None) -> CloseReport:
+    """Cancel orders still unpaid after their store's unpaid-order TTL (owners set it in
+    /admin/settings; UNPAID_ORDER_TTL_HOURS is the default). ``ttl`` overrides it for all."""
+    now = now or utcnow()
+    report = CloseReport()
+    for store_id in db.session.scalars(select(Store.id).order_by(Store.id)).all():
+        store_ttl = ttl or effective_settings(store_id).unpaid_order_ttl
+        ids = stale_unpaid_orders(now - store_ttl, limit, store_id=store_id)
+        report.add(_close_all(ids, OrderStatus.CANCELED, "system:auto-cancel",
+                              f"unpaid {store_ttl.total_seconds() / 3600:g} hours after it "
+                              "was placed"))
+    return report
+
+
+def _close_all(ids: list[int], target: OrderStatus, actor: str, reason: str) -> CloseReport:
+    db.session.rollback()
+    report = CloseReport()
+    for order_id in ids:
+        try:
+            outcome = close_unpaid_order(order_id=order_id, target=target, actor=actor,
+                                         reason=reason)
+        except GatewayError:
+            log.warning("Stripe unreachable; the order stays open until the next run",
+                        extra={"order_id": order_id}, exc_info=True)
+            outcome = "deferred"
+        getattr(report, outcome).append(order_id)
+    log.info("closed unpaid orders", extra={"target": str(target), **report.as_dict()})
+    return report
+
+
+def close_unpaid_order(*, order_id: int, target: OrderStatus, actor: str, reason: str) -> str:
+    """Cancel the order's PaymentIntent if Stripe still allows it, then close the order.
+
+    Returns ``closed`` or ``kept`` (the intent was paid or is still completing: the payment
+    is settled instead). Raises ``GatewayError`` if Stripe cannot be asked.
+    """
+    attempt = attempt_for_order(order_id)
+    intent = _cancel_intent(attempt) if attempt and attempt.provider_reference else None
+    with write_transaction() as session:
+        order = session.scalar(lock_rows(select(Order).where(Order.id == order_id)))
+        session.refresh(order)
+        if intent is not None:
+            apply_intent(session, intent, actor=actor, closed_as=target)
+            if intent.status != "canceled":
+                return "kept"
+        if not can_close(order):
+            return "closed" if order.status == target else "kept"
+        close_order(session, order, target=target, actor=actor, reason=reason)
+    return "closed"
+
+
+def _cancel_intent(attempt: PaymentAttempt) -> Intent:
+    """The intent after our cancel; if Stripe refused (paid, processing) the intent as it is."""
+    try:
+        return gateway().cancel_payment_intent(attempt.provider_reference)
+    except GatewayError as exc:
+        log.info("PaymentIntent not canceled; settling it as it is",
+                 extra={"payment_intent": attempt.provider_reference, "code": exc.code})
+    return gateway().retrieve_payment_intent(attempt.provider_reference)

@@ -1,0 +1,40 @@
+"""``payment_intent.*`` events: whatever the event says, settle what the PaymentIntent is now.
+
+So a late, repeated or out-of-order event (``processing`` after ``succeeded``) finds the
+truth already applied and changes nothing: states only ever move forward.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from ..models import EventStatus, PaymentAttempt
+from ..stripe_gateway import Intent, gateway
+from .payments import apply_intent
+
+PAYMENT_INTENT_EVENTS = (
+    "payment_intent.processing",
+    "payment_intent.requires_action",
+    "payment_intent.amount_capturable_updated",
+    "payment_intent.succeeded",
+    "payment_intent.payment_failed",
+    "payment_intent.canceled",
+)
+
+
+def fetch_intent(event: dict) -> Intent | None:
+    """The intent as Stripe has it now; None (and no call to Stripe) if it is not ours."""
+    intent_id = event["data"]["object"].get("id")
+    ours = intent_id and db.session.scalar(
+        select(exists().where(PaymentAttempt.provider_reference == intent_id)))
+    db.session.rollback()  # end the read before calling Stripe
+    return gateway().retrieve_payment_intent(intent_id) if ours else None
+
+
+def apply_intent_event(session: Session, event: dict, intent: Intent | None,
+                       actor: str) -> EventStatus:
+    if intent is None or apply_intent(session, intent, actor=actor) is None:
+        return EventStatus.UNMATCHED  # kept for reconciliation
+    return EventStatus.PROCESSED

@@ -1,0 +1,128 @@
+"""The transactional outbox: jobs asked for in the same transaction as the change they report.
+
+``emit`` writes a row; once the transaction commits the rows are dispatched: enqueued on RQ
+when REDIS_URL is set, else run in-process. A row that could not be dispatched (Redis away,
+an in-process job that raised) stays pending and ``dispatch_pending`` (a periodic job)
+tries it again with backoff, so a committed change never loses its job. Claiming a row is a
+conditional UPDATE, so two dispatchers never hand the same row on twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from ..metrics import count_job_failure
+from ..models import OutboxMessage
+from ..models.types import utcnow
+from .tx import after_commit, tx_local, write_transaction
+
+log = logging.getLogger(__name__)
+
+# A claimed row is not picked up by another dispatcher for this long (a crashed dispatcher's
+# row comes back after it).
+LEASE = timedelta(minutes=2)
+MAX_BACKOFF = timedelta(hours=1)
+
+
+def emit(session: Session, job: str, **kwargs: object) -> OutboxMessage:
+    """Ask for ``job(**kwargs)`` once the current write transaction commits."""
+    from ..jobs.registry import job_path
+
+    job_path(job)  # refuse a name no worker can run, before anything is committed
+    row = OutboxMessage(job=job, args=json.dumps(kwargs, sort_keys=True), available_at=utcnow())
+    session.add(row)
+    session.flush()
+    local = tx_local(session)
+    if "outbox_ids" not in local:
+        ids: list[int] = []
+        local["outbox_ids"] = ids
+        after_commit(session, lambda: dispatch(ids))
+    local["outbox_ids"].append(row.id)
+    return row
+
+
+def dispatch(ids: list[int], *, now: datetime | None = None) -> int:
+    """Hand these rows on now; returns how many went. Failures stay pending for later."""
+    return sum(1 for row_id in ids if _dispatch_one(row_id, now or utcnow()))
+
+
+def dispatch_pending(*, limit: int = 200, now: datetime | None = None) -> int:
+    """Hand on every row that is due (the periodic safety net); returns how many went."""
+    now = now or utcnow()
+    ids = db.session.scalars(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.dispatched_at.is_(None), OutboxMessage.available_at <= now)
+        .order_by(OutboxMessage.id).limit(limit)).all()
+    db.session.rollback()
+    return dispatch(list(ids), now=now)
+
+
+def purge_dispatched(*, older_than: timedelta, now: datetime | None = None) -> int:
+    cutoff = (now or utcnow()) - older_than
+    with write_transaction() as session:
+        result = session.execute(delete(OutboxMessage).where(
+            OutboxMessage.dispatched_at.is_not(None), OutboxMessage.dispatched_at < cutoff))
+    return result.rowcount
+
+
+def _dispatch_one(row_id: int, now: datetime) -> bool:
+    claimed = _claim(row_id, now)
+    if claimed is None:
+        return False
+    job, kwargs, attempts = claimed
+    try:
+        _hand_on(row_id, job, kwargs)
+    except Exception as exc:
+        # Kept, not swallowed: the row records the error and is tried again after a backoff.
+        log.warning("outbox job not dispatched; will retry",
+                    extra={"outbox_id": row_id, "job": job}, exc_info=True)
+        count_job_failure(job)
+        _release(row_id, attempts, exc)
+        return False
+    _finish(row_id)
+    return True
+
+
+def _hand_on(row_id: int, job: str, kwargs: dict) -> None:
+    from ..jobs.registry import job_path, resolve
+
+    url = current_app.config.get("REDIS_URL")
+    if url:
+        from ..jobs.queue import enqueue
+
+        enqueue(url, job_path(job), kwargs, job_id=f"outbox-{row_id}")
+    else:
+        resolve(job)(**kwargs)
+
+
+def _claim(row_id: int, now: datetime) -> tuple[str, dict, int] | None:
+    with write_transaction() as session:
+        result = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row_id, OutboxMessage.dispatched_at.is_(None),
+                   OutboxMessage.available_at <= now)
+            .values(available_at=now + LEASE, attempts=OutboxMessage.attempts + 1))
+        if result.rowcount != 1:
+            return None
+        row = session.get(OutboxMessage, row_id)
+        return row.job, json.loads(row.args), row.attempts
+
+
+def _release(row_id: int, attempts: int, exc: Exception) -> None:
+    backoff = min(timedelta(seconds=30 * 2 ** max(0, attempts - 1)), MAX_BACKOFF)
+    with write_transaction() as session:
+        session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
+            available_at=utcnow() + backoff, last_error=f"{type(exc).__name__}: {exc}"[:2000]))
+
+
+def _finish(row_id: int) -> None:
+    with write_transaction() as session:
+        session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
+            dispatched_at=utcnow(), last_error=None))

@@ -1,0 +1,67 @@
+"""Helpers shared by the request handlers."""
+
+from __future__ import annotations
+
+import hmac
+import re
+
+from aiohttp import web
+from localstripe.errors import UserError
+from localstripe.resources import Event, PaymentMethod
+from localstripe.server import get_post_data, json_response
+
+from .errors import invalid, missing
+from .events import dispatcher
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+async def read_params(request: web.Request) -> tuple[dict, list | None]:
+    data = await get_post_data(request) or {}
+    data = dict(data) if isinstance(data, dict) or hasattr(data, "keys") else {}
+    expand = data.pop("expand", None)
+    if isinstance(expand, str):
+        expand = [expand]
+    return data, expand
+
+
+def respond(obj, expand: list | None = None) -> web.Response:
+    return json_response(obj._export(expand=expand))
+
+
+def emit(event_type: str, obj) -> None:
+    dispatcher.schedule(Event(event_type, obj))
+
+
+def check_client_secret(request: web.Request, pi, client_secret, *, required=False) -> None:
+    """A publishable key is only good together with the PaymentIntent's client secret."""
+    if client_secret is None:
+        if required or request.get("auth") == "publishable":
+            raise missing("client_secret")
+        return
+    if not isinstance(client_secret, str) or not hmac.compare_digest(client_secret,
+                                                                     pi.client_secret):
+        raise invalid("The client_secret provided does not match the client_secret associated "
+                      "with the PaymentIntent.", code="payment_intent_invalid_parameter",
+                      param="client_secret")
+
+
+def resolve_payment_method(pm_id, param: str = "payment_method") -> PaymentMethod:
+    if not isinstance(pm_id, str) or not pm_id.startswith(("pm_", "card_", "src_")):
+        raise invalid(f"Invalid {param}: expected a PaymentMethod id (pm_...).", param=param)
+    try:
+        pm = PaymentMethod._api_retrieve(pm_id)
+    except UserError:
+        raise invalid(f"No such PaymentMethod: '{pm_id}'", code="resource_missing",
+                      param=param) from None
+    if getattr(pm, "type", None) != "card":
+        raise invalid("The sandbox only supports card PaymentMethods.", param=param)
+    return pm
+
+
+def check_email(value, param: str) -> str | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or not _EMAIL.match(value):
+        raise invalid(f"Invalid email address: {value}", code="email_invalid", param=param)
+    return value

@@ -1,0 +1,67 @@
+"""PaymentMethod creation, as Stripe.js does it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from aiohttp import web
+
+from .common import read_params, respond
+from .errors import StripeError, check_metadata, invalid, missing, to_int, unknown_params
+from .patches import new_card_payment_method
+
+
+def _card_error(code: str, message: str, param: str) -> StripeError:
+    return StripeError(402, "card_error", message, code=code, param=param,
+                       doc_url="https://stripe.com/docs/error-codes/" + code.replace("_", "-"))
+
+
+def _card_details(card) -> tuple[str, int, int, str]:
+    if not isinstance(card, dict):
+        raise missing("card")
+    number = re.sub(r"[\s-]", "", str(card.get("number") or ""))
+    if not number:
+        raise missing("card[number]")
+    # 4242424242424241 is Stripe's "fails the Luhn check" test number.
+    if not re.fullmatch(r"\d{16}", number) or number == "4242424242424241":
+        raise _card_error("incorrect_number", "Your card number is incorrect.", "number")
+    for name in ("exp_month", "exp_year"):
+        if card.get(name) in (None, ""):
+            raise missing(f"card[{name}]")
+    month = to_int(card["exp_month"], "card[exp_month]")
+    year = to_int(card["exp_year"], "card[exp_year]")
+    year = year + 2000 if 0 <= year < 100 else year
+    now = dt.datetime.now(dt.UTC)
+    if not 1 <= month <= 12:
+        raise _card_error("invalid_expiry_month", "Your card's expiration month is invalid.",
+                          "exp_month")
+    if year < now.year or year > now.year + 50:
+        raise _card_error("invalid_expiry_year", "Your card's expiration year is invalid.",
+                          "exp_year")
+    if (year, month) < (now.year, now.month):
+        raise _card_error("invalid_expiry_month", "Your card's expiration month is invalid.",
+                          "exp_month")
+    cvc = str(card.get("cvc") or "")
+    if not re.fullmatch(r"\d{3}", cvc):
+        raise _card_error("invalid_cvc", "Your card's security code is invalid.", "cvc")
+    return number, month, year, cvc
+
+
+async def create_payment_method(request: web.Request) -> web.Response:
+    data, expand = await read_params(request)
+    unknown_params(data, {"type", "card", "billing_details", "metadata"})
+    if data.get("type") != "card":
+        raise invalid("The sandbox only creates PaymentMethods of type 'card'.", param="type")
+    number, month, year, cvc = _card_details(data.get("card"))
+    billing_details = data.get("billing_details")
+    if billing_details is not None and not isinstance(billing_details, dict):
+        raise invalid("Invalid billing_details", param="billing_details")
+    pm = new_card_payment_method(number, month, year, cvc, billing_details=billing_details,
+                                 metadata=check_metadata(data.get("metadata")))
+    return respond(pm, expand)
+
+
+ROUTES = [
+    ("POST", "/v1/payment_methods", create_payment_method),
+]

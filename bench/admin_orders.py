@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.schema import drop_everything  # noqa: E402
 from shop import create_app  # noqa: E402
 from shop.extensions import db  # noqa: E402
 from shop.models import Order, Role, Store  # noqa: E402
@@ -58,9 +59,7 @@ def build(app, count: int) -> None:
     from shop.services.accounts import create_user, grant_role
 
     with app.app_context():
-        db.drop_all()
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        drop_everything(db.engine)
         upgrade()
         main = Store(slug="main", name="Bench Shop", currency="USD")
         other = Store(slug="other", name="Other Shop", currency="USD")

@@ -30,6 +30,8 @@ import stripe
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import make_url
 
+from bench.schema import drop_everything
+
 ROOT = Path(__file__).resolve().parent.parent
 WEBHOOK_SECRET = "whsec_bench"  # noqa: S105 - signs only this run's loopback deliveries
 METRICS_TOKEN = secrets.token_urlsafe(16)
@@ -63,7 +65,6 @@ def percentiles(latencies: list[float]) -> dict:
 def prepare_database(url: str, stock: int) -> None:
     """Fresh schema through the migrations, one store, one product with ``stock`` units."""
     from flask_migrate import upgrade
-    from sqlalchemy import text
 
     from shop import create_app
     from shop.extensions import db
@@ -72,9 +73,7 @@ def prepare_database(url: str, stock: int) -> None:
     app = create_app({"SHOP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": url,
                       "REDIS_URL": None, "LOG_LEVEL": "WARNING"})
     with app.app_context():
-        db.drop_all()
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        drop_everything(db.engine)
         upgrade()
         store = Store(slug="main", name="Bench", currency="USD")
         db.session.add(store)

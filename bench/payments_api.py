@@ -16,8 +16,8 @@ import tempfile
 import time
 
 from flask_migrate import upgrade
-from sqlalchemy import text
 
+from bench.schema import drop_everything
 from shop import create_app
 from shop.domain.ledger import summarize
 from shop.extensions import db
@@ -64,9 +64,7 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
     app = create_app({"SHOP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
-        db.drop_all()
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        drop_everything(db.engine)
         upgrade()
         store = seed(n)
         _key, token = create_api_key(store_id=store.id, name="bench")

@@ -10,8 +10,8 @@ import pytest
 import stripe
 from flask import has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import text
 
+from bench.schema import rebuild_schema
 from shop import create_app
 from shop.extensions import db
 
@@ -78,13 +78,7 @@ class IsolatedClient(FlaskClient):
 
 def build_schema(app) -> None:
     """Drop whatever is there and run the migrations: the schema tests use is production's."""
-    from flask_migrate import upgrade
-
-    with app.app_context():
-        db.drop_all()
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        upgrade()
+    rebuild_schema(app)
 
 
 @pytest.fixture(scope="session")

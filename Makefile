@@ -39,6 +39,17 @@ browser:
 test: $(STAMP) browser
 	SHOP_ENV=testing $(BIN)/pytest $(PYTEST_ARGS)
 
+# Every benchmark of bench/ (docs/performance.md): wipes BENCH_DATABASE_URL, default the
+# local PostgreSQL's test_bench database, created here when missing.
+BENCH_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test_bench
+bench: $(STAMP)
+	@$(BIN)/python -c "import sys, psycopg; from sqlalchemy.engine import make_url; \
+	u = make_url(sys.argv[1]); c = psycopg.connect(host=u.host, port=u.port or 5432, \
+	  user=u.username, dbname='postgres', autocommit=True); \
+	c.execute('select 1 from pg_database where datname = %s', [u.database]).fetchone() \
+	  or c.execute(f'create database \"{u.database}\"')" "$(BENCH_DATABASE_URL)"
+	BENCH_DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python -m bench $(BENCH)
+
 lint: $(STAMP)
 	$(BIN)/ruff check shop tests bench wsgi.py
 

@@ -88,9 +88,11 @@ def _harden(app: Flask) -> None:
     from .ops import bp as ops_bp
     from .ratelimit import init_rate_limits
     from .security import init_security
+    from .timing import init_server_timing
 
     init_security(app)
     app.register_blueprint(ops_bp)
     init_rate_limits(app)
     init_metrics(app)
+    init_server_timing(app)
     register_error_handlers(app)

@@ -17,6 +17,8 @@ from typing import Any
 import stripe
 from flask import current_app
 
+from .timing import TimedRequestsClient
+
 log = logging.getLogger(__name__)
 
 
@@ -203,7 +205,7 @@ class StripeGateway:
             config["STRIPE_SECRET_KEY"] or "sk_unset",
             base_addresses={"api": config["STRIPE_API_BASE"]},
             max_network_retries=config["STRIPE_MAX_NETWORK_RETRIES"],
-            http_client=stripe.RequestsClient(timeout=config["STRIPE_TIMEOUT_SECONDS"]),
+            http_client=TimedRequestsClient(timeout=config["STRIPE_TIMEOUT_SECONDS"]),
         )
         # During a rotation the endpoint accepts the new secret and, until it is removed,
         # the previous one (Stripe signs with both while the old secret is kept alive).

@@ -1,0 +1,41 @@
+"""Server-Timing: how long a request took, and how much of it was spent waiting for Stripe.
+
+Off unless ``SERVER_TIMING`` is set: the benchmarks read it to separate the shop's own
+overhead from the Stripe call, but a public shop should not tell everyone its internals.
+"""
+
+from __future__ import annotations
+
+import time
+
+import stripe
+from flask import Flask, current_app, g, has_request_context
+
+
+class TimedRequestsClient(stripe.RequestsClient):
+    """The SDK's own HTTP client, adding the wall time of each call (retries and their
+    back-off included) to the current request's Stripe total."""
+
+    def request_with_retries(self, *args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return super().request_with_retries(*args, **kwargs)
+        finally:
+            _add_stripe_time(time.perf_counter() - started)
+
+
+def _add_stripe_time(seconds: float) -> None:
+    if has_request_context():
+        g.stripe_seconds = g.get("stripe_seconds", 0.0) + seconds
+
+
+def init_server_timing(app: Flask) -> None:
+    @app.after_request
+    def add_server_timing(response):
+        started = g.get("request_started")
+        if current_app.config.get("SERVER_TIMING") and started is not None:
+            total_ms = (time.perf_counter() - started) * 1000
+            stripe_ms = g.get("stripe_seconds", 0.0) * 1000
+            response.headers["Server-Timing"] = (
+                f"app;dur={total_ms:.2f}, stripe;dur={stripe_ms:.2f}")
+        return response

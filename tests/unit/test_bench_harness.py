@@ -1,0 +1,56 @@
+"""The benchmark harness's own arithmetic and load generator: figures are only worth
+something if the tool counts right."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import pytest
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from bench.harness import load, percentile, summary
+from bench.loadgen import server_timing
+
+
+def test_server_timing_header_is_parsed_into_named_durations():
+    assert server_timing("app;dur=12.50, stripe;dur=3") == {"app": 12.5, "stripe": 3.0}
+    assert server_timing(None) == {}
+
+
+def test_percentiles_of_a_known_distribution():
+    values = [float(n) for n in range(1, 101)]
+    assert percentile(values, 0.95) == 95.0
+    figures = summary(values)
+    assert (figures["p50_ms"], figures["p95_ms"], figures["max_ms"]) == (50.5, 95.0, 100.0)
+    assert summary([])["p95_ms"] is None
+
+
+@pytest.fixture
+def counting_server():
+    hits: Counter = Counter()
+    lock = threading.Lock()
+
+    @Request.application
+    def app(request):
+        with lock:
+            hits[request.path] += 1
+        return Response("ok", headers={"Server-Timing": "app;dur=2.0, stripe;dur=0.5"})
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", hits
+    server.shutdown()
+
+
+def test_once_mode_sends_every_request_exactly_once(counting_server):
+    base, hits = counting_server
+    requests = [{"path": f"/event/{n}", "method": "POST", "body": "{}"} for n in range(40)]
+
+    result = load(base, requests, mode="once", concurrency=6, duration=60)
+
+    assert result["requests"] == 40 and result["statuses"] == {"200": 40}
+    assert hits == Counter({f"/event/{n}": 1 for n in range(40)})
+    assert result["server_timing_ms"]["stripe"] == [0.5] * 40

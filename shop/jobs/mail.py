@@ -32,3 +32,10 @@ def send_refund_email(order_id: int, refund_ref: str, amount: int | None = None)
 def send_shipped_email(order_id: int) -> bool:
     """Asked for (through the outbox) when staff mark the order shipped."""
     return notifications.send_shipped_notice(order_id)
+
+
+@app_job
+def send_expiry_emails(order_ids: list[int]) -> int:
+    """One outbox row per expiry batch: each order's e-mail is still sent at most once."""
+    return sum(1 for order_id in order_ids
+               if notifications.send_order_closed(order_id, OrderStatus.EXPIRED))

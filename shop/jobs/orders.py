@@ -10,3 +10,11 @@ from .runtime import app_job
 def refund_out_of_stock_order(order_id: int) -> str:
     """Give the money back for an order paid after its stock was gone (AUTO_REFUND_OUT_OF_STOCK)."""
     return refund_out_of_stock(order_id=order_id)
+
+
+@app_job
+def close_lapsed_orders(order_ids: list[int]) -> dict[str, int]:
+    """Orders with a PaymentIntent whose holds lapsed: Stripe is asked, then each is closed."""
+    from ..services.expiry import close_lapsed_orders as close
+
+    return close(order_ids=order_ids).as_dict()

@@ -9,6 +9,8 @@ JOBS: dict[str, str] = {
     "send_receipt": "shop.jobs.mail.send_receipt",
     "send_cancellation_email": "shop.jobs.mail.send_cancellation_email",
     "send_expiry_email": "shop.jobs.mail.send_expiry_email",
+    "send_expiry_emails": "shop.jobs.mail.send_expiry_emails",
+    "close_lapsed_orders": "shop.jobs.orders.close_lapsed_orders",
     "send_refund_email": "shop.jobs.mail.send_refund_email",
     "refund_out_of_stock_order": "shop.jobs.orders.refund_out_of_stock_order",
     "send_shipped_email": "shop.jobs.mail.send_shipped_email",

@@ -47,6 +47,8 @@ class PaymentAttempt(db.Model):
 
     __table_args__ = (
         Index("ix_payment_attempts_store_order", "store_id", "order_id"),
+        # attempt_for_order, the order pages and hold expiry look attempts up by order alone.
+        Index("ix_payment_attempts_order", "order_id"),
         Index("ix_payment_attempts_status", "status"),
         Index("ix_payment_attempts_created_at", "created_at"),
         Index("ix_payment_attempts_status_capture_before", "status", "capture_before"),

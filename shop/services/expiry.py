@@ -11,13 +11,14 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..domain.states import OrderStatus
 from ..extensions import db
-from ..models import HoldStatus, InventoryHold, Order, PaymentAttempt, Store
+from ..models import Order, PaymentAttempt, Store
 from ..models.types import utcnow
 from ..stripe_gateway import GatewayError, Intent, gateway
+from . import lapsed_holds
 from .closing import CLOSABLE_PAYMENTS, can_close, close_order
 from .payments import apply_intent, attempt_for_order
 from .settings import effective_settings
@@ -42,19 +43,6 @@ class CloseReport:
                 "deferred": len(self.deferred)}
 
 
-def orders_with_lapsed_holds(now: datetime, limit: int = 100) -> list[int]:
-    """Pending, unpaid orders whose active holds have all lapsed."""
-    query = (
-        select(InventoryHold.order_id)
-        .join(Order, Order.id == InventoryHold.order_id)
-        .where(InventoryHold.status == HoldStatus.ACTIVE, Order.status == OrderStatus.PENDING,
-               Order.payment_status.in_(CLOSABLE_PAYMENTS))
-        .group_by(InventoryHold.order_id)
-        .having(func.max(InventoryHold.expires_at) <= now)
-        .order_by(InventoryHold.order_id).limit(limit))
-    return list(db.session.scalars(query))
-
-
 def stale_unpaid_orders(older_than: datetime, limit: int = 100, *,
                         store_id: int | None = None) -> list[int]:
     query = (select(Order.id)
@@ -66,11 +54,20 @@ def stale_unpaid_orders(older_than: datetime, limit: int = 100, *,
     return list(db.session.scalars(query))
 
 
-def expire_lapsed_orders(*, now: datetime | None = None, limit: int = 100) -> CloseReport:
-    """Expire every order whose holds lapsed (the every-minute job)."""
-    ids = orders_with_lapsed_holds(now or utcnow(), limit)
-    return _close_all(ids, OrderStatus.EXPIRED, "system:hold-expiry",
-                      "its stock holds expired before it was paid")
+def expire_lapsed_orders(*, now: datetime | None = None,
+                         batch: int = lapsed_holds.BATCH) -> lapsed_holds.ExpiryReport:
+    """Expire every order whose holds lapsed (the every-minute job): in SQL batches, or
+    through ``close_lapsed_orders`` for orders with a PaymentIntent (Stripe is asked first)."""
+    report = lapsed_holds.expire_lapsed(now=now or utcnow(), batch=batch)
+    log.info("expired lapsed orders", extra=report.as_dict())
+    return report
+
+
+def close_lapsed_orders(*, order_ids: list[int]) -> CloseReport:
+    """Cancel each order's PaymentIntent, then expire the order (the hand-on job). An order
+    paid meanwhile is settled instead; one Stripe could not be asked about stays for the
+    next run of the periodic job."""
+    return _close_all(order_ids, OrderStatus.EXPIRED, lapsed_holds.ACTOR, lapsed_holds.REASON)
 
 
 def cancel_stale_unpaid_orders(*, now: datetime | None = None, limit: int = 100,

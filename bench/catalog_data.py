@@ -84,7 +84,8 @@ def shop_statements(app, path: str) -> list[str]:
     return statements
 
 
-_PLACEHOLDER = re.compile(r"%\(\w+\)s|\?|:\w+|\$\d+")
+# psycopg adds casts to its placeholders (``%(x)s::INTEGER``); text() writes ``:x``.
+_PLACEHOLDER = re.compile(r"%\(\w+\)s(::[A-Z]+(?: WITH(?:OUT)? TIME ZONE)?(?:\[\])?)?|\?|(?<!:):\w+|\$\d+")
 
 
 def normalised(statement: str) -> str:

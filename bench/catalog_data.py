@@ -85,7 +85,8 @@ def shop_statements(app, path: str) -> list[str]:
 
 
 # psycopg adds casts to its placeholders (``%(x)s::INTEGER``); text() writes ``:x``.
-_PLACEHOLDER = re.compile(r"%\(\w+\)s(::[A-Z]+(?: WITH(?:OUT)? TIME ZONE)?(?:\[\])?)?|\?|(?<!:):\w+|\$\d+")
+_PLACEHOLDER = re.compile(r"%\(\w+\)s(::[A-Z]+(?: WITH(?:OUT)? TIME ZONE)?(?:\[\])?)?"
+                          r"|\?|(?<!:):\w+|\$\d+")
 
 
 def normalised(statement: str) -> str:

@@ -1,4 +1,5 @@
-"""Catalog reads for the storefront (plain queries: no domain model needed)."""
+"""Catalog reads for the storefront (plain queries: no domain model needed). The store and
+its categories, read by every page, come from ``catalog_cache``."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 
 from ..extensions import db
-from ..models import Category, Product, Store
+from ..models import Product, Store
 from ..models.types import utcnow
 from .inventory import available_quantities
 
@@ -25,18 +26,13 @@ def store_by_slug(slug: str) -> Store | None:
     return db.session.scalar(select(Store).where(Store.slug == slug))
 
 
-def categories(store_id: int) -> list[Category]:
-    return list(db.session.scalars(
-        select(Category).where(Category.store_id == store_id).order_by(Category.name)))
-
-
 def list_products(
-    *, store_id: int, page: int, per_page: int, category: Category | None = None,
+    *, store_id: int, page: int, per_page: int, category_id: int | None = None,
     search: str = "",
 ) -> ProductPage:
     where = [Product.store_id == store_id, Product.active.is_(True)]
-    if category is not None:
-        where.append(Product.category_id == category.id)
+    if category_id is not None:
+        where.append(Product.category_id == category_id)
     if search:
         like = f"%{search.lower()}%"
         where.append(or_(func.lower(Product.name).like(like),
@@ -54,8 +50,3 @@ def list_products(
 def product_by_slug(store_id: int, slug: str) -> Product | None:
     return db.session.scalar(select(Product).where(
         Product.store_id == store_id, Product.slug == slug, Product.active.is_(True)))
-
-
-def category_by_slug(store_id: int, slug: str) -> Category | None:
-    return db.session.scalar(select(Category).where(
-        Category.store_id == store_id, Category.slug == slug))

@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 from ..extensions import db
 from ..models import Product, Store
 from ..models.types import utcnow
-from .inventory import available_quantities
+from .inventory import available, held_column
 
 
 @dataclass(frozen=True)
@@ -40,13 +40,17 @@ def list_products(
     total = db.session.scalar(select(func.count(Product.id)).where(*where)) or 0
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
-    products = list(db.session.scalars(
-        select(Product).where(*where).order_by(Product.name, Product.id)
-        .limit(per_page).offset((page - 1) * per_page)))
-    return ProductPage(products, available_quantities(db.session, products, utcnow()),
+    rows = db.session.execute(
+        select(Product, held_column(utcnow())).where(*where).order_by(Product.name, Product.id)
+        .limit(per_page).offset((page - 1) * per_page)).all()
+    return ProductPage([product for product, _ in rows],
+                       {product.id: available(product.stock_on_hand, held)
+                        for product, held in rows},
                        page, pages, total)
 
 
-def product_by_slug(store_id: int, slug: str) -> Product | None:
-    return db.session.scalar(select(Product).where(
-        Product.store_id == store_id, Product.slug == slug, Product.active.is_(True)))
+def product_by_slug(store_id: int, slug: str) -> tuple[Product, int] | None:
+    """The active product with ``slug`` and the units available now."""
+    row = db.session.execute(select(Product, held_column(utcnow())).where(
+        Product.store_id == store_id, Product.slug == slug, Product.active.is_(True))).first()
+    return None if row is None else (row[0], available(row[0].stock_on_hand, row[1]))

@@ -38,12 +38,32 @@ def held_quantities(
     return {pid: int(qty) for pid, qty in session.execute(query)}
 
 
+def held_column(now: datetime):
+    """What ``held_quantities`` counts, as a column of a query on ``Product``: a page reads
+    its products and their availability in one round trip instead of two."""
+    return (
+        select(func.coalesce(func.sum(InventoryHold.quantity), 0))
+        .where(
+            InventoryHold.product_id == Product.id,
+            InventoryHold.status == HoldStatus.ACTIVE,
+            InventoryHold.expires_at > now,
+        )
+        .correlate(Product)
+        .scalar_subquery()
+        .label("held")
+    )
+
+
+def available(stock_on_hand: int, held: int) -> int:
+    return max(0, stock_on_hand - held)
+
+
 def available_quantities(
     session: Session, products: Iterable[Product], now: datetime
 ) -> dict[int, int]:
     products = list(products)
     held = held_quantities(session, (p.id for p in products), now)
-    return {p.id: max(0, p.stock_on_hand - held.get(p.id, 0)) for p in products}
+    return {p.id: available(p.stock_on_hand, held.get(p.id, 0)) for p in products}
 
 
 def lock_products(session: Session, product_ids: Iterable[int]) -> dict[int, Product]:

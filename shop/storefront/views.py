@@ -1,10 +1,7 @@
 from flask import abort, current_app, render_template, request
 
 from ..cart.forms import AddToCartForm
-from ..extensions import db
-from ..models.types import utcnow
 from ..services import catalog, catalog_cache
-from ..services.inventory import available_quantities
 from ..web import current_store
 from . import bp
 
@@ -30,10 +27,10 @@ def index():
 @bp.get("/products/<slug>")
 def product(slug: str):
     store = current_store()
-    item = catalog.product_by_slug(store.id, slug)
-    if item is None:
+    found = catalog.product_by_slug(store.id, slug)
+    if found is None:
         abort(404, description="We could not find that product.")
-    available = available_quantities(db.session, [item], utcnow())[item.id]
+    item, available = found
     form = AddToCartForm(product_id=item.id, quantity=1)
     return render_template("storefront/product.html", product=item, available=available,
                            form=form)

@@ -18,6 +18,7 @@ and the shop's p95 (target < 50 ms)::
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -95,6 +96,26 @@ def saturation(base: str, requests: list[dict], steps: list[int], seconds: float
     return chosen
 
 
+def worker_cpu_seconds(server) -> float:
+    """CPU time (user + system) used so far by the gunicorn workers of ``server``."""
+    master = server.process.pid
+    ticks = os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    total = 0
+    for pid in children:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def cpu_per_request(server, requests: list[dict], concurrency: int, seconds: float) -> float:
+    """Milliseconds of worker CPU a request costs: steadier than rps on a shared machine,
+    since other processes' load changes how long a request waits, not what it costs."""
+    before = worker_cpu_seconds(server)
+    done = harness.load(server.url, requests, concurrency=concurrency, duration=seconds)
+    return round((worker_cpu_seconds(server) - before) * 1000 / max(1, done["requests"]), 2)
+
+
 def measure(page: str, shop, baseline, requests: list[dict], args) -> None:
     steps = [int(step) for step in args.steps.split(",")]
     concurrency = saturation(baseline.url, requests, steps, args.step_seconds)
@@ -108,6 +129,10 @@ def measure(page: str, shop, baseline, requests: list[dict], args) -> None:
     ratio = round(result["shop"]["rps"] / base_rps, 3) if base_rps else 0.0
     harness.emit(BENCHMARK, f"{page}_ratio", concurrency=concurrency, ratio=ratio,
                  target_ratio=TARGET_RATIO, meets_target=ratio >= TARGET_RATIO)
+    cpu = {name: cpu_per_request(server, requests, concurrency, args.step_seconds)
+           for name, server in (("shop", shop), ("baseline", baseline))}
+    harness.emit(BENCHMARK, f"{page}_cpu_ms_per_request", concurrency=concurrency, **cpu,
+                 ratio=round(cpu["baseline"] / cpu["shop"], 3) if cpu["shop"] else None)
     p95 = result["shop"]["p95_ms"]
     harness.emit(BENCHMARK, f"{page}_shop_p95", concurrency=concurrency, p95_ms=p95,
                  target_p95_ms=TARGET_P95_MS,

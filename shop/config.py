@@ -115,6 +115,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_SECURE": env_bool("SESSION_COOKIE_SECURE", env == "production"),
         "WTF_CSRF_TIME_LIMIT": None,
         "PRODUCTS_PER_PAGE": env_int("PRODUCTS_PER_PAGE", 12, minimum=1),
+        # How long a worker keeps the store row and categories (services/catalog_cache.py).
+        "CATALOG_CACHE_SECONDS": env_int("CATALOG_CACHE_SECONDS", 30),
         "SERVER_TIMING": env_bool("SERVER_TIMING", False),
         "UNPAID_ORDER_TTL_HOURS": env_int("UNPAID_ORDER_TTL_HOURS", 24, minimum=1),
         "AUTO_REFUND_OUT_OF_STOCK": env_bool("AUTO_REFUND_OUT_OF_STOCK", True),

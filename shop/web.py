@@ -20,9 +20,9 @@ CART_SESSION_KEY = "cart_token"
 
 def current_store() -> Store:
     if "store" not in g:
-        from .services.catalog import store_by_slug
+        from .services import catalog_cache
 
-        store = store_by_slug(current_app.config["SHOP_STORE_SLUG"])
+        store = catalog_cache.store(current_app.config["SHOP_STORE_SLUG"])
         if store is None:
             abort(503, description="The shop has no catalog yet: run `flask --app wsgi shop seed`.")
         g.store = store
@@ -91,6 +91,9 @@ def _date(moment, style: str = "long") -> str:
 
 
 def register_web(app: Flask) -> None:
+    from .services.catalog_cache import CatalogCache
+
+    app.extensions["catalog_cache"] = CatalogCache(app.config["CATALOG_CACHE_SECONDS"])
     app.jinja_env.filters["money"] = _money
     app.jinja_env.filters["date"] = _date
     app.jinja_env.globals["cart_count"] = _cart_count

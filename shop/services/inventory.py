@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ..domain.errors import OutOfStock
@@ -38,12 +39,38 @@ def held_quantities(
     return {pid: int(qty) for pid, qty in session.execute(query)}
 
 
+HOLDS_AT = "holds_at"
+
+
+@cache
+def held_column():
+    """What ``held_quantities`` counts, as a column of a query on ``Product``: a page reads
+    its products and their availability in one round trip instead of two. Holds count if
+    unexpired at the statement's parameter ``holds_at`` (:data:`HOLDS_AT`). Built once (a
+    statement is immutable and may be shared): building it took 0.7 ms a request."""
+    return (
+        select(func.coalesce(func.sum(InventoryHold.quantity), 0))
+        .where(
+            InventoryHold.product_id == Product.id,
+            InventoryHold.status == HoldStatus.ACTIVE,
+            InventoryHold.expires_at > bindparam(HOLDS_AT),
+        )
+        .correlate(Product)
+        .scalar_subquery()
+        .label("held")
+    )
+
+
+def available(stock_on_hand: int, held: int) -> int:
+    return max(0, stock_on_hand - held)
+
+
 def available_quantities(
     session: Session, products: Iterable[Product], now: datetime
 ) -> dict[int, int]:
     products = list(products)
     held = held_quantities(session, (p.id for p in products), now)
-    return {p.id: max(0, p.stock_on_hand - held.get(p.id, 0)) for p in products}
+    return {p.id: available(p.stock_on_hand, held.get(p.id, 0)) for p in products}
 
 
 def lock_products(session: Session, product_ids: Iterable[int]) -> dict[int, Product]:

@@ -1,10 +1,7 @@
 from flask import abort, current_app, render_template, request
 
 from ..cart.forms import AddToCartForm
-from ..extensions import db
-from ..models.types import utcnow
-from ..services import catalog
-from ..services.inventory import available_quantities
+from ..services import catalog, catalog_cache
 from ..web import current_store
 from . import bp
 
@@ -13,25 +10,27 @@ from . import bp
 def index():
     store = current_store()
     category_slug = request.args.get("category", "")
-    category = catalog.category_by_slug(store.id, category_slug) if category_slug else None
+    categories = catalog_cache.categories(store.id)
+    category = next((c for c in categories if c.slug == category_slug), None)
     if category_slug and category is None:
         abort(404, description="There is no such category.")
     search = request.args.get("q", "").strip()[:100]
     page = catalog.list_products(
         store_id=store.id, page=request.args.get("page", 1, type=int),
-        per_page=current_app.config["PRODUCTS_PER_PAGE"], category=category, search=search,
+        per_page=current_app.config["PRODUCTS_PER_PAGE"],
+        category_id=category.id if category else None, search=search,
     )
     return render_template("storefront/index.html", page=page, category=category,
-                           search=search, categories=catalog.categories(store.id))
+                           search=search, categories=categories)
 
 
 @bp.get("/products/<slug>")
 def product(slug: str):
     store = current_store()
-    item = catalog.product_by_slug(store.id, slug)
-    if item is None:
+    found = catalog.product_by_slug(store.id, slug)
+    if found is None:
         abort(404, description="We could not find that product.")
-    available = available_quantities(db.session, [item], utcnow())[item.id]
+    item, available = found
     form = AddToCartForm(product_id=item.id, quantity=1)
     return render_template("storefront/product.html", product=item, available=available,
                            form=form)

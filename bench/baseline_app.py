@@ -1,0 +1,114 @@
+"""The catalog benchmark's baseline: the least a Flask app must do to serve the shop's
+catalog and product pages.
+
+It sends THE SAME SQL the shop sends for its product list (24 products of a category, one
+page) and for its product page (one product by slug), through SQLAlchemy Core on a small
+pool, and renders a minimal Jinja template. ``bench.catalog`` checks the statements against
+what the shop really sends (figure ``same_sql``): if the shop's query changes, change them
+here. Everything else a page needs (store, categories, counts, stock) the baseline looks up
+once at start: it is the floor, not a rival shop.
+
+    DATABASE_URL=... gunicorn -w 4 'bench.baseline_app:from_env()'
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+from flask import Flask, abort, request
+from sqlalchemy import bindparam, create_engine, text
+
+from shop.models.types import UTCDateTime
+
+PER_PAGE = 24
+
+_COLUMNS = (
+    "products.id, products.store_id, products.category_id, products.slug, products.name, "
+    "products.description, products.price, products.currency, products.stock_on_hand, "
+    "products.image, products.active, (SELECT coalesce(sum(inventory_holds.quantity), :zero) "
+    "AS coalesce_1 FROM inventory_holds WHERE inventory_holds.product_id = products.id "
+    "AND inventory_holds.status = :active_hold AND inventory_holds.expires_at > :now) AS held, "
+    "categories_1.id AS id_1, "
+    "categories_1.store_id AS store_id_1, categories_1.slug AS slug_1, "
+    "categories_1.name AS name_1 FROM products LEFT OUTER JOIN categories AS categories_1 "
+    "ON categories_1.id = products.category_id")
+
+
+def catalog_sql(dialect: str) -> str:
+    """The shop's product list with a category filter and the units each has on hold
+    (``services.catalog.list_products``)."""
+    return (f"SELECT {_COLUMNS} WHERE products.store_id = :store_id AND products.active IS "
+            f"{_true(dialect)} AND products.category_id = :category_id "
+            "ORDER BY products.name, products.id LIMIT :limit OFFSET :offset")
+
+
+def product_sql(dialect: str) -> str:
+    """The shop's product by slug, with its units on hold (``services.catalog.product_by_slug``)."""
+    return (f"SELECT {_COLUMNS} WHERE products.store_id = :store_id AND products.slug = :slug "
+            f"AND products.active IS {_true(dialect)}")
+
+
+def _holds() -> dict:
+    return {"zero": 0, "active_hold": "active", "now": datetime.now(UTC)}
+
+
+def _true(dialect: str) -> str:
+    return "1" if dialect == "sqlite" else "true"
+
+
+PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>{{ title }}</title></head><body><main>
+{% if products %}<ul>{% for p in products %}
+<li><a href="/products/{{ p.slug }}">{{ p.name }}</a> {{ p.price }} {{ p.currency }}
+{{ p.stock_on_hand - p.held }}</li>
+{% endfor %}</ul>{% else %}<h1>{{ product.name }}</h1><p>{{ product.description }}</p>
+<p>{{ product.price }} {{ product.currency }} {{ product.stock_on_hand - product.held }}</p>
+{% endif %}
+</main></body></html>"""
+
+
+def create_app(database_url: str, store_slug: str = "main") -> Flask:
+    app = Flask(__name__)
+    engine = create_engine(database_url, pool_size=2, max_overflow=2)
+    dialect = engine.dialect.name
+    catalog, product = (text(sql).bindparams(bindparam("now", type_=UTCDateTime))
+                        for sql in (catalog_sql(dialect), product_sql(dialect)))
+    page_template = app.jinja_env.from_string(PAGE)  # compiled once, as Flask's loader would
+    with engine.connect() as conn:
+        store_id = conn.execute(text("SELECT id FROM stores WHERE slug = :slug"),
+                                {"slug": store_slug}).scalar_one()
+        category_ids = dict(conn.execute(
+            text("SELECT slug, id FROM categories WHERE store_id = :id"), {"id": store_id}).all())
+
+    @app.get("/healthz")
+    def healthz():
+        return "ok"
+
+    @app.get("/")
+    def index():
+        category_id = category_ids.get(request.args.get("category", ""))
+        if category_id is None:
+            abort(404)
+        page = max(1, request.args.get("page", 1, type=int))
+        with engine.connect() as conn:
+            rows = conn.execute(catalog, {**_holds(), "store_id": store_id,
+                                          "category_id": category_id, "limit": PER_PAGE,
+                                          "offset": (page - 1) * PER_PAGE}).mappings().all()
+        return page_template.render(title="Catalog", products=rows)
+
+    @app.get("/products/<slug>")
+    def show(slug: str):
+        with engine.connect() as conn:
+            row = conn.execute(product, {**_holds(), "store_id": store_id,
+                                         "slug": slug}).mappings().first()
+        if row is None:
+            abort(404)
+        return page_template.render(title=row["name"], products=None, product=row)
+
+    return app
+
+
+def from_env() -> Flask:
+    """gunicorn's entry point: ``bench.baseline_app:from_env()``."""
+    return create_app(os.environ["DATABASE_URL"], os.environ.get("SHOP_STORE_SLUG", "main"))

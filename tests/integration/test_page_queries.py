@@ -1,0 +1,106 @@
+"""The catalog and product pages send a fixed number of queries, whatever the catalog's size
+(docs/performance-storefront.md), and still count holds exactly as the stock rules say."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event
+
+from shop.extensions import db
+from shop.models import Category, HoldStatus, InventoryHold
+from shop.models.types import utcnow
+
+from ..conftest import wipe
+from ..factories import make_order, make_product, make_store
+
+PAGES = ("/", "/?category=tea", "/?category=tea&page=2", "/?q=product", "/?page=2")
+
+
+@contextmanager
+def counted_queries():
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if statement.split(None, 1)[0].upper() not in ("BEGIN", "COMMIT", "ROLLBACK"):
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def fill(store, count: int) -> list:
+    tea = Category(store_id=store.id, slug="tea", name="Tea")
+    coffee = Category(store_id=store.id, slug="coffee", name="Coffee")
+    db.session.add_all([tea, coffee])
+    db.session.commit()
+    return [make_product(store, name=f"Product {n:03d}", category=(tea, coffee)[n % 2],
+                         stock=n % 7) for n in range(count)]
+
+
+def queries_per_page(client, products) -> dict[str, int]:
+    paths = {**{path: path for path in PAGES}, "product": f"/products/{products[1].slug}"}
+    for path in paths.values():  # a worker's first request also reads store and categories
+        assert client.get(path).status_code == 200, path
+    counts = {}
+    for name, path in paths.items():
+        with counted_queries() as statements:
+            assert client.get(path).status_code == 200, path
+        counts[name] = len(statements)
+    return counts
+
+
+@pytest.fixture
+def small_pages(clean_app, monkeypatch):
+    monkeypatch.setitem(clean_app.config, "PRODUCTS_PER_PAGE", 2)
+
+
+def test_page_queries_do_not_grow_with_the_catalog(app, client, store, small_pages):
+    few = queries_per_page(client, fill(store, 5))
+    wipe(app)
+    many = queries_per_page(client, fill(make_store(), 50))
+    assert few == many
+    # Count and page of products (with their holds); one product with its holds.
+    assert all(count <= 2 for path, count in many.items() if path in PAGES), many
+    assert many["product"] <= 1, many
+
+
+def test_a_cold_worker_adds_only_the_store_and_categories(app, client, store, small_pages):
+    slug = fill(store, 5)[0].slug
+    app.extensions["catalog_cache"].clear()
+    with counted_queries() as statements:
+        assert client.get("/?category=tea&page=2").status_code == 200
+    assert len(statements) <= 4, [s[:90] for s in statements]
+    app.extensions["catalog_cache"].clear()
+    with counted_queries() as statements:
+        assert client.get(f"/products/{slug}").status_code == 200
+    assert len(statements) <= 2, [s[:90] for s in statements]
+
+
+def test_pages_subtract_active_holds_only(client, store):
+    product = make_product(store, name="Held Beans", stock=6)
+    order = make_order(store, product)
+    now = utcnow()
+    db.session.add_all([
+        InventoryHold(product_id=product.id, order_id=order.id, quantity=2,
+                      status=HoldStatus.ACTIVE, expires_at=now + timedelta(minutes=10)),
+        InventoryHold(product_id=product.id, order_id=order.id, quantity=3,
+                      status=HoldStatus.ACTIVE, expires_at=now - timedelta(minutes=1)),
+        InventoryHold(product_id=product.id, order_id=order.id, quantity=3,
+                      status=HoldStatus.RELEASED, expires_at=now + timedelta(minutes=10)),
+    ])
+    db.session.commit()
+    assert "Only 4 left" in client.get(f"/products/{product.slug}").get_data(as_text=True)
+    assert "Only 4 left" in client.get("/").get_data(as_text=True)
+    db.session.add(InventoryHold(product_id=product.id, order_id=order.id, quantity=4,
+                                 status=HoldStatus.ACTIVE,
+                                 expires_at=now + timedelta(minutes=10)))
+    db.session.commit()
+    page = client.get(f"/products/{product.slug}").get_data(as_text=True)
+    assert "Sold out" in page and "Add to cart" not in page
+    assert "Sold out" in client.get("/").get_data(as_text=True)

@@ -41,7 +41,7 @@ class Product(db.Model):
         CheckConstraint("price >= 0", name="price_not_negative"),
         CheckConstraint("stock_on_hand >= 0", name="stock_not_negative"),
         # Key and sort of the catalog page; ``active`` included so that its count and page
-        # are index-only on PostgreSQL (migration 0011_storefront).
+        # are index-only on PostgreSQL (migration 0012_storefront).
         Index("ix_products_store_category_name_id", "store_id", "category_id", "name", "id",
               postgresql_include=["active"]),
         Index("ix_products_store_name_id", "store_id", "name", "id",

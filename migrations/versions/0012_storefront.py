@@ -7,16 +7,16 @@ and the page sort its rows again by id. With id in the key and ``active`` includ
 are index-only once the table is vacuumed (docs/performance-storefront.md). ``INCLUDE`` is
 PostgreSQL's; SQLite builds the same keys without it.
 
-Revision ID: 0011_storefront
-Revises: 0010_money
+Revision ID: 0012_storefront
+Revises: 0011_scale
 Create Date: 2026-11-23 11:30:00
 
 """
 from alembic import op
 
 
-revision = '0011_storefront'
-down_revision = '0010_money'
+revision = '0012_storefront'
+down_revision = '0011_scale'
 branch_labels = None
 depends_on = None
 

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ..domain.settlement import payment_status_for, plan_attempt_moves
 from ..domain.states import AttemptStatus, OrderStatus, PaymentStatus, can_move, transition
 from ..extensions import db
-from ..models import Cart, Order, PaymentAttempt
+from ..models import CartItem, Order, PaymentAttempt
 from ..models.order import PAID_OUT_OF_STOCK
 from ..models.types import utcnow
 from ..stripe_gateway import GatewayError, Intent, gateway
@@ -73,9 +73,10 @@ def ensure_payment_intent(*, order_id: int) -> PaymentAttempt:
     except GatewayError as exc:
         record_intent_creation_failure(attempt_id=attempt.id, error=exc)
         raise
+    attempt_id = attempt.id  # read before the transaction expires it (no refresh SELECT)
     with write_transaction() as session:
         locked = session.scalar(lock_rows(
-            select(PaymentAttempt).where(PaymentAttempt.id == attempt.id)))
+            select(PaymentAttempt).where(PaymentAttempt.id == attempt_id)))
         if locked.provider_reference is None:
             locked.provider_reference = intent.id
             locked.next_retry_at = None
@@ -91,11 +92,13 @@ def _lock_order_and_attempt(session: Session, intent_id: str):
     ).one_or_none() or (None, None)
     if attempt_id is None:
         return None, None
-    order = session.scalar(lock_rows(select(Order).where(Order.id == order_id)))
-    attempt = session.scalar(lock_rows(
-        select(PaymentAttempt).where(PaymentAttempt.id == attempt_id)))
-    session.refresh(order)
-    session.refresh(attempt)
+    # populate_existing: rows already in the session are overwritten with what the lock
+    # read, so the moves below start from the locked state (no separate refresh SELECT).
+    order = session.scalar(lock_rows(select(Order).where(Order.id == order_id))
+                           .execution_options(populate_existing=True))
+    attempt = session.scalar(lock_rows(select(PaymentAttempt)
+                                       .where(PaymentAttempt.id == attempt_id))
+                             .execution_options(populate_existing=True))
     return order, attempt
 
 
@@ -203,9 +206,9 @@ def _mark_paid(session: Session, order: Order, actor: str) -> None:
     if shortages:
         _flag_out_of_stock(session, order, shortages, actor)
     if order.cart_id is not None:
-        cart = session.get(Cart, order.cart_id)
-        if cart is not None:
-            cart.items.clear()
+        # One DELETE, not loading the cart and its items (with their products) to delete
+        # them one by one.
+        session.execute(delete(CartItem).where(CartItem.cart_id == order.cart_id))
 
 
 def _flag_out_of_stock(session: Session, order: Order, shortages: list[str],

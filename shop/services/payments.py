@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ..domain.settlement import payment_status_for, plan_attempt_moves
@@ -75,14 +75,17 @@ def ensure_payment_intent(*, order_id: int) -> PaymentAttempt:
         raise
     attempt_id = attempt.id  # read before the transaction expires it (no refresh SELECT)
     with write_transaction() as session:
-        locked = session.scalar(lock_rows(
-            select(PaymentAttempt).where(PaymentAttempt.id == attempt_id)))
-        if locked.provider_reference is None:
-            locked.provider_reference = intent.id
-            locked.next_retry_at = None
-        elif locked.provider_reference != intent.id:
+        # Only the first writer stores the intent: a conditional UPDATE (one statement, the
+        # row locked while it runs) rather than SELECT … FOR UPDATE and then UPDATE.
+        stored = session.execute(
+            update(PaymentAttempt)
+            .where(PaymentAttempt.id == attempt_id, PaymentAttempt.provider_reference.is_(None))
+            .values(provider_reference=intent.id, next_retry_at=None)
+            .execution_options(synchronize_session=False)).rowcount
+        if stored != 1 and session.scalar(select(PaymentAttempt.provider_reference).where(
+                PaymentAttempt.id == attempt_id)) != intent.id:
             raise GatewayError("Stripe returned a different PaymentIntent for the same key")
-    return locked
+    return attempt  # expired by the commit: read again, fresh, if the caller uses it
 
 
 def _lock_order_and_attempt(session: Session, intent_id: str):

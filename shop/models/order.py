@@ -71,6 +71,8 @@ class Order(db.Model):
               "id"),
         Index("ix_orders_store_total_id", "store_id", "total", "id"),
         Index("ix_orders_store_paid", "store_id", "paid_at"),
+        # A checkout looks up its cart's unpaid orders to supersede them.
+        Index("ix_orders_cart_status", "cart_id", "status"),
     )
 
     @property

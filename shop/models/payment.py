@@ -47,8 +47,9 @@ class PaymentAttempt(db.Model):
 
     __table_args__ = (
         Index("ix_payment_attempts_store_order", "store_id", "order_id"),
-        # attempt_for_order, the order pages and hold expiry look attempts up by order alone.
-        Index("ix_payment_attempts_order", "order_id"),
+        # An order's latest attempt (checkout, payment page, receipts, hold expiry): by order,
+        # newest id; also serves lookups by order alone.
+        Index("ix_payment_attempts_order_id", "order_id", "id"),
         Index("ix_payment_attempts_status", "status"),
         Index("ix_payment_attempts_created_at", "created_at"),
         Index("ix_payment_attempts_status_capture_before", "status", "capture_before"),

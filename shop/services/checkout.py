@@ -79,9 +79,8 @@ def place_order(
     A signed-in shopper's order carries ``user_id``; ``save_address`` adds the shipping
     address to their address book in the same transaction.
     """
-    existing = order_for_checkout_token(checkout_token)
-    if existing is not None:
-        return existing, []
+    # A repeated post finds its order inside the transaction (one check, not one before it
+    # and one again inside: first posts are the common case).
     try:
         with write_transaction() as session:
             existing = order_for_checkout_token(checkout_token)
@@ -98,9 +97,8 @@ def place_order(
                     return existing, []
                 raise StaleCheckout("Your checkout was out of date. Please review and try again.")
             superseded = _supersede_unpaid_orders(session, cart)
-            order = _create_order(session, store_id, cart, checkout_token, details, rates)
-            order.client_ip = client_ip
-            order.user_id = user_id
+            order = _create_order(session, store_id, cart, checkout_token, details, rates,
+                                  client_ip=client_ip, user_id=user_id)
             if user_id is not None and save_address:
                 remember_address(session, user_id=user_id, data=_address_data(details),
                                  strict=False)
@@ -122,7 +120,8 @@ def place_order(
 
 def _create_order(
     session: Session, store_id: int, cart: Cart, checkout_token: str,
-    details: CheckoutDetails, rates: RateTable,
+    details: CheckoutDetails, rates: RateTable, *, client_ip: str | None,
+    user_id: int | None,
 ) -> Order:
     priced = [
         PricedLine(item.product.id, item.product.name, item.product.price, item.quantity)
@@ -138,7 +137,7 @@ def _create_order(
         ship_line2=details.line2, ship_city=details.city, ship_postal_code=details.postal_code,
         ship_country=details.country, shipping_method=q.shipping_method, currency=q.currency,
         subtotal=q.subtotal, shipping=q.shipping, tax=q.tax, tax_rate_bp=q.tax_rate_bp,
-        total=q.total,
+        total=q.total, client_ip=client_ip, user_id=user_id,
         lines=[
             OrderLine(product_id=line.product_id, name=line.name, unit_price=line.unit_price,
                       quantity=line.quantity, total=line.total)

@@ -66,14 +66,15 @@ def _send_once(order_id: int, kind: str, build: Callable[[Order], Mail | None]) 
     mail = build(order) if order is not None else None
     if mail is None:
         return False
+    recipient = order.email  # read before the transaction expires the order
     try:
         with write_transaction() as session:
-            session.add(SentEmail(order_id=order_id, kind=kind, recipient=order.email,
+            session.add(SentEmail(order_id=order_id, kind=kind, recipient=recipient,
                                   subject=mail.subject))
             session.flush()
             # Sent inside the transaction: if sending fails the row rolls back and the job is
             # retried; once committed, the unique row stops a second copy.
-            send_mail(to=order.email, subject=mail.subject, text=mail.text, html=mail.html,
+            send_mail(to=recipient, subject=mail.subject, text=mail.text, html=mail.html,
                       attachments=mail.attachments)
     except IntegrityError:
         return False

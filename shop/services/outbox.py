@@ -104,15 +104,17 @@ def _hand_on(row_id: int, job: str, kwargs: dict) -> None:
 
 def _claim(row_id: int, now: datetime) -> tuple[str, dict, int] | None:
     with write_transaction() as session:
-        result = session.execute(
+        # RETURNING: the claimed row's job comes back with the claim (no second SELECT).
+        claimed = session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == row_id, OutboxMessage.dispatched_at.is_(None),
                    OutboxMessage.available_at <= now)
-            .values(available_at=now + LEASE, attempts=OutboxMessage.attempts + 1))
-        if result.rowcount != 1:
+            .values(available_at=now + LEASE, attempts=OutboxMessage.attempts + 1)
+            .returning(OutboxMessage.job, OutboxMessage.args, OutboxMessage.attempts)
+            .execution_options(synchronize_session=False)).one_or_none()
+        if claimed is None:
             return None
-        row = session.get(OutboxMessage, row_id)
-        return row.job, json.loads(row.args), row.attempts
+        return claimed.job, json.loads(claimed.args), claimed.attempts
 
 
 def _release(row_id: int, attempts: int, exc: Exception) -> None:

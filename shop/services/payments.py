@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ..domain.settlement import payment_status_for, plan_attempt_moves
 from ..domain.states import AttemptStatus, OrderStatus, PaymentStatus, can_move, transition
 from ..extensions import db
-from ..models import Cart, Order, PaymentAttempt
+from ..models import CartItem, Order, PaymentAttempt
 from ..models.order import PAID_OUT_OF_STOCK
 from ..models.types import utcnow
 from ..stripe_gateway import GatewayError, Intent, gateway
@@ -73,15 +73,19 @@ def ensure_payment_intent(*, order_id: int) -> PaymentAttempt:
     except GatewayError as exc:
         record_intent_creation_failure(attempt_id=attempt.id, error=exc)
         raise
+    attempt_id = attempt.id  # read before the transaction expires it (no refresh SELECT)
     with write_transaction() as session:
-        locked = session.scalar(lock_rows(
-            select(PaymentAttempt).where(PaymentAttempt.id == attempt.id)))
-        if locked.provider_reference is None:
-            locked.provider_reference = intent.id
-            locked.next_retry_at = None
-        elif locked.provider_reference != intent.id:
+        # Only the first writer stores the intent: a conditional UPDATE (one statement, the
+        # row locked while it runs) rather than SELECT … FOR UPDATE and then UPDATE.
+        stored = session.execute(
+            update(PaymentAttempt)
+            .where(PaymentAttempt.id == attempt_id, PaymentAttempt.provider_reference.is_(None))
+            .values(provider_reference=intent.id, next_retry_at=None)
+            .execution_options(synchronize_session=False)).rowcount
+        if stored != 1 and session.scalar(select(PaymentAttempt.provider_reference).where(
+                PaymentAttempt.id == attempt_id)) != intent.id:
             raise GatewayError("Stripe returned a different PaymentIntent for the same key")
-    return locked
+    return attempt  # expired by the commit: read again, fresh, if the caller uses it
 
 
 def _lock_order_and_attempt(session: Session, intent_id: str):
@@ -91,11 +95,13 @@ def _lock_order_and_attempt(session: Session, intent_id: str):
     ).one_or_none() or (None, None)
     if attempt_id is None:
         return None, None
-    order = session.scalar(lock_rows(select(Order).where(Order.id == order_id)))
-    attempt = session.scalar(lock_rows(
-        select(PaymentAttempt).where(PaymentAttempt.id == attempt_id)))
-    session.refresh(order)
-    session.refresh(attempt)
+    # populate_existing: rows already in the session are overwritten with what the lock
+    # read, so the moves below start from the locked state (no separate refresh SELECT).
+    order = session.scalar(lock_rows(select(Order).where(Order.id == order_id))
+                           .execution_options(populate_existing=True))
+    attempt = session.scalar(lock_rows(select(PaymentAttempt)
+                                       .where(PaymentAttempt.id == attempt_id))
+                             .execution_options(populate_existing=True))
     return order, attempt
 
 
@@ -203,9 +209,9 @@ def _mark_paid(session: Session, order: Order, actor: str) -> None:
     if shortages:
         _flag_out_of_stock(session, order, shortages, actor)
     if order.cart_id is not None:
-        cart = session.get(Cart, order.cart_id)
-        if cart is not None:
-            cart.items.clear()
+        # One DELETE, not loading the cart and its items (with their products) to delete
+        # them one by one.
+        session.execute(delete(CartItem).where(CartItem.cart_id == order.cart_id))
 
 
 def _flag_out_of_stock(session: Session, order: Order, shortages: list[str],

@@ -1,0 +1,120 @@
+"""Where ``POST /checkout`` and ``POST /webhooks/stripe`` spend their time: the app in this
+process (production settings, Flask test client) against the loopback Stripe sandbox, with
+pyinstrument and a count of the SQL statements of one request.
+
+    python -m bench.profile_money checkout [--requests 200] [--sql]
+    python -m bench.profile_money webhook [--requests 200] [--sql]
+
+Wipes ``BENCH_DATABASE_URL`` like the benchmarks. A tool for finding work to cut, not a
+benchmark: it prints a profile, not figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import event
+
+from bench import harness
+from bench.shoppers import ADDRESS, field, prepare_shop
+from bench.webhook_events import confirm_intents, signed_delivery
+
+
+def make_app(sandbox_url: str):
+    os.environ.update(harness.shop_env(harness.database_url(), sandbox_url=sandbox_url,
+                                       workdir=Path(tempfile.mkdtemp(prefix="profile-"))))
+    from shop import create_app
+
+    return create_app()
+
+
+def checkout_once(app, slug: str):
+    client = app.test_client()  # its own cookie jar: a fresh session and cart
+    page = client.get(f"/products/{slug}").get_data(as_text=True)
+    client.post("/cart/add", data={"csrf_token": field(page, "csrf_token"),
+                                   "product_id": field(page, "product_id"), "quantity": 1})
+    form = client.get("/checkout").get_data(as_text=True)
+    data = {"csrf_token": field(form, "csrf_token"),
+            "checkout_token": field(form, "checkout_token"), **ADDRESS}
+    return lambda: client.post("/checkout", data=data)
+
+
+def main(argv=None) -> int:
+    from pyinstrument import Profiler
+
+    from tests.services import Sandbox
+
+    parser = argparse.ArgumentParser(prog="python -m bench.profile_money")
+    parser.add_argument("endpoint", choices=("checkout", "webhook"))
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--sql", action="store_true", help="print one request's statements")
+    args = parser.parse_args(argv)
+    harness.check_database_name(harness.database_url())
+    slugs = prepare_shop(harness.database_url(), products=5)
+    sandbox = Sandbox()
+    try:
+        app = make_app(sandbox.url)
+        client = app.test_client()  # webhooks carry no cookies
+        posts = [checkout_once(app, slugs[i % len(slugs)])
+                 for i in range(args.requests if args.endpoint == "checkout" else 0)]
+        if args.endpoint == "webhook":
+            tokens = [_order(app, slugs[i % len(slugs)]) for i in range(args.requests)]
+            deliveries = [signed_delivery(event) for event in
+                          confirm_intents(app, sandbox.url, tokens)]
+            posts = [(lambda d=d: client.post("/webhooks/stripe", data=d["body"],
+                                              headers=d["headers"])) for d in deliveries]
+        statements: list[str] = []
+        with app.app_context():
+            from shop.extensions import db
+            engine = db.engine
+
+        def count(conn, cursor, statement, *_):
+            statements.append(statement)
+
+        warm = max(1, len(posts) // 10)
+        for post in posts[:warm]:
+            post()
+        event.listen(engine, "before_cursor_execute", count)
+        response = posts[warm]()
+        event.remove(engine, "before_cursor_execute", count)
+        print(f"one request: {response.status_code}, {len(statements)} statements, "
+              f"Server-Timing {response.headers.get('Server-Timing')}")
+        if args.sql:
+            for statement in statements:
+                print("  ", " ".join(statement.split())[:160])
+        # The first half is timed without the profiler (its sampling costs CPU too), the
+        # second half is profiled.
+        rest = posts[warm + 1:]
+        timed, profiled = rest[:len(rest) // 2], rest[len(rest) // 2:]
+        started, cpu_started = time.perf_counter(), time.process_time()
+        statuses = [post().status_code for post in timed]
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        count = max(1, len(statuses))
+        profiler = Profiler(interval=0.001)
+        with profiler:
+            statuses += [post().status_code for post in profiled]
+        # CPU time of this process (the app; not PostgreSQL's, not the sandbox's) is what a
+        # shared machine's noise disturbs least.
+        print(json.dumps({"requests": count, "statuses": sorted(set(statuses)),
+                          "statements": len(statements),
+                          "ms_per_request": round(seconds * 1000 / count, 2),
+                          "cpu_ms_per_request": round(cpu * 1000 / count, 2)}))
+        print(profiler.output_text(unicode=False, color=False, show_all=False))
+    finally:
+        sandbox.stop()
+    return 0
+
+
+def _order(app, slug: str) -> str:
+    response = checkout_once(app, slug)()
+    return response.headers["Location"].split("/orders/")[1].split("/")[0]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

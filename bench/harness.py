@@ -181,3 +181,27 @@ def alternate(targets: dict[str, dict], *, rounds: int = 3, **load_options) -> d
                    "requests": m["requests"], "errors": m["errors"],
                    "statuses": m["statuses"], **summary(m["latencies_ms"])}
             for name, m in merged.items()}
+
+
+def concurrency_levels(text: str) -> list[int]:
+    """``"1,4"`` -> ``[1, 4]``: a page is measured alone (its latency) and under load."""
+    return [int(part) for part in text.split(",") if part.strip()]
+
+
+def measure_pages(base: str, cases: dict[str, str], *, benchmark: str, cookie: str,
+                  concurrencies: list[int], duration: float, target_p95_ms: float,
+                  **fields) -> None:
+    """Each page of ``cases`` (name -> path) at each concurrency, signed in with ``cookie``:
+    one figure line each, with its p95 against the target."""
+    for concurrency in concurrencies:
+        for name, path in cases.items():
+            result = load(base, [{"path": path}], concurrency=concurrency, duration=duration,
+                          warmup=1, headers={"Cookie": cookie})
+            stats = summary(result["latencies_ms"])
+            app_ms = summary(result["server_timing_ms"].get("app", []))
+            emit(benchmark, name, url=path, concurrency=concurrency,
+                 requests=result["requests"], rps=result["rps"], statuses=result["statuses"],
+                 errors=result["errors"], **stats, app_p95_ms=app_ms["p95_ms"],
+                 target_p95_ms=target_p95_ms,
+                 meets_target=stats["p95_ms"] is not None and stats["p95_ms"] <= target_p95_ms,
+                 **fields)

@@ -101,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--orders", type=int, default=1000)
     parser.add_argument("--others", type=int, default=200_000)
     parser.add_argument("--duration", type=float, default=4)
-    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--concurrency", default="1,4",
+                        help="comma-separated levels: alone, then under load")
     parser.add_argument("--reuse", action="store_true", help="keep an earlier run's data")
     args = parser.parse_args(argv)
     url = harness.database_url()
@@ -116,18 +117,10 @@ def main(argv: list[str] | None = None) -> int:
         env = harness.shop_env(url, sandbox_url="http://127.0.0.1:9", workdir=Path(workdir))
         with harness.Server("wsgi:app", env=env, workdir=Path(workdir)) as server:
             cookie = sign_in(server.url)
-            for name, path in cases(app).items():
-                result = harness.load(server.url, [{"path": path}], concurrency=args.concurrency,
-                                      duration=args.duration, warmup=1,
-                                      headers={"Cookie": cookie})
-                stats = harness.summary(result["latencies_ms"])
-                app_ms = harness.summary(result["server_timing_ms"].get("app", []))
-                harness.emit("order_history", name, url=path, orders=args.orders,
-                             requests=result["requests"], rps=result["rps"],
-                             statuses=result["statuses"], errors=result["errors"], **stats,
-                             app_p95_ms=app_ms["p95_ms"], target_p95_ms=TARGET_P95_MS,
-                             meets_target=stats["p95_ms"] is not None
-                             and stats["p95_ms"] <= TARGET_P95_MS)
+            harness.measure_pages(server.url, cases(app), benchmark="order_history", cookie=cookie,
+                                  concurrencies=harness.concurrency_levels(args.concurrency),
+                                  duration=args.duration, target_p95_ms=TARGET_P95_MS,
+                                  orders=args.orders)
     return 0
 
 

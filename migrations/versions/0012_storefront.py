@@ -4,7 +4,7 @@ The catalog page counts a category's active products and reads one page of them 
 (name, id). The old indexes (store_id, category_id, name) and (store_id, name) made the
 count visit the table (a bitmap heap scan of every matching row, ~1 ms for 1 250 products)
 and the page sort its rows again by id. With id in the key and ``active`` included, both
-are index-only once the table is vacuumed (docs/performance-storefront.md). ``INCLUDE`` is
+are index-only once the table is vacuumed (docs/performance.md). ``INCLUDE`` is
 PostgreSQL's; SQLite builds the same keys without it.
 
 Revision ID: 0012_storefront

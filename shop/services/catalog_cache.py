@@ -3,7 +3,7 @@
 Every storefront page needs the store (by its configured slug) and the catalog page also
 the category menu. Both change only through ``flask shop seed``: no page edits them.
 Reading them on every request cost three of the catalog page's six queries
-(docs/performance-storefront.md), so each worker keeps a copy for
+(docs/performance.md), so each worker keeps a copy for
 ``CATALOG_CACHE_SECONDS`` (default 30; 0 turns the cache off). Why that is safe:
 
 - a change made by the seed command shows on every worker within that time;

@@ -1,5 +1,5 @@
 """How many SQL statements a checkout and a paying webhook take: a bound that pins the
-benchmark work (docs/performance-money.md) and does not grow with the orders already there."""
+benchmark work (docs/performance.md) and does not grow with the orders already there."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The catalog and product pages send a fixed number of queries, whatever the catalog's size
-(docs/performance-storefront.md), and still count holds exactly as the stock rules say."""
+(docs/performance.md), and still count holds exactly as the stock rules say."""
 
 from __future__ import annotations
 

@@ -15,14 +15,10 @@ e-mail and by number, and a deep keyset page. Target: p95 ≤ 100 ms each.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import httpx
 from sqlalchemy import func, select, text
 
 from bench import harness
@@ -32,6 +28,7 @@ from shop.extensions import db
 from shop.models import Order, Role, Store
 
 PASSWORD = "bench password 123"  # noqa: S105 - a throwaway account in a throwaway database
+EMAIL = "owner@bench.example"
 TARGET_P95_MS = 100
 
 FILL = """
@@ -59,7 +56,7 @@ def build(app, count: int) -> None:
         other = Store(slug="other", name="Other Shop", currency="USD")
         db.session.add_all([main, other])
         db.session.commit()
-        user = create_user(email="owner@bench.example", password=PASSWORD)
+        user = create_user(email=EMAIL, password=PASSWORD)
         grant_role(user_id=user.id, store_id=main.id, role=Role.OWNER)
         now = datetime.now(UTC)
         started = time.perf_counter()
@@ -72,18 +69,6 @@ def build(app, count: int) -> None:
             conn.execute(text("VACUUM ANALYZE orders"))
         harness.emit("admin_orders", "fill", seconds=round(time.perf_counter() - started, 1),
                      orders=count, other_store_orders=count // 10)
-
-
-def sign_in(base: str) -> str:
-    """Log in as the owner over HTTP; the session cookie header for the load generator."""
-    with httpx.Client(base_url=base) as client:
-        page = client.get("/account/login").text
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-        response = client.post("/account/login", data={
-            "csrf_token": token, "email": "owner@bench.example", "password": PASSWORD})
-        if response.status_code != 303:
-            raise RuntimeError(f"login failed: {response.status_code}")
-        return "; ".join(f"{name}={value}" for name, value in client.cookies.items())
 
 
 def cases(app) -> dict[str, str]:
@@ -124,14 +109,10 @@ def main(argv: list[str] | None = None) -> int:
                       "SECRET_KEY": "bench", "SESSION_COOKIE_SECURE": False})
     if not args.reuse:
         build(app, args.orders)
-    with tempfile.TemporaryDirectory() as workdir:
-        env = harness.shop_env(url, sandbox_url="http://127.0.0.1:9", workdir=Path(workdir))
-        with harness.Server("wsgi:app", env=env, workdir=Path(workdir)) as server:
-            cookie = sign_in(server.url)
-            harness.measure_pages(server.url, cases(app), benchmark="admin_orders", cookie=cookie,
-                                  concurrencies=harness.concurrency_levels(args.concurrency),
-                                  duration=args.duration, target_p95_ms=TARGET_P95_MS,
-                                  orders=args.orders)
+    harness.measure_signed_in_pages(url, cases(app), email=EMAIL, password=PASSWORD,
+                                    concurrency=args.concurrency, benchmark="admin_orders",
+                                    duration=args.duration, target_p95_ms=TARGET_P95_MS,
+                                    orders=args.orders)
     return 0
 
 

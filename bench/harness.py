@@ -17,6 +17,7 @@ import secrets
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from functools import cache
 from pathlib import Path
@@ -205,3 +206,25 @@ def measure_pages(base: str, cases: dict[str, str], *, benchmark: str, cookie: s
                  target_p95_ms=target_p95_ms,
                  meets_target=stats["p95_ms"] is not None and stats["p95_ms"] <= target_p95_ms,
                  **fields)
+
+
+def sign_in(base: str, email: str, password: str) -> str:
+    """Log in over HTTP as a real browser would; the cookie header for the load generator."""
+    with httpx.Client(base_url=base) as client:
+        page = client.get("/account/login").text
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        response = client.post("/account/login", data={
+            "csrf_token": token, "email": email, "password": password})
+        if response.status_code != 303:
+            raise RuntimeError(f"login failed: {response.status_code}")
+        return "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+
+
+def measure_signed_in_pages(database: str, cases: dict[str, str], *, email: str,
+                            password: str, concurrency: str, **options) -> None:
+    """Serve the shop (no Stripe needed), sign in as ``email`` and :func:`measure_pages`."""
+    with tempfile.TemporaryDirectory() as workdir:
+        env = shop_env(database, sandbox_url="http://127.0.0.1:9", workdir=Path(workdir))
+        with Server("wsgi:app", env=env, workdir=Path(workdir)) as server:
+            measure_pages(server.url, cases, cookie=sign_in(server.url, email, password),
+                          concurrencies=concurrency_levels(concurrency), **options)

@@ -17,7 +17,6 @@ import os
 import re
 import secrets
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -28,12 +27,12 @@ from pathlib import Path
 import requests
 import stripe
 from sqlalchemy import create_engine, func, select
-from sqlalchemy.engine import make_url
 
+from bench import harness
 from bench.schema import drop_everything
 
 ROOT = Path(__file__).resolve().parent.parent
-WEBHOOK_SECRET = "whsec_bench"  # noqa: S105 - signs only this run's loopback deliveries
+WEBHOOK_SECRET = harness.WEBHOOK_SECRET
 METRICS_TOKEN = secrets.token_urlsafe(16)
 PRODUCT_SLUG = "last-units"
 
@@ -86,58 +85,14 @@ def prepare_database(url: str, stock: int) -> None:
         db.engine.dispose()
 
 
-class Gunicorn:
-    def __init__(self, *, database_url: str, sandbox_url: str, workers: int, workdir: Path):
-        from tests.services import free_port
-
-        self.url = f"http://127.0.0.1:{free_port()}"
-        generous = "100000 per minute"
-        env = {**os.environ,
-               "SHOP_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(32),
-               "DATABASE_URL": database_url, "STRIPE_SECRET_KEY": "sk_test_sandbox",
-               "STRIPE_PUBLISHABLE_KEY": "pk_test_sandbox",
-               "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET, "STRIPE_API_BASE": sandbox_url,
-               "STRIPE_JS_URL": f"{sandbox_url}/js.stripe.com/v3/",
-               "SESSION_COOKIE_SECURE": "0", "METRICS_TOKEN": METRICS_TOKEN,
-               "PROMETHEUS_MULTIPROC_DIR": str(workdir / "metrics"),
-               "MAIL_OUTBOX_DIR": str(workdir / "mail"), "LOG_LEVEL": "WARNING",
-               # One loopback address plays every shopper: the limits are not under test here.
-               **{name: generous for name in (
-                   "RATELIMIT_CHECKOUT_PER_IP", "RATELIMIT_CHECKOUT_PER_SESSION",
-                   "RATELIMIT_PAYMENT_PER_IP", "RATELIMIT_PAYMENT_PER_SESSION",
-                   "CARD_TESTING_PER_IP", "CARD_TESTING_PER_SESSION")}}
-        env.pop("REDIS_URL", None)  # receipts run in-process, so the bench can count them
-        self.log_path = workdir / "gunicorn.log"
-        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "python:shop.gunicorn_conf",
-             "-w", str(workers), "-b", self.url.removeprefix("http://"), "wsgi:app"],
-            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
-        self._wait_ready()
-
-    def _wait_ready(self, timeout: float = 90) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            try:
-                if requests.get(f"{self.url}/readyz", timeout=10).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("gunicorn did not become ready:\n" + self.log_path.read_text())
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
+def start_server(*, database_url: str, sandbox_url: str, workers: int,
+                 workdir: Path) -> harness.Server:
+    env = harness.shop_env(database_url, sandbox_url=sandbox_url, workdir=workdir,
+                           METRICS_TOKEN=METRICS_TOKEN,
+                           PROMETHEUS_MULTIPROC_DIR=str(workdir / "metrics"))
+    env.pop("REDIS_URL", None)  # receipts run in-process, so the bench can count them
+    return harness.Server("wsgi:app", env=env, workdir=workdir, workers=workers,
+                          ready_path="/readyz", name="gunicorn")
 
 
 def _token(html: str, name: str) -> str:
@@ -289,24 +244,16 @@ def scraped(base: str) -> dict:
     return dict(totals)
 
 
-def check_database_name(url: str) -> None:
-    parsed = make_url(url)
-    name = parsed.database or ""
-    if parsed.get_backend_name() != "sqlite" and not re.search(r"test|bench", name):
-        raise SystemExit(f"refusing to wipe database {name!r}: its name must contain "
-                         "'test' or 'bench'")
-
-
 def run(args) -> bool:
     from tests.services import Sandbox
 
-    check_database_name(args.database_url)
+    harness.check_database_name(args.database_url)
     prepare_database(args.database_url, args.stock)
     sandbox = Sandbox()
     workdir = Path(tempfile.mkdtemp(prefix="bench-load-"))
     server = None
     try:
-        server = Gunicorn(database_url=args.database_url, sandbox_url=sandbox.url,
+        server = start_server(database_url=args.database_url, sandbox_url=sandbox.url,
                           workers=args.workers, workdir=workdir)
         checkouts = checkout_burst(server.url, args.shoppers)
         statuses = Counter(str(r.get("status")) for r in checkouts)

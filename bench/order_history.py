@@ -13,19 +13,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 from sqlalchemy import select, text
 
 from bench import harness
-from bench.admin_orders import sign_in
 from bench.schema import rebuild_schema
 
 TARGET_P95_MS = 100
 PASSWORD = "bench password 123"  # noqa: S105 - a throwaway account in a throwaway database
-EMAIL = "owner@bench.example"  # sign_in's account: here a shopper, not staff
+EMAIL = "shopper@bench.example"  # a shopper, not staff
 
 ORDERS = """
 INSERT INTO orders (store_id, user_id, token, checkout_token, status, payment_status, email,
@@ -113,14 +110,10 @@ def main(argv: list[str] | None = None) -> int:
                       "SECRET_KEY": "bench", "SESSION_COOKIE_SECURE": False})
     if not args.reuse:
         build(app, args.orders, args.others)
-    with tempfile.TemporaryDirectory() as workdir:
-        env = harness.shop_env(url, sandbox_url="http://127.0.0.1:9", workdir=Path(workdir))
-        with harness.Server("wsgi:app", env=env, workdir=Path(workdir)) as server:
-            cookie = sign_in(server.url)
-            harness.measure_pages(server.url, cases(app), benchmark="order_history", cookie=cookie,
-                                  concurrencies=harness.concurrency_levels(args.concurrency),
-                                  duration=args.duration, target_p95_ms=TARGET_P95_MS,
-                                  orders=args.orders)
+    harness.measure_signed_in_pages(url, cases(app), email=EMAIL, password=PASSWORD,
+                                    concurrency=args.concurrency, benchmark="order_history",
+                                    duration=args.duration, target_p95_ms=TARGET_P95_MS,
+                                    orders=args.orders)
     return 0
 
 

@@ -45,11 +45,6 @@ BENCH_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test_bench
 # The webhook benchmark enqueues receipts on RQ as production does (its own Redis database).
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/9
 bench: $(STAMP)
-	@$(BIN)/python -c "import sys, psycopg; from sqlalchemy.engine import make_url; \
-	u = make_url(sys.argv[1]); c = psycopg.connect(host=u.host, port=u.port or 5432, \
-	  user=u.username, dbname='postgres', autocommit=True); \
-	c.execute('select 1 from pg_database where datname = %s', [u.database]).fetchone() \
-	  or c.execute(f'create database \"{u.database}\"')" "$(BENCH_DATABASE_URL)"
 	BENCH_DATABASE_URL="$(BENCH_DATABASE_URL)" BENCH_REDIS_URL="$(BENCH_REDIS_URL)" \
 	  $(BIN)/python -m bench $(BENCH)
 

@@ -4,8 +4,9 @@
     python -m bench catalog webhook # some of them
 
 Each runs in its own process (``python -m bench.<name>``) on ``BENCH_DATABASE_URL``
-(default: the local PostgreSQL's ``test_bench`` database, which is wiped). A benchmark
-that fails is reported and the others still run; the exit status says whether all passed.
+(default: the local PostgreSQL's ``test_bench`` database, created when missing, and
+wiped). A benchmark that fails is reported and the others still run; the exit status says
+whether all passed.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from bench.harness import ROOT, emit
+from bench.harness import ROOT, check_database_name, database_url, emit, ensure_database
 
 BENCHMARKS = ("catalog", "checkout", "webhook", "admin_orders", "hold_expiry",
               "order_history", "load_checkout")
@@ -26,6 +27,8 @@ def main(argv: list[str]) -> int:
         print(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}",
               file=sys.stderr)
         return 2
+    check_database_name(database_url())
+    ensure_database(database_url())
     failed = []
     for name in chosen:
         if subprocess.run([sys.executable, "-m", f"bench.{name}"], cwd=ROOT,

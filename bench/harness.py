@@ -47,6 +47,20 @@ def check_database_name(url: str) -> None:
                          "'test' or 'bench'")
 
 
+def ensure_database(url: str) -> None:
+    """Create the benchmarks' PostgreSQL database if it is not there yet."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return
+    import psycopg
+
+    with psycopg.connect(host=parsed.host, port=parsed.port or 5432, user=parsed.username,
+                         dbname="postgres", autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                        [parsed.database]).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{parsed.database}"')
+
+
 @cache
 def machine() -> dict:
     cpu = platform.processor() or platform.machine()
@@ -182,6 +196,14 @@ def alternate(targets: dict[str, dict], *, rounds: int = 3, **load_options) -> d
                    "requests": m["requests"], "errors": m["errors"],
                    "statuses": m["statuses"], **summary(m["latencies_ms"])}
             for name, m in merged.items()}
+
+
+def page_arguments(parser) -> None:
+    """The options every signed-in page benchmark takes (admin list, order history)."""
+    parser.add_argument("--duration", type=float, default=4, help="measured seconds a page")
+    parser.add_argument("--concurrency", default="1,4",
+                        help="comma-separated levels: alone, then under load")
+    parser.add_argument("--reuse", action="store_true", help="keep an earlier run's data")
 
 
 def concurrency_levels(text: str) -> list[int]:

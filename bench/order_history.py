@@ -97,10 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--orders", type=int, default=1000)
     parser.add_argument("--others", type=int, default=200_000)
-    parser.add_argument("--duration", type=float, default=4)
-    parser.add_argument("--concurrency", default="1,4",
-                        help="comma-separated levels: alone, then under load")
-    parser.add_argument("--reuse", action="store_true", help="keep an earlier run's data")
+    harness.page_arguments(parser)
     args = parser.parse_args(argv)
     url = harness.database_url()
     harness.check_database_name(url)

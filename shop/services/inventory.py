@@ -19,6 +19,12 @@ from ..models import HoldStatus, InventoryHold, Order, Product
 from .tx import lock_rows
 
 
+def _counts(at):
+    """A hold counts against stock while it is active and unexpired at ``at`` (a time, or a
+    bind parameter): the one rule both queries below apply."""
+    return (InventoryHold.status == HoldStatus.ACTIVE, InventoryHold.expires_at > at)
+
+
 def held_quantities(
     session: Session, product_ids: Iterable[int], now: datetime, *, except_order: int | None = None
 ) -> dict[int, int]:
@@ -27,11 +33,7 @@ def held_quantities(
         return {}
     query = (
         select(InventoryHold.product_id, func.sum(InventoryHold.quantity))
-        .where(
-            InventoryHold.product_id.in_(ids),
-            InventoryHold.status == HoldStatus.ACTIVE,
-            InventoryHold.expires_at > now,
-        )
+        .where(InventoryHold.product_id.in_(ids), *_counts(now))
         .group_by(InventoryHold.product_id)
     )
     if except_order is not None:
@@ -50,11 +52,7 @@ def held_column():
     statement is immutable and may be shared): building it took 0.7 ms a request."""
     return (
         select(func.coalesce(func.sum(InventoryHold.quantity), 0))
-        .where(
-            InventoryHold.product_id == Product.id,
-            InventoryHold.status == HoldStatus.ACTIVE,
-            InventoryHold.expires_at > bindparam(HOLDS_AT),
-        )
+        .where(InventoryHold.product_id == Product.id, *_counts(bindparam(HOLDS_AT)))
         .correlate(Product)
         .scalar_subquery()
         .label("held")

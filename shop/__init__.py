@@ -38,7 +38,9 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.user_loader(_load_user)
     with app.app_context():
         configure_engine(db.engine,
-                         lock_timeout_ms=app.config.get("DATABASE_LOCK_TIMEOUT_MS"))
+                         lock_timeout_ms=app.config.get("DATABASE_LOCK_TIMEOUT_MS"),
+                         ping_after_idle_seconds=app.config.get(
+                             "DATABASE_PING_AFTER_IDLE_SECONDS"))
     app.extensions["stripe_gateway"] = StripeGateway(app.config)
 
     from . import models  # noqa: F401  (registers the tables)

@@ -109,7 +109,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000"),
         "MAIL_OUTBOX_DIR": os.environ.get("MAIL_OUTBOX_DIR") or str(INSTANCE_DIR / "mail"),
         "MAX_CONTENT_LENGTH": 256 * 1024,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Pooled connections are pinged only after this long unused (db_setup.py), not on
+        # every checkout as pool_pre_ping would.
+        "DATABASE_PING_AFTER_IDLE_SECONDS": env_int("DATABASE_PING_AFTER_IDLE_SECONDS", 5),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env_bool("SESSION_COOKIE_SECURE", env == "production"),

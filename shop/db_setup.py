@@ -8,13 +8,19 @@ with "database is locked" when a read transaction tries to upgrade.
 
 from __future__ import annotations
 
-from sqlalchemy import event
+import time
+
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
 
 IMMEDIATE = "sqlite_begin_immediate"
+_CHECKED_IN_AT = "shop_checked_in_at"
 
 
-def configure_engine(engine: Engine, *, lock_timeout_ms: int | None = None) -> None:
+def configure_engine(engine: Engine, *, lock_timeout_ms: int | None = None,
+                     ping_after_idle_seconds: float | None = None) -> None:
+    if ping_after_idle_seconds is not None:
+        ping_idle_connections(engine, ping_after_idle_seconds)
     if engine.dialect.name == "postgresql" and lock_timeout_ms:
         _bound_lock_waits(engine, lock_timeout_ms)
     if engine.dialect.name != "sqlite":
@@ -46,3 +52,33 @@ def _bound_lock_waits(engine: Engine, lock_timeout_ms: int) -> None:
         with dbapi_connection.cursor() as cursor:
             cursor.execute(f"SET lock_timeout = {int(lock_timeout_ms)}")
         dbapi_connection.commit()  # a SET inside a rolled-back transaction would be undone
+
+
+def ping_idle_connections(engine: Engine, idle_seconds: float) -> None:
+    """Test a pooled connection before use only if it sat idle ``idle_seconds`` or more.
+
+    ``pool_pre_ping`` pings on every checkout: a round trip per transaction, and a request
+    runs up to four (a webhook: read, settle, outbox claim, outbox done). A connection used
+    a moment ago is almost surely alive; one that idled may have been cut by a database
+    restart or a firewall, and is replaced here before a request sees the error. If the
+    database restarts within the idle window, the first statement on each old connection
+    fails once; SQLAlchemy then recycles the whole pool.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection, record):
+        if record is not None:
+            record.info[_CHECKED_IN_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection, record, _proxy):
+        since = record.info.get(_CHECKED_IN_AT)
+        if since is None or time.monotonic() - since < idle_seconds:
+            return  # new, or used a moment ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            # The pool discards this connection and checks out (or opens) another.
+            raise exc.DisconnectionError(str(error)) from error
+        if not alive:
+            raise exc.DisconnectionError("the database did not answer the ping")

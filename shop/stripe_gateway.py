@@ -145,6 +145,11 @@ def _intent(raw: Any) -> Intent:
     )
 
 
+def intent_from_event(obj: dict) -> Intent:
+    """The PaymentIntent as a verified event carries it (a snapshot of when it was sent)."""
+    return _intent(obj)
+
+
 def _refund(raw: Any) -> Refund:
     raw = _plain(raw)
     return Refund(

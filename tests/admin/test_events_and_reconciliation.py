@@ -4,7 +4,6 @@ the events page) and reconciliation run from the payments page."""
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -15,11 +14,11 @@ from shop.models import Order, PaymentAttempt, ReconciliationRun, StripeEvent
 from shop.models.types import utcnow
 from shop.services.webhook_events import FAILED_OUTCOMES
 from shop.services.webhooks import _record_failure
-from shop.stripe_gateway import StripeGateway
 
 from ..factories import make_product
-from ..services import free_port
+from ..integration.payment_scenarios import sandbox_post, stripe_unreachable
 from ..shopper import CARD_OK, Browser, Shopper, intent_id_from_secret, post_event, sandbox_events
+from ..stripe_sandbox.patches import PROCESSING_CARD
 from .helpers import csrf, post
 from .money import audit_rows, flash_message, fresh, top_error
 from .test_dashboard_and_lists import card
@@ -27,36 +26,26 @@ from .test_dashboard_and_lists import card
 FAILED_CARD = "Failed webhooks to replay"
 
 
-@contextmanager
-def stripe_unreachable(app):
-    """The app's gateway pointed at a loopback port where nothing listens."""
-    saved = app.extensions["stripe_gateway"]
-    app.extensions["stripe_gateway"] = StripeGateway({
-        **app.config, "STRIPE_API_BASE": f"http://127.0.0.1:{free_port()}",
-        "STRIPE_MAX_NETWORK_RETRIES": 0})
-    try:
-        yield
-    finally:
-        app.extensions["stripe_gateway"] = saved
-
-
-def paid_at_stripe_only(app, store, stripe_client, stripe_sandbox):
+def paid_at_stripe_only(app, store, stripe_client, stripe_sandbox, card=CARD_OK):
     """The shopper paid at Stripe, but the shop has not heard yet: (order, intent id)."""
     product = make_product(store, name="Kenya Nyeri", price=1650, stock=10)
     shopper = Shopper(app.test_client())
     shopper.add(product, 1)
     token = shopper.checkout()
     secret = shopper.client_secret(token)
-    Browser(stripe_client, stripe_sandbox.url).confirm(secret, CARD_OK)
+    Browser(stripe_client, stripe_sandbox.url).confirm(secret, card)
     order = db.session.scalar(select(Order).where(Order.token == token))
     return order, intent_id_from_secret(secret)
 
 
 @pytest.fixture
 def failed_event(clean_app, store, stripe_client, stripe_sandbox):
-    """``payment_intent.succeeded`` delivered while Stripe could not be asked: kept failed."""
-    order, intent_id = paid_at_stripe_only(clean_app, store, stripe_client, stripe_sandbox)
-    [event] = sandbox_events(stripe_client, intent_id, "payment_intent.succeeded")
+    """``payment_intent.processing`` (a hint: the shop asks Stripe for the intent) delivered,
+    after the payment went through, while Stripe could not be asked: kept failed."""
+    order, intent_id = paid_at_stripe_only(clean_app, store, stripe_client, stripe_sandbox,
+                                           card=PROCESSING_CARD)
+    sandbox_post(stripe_sandbox.url, intent_id, "_settle", {"success": "true"})
+    [event] = sandbox_events(stripe_client, intent_id, "payment_intent.processing")
     with stripe_unreachable(clean_app):
         assert post_event(clean_app.test_client(), event).status_code == 500
     assert fresh(StripeEvent, event["id"]).outcome == "failed"

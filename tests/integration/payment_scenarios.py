@@ -3,9 +3,14 @@ and collect the events it emitted (signed and delivered by the tests as Stripe w
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import requests
 import stripe
 
+from shop.stripe_gateway import StripeGateway
+
+from ..services import free_port
 from ..shopper import CARD_3DS, CARD_DECLINED, CARD_OK, intent_id_from_secret
 from ..stripe_sandbox.patches import PROCESSING_CARD
 
@@ -55,10 +60,7 @@ class IntentDriver:
         self._confirm(PROCESSING_CARD, capture_method="manual")
 
     def _sandbox_post(self, path: str, data: dict, *, publishable: bool = False) -> None:
-        headers = {} if publishable else {"Authorization": "Bearer sk_test_sandbox"}
-        response = requests.post(f"{self.url}/v1/payment_intents/{self.intent_id}/{path}",
-                                 data=data, headers=headers, timeout=10)
-        response.raise_for_status()
+        sandbox_post(self.url, self.intent_id, path, data, publishable=publishable)
 
     def auth_ok(self):
         self._sandbox_post("_authenticate", {"key": "pk_test_sandbox", "success": "true",
@@ -87,3 +89,25 @@ class IntentDriver:
         mine = [e for e in (event.to_dict() for event in events.data)
                 if e["data"]["object"].get("id") == self.intent_id]
         return mine[0] if mine else None  # newest first
+
+
+def sandbox_post(url: str, intent_id: str, path: str, data: dict, *,
+                 publishable: bool = False) -> None:
+    """One of the sandbox's test-only actions on an intent (``_settle``, ``_authenticate``)."""
+    headers = {} if publishable else {"Authorization": "Bearer sk_test_sandbox"}
+    response = requests.post(f"{url}/v1/payment_intents/{intent_id}/{path}",
+                             data=data, headers=headers, timeout=10)
+    response.raise_for_status()
+
+
+@contextmanager
+def stripe_unreachable(app):
+    """The app's Stripe gateway pointed at a loopback port where nothing listens."""
+    saved = app.extensions["stripe_gateway"]
+    app.extensions["stripe_gateway"] = StripeGateway({
+        **app.config, "STRIPE_API_BASE": f"http://127.0.0.1:{free_port()}",
+        "STRIPE_MAX_NETWORK_RETRIES": 0})
+    try:
+        yield
+    finally:
+        app.extensions["stripe_gateway"] = saved

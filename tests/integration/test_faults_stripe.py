@@ -13,6 +13,8 @@ from ..conftest import IsolatedClient, app_config, wipe
 from ..factories import make_product, make_store
 from ..faults import FaultProxy
 from ..shopper import CARD_OK, Browser, Shopper, intent_id_from_secret, post_event
+from ..stripe_sandbox.patches import PROCESSING_CARD
+from .payment_scenarios import sandbox_post
 
 CREATE = r"/v1/payment_intents"
 RETRIEVE = r"/v1/payment_intents/pi_[A-Za-z0-9]+"
@@ -128,18 +130,26 @@ def test_stripe_down_keeps_the_order_payable_and_never_makes_a_second_intent(
     assert db.session.scalar(select(func.count(PaymentAttempt.id))) == 1
 
 
-def test_webhook_while_stripe_is_down_is_500_and_applied_on_stripes_retry(
-        shop, proxy, stripe_client, stripe_sandbox):
-    app, product = shop
+def _paid_at_stripe(app, product, stripe_client, stripe_sandbox, event_type, *, card):
+    """A checkout paid at Stripe the shop has not heard of: the intent's ``event_type`` event."""
     shopper = Shopper(app.test_client())
     shopper.add(product)
-    token = shopper.checkout()
-    secret = shopper.client_secret(token)
+    secret = shopper.client_secret(shopper.checkout())
     intent_id = intent_id_from_secret(secret)
-    Browser(stripe_client, stripe_sandbox.url).confirm(secret, CARD_OK)
+    Browser(stripe_client, stripe_sandbox.url).confirm(secret, card)
+    if card == PROCESSING_CARD:
+        sandbox_post(stripe_sandbox.url, intent_id, "_settle", {"success": "true"})
     [event] = [e.to_dict() for e in stripe_client.v1.events.list(
-        params={"type": "payment_intent.succeeded", "limit": 100}).data
-        if e.data.object.id == intent_id]
+        params={"type": event_type, "limit": 100}).data if e.data.object.id == intent_id]
+    return event
+
+
+def test_webhook_while_stripe_is_down_is_500_and_applied_on_stripes_retry(
+        shop, proxy, stripe_client, stripe_sandbox):
+    """A ``processing`` event is a hint: the shop must ask Stripe, which is down."""
+    app, product = shop
+    event = _paid_at_stripe(app, product, stripe_client, stripe_sandbox,
+                            "payment_intent.processing", card=PROCESSING_CARD)
 
     proxy.add("GET", RETRIEVE, "error500", times=3)  # the retrieve and both retries
     failed = post_event(app.test_client(), event)
@@ -153,3 +163,18 @@ def test_webhook_while_stripe_is_down_is_500_and_applied_on_stripes_retry(
     captured = db.session.scalar(select(func.count(AuditEvent.id)).where(
         AuditEvent.to_state == "captured"))
     assert captured == 1
+
+
+def test_a_succeeded_event_is_applied_while_stripe_is_down(
+        shop, proxy, stripe_client, stripe_sandbox):
+    """``succeeded`` is final, so its signed copy of the intent is the truth: no call."""
+    app, product = shop
+    event = _paid_at_stripe(app, product, stripe_client, stripe_sandbox,
+                            "payment_intent.succeeded", card=CARD_OK)
+
+    proxy.add("GET", RETRIEVE, "error500", times=3)
+    asked_before = proxy.count("GET", RETRIEVE)
+    response = post_event(app.test_client(), event)
+    assert response.status_code == 200 and response.get_json()["outcome"] == "processed"
+    assert (the_order().status, the_order().payment_status) == ("paid", "paid")
+    assert proxy.count("GET", RETRIEVE) == asked_before

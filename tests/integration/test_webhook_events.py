@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import itertools
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -26,11 +25,10 @@ from shop.models import (
 )
 from shop.models.types import utcnow
 from shop.services.webhooks import EventNotFound, EventNotReplayable, replay_event
-from shop.stripe_gateway import GatewayError, StripeGateway
+from shop.stripe_gateway import GatewayError
 
-from ..services import free_port
 from ..shopper import post_event
-from .payment_scenarios import PAYMENT_EVENTS, IntentDriver
+from .payment_scenarios import PAYMENT_EVENTS, IntentDriver, stripe_unreachable
 
 PAID = ("paid", "paid", "captured")
 AUTHORIZED = ("pending", "authorized", "authorized")
@@ -204,25 +202,14 @@ def test_a_lapsed_hold_is_not_revived_by_a_late_in_progress_event(client, placed
     assert hold(order_id).expires_at == lapsed  # its stock may be sold already
 
 
-@contextmanager
-def stripe_unreachable(app):
-    """The app's Stripe gateway pointed at a loopback port where nothing listens."""
-    saved = app.extensions["stripe_gateway"]
-    app.extensions["stripe_gateway"] = StripeGateway({
-        **app.config, "STRIPE_API_BASE": f"http://127.0.0.1:{free_port()}",
-        "STRIPE_MAX_NETWORK_RETRIES": 0})
-    try:
-        yield
-    finally:
-        app.extensions["stripe_gateway"] = saved
-
-
 @pytest.fixture
 def failed_event(app, client, placed):
-    """A succeeded event whose processing failed for real: Stripe was unreachable."""
+    """A ``processing`` event (a hint: the shop asks Stripe for the intent), delivered after
+    the payment went through, whose processing failed for real: Stripe was unreachable."""
     token, driver = placed
-    driver.confirm_ok()
-    event = driver.latest_event("succeeded")
+    driver.confirm_processing()
+    driver.settle_ok()
+    event = driver.latest_event("processing")
     with stripe_unreachable(app):
         response = post_event(client, event)
     assert response.status_code == 500

@@ -11,11 +11,11 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from ..domain.errors import OutOfStock
-from ..models import HoldStatus, InventoryHold, Order, Product
+from ..models import HoldStatus, InventoryHold, Order, OrderLine, Product
 from .tx import lock_rows
 
 
@@ -119,9 +119,13 @@ def commit_stock(session: Session, *, order: Order, now: datetime) -> list[str]:
     unshipped and returned in the list of shortages for staff to resolve.
     """
     wanted: dict[int, int] = {}
-    for line in order.lines:
-        wanted[line.product_id] = wanted.get(line.product_id, 0) + line.quantity
+    # The two columns, not the lines as objects: this runs on every paying webhook.
+    for product_id, quantity in session.execute(
+            select(OrderLine.product_id, OrderLine.quantity)
+            .where(OrderLine.order_id == order.id)):
+        wanted[product_id] = wanted.get(product_id, 0) + quantity
     products = lock_products(session, wanted)
+    # A fresh statement after the locks: it sees every hold committed before they were won.
     others = held_quantities(session, products, now, except_order=order.id)
     shortages, short_ids = [], set()
     for product_id in sorted(wanted):
@@ -132,6 +136,13 @@ def commit_stock(session: Session, *, order: Order, now: datetime) -> list[str]:
         else:
             short_ids.add(product_id)
             shortages.append(f"{product.name}: {wanted[product_id]} paid, {max(0, free)} free")
+    if not short_ids:
+        # The usual case, in one statement (holds already in the session are updated too).
+        session.execute(update(InventoryHold)
+                        .where(InventoryHold.order_id == order.id,
+                               InventoryHold.status == HoldStatus.ACTIVE)
+                        .values(status=HoldStatus.CONVERTED))
+        return shortages
     for hold in active_holds(session, order.id):
         short = hold.product_id in short_ids
         hold.status = HoldStatus.RELEASED if short else HoldStatus.CONVERTED

@@ -5,6 +5,11 @@ when REDIS_URL is set, else run in-process. A row that could not be dispatched (
 an in-process job that raised) stays pending and ``dispatch_pending`` (a periodic job)
 tries it again with backoff, so a committed change never loses its job. Claiming a row is a
 conditional UPDATE, so two dispatchers never hand the same row on twice.
+
+A row is born claimed by the transaction that writes it (its lease already running), so the
+hand-on right after the commit needs no claim of its own: one write transaction fewer on
+every paying webhook. If the process dies before handing it on, the periodic dispatcher
+takes the row when the lease runs out.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, inspect, select, update
 from sqlalchemy.orm import Session
 
 from ..extensions import db
@@ -36,16 +41,23 @@ def emit(session: Session, job: str, **kwargs: object) -> OutboxMessage:
     from ..jobs.registry import job_path
 
     job_path(job)  # refuse a name no worker can run, before anything is committed
-    row = OutboxMessage(job=job, args=json.dumps(kwargs, sort_keys=True), available_at=utcnow())
-    session.add(row)
-    session.flush()
+    args = json.dumps(kwargs, sort_keys=True)
+    row = OutboxMessage(job=job, args=args, available_at=utcnow() + LEASE, attempts=1)
+    session.add(row)  # inserted with the transaction's other rows: no flush of its own
     local = tx_local(session)
-    if "outbox_ids" not in local:
-        ids: list[int] = []
-        local["outbox_ids"] = ids
-        after_commit(session, lambda: dispatch(ids))
-    local["outbox_ids"].append(row.id)
+    if "outbox_rows" not in local:
+        born: list[tuple[OutboxMessage, str, str]] = []
+        local["outbox_rows"] = born
+        after_commit(session, lambda: _hand_on_born_claimed(born))
+    local["outbox_rows"].append((row, job, args))
     return row
+
+
+def _hand_on_born_claimed(born: list[tuple[OutboxMessage, str, str]]) -> None:
+    for row, job, args in born:
+        # The identity key, not ``row.id``: the commit expired the row, and reading an
+        # attribute would load it again.
+        _deliver(inspect(row).identity[0], job, json.loads(args), attempts=1)
 
 
 def dispatch(ids: list[int], *, now: datetime | None = None) -> int:
@@ -77,6 +89,11 @@ def _dispatch_one(row_id: int, now: datetime) -> bool:
     if claimed is None:
         return False
     job, kwargs, attempts = claimed
+    return _deliver(row_id, job, kwargs, attempts=attempts)
+
+
+def _deliver(row_id: int, job: str, kwargs: dict, *, attempts: int) -> bool:
+    """Hand a claimed row on and mark it dispatched, or release it for a later try."""
     try:
         _hand_on(row_id, job, kwargs)
     except Exception as exc:

@@ -89,18 +89,18 @@ def ensure_payment_intent(*, order_id: int) -> PaymentAttempt:
 
 
 def _lock_order_and_attempt(session: Session, intent_id: str):
-    attempt_id, order_id = session.execute(
-        select(PaymentAttempt.id, PaymentAttempt.order_id)
-        .where(PaymentAttempt.provider_reference == intent_id)
-    ).one_or_none() or (None, None)
-    if attempt_id is None:
-        return None, None
+    # The order found through its attempt and locked in one statement, then the attempt.
     # populate_existing: rows already in the session are overwritten with what the lock
     # read, so the moves below start from the locked state (no separate refresh SELECT).
-    order = session.scalar(lock_rows(select(Order).where(Order.id == order_id))
+    order_of_intent = (select(PaymentAttempt.order_id)
+                       .where(PaymentAttempt.provider_reference == intent_id)
+                       .scalar_subquery())
+    order = session.scalar(lock_rows(select(Order).where(Order.id == order_of_intent))
                            .execution_options(populate_existing=True))
+    if order is None:
+        return None, None
     attempt = session.scalar(lock_rows(select(PaymentAttempt)
-                                       .where(PaymentAttempt.id == attempt_id))
+                                       .where(PaymentAttempt.provider_reference == intent_id))
                              .execution_options(populate_existing=True))
     return order, attempt
 

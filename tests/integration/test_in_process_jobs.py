@@ -136,3 +136,21 @@ def test_refund_email_job_is_ready_for_the_ledger(app, placed):
     assert "$16.50" in text and "re_test_1" in text
     assert f"{app.config['BASE_URL']}/orders/{token}" in text
     assert db.session.scalars(select(SentEmail.kind)).all() == ["refund:re_test_1"]
+
+
+def test_a_row_born_claimed_is_left_to_its_writer_until_the_lease_runs_out(clean_app):
+    """The committing request hands its rows on itself; if it died first, the periodic
+    dispatcher takes them once their lease has run out, and not before."""
+    from shop.services.outbox import LEASE, dispatch_pending
+    from shop.services.tx import tx_local
+
+    from ..factories import make_store
+
+    make_store()
+    with write_transaction() as session:
+        emit(session, "send_receipt", order_id=12345)  # no such order: a no-op job
+        tx_local(session)["after_commit"].clear()  # the process dies right after the commit
+    assert dispatch_pending() == 0
+    assert dispatch_pending(now=utcnow() + LEASE + timedelta(seconds=1)) == 1
+    row = db.session.scalar(select(OutboxMessage))
+    assert row.dispatched_at is not None and row.attempts == 2

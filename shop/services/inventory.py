@@ -137,11 +137,13 @@ def commit_stock(session: Session, *, order: Order, now: datetime) -> list[str]:
             short_ids.add(product_id)
             shortages.append(f"{product.name}: {wanted[product_id]} paid, {max(0, free)} free")
     if not short_ids:
-        # The usual case, in one statement (holds already in the session are updated too).
+        # The usual case, in one statement. Not synchronised with the session: settling
+        # loads no holds before this, and the commit that follows expires everything.
         session.execute(update(InventoryHold)
                         .where(InventoryHold.order_id == order.id,
                                InventoryHold.status == HoldStatus.ACTIVE)
-                        .values(status=HoldStatus.CONVERTED))
+                        .values(status=HoldStatus.CONVERTED)
+                        .execution_options(synchronize_session=False))
         return shortages
     for hold in active_holds(session, order.id):
         short = hold.product_id in short_ids

@@ -23,12 +23,14 @@ from shop.models.types import UTCDateTime
 
 PER_PAGE = 24
 
+_HELD = ("(SELECT coalesce(sum(inventory_holds.quantity), :zero) AS coalesce_1 FROM "
+         "inventory_holds WHERE inventory_holds.product_id = products.id AND "
+         "inventory_holds.status = :active_hold AND inventory_holds.expires_at > :now) AS held")
+
 _COLUMNS = (
     "products.id, products.store_id, products.category_id, products.slug, products.name, "
     "products.description, products.price, products.currency, products.stock_on_hand, "
-    "products.image, products.active, (SELECT coalesce(sum(inventory_holds.quantity), :zero) "
-    "AS coalesce_1 FROM inventory_holds WHERE inventory_holds.product_id = products.id "
-    "AND inventory_holds.status = :active_hold AND inventory_holds.expires_at > :now) AS held, "
+    f"products.image, products.active, {_HELD}, "
     "categories_1.id AS id_1, "
     "categories_1.store_id AS store_id_1, categories_1.slug AS slug_1, "
     "categories_1.name AS name_1 FROM products LEFT OUTER JOIN categories AS categories_1 "
@@ -36,11 +38,16 @@ _COLUMNS = (
 
 
 def catalog_sql(dialect: str) -> str:
-    """The shop's product list with a category filter and the units each has on hold
+    """The shop's product list with a category filter: one page of products, the units each
+    has on hold and the count of all the category's products
     (``services.catalog.list_products``)."""
-    return (f"SELECT {_COLUMNS} WHERE products.store_id = :store_id AND products.active IS "
+    return ("SELECT products.id, products.slug, products.name, products.price, "
+            f"products.currency, products.stock_on_hand, {_HELD}, listed.total FROM products "
+            "JOIN (SELECT products.id AS id, products.name AS name, count(*) OVER () AS total "
+            "FROM products WHERE products.store_id = :store_id AND products.active IS "
             f"{_true(dialect)} AND products.category_id = :category_id "
-            "ORDER BY products.name, products.id LIMIT :limit OFFSET :offset")
+            "ORDER BY products.name, products.id LIMIT :limit OFFSET :offset) AS listed "
+            "ON listed.id = products.id ORDER BY listed.name, listed.id")
 
 
 def product_sql(dialect: str) -> str:
@@ -59,7 +66,7 @@ def _true(dialect: str) -> str:
 
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>{{ title }}</title></head><body><main>
-{% if products %}<ul>{% for p in products %}
+{% if products %}<p>{{ products[0].total }} products</p><ul>{% for p in products %}
 <li><a href="/products/{{ p.slug }}">{{ p.name }}</a> {{ p.price }} {{ p.currency }}
 {{ p.stock_on_hand - p.held }}</li>
 {% endfor %}</ul>{% else %}<h1>{{ product.name }}</h1><p>{{ product.description }}</p>

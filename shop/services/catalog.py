@@ -14,10 +14,21 @@ from ..models.types import utcnow
 from .inventory import HOLDS_AT, available, held_column
 
 
+@dataclass(frozen=True, slots=True)
+class ProductCard:
+    """What the catalog page shows of a product."""
+
+    id: int
+    slug: str
+    name: str
+    price: int
+    currency: str
+    available: int
+
+
 @dataclass(frozen=True)
 class ProductPage:
-    products: list[Product]
-    available: dict[int, int]
+    products: list[ProductCard]
     page: int
     pages: int
     total: int
@@ -27,27 +38,66 @@ def store_by_slug(slug: str) -> Store | None:
     return db.session.scalar(select(Store).where(Store.slug == slug))
 
 
+def _filters(by_category: bool, searching: bool) -> list:
+    where = [Product.store_id == bindparam("store_id"), Product.active.is_(True)]
+    if by_category:
+        where.append(Product.category_id == bindparam("category_id"))
+    if searching:
+        like = bindparam("like")
+        where.append(or_(func.lower(Product.name).like(like),
+                         func.lower(Product.description).like(like)))
+    return where
+
+
+@cache
+def _page_statement(by_category: bool, searching: bool):
+    # The page's ids and the count of all matches come from the index alone (count(*) OVER
+    # the whole match, then LIMIT): one round trip instead of a count and a page. Only the
+    # page's rows are then read, with their holds.
+    listed = (select(Product.id, Product.name, func.count().over().label("total"))
+              .where(*_filters(by_category, searching))
+              .order_by(Product.name, Product.id)
+              .limit(bindparam("limit")).offset(bindparam("offset"))
+              .subquery("listed"))
+    return (select(Product.id, Product.slug, Product.name, Product.price, Product.currency,
+                   Product.stock_on_hand, held_column(), listed.c.total)
+            .join(listed, listed.c.id == Product.id)
+            .order_by(listed.c.name, listed.c.id))
+
+
+@cache
+def _count_statement(by_category: bool, searching: bool):
+    return select(func.count(Product.id)).where(*_filters(by_category, searching))
+
+
 def list_products(
     *, store_id: int, page: int, per_page: int, category_id: int | None = None,
     search: str = "",
 ) -> ProductPage:
-    where = [Product.store_id == store_id, Product.active.is_(True)]
+    """One page of the store's active products by name (of a category, matching a search),
+    each with the units available now. A page past the last shows the last."""
+    shape = (category_id is not None, bool(search))
+    params = {"store_id": store_id, "limit": per_page, HOLDS_AT: utcnow()}
     if category_id is not None:
-        where.append(Product.category_id == category_id)
+        params["category_id"] = category_id
     if search:
-        like = f"%{search.lower()}%"
-        where.append(or_(func.lower(Product.name).like(like),
-                         func.lower(Product.description).like(like)))
-    total = db.session.scalar(select(func.count(Product.id)).where(*where)) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    rows = db.session.execute(
-        select(Product, held_column()).where(*where).order_by(Product.name, Product.id)
-        .limit(per_page).offset((page - 1) * per_page), {HOLDS_AT: utcnow()}).all()
-    return ProductPage([product for product, _ in rows],
-                       {product.id: available(product.stock_on_hand, held)
-                        for product, held in rows},
-                       page, pages, total)
+        params["like"] = f"%{search.lower()}%"
+    page = max(1, page)
+    rows = _page_rows(shape, params, page, per_page)
+    total = rows[0].total if rows else 0
+    if not rows and page > 1:  # past the last page (or nothing matches): show the last
+        total = db.session.scalar(_count_statement(*shape), params) or 0
+        page = max(1, -(-total // per_page))
+        rows = _page_rows(shape, params, page, per_page) if total else []
+    return ProductPage(
+        [ProductCard(row.id, row.slug, row.name, row.price, row.currency,
+                     available(row.stock_on_hand, row.held)) for row in rows],
+        page, max(1, -(-total // per_page)), total)
+
+
+def _page_rows(shape: tuple[bool, bool], params: dict, page: int, per_page: int) -> list:
+    return db.session.execute(_page_statement(*shape),
+                              {**params, "offset": (page - 1) * per_page}).all()
 
 
 @cache

@@ -1,5 +1,8 @@
+from flask import url_for
+
 from shop.extensions import db
 from shop.models import CartItem, Category
+from shop.storefront.helpers import product_url
 
 from ..factories import make_product
 from ..shopper import csrf_token
@@ -74,3 +77,10 @@ def test_cart_post_without_csrf_is_refused(client, product):
     response = client.post("/cart/add", data={"product_id": product.id, "quantity": 1})
     assert response.status_code == 400
     assert db.session.query(CartItem).count() == 0
+
+
+def test_product_links_are_what_url_for_builds(app):
+    for root in ("", "/shop_1"):  # the prefix is built once a request, under any script root
+        with app.test_request_context("/", base_url=f"http://localhost{root}"):
+            for slug in ("kenya-nyeri", "café au lait", "a/b?c#d", "x_y", "100%", "_"):
+                assert product_url(slug) == url_for("storefront.product", slug=slug)

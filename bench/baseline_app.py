@@ -27,16 +27,6 @@ _HELD = ("(SELECT coalesce(sum(inventory_holds.quantity), :zero) AS coalesce_1 F
          "inventory_holds WHERE inventory_holds.product_id = products.id AND "
          "inventory_holds.status = :active_hold AND inventory_holds.expires_at > :now) AS held")
 
-_COLUMNS = (
-    "products.id, products.store_id, products.category_id, products.slug, products.name, "
-    "products.description, products.price, products.currency, products.stock_on_hand, "
-    f"products.image, products.active, {_HELD}, "
-    "categories_1.id AS id_1, "
-    "categories_1.store_id AS store_id_1, categories_1.slug AS slug_1, "
-    "categories_1.name AS name_1 FROM products LEFT OUTER JOIN categories AS categories_1 "
-    "ON categories_1.id = products.category_id")
-
-
 def catalog_sql(dialect: str) -> str:
     """The shop's product list with a category filter: one page of products, the units each
     has on hold and the count of all the category's products
@@ -51,9 +41,14 @@ def catalog_sql(dialect: str) -> str:
 
 
 def product_sql(dialect: str) -> str:
-    """The shop's product by slug, with its units on hold (``services.catalog.product_by_slug``)."""
-    return (f"SELECT {_COLUMNS} WHERE products.store_id = :store_id AND products.slug = :slug "
-            f"AND products.active IS {_true(dialect)}")
+    """The shop's product by slug, with its units on hold and its category
+    (``services.catalog.product_by_slug``)."""
+    return ("SELECT products.id, products.slug, products.name, products.description, "
+            f"products.price, products.currency, products.stock_on_hand, {_HELD}, "
+            "categories.id AS category_id, categories.slug AS category_slug, "
+            "categories.name AS category_name FROM products LEFT OUTER JOIN categories "
+            "ON categories.id = products.category_id WHERE products.store_id = :store_id "
+            f"AND products.slug = :slug AND products.active IS {_true(dialect)}")
 
 
 def _holds() -> dict:

@@ -9,8 +9,9 @@ from functools import cache
 from sqlalchemy import bindparam, func, or_, select
 
 from ..extensions import db
-from ..models import Product, Store
+from ..models import Category, Product, Store
 from ..models.types import utcnow
+from .catalog_cache import CategoryRow
 from .inventory import HOLDS_AT, available, held_column
 
 
@@ -86,7 +87,7 @@ def list_products(
     rows = _page_rows(shape, params, page, per_page)
     total = rows[0].total if rows else 0
     if not rows and page > 1:  # past the last page (or nothing matches): show the last
-        total = db.session.scalar(_count_statement(*shape), params) or 0
+        total = _read(_count_statement(*shape), params).scalar_one()
         page = max(1, -(-total // per_page))
         rows = _page_rows(shape, params, page, per_page) if total else []
     return ProductPage(
@@ -96,19 +97,47 @@ def list_products(
 
 
 def _page_rows(shape: tuple[bool, bool], params: dict, page: int, per_page: int) -> list:
-    return db.session.execute(_page_statement(*shape),
-                              {**params, "offset": (page - 1) * per_page}).all()
+    return _read(_page_statement(*shape), {**params, "offset": (page - 1) * per_page}).all()
+
+
+@dataclass(frozen=True, slots=True)
+class ProductDetail:
+    """What the product page shows of a product."""
+
+    id: int
+    slug: str
+    name: str
+    description: str
+    price: int
+    currency: str
+    available: int
+    category: CategoryRow | None
 
 
 @cache
 def _product_by_slug():
-    return select(Product, held_column()).where(
-        Product.store_id == bindparam("store_id"), Product.slug == bindparam("slug"),
-        Product.active.is_(True))
+    return (select(Product.id, Product.slug, Product.name, Product.description, Product.price,
+                   Product.currency, Product.stock_on_hand, held_column(),
+                   Category.id.label("category_id"), Category.slug.label("category_slug"),
+                   Category.name.label("category_name"))
+            .outerjoin(Category, Category.id == Product.category_id)
+            .where(Product.store_id == bindparam("store_id"), Product.slug == bindparam("slug"),
+                   Product.active.is_(True)))
 
 
-def product_by_slug(store_id: int, slug: str) -> tuple[Product, int] | None:
-    """The active product with ``slug`` and the units available now."""
-    row = db.session.execute(_product_by_slug(), {
-        "store_id": store_id, "slug": slug, HOLDS_AT: utcnow()}).first()
-    return None if row is None else (row[0], available(row[0].stock_on_hand, row[1]))
+def product_by_slug(store_id: int, slug: str) -> ProductDetail | None:
+    """The active product with ``slug``, its category and the units available now."""
+    row = _read(_product_by_slug(), {"store_id": store_id, "slug": slug,
+                                     HOLDS_AT: utcnow()}).first()
+    if row is None:
+        return None
+    category = (None if row.category_id is None
+                else CategoryRow(row.category_id, row.category_slug, row.category_name))
+    return ProductDetail(row.id, row.slug, row.name, row.description, row.price, row.currency,
+                         available(row.stock_on_hand, row.held), category)
+
+
+def _read(statement, params: dict):
+    # Plain rows, no ORM instances: through the session's connection (and transaction),
+    # without the ORM's execution path.
+    return db.session.connection().execute(statement, params)

@@ -1,18 +1,33 @@
 """Template helpers of the storefront pages, written for the catalog's loop over 24 products:
-each is called once per product card, where ``url_for`` (5 µs) and a Jinja macro call (4 µs)
-were a tenth of the page's CPU (docs/performance.md)."""
+each is called once per product card or category link, where ``url_for`` (5–7 µs) and a
+Jinja macro call (4 µs) were a tenth of the page's CPU (docs/performance.md)."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from flask import g, url_for
 from markupsafe import Markup
 
 from . import bp
 
-# What werkzeug's default converter leaves unquoted in a path segment (``BaseConverter.to_url``).
+# What werkzeug leaves unquoted in a path segment (``BaseConverter.to_url``) and in a query
+# string (``urls._urlencode``).
 _SEGMENT_SAFE = "!$&'()*+,/:;=@"
+_QUERY_SAFE = "!$'()*,/:;?@"
+
+
+@bp.app_template_global()
+def catalog_url(**query) -> str:
+    """``url_for("storefront.index", **query)`` (category links, pages): the path is built
+    once per request, the query string as werkzeug writes it."""
+    base = g.get("catalog_url_base")
+    if base is None:
+        base = g.catalog_url_base = url_for("storefront.index")
+    items = [(name, value) for name, value in query.items() if value is not None]
+    if not items:
+        return base
+    return f"{base}{'&' if '?' in base else '?'}{urlencode(items, safe=_QUERY_SAFE)}"
 
 
 @bp.app_template_global()

@@ -32,12 +32,13 @@ def catalog_sql(dialect: str) -> str:
     has on hold and the count of all the category's products
     (``services.catalog.list_products``)."""
     return ("SELECT products.id, products.slug, products.name, products.price, "
-            f"products.currency, products.stock_on_hand, {_HELD}, listed.total FROM products "
-            "JOIN (SELECT products.id AS id, products.name AS name, count(*) OVER () AS total "
+            f"products.currency, products.stock_on_hand, {_HELD}, "
+            "(SELECT count(products_1.id) AS count_1 FROM products AS products_1 "
+            "WHERE products_1.store_id = :store_id AND products_1.active IS "
+            f"{_true(dialect)} AND products_1.category_id = :category_id) AS total "
             "FROM products WHERE products.store_id = :store_id AND products.active IS "
             f"{_true(dialect)} AND products.category_id = :category_id "
-            "ORDER BY products.name, products.id LIMIT :limit OFFSET :offset) AS listed "
-            "ON listed.id = products.id ORDER BY listed.name, listed.id")
+            "ORDER BY products.name, products.id LIMIT :limit OFFSET :offset")
 
 
 def product_sql(dialect: str) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import Category, Product, Store
@@ -39,36 +40,34 @@ def store_by_slug(slug: str) -> Store | None:
     return db.session.scalar(select(Store).where(Store.slug == slug))
 
 
-def _filters(by_category: bool, searching: bool) -> list:
-    where = [Product.store_id == bindparam("store_id"), Product.active.is_(True)]
+def _filters(product, by_category: bool, searching: bool) -> list:
+    where = [product.store_id == bindparam("store_id"), product.active.is_(True)]
     if by_category:
-        where.append(Product.category_id == bindparam("category_id"))
+        where.append(product.category_id == bindparam("category_id"))
     if searching:
         like = bindparam("like")
-        where.append(or_(func.lower(Product.name).like(like),
-                         func.lower(Product.description).like(like)))
+        where.append(or_(func.lower(product.name).like(like),
+                         func.lower(product.description).like(like)))
     return where
 
 
 @cache
-def _page_statement(by_category: bool, searching: bool):
-    # The page's ids and the count of all matches come from the index alone (count(*) OVER
-    # the whole match, then LIMIT): one round trip instead of a count and a page. Only the
-    # page's rows are then read, with their holds.
-    listed = (select(Product.id, Product.name, func.count().over().label("total"))
-              .where(*_filters(by_category, searching))
-              .order_by(Product.name, Product.id)
-              .limit(bindparam("limit")).offset(bindparam("offset"))
-              .subquery("listed"))
-    return (select(Product.id, Product.slug, Product.name, Product.price, Product.currency,
-                   Product.stock_on_hand, held_column(), listed.c.total)
-            .join(listed, listed.c.id == Product.id)
-            .order_by(listed.c.name, listed.c.id))
+def _count_statement(by_category: bool, searching: bool):
+    return select(func.count(Product.id)).where(*_filters(Product, by_category, searching))
 
 
 @cache
-def _count_statement(by_category: bool, searching: bool):
-    return select(func.count(Product.id)).where(*_filters(by_category, searching))
+def _page_statement(by_category: bool, searching: bool):
+    # The count of all matches rides along as an uncorrelated subquery (run once, the same
+    # plan as the count alone): one round trip instead of a count and then a page.
+    counted = aliased(Product)
+    total = (select(func.count(counted.id)).where(*_filters(counted, by_category, searching))
+             .scalar_subquery().label("total"))
+    return (select(Product.id, Product.slug, Product.name, Product.price, Product.currency,
+                   Product.stock_on_hand, held_column(), total)
+            .where(*_filters(Product, by_category, searching))
+            .order_by(Product.name, Product.id)
+            .limit(bindparam("limit")).offset(bindparam("offset")))
 
 
 def list_products(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import bindparam, func, lambda_stmt, or_, select
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
@@ -58,6 +58,14 @@ def _count_statement(by_category: bool, searching: bool):
 
 @cache
 def _page_statement(by_category: bool, searching: bool):
+    # Executing a prebuilt statement still walks all of it for its cache key on every call
+    # (57 µs for this one); a lambda statement's key is its code and ``track_on``, so the
+    # walk happens once per process. Each shape is its own statement: ``track_on`` says which.
+    return lambda_stmt(lambda: _page_select(by_category, searching),
+                       track_closure_variables=False, track_on=(by_category, searching))
+
+
+def _page_select(by_category: bool, searching: bool):
     # The count of all matches rides along as an uncorrelated subquery (run once, the same
     # plan as the count alone): one round trip instead of a count and then a page.
     counted = aliased(Product)
@@ -115,6 +123,11 @@ class ProductDetail:
 
 @cache
 def _product_by_slug():
+    # A lambda statement for the reason given at ``_page_statement`` (38 µs a request).
+    return lambda_stmt(_product_select, track_closure_variables=False)
+
+
+def _product_select():
     return (select(Product.id, Product.slug, Product.name, Product.description, Product.price,
                    Product.currency, Product.stock_on_hand, held_column(),
                    Category.id.label("category_id"), Category.slug.label("category_slug"),

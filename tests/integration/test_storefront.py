@@ -27,6 +27,11 @@ def test_catalog_paginates_filters_and_searches(client, store):
     found = client.get("/?q=senc").get_data(as_text=True)
     assert "Sencha" in found and "Coffee" not in found.split("<main")[1].split("product-grid")[1]
     assert client.get("/?category=nope").status_code == 404
+    # Each combination of filters is its own statement (services.catalog._page_statement).
+    make_product(store, name="Coffee Tea Blend", category=tea)
+    both = client.get("/?category=tea&q=coffee").get_data(as_text=True)
+    assert "1 product" in both and "Coffee Tea Blend" in both and "Coffee 00" not in both
+    assert "16 products" in client.get("/").get_data(as_text=True)
 
 
 def test_product_page_shows_price_and_stock_state(client, store):

@@ -23,30 +23,33 @@ from shop.models.types import UTCDateTime
 
 PER_PAGE = 24
 
-_COLUMNS = (
-    "products.id, products.store_id, products.category_id, products.slug, products.name, "
-    "products.description, products.price, products.currency, products.stock_on_hand, "
-    "products.image, products.active, (SELECT coalesce(sum(inventory_holds.quantity), :zero) "
-    "AS coalesce_1 FROM inventory_holds WHERE inventory_holds.product_id = products.id "
-    "AND inventory_holds.status = :active_hold AND inventory_holds.expires_at > :now) AS held, "
-    "categories_1.id AS id_1, "
-    "categories_1.store_id AS store_id_1, categories_1.slug AS slug_1, "
-    "categories_1.name AS name_1 FROM products LEFT OUTER JOIN categories AS categories_1 "
-    "ON categories_1.id = products.category_id")
-
+_HELD = ("(SELECT coalesce(sum(inventory_holds.quantity), :zero) AS coalesce_1 FROM "
+         "inventory_holds WHERE inventory_holds.product_id = products.id AND "
+         "inventory_holds.status = :active_hold AND inventory_holds.expires_at > :now) AS held")
 
 def catalog_sql(dialect: str) -> str:
-    """The shop's product list with a category filter and the units each has on hold
+    """The shop's product list with a category filter: one page of products, the units each
+    has on hold and the count of all the category's products
     (``services.catalog.list_products``)."""
-    return (f"SELECT {_COLUMNS} WHERE products.store_id = :store_id AND products.active IS "
+    return ("SELECT products.id, products.slug, products.name, products.price, "
+            f"products.currency, products.stock_on_hand, {_HELD}, "
+            "(SELECT count(products_1.id) AS count_1 FROM products AS products_1 "
+            "WHERE products_1.store_id = :store_id AND products_1.active IS "
+            f"{_true(dialect)} AND products_1.category_id = :category_id) AS total "
+            "FROM products WHERE products.store_id = :store_id AND products.active IS "
             f"{_true(dialect)} AND products.category_id = :category_id "
             "ORDER BY products.name, products.id LIMIT :limit OFFSET :offset")
 
 
 def product_sql(dialect: str) -> str:
-    """The shop's product by slug, with its units on hold (``services.catalog.product_by_slug``)."""
-    return (f"SELECT {_COLUMNS} WHERE products.store_id = :store_id AND products.slug = :slug "
-            f"AND products.active IS {_true(dialect)}")
+    """The shop's product by slug, with its units on hold and its category
+    (``services.catalog.product_by_slug``)."""
+    return ("SELECT products.id, products.slug, products.name, products.description, "
+            f"products.price, products.currency, products.stock_on_hand, {_HELD}, "
+            "categories.id AS category_id, categories.slug AS category_slug, "
+            "categories.name AS category_name FROM products LEFT OUTER JOIN categories "
+            "ON categories.id = products.category_id WHERE products.store_id = :store_id "
+            f"AND products.slug = :slug AND products.active IS {_true(dialect)}")
 
 
 def _holds() -> dict:
@@ -59,7 +62,7 @@ def _true(dialect: str) -> str:
 
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>{{ title }}</title></head><body><main>
-{% if products %}<ul>{% for p in products %}
+{% if products %}<p>{{ products[0].total }} products</p><ul>{% for p in products %}
 <li><a href="/products/{{ p.slug }}">{{ p.name }}</a> {{ p.price }} {{ p.currency }}
 {{ p.stock_on_hand - p.held }}</li>
 {% endfor %}</ul>{% else %}<h1>{{ product.name }}</h1><p>{{ product.description }}</p>

@@ -1,6 +1,5 @@
 from flask import abort, current_app, render_template, request
 
-from ..cart.forms import AddToCartForm
 from ..services import catalog, catalog_cache
 from ..web import current_store
 from . import bp
@@ -27,10 +26,7 @@ def index():
 @bp.get("/products/<slug>")
 def product(slug: str):
     store = current_store()
-    found = catalog.product_by_slug(store.id, slug)
-    if found is None:
+    item = catalog.product_by_slug(store.id, slug)
+    if item is None:
         abort(404, description="We could not find that product.")
-    item, available = found
-    form = AddToCartForm(product_id=item.id, quantity=1)
-    return render_template("storefront/product.html", product=item, available=available,
-                           form=form)
+    return render_template("storefront/product.html", product=item)

@@ -1,5 +1,8 @@
+from flask import url_for
+
 from shop.extensions import db
 from shop.models import CartItem, Category
+from shop.storefront.helpers import catalog_url, product_url
 
 from ..factories import make_product
 from ..shopper import csrf_token
@@ -24,6 +27,11 @@ def test_catalog_paginates_filters_and_searches(client, store):
     found = client.get("/?q=senc").get_data(as_text=True)
     assert "Sencha" in found and "Coffee" not in found.split("<main")[1].split("product-grid")[1]
     assert client.get("/?category=nope").status_code == 404
+    # Each combination of filters is its own statement (services.catalog._page_statement).
+    make_product(store, name="Coffee Tea Blend", category=tea)
+    both = client.get("/?category=tea&q=coffee").get_data(as_text=True)
+    assert "1 product" in both and "Coffee Tea Blend" in both and "Coffee 00" not in both
+    assert "16 products" in client.get("/").get_data(as_text=True)
 
 
 def test_product_page_shows_price_and_stock_state(client, store):
@@ -74,3 +82,19 @@ def test_cart_post_without_csrf_is_refused(client, product):
     response = client.post("/cart/add", data={"product_id": product.id, "quantity": 1})
     assert response.status_code == 400
     assert db.session.query(CartItem).count() == 0
+
+
+def test_product_links_are_what_url_for_builds(app):
+    for root in ("", "/shop_1"):  # the prefix is built once a request, under any script root
+        with app.test_request_context("/", base_url=f"http://localhost{root}"):
+            for slug in ("kenya-nyeri", "café au lait", "a/b?c#d", "x_y", "100%", "_"):
+                assert product_url(slug) == url_for("storefront.product", slug=slug)
+
+
+def test_catalog_links_are_what_url_for_builds(app):
+    queries = ({}, {"category": "tea"}, {"page": 2, "category": "green tea & more"},
+               {"page": 3, "q": "café/50%?#=x+y"}, {"category": None, "q": "a b"})
+    for root in ("", "/shop_1"):
+        with app.test_request_context("/", base_url=f"http://localhost{root}"):
+            for query in queries:
+                assert catalog_url(**query) == url_for("storefront.index", **query), query

@@ -17,8 +17,10 @@ from shop.services.payments import ensure_payment_intent
 from shop.stripe_gateway import StripeGateway
 
 from ...factories import make_product
+from ...integration.payment_scenarios import sandbox_post
 from ...payments import make_order as unpaid_order
 from ...services import free_port
+from ...stripe_sandbox.patches import PROCESSING_CARD
 from .conftest import DESKTOP, PHONE, live_stripe, shot, webhooks_done
 from .test_admin_accessibility import serious
 
@@ -70,7 +72,9 @@ def test_partial_refund_from_the_order_page(admin_page, admin_site, money_site, 
 @pytest.fixture
 def failed_delivery(admin_site):
     """A shopper pays while the shop cannot reach Stripe: the sandbox delivers
-    payment_intent.succeeded, processing fails each time, and the sandbox gives up."""
+    payment_intent.processing (a hint: the shop must ask Stripe for the intent), processing
+    it fails each time, and the sandbox gives up. The payment then goes through (its
+    succeeded event needs no call to Stripe and is applied)."""
     app = admin_site.app
     with app.app_context():
         webhooks_done(app)
@@ -86,20 +90,23 @@ def failed_delivery(admin_site):
         **app.config, "STRIPE_API_BASE": f"http://127.0.0.1:{free_port()}",
         "STRIPE_MAX_NETWORK_RETRIES": 0})
     try:
-        live_stripe(app).v1.payment_intents.confirm(intent_id,
-                                                    params={"payment_method": "pm_card_visa"})
+        stripe = live_stripe(app)
+        method = stripe.v1.payment_methods.create(params={"type": "card", "card": {
+            "number": PROCESSING_CARD, "exp_month": 12, "exp_year": 2034, "cvc": "123"}})
+        stripe.v1.payment_intents.confirm(intent_id, params={"payment_method": method.id})
         event_id = _wait_until_given_up(app.config["STRIPE_API_BASE"], intent_id)
     finally:
         app.extensions["stripe_gateway"] = saved
+    sandbox_post(app.config["STRIPE_API_BASE"], intent_id, "_settle", {"success": "true"})
     return order_id, event_id
 
 
 def _wait_until_given_up(sandbox_url: str, intent_id: str, timeout: float = 60.0) -> str:
-    """The id of the succeeded event once the sandbox stopped retrying its delivery."""
+    """The id of the processing event once the sandbox stopped retrying its delivery."""
     import time
 
     stripe_client_events = requests.get(f"{sandbox_url}/v1/events", timeout=10, params={
-        "type": "payment_intent.succeeded", "limit": 100},
+        "type": "payment_intent.processing", "limit": 100},
         headers={"Authorization": "Bearer sk_test_sandbox"}).json()["data"]
     [event] = [e for e in stripe_client_events if e["data"]["object"]["id"] == intent_id]
     deadline = time.monotonic() + timeout

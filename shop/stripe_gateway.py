@@ -127,7 +127,8 @@ def _charge(raw: Any) -> Charge | None:
     )
 
 
-def _intent(raw: Any) -> Intent:
+def intent_from(raw: Any) -> Intent:
+    """Our view of a PaymentIntent: the SDK's object, or the dict a verified event carries."""
     raw = _plain(raw)
     latest = _field(raw, "latest_charge")
     return Intent(
@@ -143,11 +144,6 @@ def _intent(raw: Any) -> Intent:
         latest_charge=_charge(latest),
         latest_charge_id=latest if isinstance(latest, str) else _field(latest, "id"),
     )
-
-
-def intent_from_event(obj: dict) -> Intent:
-    """The PaymentIntent as a verified event carries it (a snapshot of when it was sent)."""
-    return _intent(obj)
 
 
 def _refund(raw: Any) -> Refund:
@@ -238,12 +234,12 @@ class StripeGateway:
             )
         except stripe.StripeError as exc:
             raise _translate(exc) from exc
-        return _intent(raw)
+        return intent_from(raw)
 
     def retrieve_payment_intent(self, intent_id: str) -> Intent:
         """The intent with its latest charge expanded (capture expiry, charge id)."""
         try:
-            return _intent(self._client.v1.payment_intents.retrieve(
+            return intent_from(self._client.v1.payment_intents.retrieve(
                 intent_id, params={"expand": ["latest_charge"]}))
         except stripe.StripeError as exc:
             raise _translate(exc) from exc
@@ -261,13 +257,13 @@ class StripeGateway:
             raw = self._client.v1.payment_intents.retrieve(intent_id)
         except stripe.StripeError as exc:
             raise _translate(exc) from exc
-        return _intent(raw), _plain(raw)["client_secret"]
+        return intent_from(raw), _plain(raw)["client_secret"]
 
     def cancel_payment_intent(self, intent_id: str, *,
                               idempotency_key: str | None = None) -> Intent:
         options = {"idempotency_key": idempotency_key} if idempotency_key else {}
         try:
-            return _intent(self._client.v1.payment_intents.cancel(
+            return intent_from(self._client.v1.payment_intents.cancel(
                 intent_id, params={"expand": ["latest_charge"]}, options=options))
         except stripe.StripeError as exc:
             raise _translate(exc) from exc
@@ -276,7 +272,7 @@ class StripeGateway:
                                idempotency_key: str) -> Intent:
         """Capture ``amount`` (at most what was authorized; Stripe releases the rest)."""
         try:
-            return _intent(self._client.v1.payment_intents.capture(
+            return intent_from(self._client.v1.payment_intents.capture(
                 intent_id, params={"amount_to_capture": amount, "expand": ["latest_charge"]},
                 options={"idempotency_key": idempotency_key}))
         except stripe.StripeError as exc:

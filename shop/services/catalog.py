@@ -95,12 +95,16 @@ def list_products(
     total = rows[0].total if rows else 0
     if not rows and page > 1:  # past the last page (or nothing matches): show the last
         total = _read(_count_statement(*shape), params).scalar_one()
-        page = max(1, -(-total // per_page))
+        page = _pages(total, per_page)
         rows = _page_rows(shape, params, page, per_page) if total else []
     return ProductPage(
         [ProductCard(row.id, row.slug, row.name, row.price, row.currency,
                      available(row.stock_on_hand, row.held)) for row in rows],
-        page, max(1, -(-total // per_page)), total)
+        page, _pages(total, per_page), total)
+
+
+def _pages(total: int, per_page: int) -> int:
+    return max(1, -(-total // per_page))
 
 
 def _page_rows(shape: tuple[bool, bool], params: dict, page: int, per_page: int) -> list:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import EventStatus, PaymentAttempt
-from ..stripe_gateway import Intent, gateway, intent_from_event
+from ..stripe_gateway import Intent, gateway, intent_from
 from .payments import apply_intent
 
 PAYMENT_INTENT_EVENTS = (
@@ -36,7 +36,7 @@ def fetch_intent(event: dict) -> Intent | None:
     """The intent as Stripe has it now; None (and no call to Stripe) if it is not ours."""
     obj = event["data"]["object"]
     if event["type"] == "payment_intent.succeeded" and obj.get("status") == "succeeded":
-        return intent_from_event(obj)  # final: see the module's docstring
+        return intent_from(obj)  # final: see the module's docstring
     intent_id = obj.get("id")
     ours = intent_id and db.session.scalar(
         select(exists().where(PaymentAttempt.provider_reference == intent_id)))

@@ -85,6 +85,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _harden(app: Flask) -> None:
     """Security headers, rate limits, metrics, health checks (see docs/operations.md)."""
+    from .after_response import init_after_response
     from .errors import register_error_handlers
     from .metrics import init_metrics
     from .ops import bp as ops_bp
@@ -97,4 +98,5 @@ def _harden(app: Flask) -> None:
     init_rate_limits(app)
     init_metrics(app)
     init_server_timing(app)
+    init_after_response(app)
     register_error_handlers(app)

@@ -67,9 +67,13 @@ class IsolatedClient(FlaskClient):
     The test's own session is committed before each request (what the test wrote is
     visible) and its transaction ended after (what the test reads next is fresh: an open
     SQLite WAL read transaction keeps its snapshot, and could not write later).
+
+    Responses are buffered, and so closed before ``open`` returns, as a server closes them
+    once sent: the work an app defers until then (``shop/after_response.py``) has run.
     """
 
     def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
         outer = has_app_context()
         if outer:
             db.session.commit()

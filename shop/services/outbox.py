@@ -9,7 +9,8 @@ conditional UPDATE, so two dispatchers never hand the same row on twice.
 A row is born claimed by the transaction that writes it (its lease already running), so the
 hand-on right after the commit needs no claim of its own: one write transaction fewer on
 every paying webhook. If the process dies before handing it on, the periodic dispatcher
-takes the row when the lease runs out.
+takes the row when the lease runs out. In a web request with Redis, that hand-on waits
+until the response has been sent (``after_response``): a webhook's 2xx does not wait for it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from flask import current_app
 from sqlalchemy import delete, inspect, select, update
 from sqlalchemy.orm import Session
 
+from ..after_response import defer_until_sent
 from ..extensions import db
 from ..metrics import count_job_failure
 from ..models import OutboxMessage
@@ -54,10 +56,19 @@ def emit(session: Session, job: str, **kwargs: object) -> OutboxMessage:
 
 
 def _hand_on_born_claimed(born: list[tuple[OutboxMessage, str, str]]) -> None:
-    for row, job, args in born:
-        # The identity key, not ``row.id``: the commit expired the row, and reading an
-        # attribute would load it again.
-        _deliver(inspect(row).identity[0], job, json.loads(args), attempts=1)
+    # The identity key, not ``row.id``: the commit expired the row, and reading an
+    # attribute would load it again.
+    claimed = [(inspect(row).identity[0], job, json.loads(args)) for row, job, args in born]
+
+    def deliver() -> None:
+        for row_id, job, kwargs in claimed:
+            _deliver(row_id, job, kwargs, attempts=1)
+
+    # Enqueuing on RQ (a Redis round trip) and marking the rows dispatched (a transaction)
+    # change nothing the answer says: in a request they wait until it has been sent. A job
+    # run in-process (no Redis) still runs now, before the answer, as it always did.
+    if not (current_app.config.get("REDIS_URL") and defer_until_sent(deliver)):
+        deliver()
 
 
 def dispatch(ids: list[int], *, now: datetime | None = None) -> int:

@@ -5,8 +5,12 @@ from ..auth.session import signed_in_user_id
 from ..domain.errors import DomainError, EmptyCart, OutOfStock
 from ..services import carts
 from ..services.addresses import addresses_for
-from ..services.checkout import StaleCheckout, checkout_token_for, place_order
-from ..services.payments import cancel_superseded, ensure_payment_intent
+from ..services.checkout import PlacedOrder, StaleCheckout, checkout_token_for, place_order
+from ..services.payments import (
+    cancel_superseded,
+    create_payment_intent,
+    ensure_payment_intent,
+)
 from ..stripe_gateway import GatewayError
 from ..web import cart_token, current_rates, current_settings, current_store
 from . import bp
@@ -43,7 +47,7 @@ def submit():
     if not checkout_form.validate():
         return _render(checkout_form, _cart_view(store.id), 400)
     try:
-        order, superseded = place_order(
+        placed = place_order(
             store_id=store.id, cart_token=cart_token(),
             checkout_token=checkout_form.checkout_token.data, details=checkout_form.details(),
             rates=current_rates(),
@@ -58,21 +62,22 @@ def submit():
                        f"{exc} Please update your cart.")
     except DomainError as exc:
         return _render(checkout_form, _cart_view(store.id), 422, str(exc))
-    cancel_superseded(superseded)
-    return _start_payment(order)
+    cancel_superseded(placed.superseded)
+    return _start_payment(placed)
 
 
 def _cart_view(store_id: int):
     return carts.view_cart(carts.find_cart(cart_token(), store_id))
 
 
-def _start_payment(order):
-    # Read once: each commit below expires the order, and reading it again costs a SELECT.
-    order_id, token = order.id, order.token
+def _start_payment(placed: PlacedOrder):
     try:
-        ensure_payment_intent(order_id=order_id)
+        if placed.intent is not None:
+            create_payment_intent(placed.intent)
+        else:
+            ensure_payment_intent(order_id=placed.order_id)
     except GatewayError:
         current_app.logger.warning("PaymentIntent creation failed", exc_info=True,
-                                   extra={"order_id": order_id})
+                                   extra={"order_id": placed.order_id})
     # The payment page retries creating the intent (same idempotency key) if it failed.
-    return redirect(url_for("orders.pay", token=token), 303)
+    return redirect(url_for("orders.pay", token=placed.token), 303)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ..domain.errors import DomainError
 from ..domain.pricing import PricedLine, RateTable, quote
@@ -21,6 +21,7 @@ from .addresses import AddressData, remember_address
 from .audit import record_change
 from .inventory import place_holds, release_holds
 from .ledger import configured_capture_method
+from .payments import IntentRequest
 from .tx import write_transaction
 
 log = logging.getLogger(__name__)
@@ -66,35 +67,47 @@ def order_for_checkout_token(token: str) -> Order | None:
     return db.session.scalar(select(Order).where(Order.checkout_token == token))
 
 
+@dataclass(frozen=True)
+class PlacedOrder:
+    """What a checkout post leads to: the order (new, or the one an earlier post of the same
+    form made), the attempts it superseded, and, for a new order, its PaymentIntent request."""
+
+    order_id: int
+    token: str
+    superseded: list[int] = field(default_factory=list)
+    intent: IntentRequest | None = None  # None: an earlier post's order, ask its attempt
+
+    @classmethod
+    def earlier(cls, order: Order) -> PlacedOrder:
+        return cls(order.id, order.token)
+
+
 def place_order(
     *, store_id: int, cart_token: str | None, checkout_token: str, details: CheckoutDetails,
     rates: RateTable, hold_ttl: timedelta, client_ip: str | None = None,
     user_id: int | None = None, save_address: bool = False,
-) -> tuple[Order, list[int]]:
+) -> PlacedOrder:
     """Create the order for ``checkout_token`` or return the one it already made.
 
-    Returns the order and the ids of earlier unpaid attempts of the same cart that this
-    order supersedes (their orders are canceled; the caller cancels their intents).
+    The superseded attempts are earlier unpaid attempts of the same cart: their orders are
+    canceled here, the caller cancels their intents.
     Raises ``StaleCheckout``, ``OutOfStock``, ``EmptyCart`` or ``UnsupportedDestination``.
     A signed-in shopper's order carries ``user_id``; ``save_address`` adds the shipping
     address to their address book in the same transaction.
     """
-    # A repeated post finds its order inside the transaction (one check, not one before it
-    # and one again inside: first posts are the common case).
     try:
         with write_transaction() as session:
-            existing = order_for_checkout_token(checkout_token)
-            if existing is not None:
-                return existing, []
-            cart = session.scalar(
+            cart = session.scalars(
                 select(Cart).where(Cart.token == (cart_token or ""), Cart.store_id == store_id)
-            )
+                .options(joinedload(Cart.items))  # one statement for the cart and its lines
+            ).unique().one_or_none()
             if cart is None or cart.checkout_token != checkout_token:
-                # A concurrent post of the same form may have committed the order (and
-                # cleared the cart's token) since the check above: that order is ours.
+                # The order placed clears the cart's token in its transaction, so a token
+                # that still matches has no order yet, and one that does not may be a
+                # repeated post whose order is ours.
                 existing = order_for_checkout_token(checkout_token)
                 if existing is not None:
-                    return existing, []
+                    return PlacedOrder.earlier(existing)
                 raise StaleCheckout("Your checkout was out of date. Please review and try again.")
             superseded = _supersede_unpaid_orders(session, cart)
             order = _create_order(session, store_id, cart, checkout_token, details, rates,
@@ -107,15 +120,18 @@ def place_order(
                 quantities[line.product_id] = quantities.get(line.product_id, 0) + line.quantity
             now = utcnow()
             place_holds(session, order=order, quantities=quantities, now=now, ttl=hold_ttl)
-            _create_attempt(session, order)
+            attempt = _create_attempt(session, order)
             cart.checkout_token = None
+            # Read before the commit expires them: no SELECT of either afterwards.
+            placed = PlacedOrder(order.id, order.token, superseded,
+                                 IntentRequest.of(order, attempt))
     except IntegrityError:
         # A concurrent post with the same token committed first: its order is ours.
         existing = order_for_checkout_token(checkout_token)
         if existing is None:
             raise
-        return existing, []
-    return order, superseded
+        return PlacedOrder.earlier(existing)
+    return placed
 
 
 def _create_order(
@@ -146,9 +162,6 @@ def _create_order(
     )
     session.add(order)
     session.flush()
-    record_change(session, store_id=store_id, entity_type="order", entity_id=order.id,
-                  action="order_created", from_state=None, to_state=order.status,
-                  actor=f"shopper:{order.email}")
     return order
 
 
@@ -161,9 +174,13 @@ def _create_attempt(session: Session, order: Order) -> PaymentAttempt:
     )
     session.add(attempt)
     session.flush()
+    # Both creations audited here, once the attempt has its id: one INSERT for the two.
+    actor = f"shopper:{order.email}"
+    record_change(session, store_id=order.store_id, entity_type="order", entity_id=order.id,
+                  action="order_created", from_state=None, to_state=order.status, actor=actor)
     record_change(session, store_id=order.store_id, entity_type="payment_attempt",
                   entity_id=attempt.id, action="payment_state_change", from_state=None,
-                  to_state=attempt.status, actor=f"shopper:{order.email}")
+                  to_state=attempt.status, actor=actor)
     return attempt
 
 

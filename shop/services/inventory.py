@@ -119,12 +119,15 @@ def commit_stock(session: Session, *, order: Order, now: datetime) -> list[str]:
     unshipped and returned in the list of shortages for staff to resolve.
     """
     wanted: dict[int, int] = {}
-    # The two columns, not the lines as objects: this runs on every paying webhook.
-    for product_id, quantity in session.execute(
-            select(OrderLine.product_id, OrderLine.quantity)
-            .where(OrderLine.order_id == order.id)):
-        wanted[product_id] = wanted.get(product_id, 0) + quantity
-    products = lock_products(session, wanted)
+    products: dict[int, Product] = {}
+    # The lines' products locked as they are read, in primary-key order like every writer
+    # (one statement, not the lines and then the lock: this runs on every paying webhook).
+    lined = (select(Product, OrderLine.quantity)
+             .join(OrderLine, OrderLine.product_id == Product.id)
+             .where(OrderLine.order_id == order.id).order_by(Product.id))
+    for product, quantity in session.execute(lock_rows(lined)):
+        products[product.id] = product
+        wanted[product.id] = wanted.get(product.id, 0) + quantity
     # A fresh statement after the locks: it sees every hold committed before they were won.
     others = held_quantities(session, products, now, except_order=order.id)
     shortages, short_ids = [], set()

@@ -50,6 +50,30 @@ def attempt_for_order(order_id: int) -> PaymentAttempt | None:
     return db.session.scalar(query)
 
 
+@dataclass(frozen=True)
+class IntentRequest:
+    """What Stripe is asked for when an attempt's PaymentIntent is created: read with the
+    attempt and its order, so that the checkout, which has just written them, does not read
+    them again after its commit."""
+
+    attempt_id: int
+    amount: int
+    currency: str
+    idempotency_key: str
+    capture_method: str
+    receipt_email: str
+    metadata: dict[str, str]
+
+    @classmethod
+    def of(cls, order: Order, attempt: PaymentAttempt) -> IntentRequest:
+        return cls(attempt_id=attempt.id, amount=attempt.amount, currency=attempt.currency,
+                   idempotency_key=attempt.idempotency_key,
+                   capture_method=attempt.capture_method, receipt_email=order.email,
+                   metadata={"order_token": order.token, "order_id": str(order.id),
+                             "store_id": str(order.store_id),
+                             "attempt_id": str(attempt.id)})
+
+
 def ensure_payment_intent(*, order_id: int) -> PaymentAttempt:
     """Give the order's attempt its PaymentIntent, creating it at Stripe if needed.
 
@@ -61,19 +85,22 @@ def ensure_payment_intent(*, order_id: int) -> PaymentAttempt:
         raise LookupError(f"order {order_id} has no payment attempt")
     if attempt.provider_reference:
         return attempt
-    order = db.session.get(Order, order_id)
+    create_payment_intent(IntentRequest.of(db.session.get(Order, order_id), attempt))
+    return attempt  # expired by the commit: read again, fresh, if the caller uses it
+
+
+def create_payment_intent(request: IntentRequest) -> str:
+    """Create the attempt's PaymentIntent at Stripe and store its id on the attempt; returns
+    the id. Safe to repeat and to race, like ``ensure_payment_intent``."""
     try:
         intent = gateway().create_payment_intent(
-            amount=attempt.amount, currency=attempt.currency,
-            idempotency_key=attempt.idempotency_key, receipt_email=order.email,
-            capture_method=attempt.capture_method,
-            metadata={"order_token": order.token, "order_id": str(order.id),
-                      "store_id": str(order.store_id), "attempt_id": str(attempt.id)},
-        )
+            amount=request.amount, currency=request.currency,
+            idempotency_key=request.idempotency_key, receipt_email=request.receipt_email,
+            capture_method=request.capture_method, metadata=request.metadata)
     except GatewayError as exc:
-        record_intent_creation_failure(attempt_id=attempt.id, error=exc)
+        record_intent_creation_failure(attempt_id=request.attempt_id, error=exc)
         raise
-    attempt_id = attempt.id  # read before the transaction expires it (no refresh SELECT)
+    attempt_id = request.attempt_id
     with write_transaction() as session:
         # Only the first writer stores the intent: a conditional UPDATE (one statement, the
         # row locked while it runs) rather than SELECT … FOR UPDATE and then UPDATE.
@@ -85,7 +112,7 @@ def ensure_payment_intent(*, order_id: int) -> PaymentAttempt:
         if stored != 1 and session.scalar(select(PaymentAttempt.provider_reference).where(
                 PaymentAttempt.id == attempt_id)) != intent.id:
             raise GatewayError("Stripe returned a different PaymentIntent for the same key")
-    return attempt  # expired by the commit: read again, fresh, if the caller uses it
+    return intent.id
 
 
 def _lock_order_and_attempt(session: Session, intent_id: str):

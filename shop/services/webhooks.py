@@ -46,7 +46,7 @@ def handle_event(event: dict, *, payload: str) -> str:
     if status is not None and status != EventStatus.FAILED:
         return DUPLICATE
     return _process(event, payload, actor=f"webhook:{event['id']}",
-                    redo=frozenset({EventStatus.FAILED}))
+                    redo=frozenset({EventStatus.FAILED}), unseen=status is None)
 
 
 def replay_event(*, event_id: str, actor: str) -> str:
@@ -62,13 +62,19 @@ def replay_event(*, event_id: str, actor: str) -> str:
                     redo=frozenset({EventStatus.FAILED, EventStatus.UNMATCHED}))
 
 
-def _process(event: dict, payload: str, *, actor: str, redo: frozenset[EventStatus]) -> str:
+def _process(event: dict, payload: str, *, actor: str, redo: frozenset[EventStatus],
+             unseen: bool = False) -> str:
+    """Apply the event and record it. ``unseen``: no row had this id a moment ago, so none
+    is locked (a statement saved on every first delivery); a concurrent delivery that
+    commits first makes this one's INSERT fail on the key, which is answered as a duplicate
+    (its effects, applied under the same row locks, are rolled back)."""
     event_id = event["id"]
     handler = HANDLERS.get(event["type"])
     try:
         fetched = handler.fetch(event) if handler else None
         with write_transaction() as session:
-            row = session.scalar(lock_rows(select(StripeEvent).where(StripeEvent.id == event_id)))
+            row = None if unseen else session.scalar(
+                lock_rows(select(StripeEvent).where(StripeEvent.id == event_id)))
             if row is not None and row.status not in redo:
                 return DUPLICATE
             status = handler.apply(session, event, fetched, actor) if handler else \

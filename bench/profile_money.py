@@ -87,7 +87,8 @@ def main(argv=None) -> int:
               f"Server-Timing {response.headers.get('Server-Timing')}")
         if args.sql:
             for statement in statements:
-                print("  ", " ".join(statement.split())[:160])
+                flat = " ".join(statement.split())  # its start, and its end (locks, RETURNING)
+                print("  ", flat[:160], "…", flat[-90:])
         # The first half is timed without the profiler (its sampling costs CPU too), the
         # second half is profiled.
         rest = posts[warm + 1:]

@@ -14,6 +14,11 @@ Without ``--redis-url`` the receipt each payment asks for runs in-process after 
 inside the request (the embedded default); with it, it is enqueued on RQ (production).
 Afterwards every order must be paid, its event processed: printed as figures, and the run
 fails (exit 1) if not.
+
+The deliveries are sent by ``wrk`` (``bench/wrk_driver.py``), whose own share of a latency is
+a fraction of a millisecond; ``--driver httpx`` uses the Python load generator instead. Each
+run also prints ``client_floor``: the same driver's latency for ``/healthz``, which does no
+work, so that what the client itself adds can be read off.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bench import harness
+from bench import harness, wrk_driver
 from bench.shoppers import order_token, prepare_shop, run_shoppers
 from bench.webhook_events import confirm_intents, signed_delivery
 
@@ -45,6 +50,9 @@ def parse_args(argv=None):
     parser.add_argument("--shoppers", type=int, default=16, help="setup only")
     parser.add_argument("--products", type=int, default=20)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--driver", choices=("wrk", "httpx"),
+                        default="wrk" if wrk_driver.available() else "httpx",
+                        help="what sends the deliveries (default: wrk when installed)")
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL"),
                         help="jobs (the receipt) go to RQ on this Redis instead of running "
                              "in-process after the commit (default: $BENCH_REDIS_URL, unset)")
@@ -105,14 +113,24 @@ def run(args) -> int:
             events = confirm_intents(app, sandbox.url, tokens)
             setup_seconds = time.perf_counter() - started
             levels = harness.concurrency_levels(args.concurrency)
-            results = [(level, harness.load(
-                server.url, [signed_delivery(e) for e in events[i::len(levels)]],
-                concurrency=level, mode="once", duration=600))
-                for i, level in enumerate(levels)]
+            floor = send(args.driver, server.url, [{"path": "/healthz"}] * 300, 1)
+            results = [(level, send(args.driver, server.url,
+                                    [signed_delivery(e) for e in events[i::len(levels)]],
+                                    level))
+                       for i, level in enumerate(levels)]
     finally:
         sandbox.stop()
+    harness.emit(NAME, "client_floor", driver=args.driver, path="/healthz", concurrency=1,
+                 **harness.summary(floor["latencies_ms"]))
     return report(args, results, outcome(app, tokens), setup_seconds,
                   jobs="rq" if args.redis_url else "in-process")
+
+
+def send(driver: str, base: str, requests: list[dict], concurrency: int) -> dict:
+    """Each request once, ``concurrency`` at a time."""
+    if driver == "wrk":
+        return wrk_driver.once(base, requests, concurrency=concurrency)
+    return harness.load(base, requests, concurrency=concurrency, mode="once", duration=600)
 
 
 def report(args, results: list[tuple[int, dict]], state: dict, setup_seconds: float, *,
@@ -120,7 +138,7 @@ def report(args, results: list[tuple[int, dict]], state: dict, setup_seconds: fl
     for concurrency, result in results:
         common = {"orders": args.orders, "concurrency": concurrency, "workers": args.workers,
                   "deliveries": result["requests"], "statuses": result["statuses"],
-                  "errors": result["errors"], "jobs": jobs}
+                  "errors": result["errors"], "jobs": jobs, "driver": args.driver}
         timing = result.get("server_timing_ms", {})
         app_ms = harness.summary(timing.get("app", []))
         harness.emit(NAME, "events_per_second", value=result["rps"], **common)

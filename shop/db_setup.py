@@ -14,6 +14,7 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
 
 IMMEDIATE = "sqlite_begin_immediate"
+AUTOCOMMIT = "AUTOCOMMIT"
 _CHECKED_IN_AT = "shop_checked_in_at"
 
 
@@ -38,8 +39,10 @@ def configure_engine(engine: Engine, *, lock_timeout_ms: int | None = None,
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        immediate = connection.get_execution_options().get(IMMEDIATE)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = connection.get_execution_options()
+        if options.get("isolation_level") == AUTOCOMMIT:
+            return  # each statement commits itself (services.tx.write_alone)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(IMMEDIATE) else "BEGIN")
 
 
 def _bound_lock_waits(engine: Engine, lock_timeout_ms: int) -> None:

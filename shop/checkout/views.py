@@ -3,6 +3,7 @@ from flask_login import current_user
 
 from ..auth.session import signed_in_user_id
 from ..domain.errors import DomainError, EmptyCart, OutOfStock
+from ..domain.pricing import DEFAULT_RATES
 from ..services import carts
 from ..services.addresses import addresses_for
 from ..services.checkout import PlacedOrder, StaleCheckout, checkout_token_for, place_order
@@ -12,7 +13,7 @@ from ..services.payments import (
     ensure_payment_intent,
 )
 from ..stripe_gateway import GatewayError
-from ..web import cart_token, current_rates, current_settings, current_store
+from ..web import cart_token, current_rates, current_store
 from . import bp
 from .forms import CheckoutForm
 
@@ -42,17 +43,18 @@ def form():
 def submit():
     store = current_store()
     # The cart's view is drawn only for an answer that shows the form again: a placed
-    # order does not need it (three SELECTs saved on every checkout).
-    checkout_form = CheckoutForm().set_choices(current_rates())
+    # order does not need it (three SELECTs saved on every checkout). Nor does checking the
+    # post need the store's settings: owners change prices and rates, never which countries
+    # are served (place_order reads the settings in its transaction).
+    checkout_form = CheckoutForm().set_choices(DEFAULT_RATES)
     if not checkout_form.validate():
         return _render(checkout_form, _cart_view(store.id), 400)
     try:
         placed = place_order(
             store_id=store.id, cart_token=cart_token(),
             checkout_token=checkout_form.checkout_token.data, details=checkout_form.details(),
-            rates=current_rates(),
-            hold_ttl=current_settings().hold_ttl, client_ip=request.remote_addr,
-            user_id=signed_in_user_id(), save_address=checkout_form.save_address.data)
+            client_ip=request.remote_addr, user_id=signed_in_user_id(),
+            save_address=checkout_form.save_address.data)
     except (StaleCheckout, EmptyCart) as exc:
         flash(str(exc), "error")
         has_lines = bool(_cart_view(store.id).lines)

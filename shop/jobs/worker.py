@@ -37,3 +37,13 @@ class Worker(RQWorker):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _prepare()
+
+    def subscribe(self):
+        """RQ's own, with a 1 s read timeout instead of 60 s for the command channel's
+        thread: redis-py (8.2) joins that thread when the worker stops it, so a worker that
+        lost the race between the unsubscribe reply and the stop waited up to a minute to
+        exit (every ``rq worker --burst`` run of the tests)."""
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(
+            sleep_time=1, daemon=True, exception_handler=self._pubsub_exception_handler)

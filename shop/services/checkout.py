@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -22,6 +21,7 @@ from .audit import record_change
 from .inventory import place_holds, release_holds
 from .ledger import configured_capture_method
 from .payments import IntentRequest
+from .settings import effective_settings
 from .tx import write_transaction
 
 log = logging.getLogger(__name__)
@@ -84,23 +84,20 @@ class PlacedOrder:
 
 def place_order(
     *, store_id: int, cart_token: str | None, checkout_token: str, details: CheckoutDetails,
-    rates: RateTable, hold_ttl: timedelta, client_ip: str | None = None,
-    user_id: int | None = None, save_address: bool = False,
+    client_ip: str | None = None, user_id: int | None = None, save_address: bool = False,
 ) -> PlacedOrder:
     """Create the order for ``checkout_token`` or return the one it already made.
 
-    The superseded attempts are earlier unpaid attempts of the same cart: their orders are
-    canceled here, the caller cancels their intents.
+    Prices, shipping and the holds' lifetime follow the store's settings as they are in
+    this transaction. The superseded attempts are earlier unpaid attempts of the same cart:
+    their orders are canceled here, the caller cancels their intents.
     Raises ``StaleCheckout``, ``OutOfStock``, ``EmptyCart`` or ``UnsupportedDestination``.
     A signed-in shopper's order carries ``user_id``; ``save_address`` adds the shipping
     address to their address book in the same transaction.
     """
     try:
         with write_transaction() as session:
-            cart = session.scalars(
-                select(Cart).where(Cart.token == (cart_token or ""), Cart.store_id == store_id)
-                .options(joinedload(Cart.items))  # one statement for the cart and its lines
-            ).unique().one_or_none()
+            cart, has_unpaid = _cart_for_checkout(session, store_id, cart_token)
             if cart is None or cart.checkout_token != checkout_token:
                 # The order placed clears the cart's token in its transaction, so a token
                 # that still matches has no order yet, and one that does not may be a
@@ -109,17 +106,18 @@ def place_order(
                 if existing is not None:
                     return PlacedOrder.earlier(existing)
                 raise StaleCheckout("Your checkout was out of date. Please review and try again.")
-            superseded = _supersede_unpaid_orders(session, cart)
-            order = _create_order(session, store_id, cart, checkout_token, details, rates,
-                                  client_ip=client_ip, user_id=user_id)
+            settings = effective_settings(store_id)
+            superseded = _supersede_unpaid_orders(session, cart) if has_unpaid else []
+            order = _create_order(session, store_id, cart, checkout_token, details,
+                                  settings.rates, client_ip=client_ip, user_id=user_id)
             if user_id is not None and save_address:
                 remember_address(session, user_id=user_id, data=_address_data(details),
                                  strict=False)
             quantities: dict[int, int] = {}
             for line in order.lines:
                 quantities[line.product_id] = quantities.get(line.product_id, 0) + line.quantity
-            now = utcnow()
-            place_holds(session, order=order, quantities=quantities, now=now, ttl=hold_ttl)
+            place_holds(session, order=order, quantities=quantities, now=utcnow(),
+                        ttl=settings.hold_ttl)
             attempt = _create_attempt(session, order)
             cart.checkout_token = None
             # Read before the commit expires them: no SELECT of either afterwards.
@@ -132,6 +130,25 @@ def place_order(
             raise
         return PlacedOrder.earlier(existing)
     return placed
+
+
+def _unpaid_orders_of(cart_id) -> tuple:
+    """An order of the cart that a new checkout of it replaces: pending and not paid."""
+    return (Order.cart_id == cart_id, Order.status == OrderStatus.PENDING,
+            Order.payment_status.in_([PaymentStatus.UNPAID, PaymentStatus.FAILED]))
+
+
+def _cart_for_checkout(session: Session, store_id: int,
+                       cart_token: str | None) -> tuple[Cart | None, bool]:
+    """The cart with its lines, and whether it has unpaid orders to supersede, in one
+    statement (most carts have none: their checkout skips that query)."""
+    has_unpaid = exists().where(*_unpaid_orders_of(Cart.id)).correlate(Cart)
+    row = session.execute(
+        select(Cart, has_unpaid.label("has_unpaid"))
+        .where(Cart.token == (cart_token or ""), Cart.store_id == store_id)
+        .options(joinedload(Cart.items))
+    ).unique().one_or_none()
+    return (None, False) if row is None else (row[0], bool(row[1]))
 
 
 def _create_order(
@@ -186,13 +203,7 @@ def _create_attempt(session: Session, order: Order) -> PaymentAttempt:
 
 def _supersede_unpaid_orders(session: Session, cart: Cart) -> list[int]:
     """A new checkout from the same cart replaces its unpaid orders and frees their holds."""
-    stale = session.scalars(
-        select(Order).where(
-            Order.cart_id == cart.id,
-            Order.status == OrderStatus.PENDING,
-            Order.payment_status.in_([PaymentStatus.UNPAID, PaymentStatus.FAILED]),
-        )
-    ).all()
+    stale = session.scalars(select(Order).where(*_unpaid_orders_of(cart.id))).all()
     attempt_ids = []
     for order in stale:
         order.status = transition("order", OrderStatus(order.status), OrderStatus.CANCELED)

@@ -32,10 +32,16 @@ PAYMENT_INTENT_EVENTS = (
 )
 
 
+def intent_to_fetch(event: dict) -> bool:
+    """Whether the event's intent is asked from Stripe (all but a succeeded one)."""
+    return not (event["type"] == "payment_intent.succeeded"
+                and event["data"]["object"].get("status") == "succeeded")
+
+
 def fetch_intent(event: dict) -> Intent | None:
     """The intent as Stripe has it now; None (and no call to Stripe) if it is not ours."""
     obj = event["data"]["object"]
-    if event["type"] == "payment_intent.succeeded" and obj.get("status") == "succeeded":
+    if not intent_to_fetch(event):
         return intent_from(obj)  # final: see the module's docstring
     intent_id = obj.get("id")
     ours = intent_id and db.session.scalar(

@@ -30,7 +30,7 @@ from .inventory import commit_stock, extend_holds
 from .ledger import record_intent, record_intent_creation_failure, schedule_retry
 from .outbox import emit
 from .settings import effective_settings
-from .tx import after_commit, lock_rows, write_transaction
+from .tx import after_commit, lock_rows, write_alone, write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def ensure_payment_intent(*, order_id: int) -> PaymentAttempt:
     if attempt.provider_reference:
         return attempt
     create_payment_intent(IntentRequest.of(db.session.get(Order, order_id), attempt))
-    return attempt  # expired by the commit: read again, fresh, if the caller uses it
+    return attempt  # expired since: read again, fresh, if the caller uses it
 
 
 def create_payment_intent(request: IntentRequest) -> str:
@@ -101,35 +101,29 @@ def create_payment_intent(request: IntentRequest) -> str:
         record_intent_creation_failure(attempt_id=request.attempt_id, error=exc)
         raise
     attempt_id = request.attempt_id
-    with write_transaction() as session:
-        # Only the first writer stores the intent: a conditional UPDATE (one statement, the
-        # row locked while it runs) rather than SELECT … FOR UPDATE and then UPDATE.
-        stored = session.execute(
-            update(PaymentAttempt)
-            .where(PaymentAttempt.id == attempt_id, PaymentAttempt.provider_reference.is_(None))
-            .values(provider_reference=intent.id, next_retry_at=None)
-            .execution_options(synchronize_session=False)).rowcount
-        if stored != 1 and session.scalar(select(PaymentAttempt.provider_reference).where(
-                PaymentAttempt.id == attempt_id)) != intent.id:
-            raise GatewayError("Stripe returned a different PaymentIntent for the same key")
+    # Only the first writer stores the intent: one conditional UPDATE, a use case of its own
+    # (the row locked while it runs) rather than SELECT … FOR UPDATE and then UPDATE.
+    stored = write_alone(
+        update(PaymentAttempt)
+        .where(PaymentAttempt.id == attempt_id, PaymentAttempt.provider_reference.is_(None))
+        .values(provider_reference=intent.id, next_retry_at=None))
+    if stored != 1 and db.session.scalar(select(PaymentAttempt.provider_reference).where(
+            PaymentAttempt.id == attempt_id)) != intent.id:
+        raise GatewayError("Stripe returned a different PaymentIntent for the same key")
     return intent.id
 
 
 def _lock_order_and_attempt(session: Session, intent_id: str):
-    # The order found through its attempt and locked in one statement, then the attempt.
-    # populate_existing: rows already in the session are overwritten with what the lock
-    # read, so the moves below start from the locked state (no separate refresh SELECT).
-    order_of_intent = (select(PaymentAttempt.order_id)
-                       .where(PaymentAttempt.provider_reference == intent_id)
-                       .scalar_subquery())
-    order = session.scalar(lock_rows(select(Order).where(Order.id == order_of_intent))
-                           .execution_options(populate_existing=True))
-    if order is None:
-        return None, None
-    attempt = session.scalar(lock_rows(select(PaymentAttempt)
-                                       .where(PaymentAttempt.provider_reference == intent_id))
-                             .execution_options(populate_existing=True))
-    return order, attempt
+    # The order and its attempt locked by one statement, the order first (the OF list's
+    # order, the same order as every other writer). populate_existing: rows already in the
+    # session are overwritten with what the lock read, so the moves below start from the
+    # locked state (no separate refresh SELECT).
+    query = (select(Order, PaymentAttempt)
+             .join(PaymentAttempt, PaymentAttempt.order_id == Order.id)
+             .where(PaymentAttempt.provider_reference == intent_id))
+    row = session.execute(lock_rows(query, of=[Order, PaymentAttempt])
+                          .execution_options(populate_existing=True)).one_or_none()
+    return (None, None) if row is None else tuple(row)
 
 
 AFTER_CAPTURE = frozenset({PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED,

@@ -1,0 +1,45 @@
+"""``write_alone``: one statement committed on its own, without BEGIN and COMMIT around it,
+after the request's earlier reads are ended (as ``write_transaction`` ends them)."""
+
+from __future__ import annotations
+
+from sqlalchemy import event, select, update
+
+from shop.extensions import db
+from shop.models import Product
+from shop.services.tx import write_alone
+
+
+def test_the_statement_is_committed_alone(product):
+    product_id = product.id
+    db.session.commit()
+    db.session.scalar(select(Product.stock_on_hand).where(Product.id == product_id))  # a read
+
+    sent: list[str] = []
+
+    def listener(conn, cursor, statement, *_):
+        sent.append(statement.split()[0].upper())
+
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        changed = write_alone(update(Product)
+                              .where(Product.id == product_id, Product.stock_on_hand == 10)
+                              .values(stock_on_hand=7))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+
+    assert changed == 1
+    assert sent == ["UPDATE"]  # no BEGIN (SQLite's is ours to send), no COMMIT
+    # Committed: another connection sees it, and so does this session (its read was ended).
+    with db.engine.connect() as other:
+        assert other.scalar(select(Product.stock_on_hand).where(Product.id == product_id)) == 7
+    assert db.session.scalar(select(Product.stock_on_hand).where(Product.id == product_id)) == 7
+
+
+def test_a_condition_that_no_longer_holds_changes_nothing(product):
+    product_id = product.id
+    db.session.commit()
+    assert write_alone(update(Product).where(Product.id == product_id, Product.stock_on_hand == 3)
+                       .values(stock_on_hand=0)) == 0
+    db.session.rollback()
+    assert db.session.scalar(select(Product.stock_on_hand).where(Product.id == product_id)) == 10

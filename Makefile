@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 SANDBOX_PORT ?= 8420
 export SHOP_ENV ?= development
 
-.PHONY: install dev test test-postgres browser lint bench clean
+.PHONY: install dev test test-postgres browser wrk lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,15 @@ browser:
 	  else echo "Chromium is missing: run 'sudo apt-get install chromium' (browser tests skip without it)"; fi; \
 	fi
 
-test: $(STAMP) browser
+# Debian's wrk for the webhook benchmark (bench/wrk_driver.py; it falls back to httpx).
+wrk:
+	@if ! command -v wrk >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; \
+	  else echo "wrk is missing: run 'sudo apt-get install wrk' (the webhook benchmark uses httpx without it)"; fi; \
+	fi
+
+test: $(STAMP) browser wrk
 	SHOP_ENV=testing $(BIN)/pytest $(PYTEST_ARGS)
 
 # Every benchmark of bench/ (docs/performance.md): wipes BENCH_DATABASE_URL, default the
@@ -44,7 +52,7 @@ test: $(STAMP) browser
 BENCH_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test_bench
 # The webhook benchmark enqueues receipts on RQ as production does (its own Redis database).
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/9
-bench: $(STAMP)
+bench: $(STAMP) wrk
 	BENCH_DATABASE_URL="$(BENCH_DATABASE_URL)" BENCH_REDIS_URL="$(BENCH_REDIS_URL)" \
 	  $(BIN)/python -m bench $(BENCH)
 

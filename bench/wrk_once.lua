@@ -7,7 +7,8 @@
 -- Thread i sends lines i, i+C, i+2C, ... of REQUESTS_FILE, each
 --   METHOD <tab> PATH <tab> N <tab> name1 <tab> value1 ... <tab> BODY
 -- and, when its last answer is in, stops and creates DONE_DIR/done-<i> (wrk's main thread
--- sleeps for the whole -d otherwise: the driver interrupts it once every thread is done).
+-- sleeps for the whole -d otherwise: the driver interrupts it once every thread is done);
+-- until then a thread that is done sends /healthz, not measured (see response()).
 -- done() prints one JSON object: latencies, statuses, Server-Timing values, first and last
 -- times.
 
@@ -41,7 +42,7 @@ end
 
 function init(args)
   local file, count = args[1], tonumber(args[3])
-  done_dir = args[2]
+  done_dir, clients = args[2], count
   requests, answered, extra = {}, 0, 0
   latencies, app, stripe, statuses = {}, {}, {}, {}
   first_sent, last_done = 0, 0
@@ -69,18 +70,25 @@ function request()
   sent = now_ms()
   local next_one = requests[answered + 1]
   if next_one == nil then
-    extra = extra + 1 -- never measured; only if wrk asks once more before stopping
+    extra = extra + 1 -- not measured: see response()
     return wrk.format("GET", "/healthz")
   end
   return next_one
 end
 
-local function finish()
-  wrk.thread:stop()
-  local marker = io.open(done_dir .. "/done-" .. id, "w")
-  marker:close()
+local function all_done()
+  for i = 0, clients - 1 do
+    local marker = io.open(done_dir .. "/done-" .. i, "r")
+    if marker == nil then return false end
+    marker:close()
+  end
+  return true
 end
 
+-- A thread whose list is done keeps its connection busy with /healthz (not measured) until
+-- every thread is done: gunicorn's sync workers close each connection after one answer and
+-- wrk reconnects at once, so a thread that stopped early would leave an open connection
+-- that never sends a request, and four of those hold all four workers until their timeout.
 function response(status, headers, body)
   local done = now_ms()
   if answered < #requests then
@@ -94,8 +102,12 @@ function response(status, headers, body)
     if a then app[#app + 1] = tonumber(a) end
     if s then stripe[#stripe + 1] = tonumber(s) end
     last_done = done
+    if answered == #requests then
+      local marker = io.open(done_dir .. "/done-" .. id, "w")
+      marker:close()
+    end
   end
-  if answered >= #requests then finish() end
+  if answered >= #requests and all_done() then wrk.thread:stop() end
 end
 
 local function numbers(list)

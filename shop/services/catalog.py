@@ -14,6 +14,7 @@ from ..models import Category, Product, Store
 from ..models.types import utcnow
 from .catalog_cache import CategoryRow
 from .inventory import HOLDS_AT, available, held_column
+from .tx import read_alone
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +95,7 @@ def list_products(
     rows = _page_rows(shape, params, page, per_page)
     total = rows[0].total if rows else 0
     if not rows and page > 1:  # past the last page (or nothing matches): show the last
-        total = _read(_count_statement(*shape), params).scalar_one()
+        total = read_alone(_count_statement(*shape), params)[0][0]
         page = _pages(total, per_page)
         rows = _page_rows(shape, params, page, per_page) if total else []
     return ProductPage(
@@ -108,7 +109,7 @@ def _pages(total: int, per_page: int) -> int:
 
 
 def _page_rows(shape: tuple[bool, bool], params: dict, page: int, per_page: int) -> list:
-    return _read(_page_statement(*shape), {**params, "offset": (page - 1) * per_page}).all()
+    return read_alone(_page_statement(*shape), {**params, "offset": (page - 1) * per_page})
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,17 +144,12 @@ def _product_select():
 
 def product_by_slug(store_id: int, slug: str) -> ProductDetail | None:
     """The active product with ``slug``, its category and the units available now."""
-    row = _read(_product_by_slug(), {"store_id": store_id, "slug": slug,
-                                     HOLDS_AT: utcnow()}).first()
-    if row is None:
+    rows = read_alone(_product_by_slug(), {"store_id": store_id, "slug": slug,
+                                           HOLDS_AT: utcnow()})
+    if not rows:
         return None
+    row = rows[0]
     category = (None if row.category_id is None
                 else CategoryRow(row.category_id, row.category_slug, row.category_name))
     return ProductDetail(row.id, row.slug, row.name, row.description, row.price, row.currency,
                          available(row.stock_on_hand, row.held), category)
-
-
-def _read(statement, params: dict):
-    # Plain rows, no ORM instances: through the session's connection (and transaction),
-    # without the ORM's execution path.
-    return db.session.connection().execute(statement, params)

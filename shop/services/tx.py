@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from ..db_setup import AUTOCOMMIT, IMMEDIATE
@@ -43,8 +44,20 @@ def write_alone(statement) -> int:
     again, fresh, when next used).
     """
     db.session.rollback()
-    with db.engine.connect().execution_options(isolation_level=AUTOCOMMIT) as connection:
+    with _alone() as connection:
         return connection.execute(statement).rowcount
+
+
+def read_alone(statement, params: dict | None = None) -> list[Row]:
+    """The rows of one read, taken on its own in autocommit: for a page whose data is that
+    one statement, one round trip instead of BEGIN, the statement and ROLLBACK. Plain rows,
+    read outside the request's session (which stays unopened if nothing else uses it)."""
+    with _alone() as connection:
+        return connection.execute(statement, params or {}).all()
+
+
+def _alone():
+    return db.engine.connect().execution_options(isolation_level=AUTOCOMMIT)
 
 
 _TX_LOCAL = "shop_tx_local"

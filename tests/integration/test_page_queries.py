@@ -118,3 +118,23 @@ def test_pages_subtract_active_holds_only(client, store):
     page = client.get(f"/products/{product.slug}").get_data(as_text=True)
     assert "Sold out" in page and "Add to cart" not in page
     assert "Sold out" in client.get("/").get_data(as_text=True)
+
+
+def test_a_warm_page_is_its_one_statement_without_a_transaction(client, store):
+    """The catalog and product pages read in autocommit (``services.tx.read_alone``): no
+    BEGIN and ROLLBACK around their statement. Our BEGIN is visible on SQLite, where we send
+    it ourselves; psycopg sends PostgreSQL's on its own, so there it is not seen here."""
+    slug = fill(store, 3)[0].slug
+    for path in ("/?category=tea", f"/products/{slug}"):
+        assert client.get(path).status_code == 200  # store and categories read once
+        sent: list[str] = []
+
+        def record(_conn, _cursor, statement, *_args, sent=sent):
+            sent.append(statement.split(None, 1)[0].upper())
+
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            assert client.get(path).status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        assert sent == ["SELECT"], (path, sent)

@@ -73,7 +73,10 @@ PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 
 def create_app(database_url: str, store_slug: str = "main") -> Flask:
     app = Flask(__name__)
-    engine = create_engine(database_url, pool_size=2, max_overflow=2)
+    # Autocommit, as the shop reads its pages (services.tx.read_alone): one round trip a
+    # page, not BEGIN, the statement and ROLLBACK.
+    engine = create_engine(database_url, pool_size=2, max_overflow=2,
+                           isolation_level="AUTOCOMMIT")
     dialect = engine.dialect.name
     catalog, product = (text(sql).bindparams(bindparam("now", type_=UTCDateTime))
                         for sql in (catalog_sql(dialect), product_sql(dialect)))

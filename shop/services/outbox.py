@@ -28,7 +28,7 @@ from ..extensions import db
 from ..metrics import count_job_failure
 from ..models import OutboxMessage
 from ..models.types import utcnow
-from .tx import after_commit, tx_local, write_transaction
+from .tx import after_commit, tx_local, write_alone, write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +153,7 @@ def _release(row_id: int, attempts: int, exc: Exception) -> None:
 
 
 def _finish(row_id: int) -> None:
-    with write_transaction() as session:
-        session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
-            dispatched_at=utcnow(), last_error=None))
+    # One statement: committed alone, without BEGIN and COMMIT round trips (this runs after
+    # every paying webhook).
+    write_alone(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
+        dispatched_at=utcnow(), last_error=None))

@@ -19,6 +19,7 @@ def write_transaction() -> Iterator[Session]:
     Whatever the request read before is ended first, so the use case sees current data.
     """
     session = db.session
+    _refuse_nesting(session)
     session.rollback()
     session.info[_TX_LOCAL] = {}
     session.connection(execution_options={IMMEDIATE: True})
@@ -43,6 +44,7 @@ def write_alone(statement) -> int:
     ``write_transaction``, it first ends whatever the request read (its objects are read
     again, fresh, when next used).
     """
+    _refuse_nesting(db.session)
     db.session.rollback()
     with _alone() as connection:
         return connection.execute(statement).rowcount
@@ -54,6 +56,13 @@ def read_alone(statement, params: dict | None = None) -> list[Row]:
     read outside the request's session (which stays unopened if nothing else uses it)."""
     with _alone() as connection:
         return connection.execute(statement, params or {}).all()
+
+
+def _refuse_nesting(session: Session) -> None:
+    # Both start by ending what the session has open: inside a write transaction that would
+    # silently roll back the use case that is running.
+    if _TX_LOCAL in session.info:
+        raise RuntimeError("a write use case started inside another one's transaction")
 
 
 def _alone():

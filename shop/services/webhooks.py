@@ -41,19 +41,18 @@ def handle_event(event: dict, *, payload: str) -> str:
 
     Errors propagate (after being recorded) so that the endpoint answers 500.
     """
+    actor, redo = f"webhook:{event['id']}", frozenset({EventStatus.FAILED})
     handler = HANDLERS.get(event["type"])
     if handler is None or not handler.asks_stripe(event):
         # Nothing to ask Stripe first: whether the event is new is read under its row lock
         # in the transaction that applies it, not in a read transaction of its own.
-        return _process(event, payload, actor=f"webhook:{event['id']}",
-                        redo=frozenset({EventStatus.FAILED}))
+        return _process(event, payload, actor=actor, redo=redo)
     # A duplicate is told before Stripe is asked again. Its outcome only: the stored payload
     # of a known event is not needed to see it is one.
     status = db.session.scalar(select(StripeEvent.outcome).where(StripeEvent.id == event["id"]))
     if status is not None and status != EventStatus.FAILED:
         return DUPLICATE
-    return _process(event, payload, actor=f"webhook:{event['id']}",
-                    redo=frozenset({EventStatus.FAILED}), unseen=status is None)
+    return _process(event, payload, actor=actor, redo=redo, unseen=status is None)
 
 
 def replay_event(*, event_id: str, actor: str) -> str:

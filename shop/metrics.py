@@ -119,8 +119,13 @@ def exposition() -> tuple[bytes, str]:
 def _track_audit_rows(session: Session, _flush_context) -> None:
     from .models import AuditEvent
 
-    rows = [(o.entity_type, o.action, o.to_state or "")
-            for o in session.new if isinstance(o, AuditEvent)]
+    note_audit_rows(session, [(o.entity_type, o.action, o.to_state or "")
+                              for o in session.new if isinstance(o, AuditEvent)])
+
+
+def note_audit_rows(session: Session, rows: list[tuple[str, str, str]]) -> None:
+    """Audit rows (entity, action, to-state) written in the session's transaction: counted
+    as state changes when it commits, forgotten if it rolls back."""
     if rows:
         session.info.setdefault("shop.audit_rows", []).extend(rows)
 

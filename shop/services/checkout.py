@@ -6,18 +6,19 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from ..domain.errors import DomainError
 from ..domain.pricing import PricedLine, RateTable, quote
 from ..domain.states import AttemptStatus, OrderStatus, PaymentStatus, transition
 from ..extensions import db
-from ..models import Cart, Order, OrderLine, PaymentAttempt
+from ..models import Cart, Order, PaymentAttempt
 from ..models.types import utcnow
+from . import checkout_sql
 from .addresses import AddressData, remember_address
-from .audit import record_change
+from .audit import Change, record_change, record_changes
 from .inventory import place_holds, release_holds
 from .ledger import configured_capture_method
 from .payments import IntentRequest
@@ -82,6 +83,38 @@ class PlacedOrder:
         return cls(order.id, order.token)
 
 
+@dataclass(frozen=True)
+class CheckoutCart:
+    """The cart as the checkout reads it: its lines priced from the catalog as it is now."""
+
+    id: int
+    checkout_token: str | None
+    has_unpaid: bool  # orders of this cart that a new checkout supersedes
+    lines: tuple[PricedLine, ...]  # active products only
+
+
+@dataclass(frozen=True)
+class NewOrder:
+    """The order a checkout inserted, as the rest of its transaction needs it."""
+
+    id: int
+    token: str
+    store_id: int
+    email: str
+    total: int
+    currency: str
+    lines: tuple[PricedLine, ...]
+
+
+@dataclass(frozen=True)
+class NewAttempt:
+    id: int
+    amount: int
+    currency: str
+    idempotency_key: str
+    capture_method: str
+
+
 def place_order(
     *, store_id: int, cart_token: str | None, checkout_token: str, details: CheckoutDetails,
     client_ip: str | None = None, user_id: int | None = None, save_address: bool = False,
@@ -97,7 +130,7 @@ def place_order(
     """
     try:
         with write_transaction() as session:
-            cart, has_unpaid = _cart_for_checkout(session, store_id, cart_token)
+            cart = _cart_for_checkout(session, store_id, cart_token)
             if cart is None or cart.checkout_token != checkout_token:
                 # The order placed clears the cart's token in its transaction, so a token
                 # that still matches has no order yet, and one that does not may be a
@@ -107,7 +140,8 @@ def place_order(
                     return PlacedOrder.earlier(existing)
                 raise StaleCheckout("Your checkout was out of date. Please review and try again.")
             settings = effective_settings(store_id)
-            superseded = _supersede_unpaid_orders(session, cart) if has_unpaid else []
+            superseded = _supersede_unpaid_orders(session, cart.id) if cart.has_unpaid else []
+            now = utcnow()
             order = _create_order(session, store_id, cart, checkout_token, details,
                                   settings.rates, client_ip=client_ip, user_id=user_id)
             if user_id is not None and save_address:
@@ -116,11 +150,10 @@ def place_order(
             quantities: dict[int, int] = {}
             for line in order.lines:
                 quantities[line.product_id] = quantities.get(line.product_id, 0) + line.quantity
-            place_holds(session, order=order, quantities=quantities, now=utcnow(),
+            place_holds(session, order_id=order.id, quantities=quantities, now=now,
                         ttl=settings.hold_ttl)
             attempt = _create_attempt(session, order)
-            cart.checkout_token = None
-            # Read before the commit expires them: no SELECT of either afterwards.
+            session.execute(checkout_sql.clear_checkout_token(), {"cart": cart.id})
             placed = PlacedOrder(order.id, order.token, superseded,
                                  IntentRequest.of(order, attempt))
     except IntegrityError:
@@ -132,78 +165,68 @@ def place_order(
     return placed
 
 
-def _unpaid_orders_of(cart_id) -> tuple:
-    """An order of the cart that a new checkout of it replaces: pending and not paid."""
-    return (Order.cart_id == cart_id, Order.status == OrderStatus.PENDING,
-            Order.payment_status.in_([PaymentStatus.UNPAID, PaymentStatus.FAILED]))
-
-
 def _cart_for_checkout(session: Session, store_id: int,
-                       cart_token: str | None) -> tuple[Cart | None, bool]:
-    """The cart with its lines, and whether it has unpaid orders to supersede, in one
-    statement (most carts have none: their checkout skips that query)."""
-    has_unpaid = exists().where(*_unpaid_orders_of(Cart.id)).correlate(Cart)
-    row = session.execute(
-        select(Cart, has_unpaid.label("has_unpaid"))
-        .where(Cart.token == (cart_token or ""), Cart.store_id == store_id)
-        .options(joinedload(Cart.items))
-    ).unique().one_or_none()
-    return (None, False) if row is None else (row[0], bool(row[1]))
+                       cart_token: str | None) -> CheckoutCart | None:
+    """The cart, its lines and whether it has unpaid orders to supersede, in one statement
+    (most carts have none: their checkout skips that query)."""
+    rows = session.execute(checkout_sql.cart_lines(),
+                           {"token": cart_token or "", "store_id": store_id}).all()
+    if not rows:
+        return None
+    lines = tuple(PricedLine(row.product_id, row.name, row.price, row.quantity)
+                  for row in rows if row.product_id is not None and row.active)
+    return CheckoutCart(rows[0].cart_id, rows[0].checkout_token, bool(rows[0].has_unpaid),
+                        lines)
 
 
 def _create_order(
-    session: Session, store_id: int, cart: Cart, checkout_token: str,
+    session: Session, store_id: int, cart: CheckoutCart, checkout_token: str,
     details: CheckoutDetails, rates: RateTable, *, client_ip: str | None,
     user_id: int | None,
-) -> Order:
-    priced = [
-        PricedLine(item.product.id, item.product.name, item.product.price, item.quantity)
-        for item in cart.items
-        if item.product.active
-    ]
-    q = quote(priced, country=details.country, shipping_method=details.shipping_method,
+) -> NewOrder:
+    q = quote(cart.lines, country=details.country, shipping_method=details.shipping_method,
               rates=rates)
-    order = Order(
-        store_id=store_id, token=secrets.token_urlsafe(24), checkout_token=checkout_token,
-        cart_id=cart.id, status=OrderStatus.PENDING, payment_status=PaymentStatus.UNPAID,
-        email=details.email, ship_name=details.name, ship_line1=details.line1,
-        ship_line2=details.line2, ship_city=details.city, ship_postal_code=details.postal_code,
-        ship_country=details.country, shipping_method=q.shipping_method, currency=q.currency,
-        subtotal=q.subtotal, shipping=q.shipping, tax=q.tax, tax_rate_bp=q.tax_rate_bp,
-        total=q.total, client_ip=client_ip, user_id=user_id,
-        lines=[
-            OrderLine(product_id=line.product_id, name=line.name, unit_price=line.unit_price,
-                      quantity=line.quantity, total=line.total)
-            for line in q.lines
-        ],
-    )
-    session.add(order)
-    session.flush()
-    return order
+    token = secrets.token_urlsafe(24)
+    order_id = session.execute(checkout_sql.insert_order(), {
+        "store_id": store_id, "token": token, "checkout_token": checkout_token,
+        "cart_id": cart.id, "status": OrderStatus.PENDING,
+        "payment_status": PaymentStatus.UNPAID, "email": details.email,
+        "ship_name": details.name, "ship_line1": details.line1, "ship_line2": details.line2,
+        "ship_city": details.city, "ship_postal_code": details.postal_code,
+        "ship_country": details.country, "shipping_method": q.shipping_method,
+        "currency": q.currency, "subtotal": q.subtotal, "shipping": q.shipping, "tax": q.tax,
+        "tax_rate_bp": q.tax_rate_bp, "total": q.total, "client_ip": client_ip,
+        "user_id": user_id,
+    }).scalar_one()
+    session.execute(checkout_sql.insert_order_lines(), [
+        {"order_id": order_id, "product_id": line.product_id, "name": line.name,
+         "unit_price": line.unit_price, "quantity": line.quantity, "total": line.total}
+        for line in q.lines])
+    return NewOrder(order_id, token, store_id, details.email, q.total, q.currency, q.lines)
 
 
-def _create_attempt(session: Session, order: Order) -> PaymentAttempt:
-    attempt = PaymentAttempt(
-        store_id=order.store_id, order_id=order.id, provider="stripe",
-        status=AttemptStatus.INITIATED, amount=order.total, currency=order.currency,
-        idempotency_key=f"pi-create-{secrets.token_hex(16)}",
-        capture_method=configured_capture_method(),
-    )
-    session.add(attempt)
-    session.flush()
-    # Both creations audited here, once the attempt has its id: one INSERT for the two.
+def _create_attempt(session: Session, order: NewOrder) -> NewAttempt:
+    key, capture = f"pi-create-{secrets.token_hex(16)}", configured_capture_method()
+    attempt_id = session.execute(checkout_sql.insert_attempt(), {
+        "store_id": order.store_id, "order_id": order.id, "provider": "stripe",
+        "status": AttemptStatus.INITIATED, "amount": order.total, "currency": order.currency,
+        "idempotency_key": key, "capture_method": capture,
+    }).scalar_one()
+    # Both creations audited once the attempt has its id: one INSERT for the two.
     actor = f"shopper:{order.email}"
-    record_change(session, store_id=order.store_id, entity_type="order", entity_id=order.id,
-                  action="order_created", from_state=None, to_state=order.status, actor=actor)
-    record_change(session, store_id=order.store_id, entity_type="payment_attempt",
-                  entity_id=attempt.id, action="payment_state_change", from_state=None,
-                  to_state=attempt.status, actor=actor)
-    return attempt
+    record_changes(session, [
+        Change(store_id=order.store_id, entity_type="order", entity_id=order.id,
+               action="order_created", from_state=None, to_state=OrderStatus.PENDING,
+               actor=actor),
+        Change(store_id=order.store_id, entity_type="payment_attempt", entity_id=attempt_id,
+               action="payment_state_change", from_state=None,
+               to_state=AttemptStatus.INITIATED, actor=actor)])
+    return NewAttempt(attempt_id, order.total, order.currency, key, capture)
 
 
-def _supersede_unpaid_orders(session: Session, cart: Cart) -> list[int]:
+def _supersede_unpaid_orders(session: Session, cart_id: int) -> list[int]:
     """A new checkout from the same cart replaces its unpaid orders and frees their holds."""
-    stale = session.scalars(select(Order).where(*_unpaid_orders_of(cart.id))).all()
+    stale = session.scalars(select(Order).where(*checkout_sql.unpaid_orders_of(cart_id))).all()
     attempt_ids = []
     for order in stale:
         order.status = transition("order", OrderStatus(order.status), OrderStatus.CANCELED)

@@ -11,18 +11,31 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..domain.errors import OutOfStock
 from ..models import HoldStatus, InventoryHold, Order, OrderLine, Product
 from .tx import lock_rows
 
+_holds = InventoryHold.__table__
+
 
 def _counts(at):
     """A hold counts against stock while it is active and unexpired at ``at`` (a time, or a
     bind parameter): the one rule both queries below apply."""
-    return (InventoryHold.status == HoldStatus.ACTIVE, InventoryHold.expires_at > at)
+    return (_holds.c.status == HoldStatus.ACTIVE, _holds.c.expires_at > at)
+
+
+@cache
+def _held_by_product(except_order: bool):
+    # Built once (run on every checkout and every paying webhook): a Core statement on the
+    # table, its product ids an expanding parameter.
+    query = (select(_holds.c.product_id, func.sum(_holds.c.quantity))
+             .where(_holds.c.product_id.in_(bindparam("ids", expanding=True)),
+                    *_counts(bindparam("now")))
+             .group_by(_holds.c.product_id))
+    return query.where(_holds.c.order_id != bindparam("except_order")) if except_order else query
 
 
 def held_quantities(
@@ -31,14 +44,11 @@ def held_quantities(
     ids = list(set(product_ids))
     if not ids:
         return {}
-    query = (
-        select(InventoryHold.product_id, func.sum(InventoryHold.quantity))
-        .where(InventoryHold.product_id.in_(ids), *_counts(now))
-        .group_by(InventoryHold.product_id)
-    )
+    params = {"ids": ids, "now": now}
     if except_order is not None:
-        query = query.where(InventoryHold.order_id != except_order)
-    return {pid: int(qty) for pid, qty in session.execute(query)}
+        params["except_order"] = except_order
+    rows = session.execute(_held_by_product(except_order is not None), params)
+    return {pid: int(qty) for pid, qty in rows}
 
 
 HOLDS_AT = "holds_at"
@@ -51,8 +61,8 @@ def held_column():
     unexpired at the statement's parameter ``holds_at`` (:data:`HOLDS_AT`). Built once (a
     statement is immutable and may be shared): building it took 0.7 ms a request."""
     return (
-        select(func.coalesce(func.sum(InventoryHold.quantity), 0))
-        .where(InventoryHold.product_id == Product.id, *_counts(bindparam(HOLDS_AT)))
+        select(func.coalesce(func.sum(_holds.c.quantity), 0))
+        .where(_holds.c.product_id == Product.id, *_counts(bindparam(HOLDS_AT)))
         .correlate(Product)
         .scalar_subquery()
         .label("held")
@@ -78,23 +88,40 @@ def lock_products(session: Session, product_ids: Iterable[int]) -> dict[int, Pro
     return {p.id: p for p in products}
 
 
+@cache
+def _insert_holds():
+    return insert(_holds)
+
+
+@cache
+def _stock_for_holds(dialect_name: str):
+    products = Product.__table__
+    query = (select(products.c.id, products.c.name, products.c.stock_on_hand)
+             .where(products.c.id.in_(bindparam("ids", expanding=True)))
+             .order_by(products.c.id))
+    return lock_rows(query, dialect_name, of=[products])
+
+
 def place_holds(
-    session: Session, *, order: Order, quantities: Mapping[int, int], now: datetime,
+    session: Session, *, order_id: int, quantities: Mapping[int, int], now: datetime,
     ttl: timedelta,
 ) -> None:
-    """Hold ``quantities`` (product id → units) for ``order`` or raise ``OutOfStock``."""
-    products = lock_products(session, quantities)
-    held = held_quantities(session, products, now)
-    for product_id in sorted(quantities):
-        product = products[product_id]
+    """Hold ``quantities`` (product id → units) for order ``order_id`` or raise
+    ``OutOfStock``. The products are locked like ``lock_products`` does (same order, same
+    lock), read as plain rows: a checkout only reads their names and stock."""
+    ids = sorted(quantities)
+    locked = {row.id: row for row in session.execute(
+        _stock_for_holds(session.get_bind().dialect.name), {"ids": ids})}
+    # A fresh statement after the locks: it sees every hold committed before they were won.
+    held = held_quantities(session, ids, now)
+    for product_id in ids:
+        product = locked[product_id]
         available = product.stock_on_hand - held.get(product_id, 0)
         if quantities[product_id] > available:
             raise OutOfStock(product.name, quantities[product_id], max(0, available))
-    for product_id in sorted(quantities):
-        session.add(InventoryHold(
-            product_id=product_id, order_id=order.id, quantity=quantities[product_id],
-            status=HoldStatus.ACTIVE, expires_at=now + ttl,
-        ))
+    session.execute(_insert_holds(), [
+        {"product_id": product_id, "order_id": order_id, "quantity": quantities[product_id],
+         "status": HoldStatus.ACTIVE, "expires_at": now + ttl} for product_id in ids])
 
 
 def active_holds(session: Session, order_id: int) -> list[InventoryHold]:

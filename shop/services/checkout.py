@@ -141,7 +141,6 @@ def place_order(
                 raise StaleCheckout("Your checkout was out of date. Please review and try again.")
             settings = effective_settings(store_id)
             superseded = _supersede_unpaid_orders(session, cart.id) if cart.has_unpaid else []
-            now = utcnow()
             order = _create_order(session, store_id, cart, checkout_token, details,
                                   settings.rates, client_ip=client_ip, user_id=user_id)
             if user_id is not None and save_address:
@@ -150,7 +149,7 @@ def place_order(
             quantities: dict[int, int] = {}
             for line in order.lines:
                 quantities[line.product_id] = quantities.get(line.product_id, 0) + line.quantity
-            place_holds(session, order_id=order.id, quantities=quantities, now=now,
+            place_holds(session, order_id=order.id, quantities=quantities, now=utcnow(),
                         ttl=settings.hold_ttl)
             attempt = _create_attempt(session, order)
             session.execute(checkout_sql.clear_checkout_token(), {"cart": cart.id})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from flask import Flask
@@ -42,6 +43,10 @@ def create_app(config: dict | None = None) -> Flask:
                          ping_after_idle_seconds=app.config.get(
                              "DATABASE_PING_AFTER_IDLE_SECONDS"))
     app.extensions["stripe_gateway"] = StripeGateway(app.config)
+    logging.getLogger(__name__).info(
+        "Stripe API version %s", app.config["STRIPE_API_VERSION"],
+        extra={"stripe_api_version": app.config["STRIPE_API_VERSION"],
+               "stripe_api_base": app.config["STRIPE_API_BASE"]})
 
     from . import models  # noqa: F401  (registers the tables)
     from .web import register_web

@@ -23,12 +23,19 @@ log = logging.getLogger(__name__)
 
 
 class GatewayError(Exception):
+    """Stripe could not be reached, or refused the request.
+
+    ``permanent``: Stripe understood and refused (a bad parameter, a wrong or restricted key):
+    sending it again will not help, and staff must hear of it. Not an outage.
+    """
+
     def __init__(self, message: str, *, code: str = "gateway_error", retryable: bool = False,
-                 http_status: int | None = None):
+                 http_status: int | None = None, permanent: bool = False):
         super().__init__(message)
         self.code = code
         self.retryable = retryable
         self.http_status = http_status
+        self.permanent = permanent
 
 
 class InvalidWebhook(Exception):
@@ -54,6 +61,7 @@ class Charge:
     capture_before: datetime | None
     payment_method_type: str | None
     created: datetime | None
+    payment_intent_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +132,8 @@ def _charge(raw: Any) -> Charge | None:
         capture_before=_timestamp(_field(card, "capture_before")),
         payment_method_type=_field(details, "type"),
         created=_timestamp(raw.get("created")),
+        payment_intent_id=raw.get("payment_intent")
+        if isinstance(raw.get("payment_intent"), str) else None,
     )
 
 
@@ -131,6 +141,10 @@ def intent_from(raw: Any) -> Intent:
     """Our view of a PaymentIntent: the SDK's object, or the dict a verified event carries."""
     raw = _plain(raw)
     latest = _field(raw, "latest_charge")
+    if latest is None:
+        # Before API version 2022-11-15 an intent listed its charges, newest first.
+        charges = _field(_field(raw, "charges") or {}, "data") or []
+        latest = charges[0] if charges else None
     return Intent(
         id=raw["id"],
         status=raw["status"],
@@ -192,18 +206,30 @@ _CLASS_CODES = {stripe.APIConnectionError: "api_connection_error",
                 stripe.RateLimitError: "rate_limit"}
 
 
+# Refusals: the request itself is wrong for this account and API version.
+_PERMANENT = (stripe.InvalidRequestError, stripe.AuthenticationError, stripe.PermissionError)
+
+
 def _translate(exc: stripe.StripeError) -> GatewayError:
     class_code = next((code for cls, code in _CLASS_CODES.items() if isinstance(exc, cls)), None)
-    retryable = class_code is not None or (exc.http_status or 0) >= 500
     code = class_code or getattr(exc, "code", None) or type(exc).__name__
+    # Stripe answers 409 lock_timeout / idempotency_key_in_use while another request on
+    # the same object runs: a wait, not a refusal.
+    transient = code in ("lock_timeout", "idempotency_key_in_use")
+    retryable = class_code is not None or (exc.http_status or 0) >= 500 or transient
+    permanent = isinstance(exc, _PERMANENT) and not transient and (exc.http_status or 0) < 500
     return GatewayError(exc.user_message or str(exc), code=str(code), retryable=retryable,
-                        http_status=exc.http_status)
+                        http_status=exc.http_status, permanent=permanent)
 
 
 class StripeGateway:
     def __init__(self, config: dict):
+        self.api_version = config["STRIPE_API_VERSION"]
+        self._receipts = bool(config.get("STRIPE_RECEIPTS"))
+        self._method_types = list(config.get("STRIPE_PAYMENT_METHOD_TYPES") or ())
         self._client = stripe.StripeClient(
             config["STRIPE_SECRET_KEY"] or "sk_unset",
+            stripe_version=self.api_version,
             base_addresses={"api": config["STRIPE_API_BASE"]},
             max_network_retries=config["STRIPE_MAX_NETWORK_RETRIES"],
             http_client=TimedRequestsClient(timeout=config["STRIPE_TIMEOUT_SECONDS"]),
@@ -222,11 +248,17 @@ class StripeGateway:
         params: dict[str, Any] = {
             "amount": amount,
             "currency": currency.lower(),
-            "payment_method_types": ["card"],
             "metadata": metadata,
             "capture_method": capture_method,
         }
-        if receipt_email:
+        # Dynamic payment methods: what the account turns on in the Dashboard (wallets, local
+        # methods), unless STRIPE_PAYMENT_METHOD_TYPES narrows it down.
+        if self._method_types:
+            params["allowed_payment_method_types"] = self._method_types
+        else:
+            params["automatic_payment_methods"] = {"enabled": True}
+        # The shop mails its own receipt; Stripe's would be a second one (STRIPE_RECEIPTS).
+        if receipt_email and self._receipts:
             params["receipt_email"] = receipt_email
         try:
             raw = self._client.v1.payment_intents.create(
@@ -259,12 +291,14 @@ class StripeGateway:
             raise _translate(exc) from exc
         return intent_from(raw), _plain(raw)["client_secret"]
 
-    def cancel_payment_intent(self, intent_id: str, *,
+    def cancel_payment_intent(self, intent_id: str, *, reason: str,
                               idempotency_key: str | None = None) -> Intent:
+        """``reason``: abandoned, requested_by_customer, duplicate or fraudulent."""
         options = {"idempotency_key": idempotency_key} if idempotency_key else {}
         try:
             return intent_from(self._client.v1.payment_intents.cancel(
-                intent_id, params={"expand": ["latest_charge"]}, options=options))
+                intent_id, params={"cancellation_reason": reason, "expand": ["latest_charge"]},
+                options=options))
         except stripe.StripeError as exc:
             raise _translate(exc) from exc
 

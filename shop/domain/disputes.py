@@ -11,18 +11,26 @@ from .states import PaymentStatus
 
 
 class DisputeStatus(StrEnum):
-    """Stripe's dispute statuses; ``won`` and ``lost`` are final."""
+    """Stripe's dispute statuses at the pinned API version (the SDK's ``Dispute.status``;
+    tests/unit/test_disputes.py checks that every one is here). ``won``, ``prevented`` and
+    ``warning_closed`` are final; ``lost`` is final unless the merchant appeals."""
 
     WARNING_NEEDS_RESPONSE = "warning_needs_response"
     WARNING_UNDER_REVIEW = "warning_under_review"
     WARNING_CLOSED = "warning_closed"  # an inquiry that never became a chargeback
     NEEDS_RESPONSE = "needs_response"
     UNDER_REVIEW = "under_review"
+    APPEAL_NEEDS_RESPONSE = "appeal_needs_response"  # a lost dispute, appealed
+    APPEAL_UNDER_REVIEW = "appeal_under_review"
     WON = "won"
     LOST = "lost"
+    PREVENTED = "prevented"  # settled before it became a chargeback (any refund is its own)
 
 
-CLOSED = frozenset({DisputeStatus.WON, DisputeStatus.LOST, DisputeStatus.WARNING_CLOSED})
+CLOSED = frozenset({DisputeStatus.WON, DisputeStatus.LOST, DisputeStatus.WARNING_CLOSED,
+                    DisputeStatus.PREVENTED})
+FINAL = CLOSED - {DisputeStatus.LOST}
+APPEALS = frozenset({DisputeStatus.APPEAL_NEEDS_RESPONSE, DisputeStatus.APPEAL_UNDER_REVIEW})
 
 
 def dispute_status(value: str) -> DisputeStatus:
@@ -37,16 +45,20 @@ def dispute_move(current: DisputeStatus, seen: DisputeStatus) -> DisputeStatus |
     """The status to record when Stripe now says ``seen``; None if nothing changes.
 
     A closed dispute stays closed: a stale event fetched before the decision never reopens
-    it, so every order of the dispute events ends in the same place.
+    it, so every order of the dispute events ends in the same place. The one way out of
+    ``lost`` is an appeal.
     """
-    if current in CLOSED or seen == current:
+    if current in FINAL or seen == current:
+        return None
+    if current == DisputeStatus.LOST and seen not in APPEALS:
         return None
     return seen
 
 
 def holds_money(status: DisputeStatus) -> bool:
     """Open, or lost: the money is (or stays) with the card holder's bank."""
-    return status not in (DisputeStatus.WON, DisputeStatus.WARNING_CLOSED)
+    return status not in (DisputeStatus.WON, DisputeStatus.WARNING_CLOSED,
+                          DisputeStatus.PREVENTED)
 
 
 def settled_payment_status(summary: LedgerSummary,

@@ -17,7 +17,8 @@ def healthz():
 def readyz():
     checks = readiness()
     ready = all(value == "ok" for value in checks.values())
-    return {"status": "ready" if ready else "unavailable", "checks": checks}, \
+    return {"status": "ready" if ready else "unavailable", "checks": checks,
+            "stripe_api_version": current_app.config["STRIPE_API_VERSION"]}, \
         200 if ready else 503
 
 

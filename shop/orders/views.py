@@ -64,9 +64,10 @@ def pay(token: str):
         return redirect(url_for("orders.status", token=token), 303)
     try:
         page = open_payment(order_id=order.id)
-    except GatewayError:
-        current_app.logger.warning("payment page could not reach Stripe", exc_info=True)
-        return render_template("orders/pay.html", order=order, client_secret=None), 503
+    except GatewayError as exc:
+        current_app.logger.warning("payment page could not open a payment", exc_info=True)
+        return render_template("orders/pay.html", order=order, client_secret=None,
+                               refused=exc.permanent), 503
     if page.settled:  # a refresh after "Pay": never offer a second charge
         return redirect(url_for("orders.status", token=token), 303)
     return render_template(

@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 
 AUTHORIZATION_EXPIRING = "authorization_expiring"
 RECONCILIATION_UNRESOLVED = "reconciliation_unresolved"
+STRIPE_REFUSED = "stripe_refused"  # Stripe refused a request outright: no shopper can pay
+API_VERSION_MISMATCH = "api_version_mismatch"  # events arrive at another API version
 EXPIRY_WARNING = timedelta(hours=24)
 
 

@@ -110,7 +110,8 @@ def void_payment(*, attempt_id: int, actor: str, reason: str | None = None,
                       provider_key(row))
     try:
         intent = gateway().cancel_payment_intent(
-            claim.intent_id, idempotency_key=claim.idempotency_key)
+            claim.intent_id, reason="requested_by_customer",
+            idempotency_key=claim.idempotency_key)
     except GatewayError as exc:
         return _after_failure(claim, exc, actor)
     _apply(claim, intent, actor)

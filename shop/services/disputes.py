@@ -12,7 +12,14 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..domain.disputes import CLOSED, DisputeStatus, dispute_move, dispute_status, holds_money
+from ..domain.disputes import (
+    APPEALS,
+    CLOSED,
+    DisputeStatus,
+    dispute_move,
+    dispute_status,
+    holds_money,
+)
 from ..domain.money import format_money
 from ..models import Order, PaymentDispute, StaffAlert
 from ..models.types import utcnow
@@ -52,6 +59,8 @@ def sync_dispute(session: Session, dispute: Dispute, *, actor: str) -> bool:
         if target is not None:
             _audit(session, row, row.status, target, actor)
             row.status = target
+            if target in APPEALS:
+                row.closed_at = None  # a lost dispute, appealed: open again
     if row.status in CLOSED and row.closed_at is None:
         row.closed_at = utcnow()
         _close_alert(session, order, row)

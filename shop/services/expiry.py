@@ -125,7 +125,8 @@ def close_unpaid_order(*, order_id: int, target: OrderStatus, actor: str, reason
 def _cancel_intent(attempt: PaymentAttempt) -> Intent:
     """The intent after our cancel; if Stripe refused (paid, processing) the intent as it is."""
     try:
-        return gateway().cancel_payment_intent(attempt.provider_reference)
+        # Lapsed holds and unpaid orders: the shopper walked away.
+        return gateway().cancel_payment_intent(attempt.provider_reference, reason="abandoned")
     except GatewayError as exc:
         log.info("PaymentIntent not canceled; settling it as it is",
                  extra={"payment_intent": attempt.provider_reference, "code": exc.code})

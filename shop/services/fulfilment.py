@@ -126,7 +126,7 @@ def cancel_order(*, order_id: int, store_id: int, actor: str) -> CancelOutcome:
     if attempt_ids:
         # After commit, never under a lock: cancel the intent at Stripe and settle whatever
         # it says (if the shopper paid meanwhile, the payment is recorded, not lost).
-        cancel_superseded(attempt_ids)
+        cancel_superseded(attempt_ids, reason="requested_by_customer")
     return CancelOutcome(order, released, restocked, owed)
 
 

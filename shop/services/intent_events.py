@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from ..extensions import db
 from ..models import EventStatus, PaymentAttempt
 from ..stripe_gateway import Intent, gateway, intent_from
+from .event_versions import at_pinned_version
 from .payments import apply_intent
 
 PAYMENT_INTENT_EVENTS = (
@@ -33,9 +34,11 @@ PAYMENT_INTENT_EVENTS = (
 
 
 def intent_to_fetch(event: dict) -> bool:
-    """Whether the event's intent is asked from Stripe (all but a succeeded one)."""
+    """Whether the event's intent is asked from Stripe: all but a succeeded one rendered at
+    the API version the shop speaks (another version's copy may be shaped otherwise)."""
     return not (event["type"] == "payment_intent.succeeded"
-                and event["data"]["object"].get("status") == "succeeded")
+                and event["data"]["object"].get("status") == "succeeded"
+                and at_pinned_version(event))
 
 
 def fetch_intent(event: dict) -> Intent | None:

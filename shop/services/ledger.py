@@ -25,6 +25,7 @@ from ..extensions import db
 from ..models import Order, PaymentAttempt, PaymentTransaction
 from ..models.types import utcnow
 from ..stripe_gateway import Intent
+from .alerts import STRIPE_REFUSED, raise_alert
 from .tx import lock_rows, write_transaction
 
 log = logging.getLogger(__name__)
@@ -178,7 +179,11 @@ def schedule_retry(attempt: PaymentAttempt, *, code: str | None,
 
 
 def record_intent_creation_failure(*, attempt_id: int, error: Exception) -> None:
-    """Stripe could not create the attempt's PaymentIntent: count it and maybe plan a retry."""
+    """Stripe could not create the attempt's PaymentIntent: count it and maybe plan a retry.
+
+    A permanent refusal (a parameter this API version lacks, a revoked key) is no outage:
+    retrying cannot help, so staff get one ``stripe_refused`` alert with Stripe's words.
+    """
     code = getattr(error, "code", None) or type(error).__name__
     with write_transaction() as session:
         locked = lock_attempt(session, attempt_id)
@@ -189,5 +194,10 @@ def record_intent_creation_failure(*, attempt_id: int, error: Exception) -> None
         attempt.last_error_code = str(code)[:100]
         attempt.last_error_message = str(error)
         schedule_retry(attempt, code=code)
+        if getattr(error, "permanent", False):
+            raise_alert(session, store_id=attempt.store_id, kind=STRIPE_REFUSED,
+                        message=f"Stripe refused to create a payment ({code}): {error}. "
+                                "No shopper can pay until this is fixed; check the Stripe "
+                                "keys, STRIPE_API_VERSION and STRIPE_PAYMENT_METHOD_TYPES.")
     log.warning("PaymentIntent creation failed", extra={"attempt_id": attempt_id,
                                                         "code": code})

@@ -10,7 +10,7 @@ applied and changes nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -33,9 +33,9 @@ class Truth:
     dispute: Dispute | None = None
 
 
-def _our_intent(event: dict) -> str | None:
+def _our_intent(event: dict, intent_id: str | None = None) -> str | None:
     """The event's PaymentIntent id if it is one of ours (read, then the read is ended)."""
-    intent_id = event["data"]["object"].get("payment_intent")
+    intent_id = intent_id or event["data"]["object"].get("payment_intent")
     ours = isinstance(intent_id, str) and db.session.scalar(
         select(exists().where(PaymentAttempt.provider_reference == intent_id)))
     db.session.rollback()  # end the read before calling Stripe
@@ -59,10 +59,17 @@ def fetch_charge_refunds(event: dict) -> Truth | None:
 
 
 def fetch_dispute(event: dict) -> Truth | None:
-    intent_id = _our_intent(event)
+    obj = event["data"]["object"]
+    intent_id = obj.get("payment_intent")
+    if not intent_id and isinstance(obj.get("charge"), str):
+        # Stripe leaves payment_intent null on some disputes: the charge knows its intent.
+        intent_id = gateway().retrieve_charge(obj["charge"]).payment_intent_id
+    intent_id = _our_intent(event, intent_id)
     if intent_id is None:
         return None
-    dispute = gateway().retrieve_dispute(event["data"]["object"]["id"])
+    dispute = gateway().retrieve_dispute(obj["id"])
+    if dispute.payment_intent_id is None:
+        dispute = replace(dispute, payment_intent_id=intent_id)
     return Truth(gateway().retrieve_payment_intent(intent_id), dispute=dispute)
 
 

@@ -89,7 +89,8 @@ class IntentRequest:
         return cls(attempt_id=attempt.id, amount=attempt.amount, currency=attempt.currency,
                    idempotency_key=attempt.idempotency_key,
                    capture_method=attempt.capture_method, receipt_email=order.email,
-                   metadata={"order_token": order.token, "order_id": str(order.id),
+                   # Ids only: the order's token opens its status page, so it stays here.
+                   metadata={"order_id": str(order.id), "order_number": f"{order.id:06d}",
                              "store_id": str(order.store_id),
                              "attempt_id": str(attempt.id)})
 
@@ -278,8 +279,9 @@ def settle_payment(*, intent_id: str, actor: str) -> Settlement | None:
         return apply_intent(session, intent, actor=actor)
 
 
-def cancel_superseded(attempt_ids: list[int]) -> None:
-    """Cancel the intents of orders a newer checkout replaced, then settle what Stripe says.
+def cancel_superseded(attempt_ids: list[int], *, reason: str = "duplicate") -> None:
+    """Cancel the intents of orders a newer checkout replaced (``duplicate``) or staff
+    canceled (``requested_by_customer``), then settle what Stripe says.
 
     If an intent was paid meanwhile, Stripe refuses the cancel and settling records the
     payment: the shopper is never charged for an order we dropped.
@@ -290,7 +292,7 @@ def cancel_superseded(attempt_ids: list[int]) -> None:
             continue
         intent_id = attempt.provider_reference
         try:
-            gateway().cancel_payment_intent(intent_id)
+            gateway().cancel_payment_intent(intent_id, reason=reason)
         except GatewayError:
             log.warning("could not cancel a superseded PaymentIntent; settling it instead",
                         extra={"payment_intent": intent_id}, exc_info=True)

@@ -57,6 +57,16 @@ log = logging.getLogger(__name__)
 STRIPE_REASONS = ("requested_by_customer", "duplicate", "fraudulent")
 
 
+# The automatic refund of an order paid after its stock sold out (services/shortage.py).
+OUT_OF_STOCK_ACTOR = "system:auto-refund"
+
+
+def _shop_reason(actor: str) -> str | None:
+    """Why the shop refunded, for Stripe's metadata: the same on every retry of a refund
+    (it is derived from the row, as Stripe refuses a reused key with other parameters)."""
+    return "out_of_stock" if actor == OUT_OF_STOCK_ACTOR else None
+
+
 @dataclass(frozen=True)
 class RefundClaim:
     transaction_id: int
@@ -66,6 +76,7 @@ class RefundClaim:
     amount: int
     reason: str | None
     idempotency_key: str
+    shop_reason: str | None = None
 
 
 def refund_payment(*, attempt_id: int, amount: int | None = None, reason: str | None = None,
@@ -117,7 +128,7 @@ def refund_payment(*, attempt_id: int, amount: int | None = None, reason: str | 
             claim_refund_lines(session, order=order, transaction=row, quote=quote,
                                restock=restock)
         claim = RefundClaim(row.id, attempt.id, order.id, attempt.provider_reference, amount,
-                            reason, provider_key(row))
+                            reason, provider_key(row), _shop_reason(actor))
         record_change(session, store_id=attempt.store_id, entity_type="payment_transaction",
                       entity_id=row.id, action="refund_requested", from_state=None,
                       to_state=TransactionStatus.PENDING, actor=actor,
@@ -132,17 +143,19 @@ def refund_payment(*, attempt_id: int, amount: int | None = None, reason: str | 
 
 def issue_refund(claim: RefundClaim) -> Refund:
     """The Stripe call; repeating it with the same claim repeats nothing (idempotency key)."""
+    metadata = {"transaction_id": str(claim.transaction_id),
+                "attempt_id": str(claim.attempt_id), "order_id": str(claim.order_id)}
+    if claim.shop_reason:
+        metadata["shop_reason"] = claim.shop_reason
     return gateway().create_refund(
         intent_id=claim.intent_id, amount=claim.amount, reason=claim.reason,
-        idempotency_key=claim.idempotency_key,
-        metadata={"transaction_id": str(claim.transaction_id),
-                  "attempt_id": str(claim.attempt_id), "order_id": str(claim.order_id)})
+        idempotency_key=claim.idempotency_key, metadata=metadata)
 
 
 def claim_for(row: PaymentTransaction) -> RefundClaim:
     attempt = row.attempt
     return RefundClaim(row.id, attempt.id, attempt.order_id, attempt.provider_reference,
-                       row.amount, row.reason, row.idempotency_key)
+                       row.amount, row.reason, row.idempotency_key, _shop_reason(row.actor))
 
 
 def apply_refund(*, transaction_id: int, refund: Refund, actor: str) -> None:

@@ -26,12 +26,12 @@ from ..extensions import db
 from ..models import Order, PaymentAttempt
 from .alerts import raise_alert
 from .ledger import summary_for
-from .refunds import refund_payment
+from .refunds import OUT_OF_STOCK_ACTOR, refund_payment
 from .tx import write_transaction
 
 log = logging.getLogger(__name__)
 
-ACTOR = "system:auto-refund"
+ACTOR = OUT_OF_STOCK_ACTOR
 AUTO_REFUND_FAILED = "auto_refund_failed"
 
 

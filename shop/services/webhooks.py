@@ -20,6 +20,7 @@ from ..domain.errors import DomainError
 from ..extensions import db
 from ..models import EventStatus, StripeEvent
 from ..models.types import utcnow
+from .event_versions import note_event_version
 from .tx import lock_rows, write_transaction
 from .webhook_handlers import HANDLERS
 
@@ -85,6 +86,7 @@ def _process(event: dict, payload: str, *, actor: str, redo: frozenset[EventStat
                 return DUPLICATE
             status = handler.apply(session, event, fetched, actor) if handler else \
                 EventStatus.IGNORED
+            note_event_version(session, event, _intent_id(event))
             row = row or _new_row(session, event, payload)
             _tried(row, status, error=None)
             session.flush()

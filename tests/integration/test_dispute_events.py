@@ -118,7 +118,7 @@ def test_an_open_dispute_marks_the_order_and_alerts_staff(client, paid, driver):
 def test_a_dispute_of_a_payment_we_do_not_know_is_kept_unmatched(client, stripe_client,
                                                                  stripe_sandbox):
     intent = stripe_client.v1.payment_intents.create(params={
-        "amount": 2000, "currency": "usd", "payment_method_types": ["card"]})
+        "amount": 2000, "currency": "usd", "allowed_payment_method_types": ["card"]})
     stripe_client.v1.payment_intents.confirm(intent.id, params={"payment_method": "pm_card_visa"})
     stranger = MoneyDriver(stripe_client, stripe_sandbox.url, intent.id)
     stranger.dispute()

@@ -37,10 +37,17 @@ def faulty_app(app, database_url, proxy, tmp_path_factory):
     return faulty
 
 
+# The newest sandbox event when the test began: order ids start again after each wipe, so
+# only intents created since then count as this test's.
+_MARK: dict[str, str | None] = {"event": None}
+
+
 @pytest.fixture
-def shop(faulty_app, app, proxy):
+def shop(faulty_app, app, proxy, stripe_client):
     wipe(app)
     proxy.reset()
+    newest = stripe_client.v1.events.list(params={"limit": 1}).data
+    _MARK["event"] = newest[0].id if newest else None
     with faulty_app.app_context():
         store = make_store()
         product = make_product(store, name="Kenya Nyeri", price=1650, stock=10)
@@ -50,11 +57,15 @@ def shop(faulty_app, app, proxy):
 
 
 def intents_created_for(stripe_client, order_token: str) -> list[str]:
-    """PaymentIntents the sandbox created for this order (its events are the record)."""
-    events = stripe_client.v1.events.list(params={"type": "payment_intent.created",
-                                                  "limit": 100})
+    """PaymentIntents the sandbox created for this order since the test began (its events
+    are the record)."""
+    order = db.session.scalar(select(Order).where(Order.token == order_token))
+    params = {"type": "payment_intent.created", "limit": 100}
+    if _MARK["event"]:
+        params["ending_before"] = _MARK["event"]
+    events = stripe_client.v1.events.list(params=params)
     return [e.data.object.id for e in events.data
-            if e.data.object.to_dict().get("metadata", {}).get("order_token") == order_token]
+            if e.data.object.to_dict().get("metadata", {}).get("order_id") == str(order.id)]
 
 
 def the_order() -> Order:

@@ -172,7 +172,7 @@ def test_a_refund_event_that_overtakes_the_payment_event_records_both(
 def test_a_refund_event_for_a_payment_we_do_not_know_is_kept_unmatched(
         clean_app, client, stripe_client, stripe_sandbox):
     intent = stripe_client.v1.payment_intents.create(params={
-        "amount": 2000, "currency": "usd", "payment_method_types": ["card"]})
+        "amount": 2000, "currency": "usd", "allowed_payment_method_types": ["card"]})
     stripe_client.v1.payment_intents.confirm(intent.id, params={"payment_method": "pm_card_visa"})
     driver = MoneyDriver(stripe_client, stripe_sandbox.url, intent.id)
     driver.refund()

@@ -18,7 +18,7 @@ AUTH_FAILURE_MESSAGE = ("We are unable to authenticate your payment method. Plea
 
 
 def create_intent(client, amount=2500, **extra):
-    params = {"amount": amount, "currency": "eur", "payment_method_types": ["card"],
+    params = {"amount": amount, "currency": "eur",
               "metadata": {"order_id": str(uuid.uuid4())}, **extra}
     return client.v1.payment_intents.create(
         params=params, options={"idempotency_key": str(uuid.uuid4())})
@@ -272,7 +272,7 @@ def test_api_keys_are_required(sandbox):
 
 def test_idempotency_replays_and_refuses_changed_parameters(client):
     key = str(uuid.uuid4())
-    params = {"amount": 1500, "currency": "eur", "payment_method_types": ["card"],
+    params = {"amount": 1500, "currency": "eur", "allowed_payment_method_types": ["card"],
               "metadata": {"order_id": key}}
     first = client.v1.payment_intents.create(params=params, options={"idempotency_key": key})
     second = client.v1.payment_intents.create(params=params, options={"idempotency_key": key})

@@ -29,6 +29,12 @@ def _parser() -> argparse.ArgumentParser:
                         help="wait before delivering each event (default 0.5)")
     parser.add_argument("--webhook-retry-base", type=float, default=1.0, metavar="SECONDS",
                         help="first retry delay after a failed delivery; doubles three times")
+    parser.add_argument("--webhook-api-version", metavar="VERSION",
+                        help="render events for the endpoint at this API version (default: the "
+                             "version the sandbox speaks, the installed SDK's)")
+    parser.add_argument("--store-path", metavar="FILE",
+                        help="keep the sandbox's objects in this file across restarts "
+                             "(default: none, start empty)")
     parser.add_argument("--quiet", action="store_true", help="no access log")
     return parser
 
@@ -107,7 +113,11 @@ def main(argv: list[str] | None = None) -> int:
     from .server import create_app
 
     app = create_app(webhook_url=args.webhook_url, webhook_secret=args.webhook_secret,
-                     webhook_delay=args.webhook_delay, retry_base=args.webhook_retry_base)
+                     webhook_delay=args.webhook_delay, retry_base=args.webhook_retry_base,
+                     webhook_api_version=args.webhook_api_version, store_path=args.store_path)
+    if args.store_path:
+        print(f"stripe-sandbox keeps its objects in {os.path.abspath(args.store_path)} "
+              "(make clean removes it)", flush=True)
     try:
         sock = _bind(host, args.port)
     except OSError as exc:

@@ -54,8 +54,9 @@ def resolve_payment_method(pm_id, param: str = "payment_method") -> PaymentMetho
     except UserError:
         raise invalid(f"No such PaymentMethod: '{pm_id}'", code="resource_missing",
                       param=param) from None
-    if getattr(pm, "type", None) != "card":
-        raise invalid("The sandbox only supports card PaymentMethods.", param=param)
+    if getattr(pm, "type", None) not in ("card", "sepa_debit"):
+        raise invalid("The sandbox only supports card and sepa_debit PaymentMethods.",
+                      param=param)
     return pm
 
 

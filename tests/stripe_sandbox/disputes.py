@@ -15,7 +15,7 @@ from localstripe.resources import Charge, StripeObject, store
 from localstripe.server import json_response, unflatten_data
 
 from .common import emit, read_params, respond
-from .errors import invalid, to_int, unknown_params
+from .errors import invalid, to_int, unknown_params, unsupported_params
 
 REASONS = ("bank_cannot_process", "credit_not_processed", "customer_initiated",
            "debit_not_authorized", "duplicate", "fraudulent", "general",
@@ -104,7 +104,7 @@ async def accept_dispute(request: web.Request) -> web.Response:
     """Stripe's ``close``: the merchant accepts the dispute, which is then lost."""
     dispute = Dispute._api_retrieve(request.match_info["id"])
     data, expand = await read_params(request)
-    unknown_params(data, {"metadata"})
+    unsupported_params(data, {"metadata"})
     _close(dispute, "lost")
     return respond(dispute, expand)
 
@@ -118,7 +118,7 @@ async def retrieve_dispute(request: web.Request) -> web.Response:
 
 async def list_disputes(request: web.Request) -> web.Response:
     query = unflatten_data(request.query)
-    unknown_params(query, {"charge", "payment_intent", "limit"})
+    unsupported_params(query, {"charge", "payment_intent", "limit"})
     limit = to_int(query.get("limit", 10), "limit")
     if not 1 <= limit <= 100:
         raise invalid("Invalid limit: must be between 1 and 100", param="limit")

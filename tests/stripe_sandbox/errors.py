@@ -30,6 +30,16 @@ def unknown_params(data: dict, allowed: set[str]) -> None:
                           param=name)
 
 
+def unsupported_params(data: dict, supported: set[str]) -> None:
+    """For a Stripe route, after the contract gate accepted the request: a parameter Stripe
+    knows but this sandbox does not act on is refused, never silently ignored."""
+    for name in data:
+        if name not in supported and name != "expand":
+            raise invalid(f"The sandbox does not implement the parameter {name} (valid at "
+                          "Stripe): extend tests/stripe_sandbox.", code="sandbox_unsupported",
+                          param=name)
+
+
 def unexpected_state(verb: str, participle: str, status: str,
                      allowed: tuple[str, ...]) -> StripeError:
     return invalid(

@@ -16,9 +16,10 @@ import aiohttp
 from aiohttp import web
 from localstripe import webhooks
 from localstripe.resources import store
-from localstripe.server import json_response, unflatten_data
+from localstripe.server import get_post_data, json_response, unflatten_data
 
-from .errors import invalid, to_bool, to_int, unknown_params
+from . import contract
+from .errors import invalid, to_bool, to_int, unknown_params, unsupported_params
 
 log = logging.getLogger("stripe_sandbox.webhooks")
 
@@ -103,7 +104,8 @@ class Dispatcher:
                     event.type, hook.url, len(delivery.attempts), reason)
 
     async def _attempt(self, event, hook, delivery: Delivery) -> bool:
-        payload = json.dumps(event._export(), indent=2, sort_keys=True).encode("utf-8")
+        payload = json.dumps(render_for_endpoint(event, hook), indent=2,
+                             sort_keys=True).encode("utf-8")
         timestamp = int(time.time())
         signature = hmac.new(hook.secret.encode("utf-8"), b"%d." % timestamp + payload,
                              hashlib.sha256).hexdigest()
@@ -140,6 +142,45 @@ class Dispatcher:
 
 
 dispatcher = Dispatcher()
+
+# PaymentIntents lost their ``charges`` list for ``latest_charge`` in this version.
+LATEST_CHARGE_VERSION = "2022-11-15"
+
+
+def render_for_endpoint(event, hook) -> dict:
+    """The event as Stripe renders it for this endpoint: at the endpoint's API version when
+    one is set on it, else at the account's default (the version the sandbox speaks)."""
+    body = event._export()
+    version = getattr(hook, "api_version", None) or contract.API_VERSION
+    body["api_version"] = version
+    obj = body["data"]["object"]
+    if version < LATEST_CHARGE_VERSION and obj.get("object") == "payment_intent":
+        charge = obj.pop("latest_charge", None)
+        charge_id = charge["id"] if isinstance(charge, dict) else charge
+        data = [{"id": charge_id, "object": "charge"}] if charge_id else []
+        obj["charges"] = {"object": "list", "data": data, "has_more": False,
+                          "total_count": len(data),
+                          "url": f"/v1/charges?payment_intent={obj['id']}"}
+    return body
+
+
+def register_endpoint(endpoint_id: str, url: str, secret: str, types: list | None,
+                      api_version: str | None) -> None:
+    webhooks.register_webhook(endpoint_id, url, secret, types)
+    webhooks._webhooks[endpoint_id].api_version = api_version
+
+
+async def config_webhook(request: web.Request) -> web.Response:
+    """Sandbox-only: ``url``, ``secret``, ``events[]`` and the endpoint's ``api_version``."""
+    data = await get_post_data(request) or {}
+    unknown_params(data, {"url", "secret", "events", "api_version"})
+    url, secret, types = data.get("url"), data.get("secret"), data.get("events")
+    if not isinstance(url, str) or not url.startswith("http") or not secret:
+        raise invalid("A webhook endpoint needs a url (http...) and a secret.")
+    if types is not None and not isinstance(types, list):
+        raise invalid("events must be a list", param="events")
+    register_endpoint(request.match_info["id"], url, secret, types, data.get("api_version"))
+    return web.Response()
 
 _LIST_PARAMS = {"type", "types", "created", "delivery_success", "limit", "starting_after",
                 "ending_before", "expand"}
@@ -182,21 +223,27 @@ def _position(events: list, object_id: str, param: str) -> int:
 
 async def list_events(request: web.Request) -> web.Response:
     query = unflatten_data(request.query)
-    unknown_params(query, _LIST_PARAMS)
+    unsupported_params(query, _LIST_PARAMS)
     filters = _filters(query)
     # The store keeps insertion order, so reversing it gives newest first even within a second.
     events = [obj for key, obj in reversed(store.items()) if key.startswith("event:")]
-    events = [e for e in events if all(f(e) for f in filters)]
     limit = to_int(query.get("limit", 10), "limit")
     if not 1 <= limit <= 100:
         raise invalid("Invalid limit: must be between 1 and 100", param="limit")
+
+    def matching(found: list) -> list:
+        return [e for e in found if all(f(e) for f in filters)]
+
+    # A cursor is any event, whether or not it matches the filters (as at Stripe).
     if query.get("starting_after"):
-        rest = events[_position(events, query["starting_after"], "starting_after") + 1:]
+        rest = matching(events[_position(events, query["starting_after"],
+                                         "starting_after") + 1:])
         page, has_more = rest[:limit], len(rest) > limit
     elif query.get("ending_before"):
-        rest = events[:_position(events, query["ending_before"], "ending_before")]
+        rest = matching(events[:_position(events, query["ending_before"], "ending_before")])
         page, has_more = rest[-limit:], len(rest) > limit
     else:
+        events = matching(events)
         page, has_more = events[:limit], len(events) > limit
     return json_response({"object": "list", "url": "/v1/events", "has_more": has_more,
                           "data": [e._export() for e in page]})
@@ -220,5 +267,6 @@ async def delete_webhook(request: web.Request) -> web.Response:
 ROUTES = [
     ("GET", "/v1/events", list_events),
     ("GET", "/_config/deliveries", list_deliveries),
+    ("POST", "/_config/webhooks/{id}", config_webhook),
     ("DELETE", "/_config/webhooks/{id}", delete_webhook),
 ]

@@ -6,9 +6,10 @@ import datetime as dt
 import re
 
 from aiohttp import web
+from localstripe.resources import PaymentMethod
 
 from .common import read_params, respond
-from .errors import StripeError, check_metadata, invalid, missing, to_int, unknown_params
+from .errors import StripeError, check_metadata, invalid, missing, to_int, unsupported_params
 from .patches import new_card_payment_method
 
 
@@ -50,16 +51,35 @@ def _card_details(card) -> tuple[str, int, int, str]:
 
 async def create_payment_method(request: web.Request) -> web.Response:
     data, expand = await read_params(request)
-    unknown_params(data, {"type", "card", "billing_details", "metadata"})
-    if data.get("type") != "card":
-        raise invalid("The sandbox only creates PaymentMethods of type 'card'.", param="type")
-    number, month, year, cvc = _card_details(data.get("card"))
+    unsupported_params(data, {"type", "card", "sepa_debit", "billing_details", "metadata"})
     billing_details = data.get("billing_details")
     if billing_details is not None and not isinstance(billing_details, dict):
         raise invalid("Invalid billing_details", param="billing_details")
+    metadata = check_metadata(data.get("metadata"))
+    if data.get("type") == "sepa_debit":
+        return respond(_sepa_debit(data.get("sepa_debit"), billing_details, metadata), expand)
+    if data.get("type") != "card":
+        raise invalid("The sandbox creates PaymentMethods of type 'card' and 'sepa_debit'.",
+                      param="type")
+    number, month, year, cvc = _card_details(data.get("card"))
     pm = new_card_payment_method(number, month, year, cvc, billing_details=billing_details,
-                                 metadata=check_metadata(data.get("metadata")))
+                                 metadata=metadata)
     return respond(pm, expand)
+
+
+def _sepa_debit(details, billing_details: dict | None, metadata: dict) -> PaymentMethod:
+    if not isinstance(details, dict) or not details.get("iban"):
+        raise missing("sepa_debit[iban]")
+    iban = re.sub(r"\s", "", str(details["iban"])).upper()
+    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}", iban):
+        raise invalid("The IBAN you entered is invalid.", code="invalid_bank_account_iban",
+                      param="sepa_debit[iban]")
+    # Stripe requires the account holder's name and e-mail for SEPA Direct Debit.
+    if not (billing_details or {}).get("name") or not (billing_details or {}).get("email"):
+        raise missing("billing_details[name]" if not (billing_details or {}).get("name")
+                      else "billing_details[email]")
+    return PaymentMethod(type="sepa_debit", sepa_debit={"iban": iban},
+                         billing_details=billing_details, metadata=metadata)
 
 
 ROUTES = [

@@ -9,14 +9,8 @@ from typing import Any, NamedTuple
 from localstripe import resources, webhooks
 from localstripe.resources import Charge, Event, PaymentIntent, PaymentMethod, StripeObject, store
 
+from .contract import API_VERSION
 from .errors import StripeError, invalid
-
-try:
-    import stripe
-
-    API_VERSION = stripe.api_version
-except ImportError:  # the sandbox also serves developers who only have the dev extras
-    API_VERSION = "2025-01-27.acacia"
 
 # Set by the request middleware so that events can say which request caused them.
 CURRENT_REQUEST: contextvars.ContextVar[tuple[str | None, str | None]] = contextvars.ContextVar(

@@ -19,7 +19,15 @@ from localstripe.resources import Charge, PaymentIntent, Refund
 
 from .common import emit, read_params, respond
 from .disputes import blocks_refund
-from .errors import check_metadata, invalid, missing, to_bool, to_int, unknown_params
+from .errors import (
+    check_metadata,
+    invalid,
+    missing,
+    to_bool,
+    to_int,
+    unknown_params,
+    unsupported_params,
+)
 from .patches import card_number
 
 REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
@@ -50,7 +58,7 @@ def _refundable_charge(data: dict) -> Charge:
 
 async def create_refund(request: web.Request) -> web.Response:
     data, expand = await read_params(request)
-    unknown_params(data, {"payment_intent", "charge", "amount", "reason", "metadata"})
+    unsupported_params(data, {"payment_intent", "charge", "amount", "reason", "metadata"})
     charge = _refundable_charge(data)
     if blocks_refund(charge):
         raise invalid(f"Charge {charge.id} has been charged back; it cannot be refunded.",

@@ -11,14 +11,14 @@ from pathlib import Path
 
 from aiohttp import web
 from localstripe import server as ls_server
-from localstripe import webhooks
 from localstripe.errors import UserError
 from localstripe.resources import store
 from localstripe.server import get_post_data, json_response
 
-from . import disputes, events, methods, patches, payments, refunds
+from . import disputes, events, methods, patches, payments, persist, refunds
 from .errors import StripeError
 from .events import dispatcher
+from .gate import contract_gate
 from .idempotency import IdempotencyStore
 
 log = logging.getLogger("stripe_sandbox")
@@ -80,9 +80,12 @@ class RequestLog:
     async def middleware(self, request: web.Request, handler) -> web.StreamResponse:
         response = await handler(request)
         if request.path.startswith("/v1/"):
+            call = request.get("call") or {}
             self.entries.append({"method": request.method, "path": request.path,
                                  "idempotency_key": request.headers.get("Idempotency-Key"),
-                                 "status": response.status})
+                                 "stripe_version": request.headers.get("Stripe-Version"),
+                                 "route": call.get("route"), "contract": call.get("contract"),
+                                 "params": call.get("params"), "status": response.status})
             del self.entries[:-self.limit]
         return response
 
@@ -150,7 +153,9 @@ async def stripe_js(_request: web.Request) -> web.Response:
 
 
 def create_app(*, webhook_url: str | None = None, webhook_secret: str | None = None,
-               webhook_delay: float = 0.5, retry_base: float = 1.0) -> web.Application:
+               webhook_delay: float = 0.5, retry_base: float = 1.0,
+               webhook_api_version: str | None = None,
+               store_path: str | None = None) -> web.Application:
     patches.apply(dispatcher.schedule)
     refunds.apply_patches()
     disputes.apply_patches()
@@ -158,7 +163,8 @@ def create_app(*, webhook_url: str | None = None, webhook_secret: str | None = N
     if webhook_url:
         if not webhook_secret:
             raise ValueError("a webhook URL needs a webhook secret")
-        webhooks.register_webhook("cli", webhook_url, webhook_secret, None)
+        events.register_endpoint("cli", webhook_url, webhook_secret, None,
+                                 webhook_api_version)
 
     idempotency = IdempotencyStore()
     requests_log = RequestLog()
@@ -170,8 +176,17 @@ def create_app(*, webhook_url: str | None = None, webhook_secret: str | None = N
         dispatcher.reset()
         return web.Response()
 
-    app = web.Application(middlewares=[request_context, requests_log.middleware, auth,
-                                       idempotency.middleware, errors])
+    middlewares = [request_context, requests_log.middleware, auth, contract_gate,
+                   idempotency.middleware, errors]
+    if store_path:
+        persist.load(Path(store_path))
+        middlewares.insert(1, persist.middleware(Path(store_path)))
+    app = web.Application(middlewares=middlewares)
+    async def forget_idempotency_keys(_request: web.Request) -> web.Response:
+        """Sandbox-only: as if Stripe's 24-hour idempotency window had passed for every key."""
+        idempotency.clear()
+        return web.Response()
+
     app.on_response_prepare.append(ls_server.add_cors_headers)
     app.on_cleanup.append(dispatcher.on_cleanup)
 
@@ -181,6 +196,7 @@ def create_app(*, webhook_url: str | None = None, webhook_secret: str | None = N
         ("GET", "/js.stripe.com/v3/", stripe_js),
         ("GET", "/js.stripe.com/v3", stripe_js),
         ("DELETE", "/_config/data", flush_data),
+        ("DELETE", "/_config/idempotency_keys", forget_idempotency_keys),
         ("GET", "/_config/requests", requests_log.list),
     ]}
     # Same order as localstripe (its extra routes must precede /{id} routes); ours replace its

@@ -104,7 +104,9 @@ def describe(order: Order, attempt: PaymentAttempt | None, *, lapsed: bool = Fal
         return OrderState("Payment authorized", "Your card is authorized; we charge it when "
                           "your order ships.", False, False, None)
     if payment == PaymentStatus.PROCESSING:
-        return OrderState("Confirming your payment…", "This usually takes a few seconds.",
+        return OrderState("Confirming your payment…",
+                          "A card payment takes a few seconds; a bank debit can take a few "
+                          "business days. We e-mail you as soon as it is done.",
                           True, False, None)
     if attempt is not None and attempt.status == AttemptStatus.CANCELED:
         # Stripe refuses to confirm a canceled PaymentIntent: never offer "Pay" with it.

@@ -26,7 +26,7 @@ from ..domain.states import AttemptStatus
 from ..extensions import db
 from ..models import PaymentAttempt, PaymentTransaction, ReconciliationRun
 from ..models.types import utcnow
-from ..stripe_gateway import GatewayError, gateway
+from ..stripe_gateway import GatewayError, Refund, gateway
 from .alerts import RECONCILIATION_UNRESOLVED, raise_alert
 from .ledger import fail
 from .payment_queries import stuck_attempts
@@ -146,11 +146,22 @@ def _settle_refund(transaction_id: int, actor: str) -> bool:
     if row.provider_reference:
         refund = gateway().retrieve_refund(row.provider_reference)
     else:
-        # Same idempotency key as the first call: Stripe replays the refund if it was made,
-        # and makes it now if it was not (staff asked for it; it still counts as pending).
-        refund = issue_refund(claim_for(row))
+        # Stripe forgets an idempotency key after 24 hours, and a claim can be older: sent
+        # again then, the key would make a second refund. So look for the refund first (our
+        # transaction_id metadata on the charge's refunds); only one Stripe never made is
+        # asked for now (staff asked for it; it still counts as pending).
+        refund = _refund_at_stripe(row) or issue_refund(claim_for(row))
     apply_refund(transaction_id=transaction_id, refund=refund, actor=actor)
     return db.session.get(PaymentTransaction, transaction_id).status != TransactionStatus.PENDING
+
+
+def _refund_at_stripe(row: PaymentTransaction) -> Refund | None:
+    intent = gateway().retrieve_payment_intent(row.attempt.provider_reference)
+    if intent.latest_charge_id is None:
+        return None
+    wanted = str(row.id)
+    return next((refund for refund in gateway().list_refunds(charge_id=intent.latest_charge_id)
+                 if refund.metadata.get("transaction_id") == wanted), None)
 
 
 def _due_intent_creations(tally: Tally, store_ids, now: datetime) -> None:

@@ -142,3 +142,54 @@ def test_the_events_of_a_refund_the_shop_recorded_only_tell_the_shopper(
     assert payment_status(paid.order_id) == "partially_refunded"
     assert db.session.get(PaymentTransaction, row.id).actor == "staff:ada"
     assert refund_mails() == [f"refund:{row.provider_reference}"]
+
+
+def forget_idempotency_keys(stripe_sandbox) -> None:
+    """Sandbox setting: every key forgotten, as Stripe does 24 hours after its first use."""
+    import requests
+
+    response = requests.delete(f"{stripe_sandbox.url}/_config/idempotency_keys",
+                               headers={"Authorization": "Bearer sk_test_sandbox"}, timeout=10)
+    response.raise_for_status()
+
+
+def test_reconciliation_finds_a_refund_stripe_made_instead_of_sending_it_again(
+        clean_app, paid, stripe_client, stripe_sandbox, fault_proxy):
+    from datetime import timedelta
+
+    from shop.models.types import utcnow
+    from shop.services.reconciliation import run_reconciliation
+
+    fault_proxy.add("POST", "/v1/refunds", "forward_then_drop", times=1)
+    with pytest.raises(ProviderUnavailable):  # a partial refund: a second would go through
+        refund_payment(attempt_id=attempt_id(paid.order_id), amount=500, actor="staff:ada")
+    forget_idempotency_keys(stripe_sandbox)  # a day later: the key means nothing any more
+    calls = sandbox_refund_calls(stripe_sandbox)
+
+    run = run_reconciliation(trigger="test", now=utcnow() + timedelta(days=1))
+    assert run.error is None and run.fixed >= 1
+    assert sandbox_refund_calls(stripe_sandbox) == calls  # nothing sent again
+    at_stripe = stripe_client.v1.refunds.list(params={"payment_intent": paid.intent_id})
+    assert len(at_stripe.data) == 1  # refunded once
+    [row] = db.session.scalars(select(PaymentTransaction).where(
+        PaymentTransaction.kind == "refund")).all()
+    db.session.refresh(row)
+    assert (row.status, row.provider_reference) == ("succeeded", at_stripe.data[0].id)
+    assert payment_status(paid.order_id) == "partially_refunded"
+
+
+def test_reconciliation_still_asks_for_a_refund_stripe_never_made(
+        clean_app, paid, stripe_client, stripe_sandbox, fault_proxy):
+    from datetime import timedelta
+
+    from shop.models.types import utcnow
+    from shop.services.reconciliation import run_reconciliation
+
+    fault_proxy.add("POST", "/v1/refunds", "drop", times=1)  # never reached Stripe
+    with pytest.raises(ProviderUnavailable):
+        refund_payment(attempt_id=attempt_id(paid.order_id), actor="staff:ada")
+    forget_idempotency_keys(stripe_sandbox)
+    run_reconciliation(trigger="test", now=utcnow() + timedelta(days=1))
+    at_stripe = stripe_client.v1.refunds.list(params={"payment_intent": paid.intent_id})
+    assert len(at_stripe.data) == 1
+    assert payment_status(paid.order_id) == "refunded"

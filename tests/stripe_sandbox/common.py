@@ -54,9 +54,9 @@ def resolve_payment_method(pm_id, param: str = "payment_method") -> PaymentMetho
     except UserError:
         raise invalid(f"No such PaymentMethod: '{pm_id}'", code="resource_missing",
                       param=param) from None
-    if getattr(pm, "type", None) not in ("card", "sepa_debit"):
-        raise invalid("The sandbox only supports card and sepa_debit PaymentMethods.",
-                      param=param)
+    if getattr(pm, "type", None) not in ("card", "sepa_debit", "us_bank_account"):
+        raise invalid("The sandbox supports card, sepa_debit and us_bank_account "
+                      "PaymentMethods.", param=param)
     return pm
 
 

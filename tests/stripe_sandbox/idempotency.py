@@ -80,8 +80,10 @@ class IdempotencyStore:
                     "Original-Request": entry.request_id or "",
                 })
             response = await handler(request)
-            # Stripe does not save conflicts and rate limits: the client should retry those.
-            if isinstance(response, web.Response) and response.status not in (409, 429):
+            # Stripe does not save conflicts and rate limits (the client should retry those),
+            # nor a request refused as invalid before the endpoint ran: the same key with
+            # corrected parameters then goes through.
+            if isinstance(response, web.Response) and response.status not in (400, 409, 429):
                 content_type = response.content_type
                 if response.charset:
                     content_type += f"; charset={response.charset}"

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 
 from aiohttp import web
-from localstripe.resources import PaymentMethod
+from localstripe.resources import PaymentMethod, StripeObject
 
 from .common import read_params, respond
 from .errors import StripeError, check_metadata, invalid, missing, to_int, unsupported_params
@@ -51,20 +51,53 @@ def _card_details(card) -> tuple[str, int, int, str]:
 
 async def create_payment_method(request: web.Request) -> web.Response:
     data, expand = await read_params(request)
-    unsupported_params(data, {"type", "card", "sepa_debit", "billing_details", "metadata"})
+    unsupported_params(data, {"type", "card", "sepa_debit", "us_bank_account",
+                              "billing_details", "metadata"})
     billing_details = data.get("billing_details")
     if billing_details is not None and not isinstance(billing_details, dict):
         raise invalid("Invalid billing_details", param="billing_details")
     metadata = check_metadata(data.get("metadata"))
     if data.get("type") == "sepa_debit":
         return respond(_sepa_debit(data.get("sepa_debit"), billing_details, metadata), expand)
+    if data.get("type") == "us_bank_account":
+        return respond(_us_bank_account(data.get("us_bank_account"), billing_details,
+                                        metadata), expand)
     if data.get("type") != "card":
-        raise invalid("The sandbox creates PaymentMethods of type 'card' and 'sepa_debit'.",
-                      param="type")
+        raise invalid("The sandbox creates PaymentMethods of type card, sepa_debit and "
+                      "us_bank_account.", param="type")
     number, month, year, cvc = _card_details(data.get("card"))
     pm = new_card_payment_method(number, month, year, cvc, billing_details=billing_details,
                                  metadata=metadata)
     return respond(pm, expand)
+
+
+def _us_bank_account(details, billing_details: dict | None,
+                     metadata: dict) -> PaymentMethod:
+    """An ACH debit account entered by hand (localstripe knows only cards and SEPA)."""
+    if not isinstance(details, dict):
+        raise missing("us_bank_account")
+    for name in ("account_number", "routing_number"):
+        if not details.get(name):
+            raise missing(f"us_bank_account[{name}]")
+    account, routing = str(details["account_number"]), str(details["routing_number"])
+    if not re.fullmatch(r"\d{9}", routing):
+        raise invalid("Routing number must have 9 digits.", code="invalid_bank_account_routing",
+                      param="us_bank_account[routing_number]")
+    if not (billing_details or {}).get("name"):
+        raise missing("billing_details[name]")
+    pm = PaymentMethod.__new__(PaymentMethod)
+    StripeObject.__init__(pm)
+    pm.type = "us_bank_account"
+    pm.billing_details = billing_details or {}
+    pm.customer = None
+    pm.metadata = metadata
+    pm._bank_account_number = account
+    pm.us_bank_account = {
+        "account_holder_type": details.get("account_holder_type") or "individual",
+        "account_type": details.get("account_type") or "checking",
+        "bank_name": "STRIPE TEST BANK", "last4": account[-4:], "routing_number": routing,
+        "fingerprint": f"fp{abs(hash(account + routing)) % 10**12:012d}"}
+    return pm
 
 
 def _sepa_debit(details, billing_details: dict | None, metadata: dict) -> PaymentMethod:

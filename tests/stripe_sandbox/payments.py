@@ -55,9 +55,11 @@ _CONFIRM_SUPPORTS = {
 
 # The methods this sandbox account has turned on in its "Dashboard", and the currencies each
 # takes: what dynamic payment methods (automatic_payment_methods) offer.
-ACCOUNT_METHODS = {"card": None, "sepa_debit": {"eur"}}
-# Stripe's SEPA test IBANs: both go ``processing``; the bank then pays or refuses.
-SEPA_FAILS = {"DE62370400440532013001", "AT861904300235473202"}
+ACCOUNT_METHODS = {"card": None, "sepa_debit": {"eur"}, "us_bank_account": {"usd"}}
+# Debits go ``processing``; the bank then pays or refuses. Stripe's test accounts that
+# refuse (SEPA IBANs, ACH "account closed"); every other account pays.
+DEBIT_FAILS = {"DE62370400440532013001", "AT861904300235473202", "000111111113"}
+DEBITS = ("sepa_debit", "us_bank_account")
 
 
 def _capture_method(value) -> str:
@@ -88,7 +90,8 @@ def _payment_method_types(data: dict, currency: str) -> list[str]:
                           "provided type is activated in your dashboard "
                           "(https://dashboard.stripe.com/account/payments/settings) and your "
                           "account is enabled for any preview features that you are trying "
-                          "to use.", param=f"allowed_payment_method_types[{i}]")
+                          "to use.", code="payment_intent_invalid_parameter",
+                          param=f"allowed_payment_method_types[{i}]")
     return types
 
 
@@ -226,7 +229,8 @@ async def settle_processing_payment_intent(request: web.Request) -> web.Response
     charge = pi.latest_charge
     pm = PaymentMethod._api_retrieve(pi.payment_method)
     # A test IBAN decides by itself, as the bank would; a test may say otherwise.
-    default = getattr(pm, "_sepa_debit_iban", None) not in SEPA_FAILS
+    account = getattr(pm, "_sepa_debit_iban", None) or getattr(pm, "_bank_account_number", None)
+    default = account not in DEBIT_FAILS
     success = to_bool(data.get("success", default), "success")
     if success:
         charge._initialize_charge()
@@ -245,8 +249,8 @@ def _check_method_fits(pi: PaymentIntent, data: dict) -> None:
                       f"types: {', '.join(pi.payment_method_types)}.",
                       code="payment_intent_incompatible_payment_method",
                       param="payment_method")
-    if pm.type == "sepa_debit" and not data.get("mandate_data"):
-        raise invalid("A mandate is required to confirm a sepa_debit payment: pass "
+    if pm.type in DEBITS and not data.get("mandate_data"):
+        raise invalid(f"A mandate is required to confirm a {pm.type} payment: pass "
                       "mandate_data[customer_acceptance].", code="parameter_missing",
                       param="mandate_data")
 
@@ -270,7 +274,7 @@ def _confirm(pi: PaymentIntent, data: dict) -> None:
     pm = PaymentMethod._api_retrieve(pi.payment_method)
     if pm._requires_authentication():
         _requires_action(pi)
-    elif pm.type == "sepa_debit" or card_number(pm.id) == PROCESSING_CARD:
+    elif pm.type in DEBITS or card_number(pm.id) == PROCESSING_CARD:
         _start_processing(pi, pm)
     else:
         _charge(pi, pm)

@@ -23,7 +23,8 @@ dev: $(STAMP)
 	@bash -c 'if [ -z "$$STRIPE_SECRET_KEY" ]; then \
 	    echo "No STRIPE_SECRET_KEY: starting the offline Stripe sandbox on 127.0.0.1:$(SANDBOX_PORT)"; \
 	    $(BIN)/python -m tests.stripe_sandbox --port $(SANDBOX_PORT) \
-	      --webhook-url http://127.0.0.1:5000/webhooks/stripe --webhook-secret whsec_sandbox & \
+	      --webhook-url http://127.0.0.1:5000/webhooks/stripe --webhook-secret whsec_sandbox \
+	      --store-path instance/stripe-sandbox.pickle & \
 	    trap "kill $$! 2>/dev/null" EXIT; \
 	  fi; \
 	  $(BIN)/flask --app wsgi run --host 127.0.0.1 --port 5000'

@@ -21,6 +21,32 @@ from .services import Sandbox
 WEBHOOK_SECRET = "whsec_test_secret"  # noqa: S105 - test-only signing secret
 
 
+CALL_LOG_ENV = "STRIPE_SANDBOX_CALL_LOG"
+
+
+def pytest_configure(config):
+    """Every sandbox this run starts appends the distinct Stripe calls it served here."""
+    if not os.environ.get(CALL_LOG_ENV):
+        import tempfile
+
+        folder = tempfile.mkdtemp(prefix="stripe-calls-")
+        os.environ[CALL_LOG_ENV] = os.path.join(folder, "calls.jsonl")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The run fails if the SDK made a Stripe call that no contract checked (a path the
+    pinned version's SDK has no service for); the calls are kept in test-artifacts/."""
+    from .stripe_calls import check_recorded_calls
+
+    problems = check_recorded_calls(os.environ[CALL_LOG_ENV])
+    if problems:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter:
+            reporter.write_line("Stripe calls with no contract check: " + "; ".join(problems),
+                                red=True)
+
+
 @pytest.fixture(scope="session")
 def stripe_sandbox():
     sandbox = Sandbox()

@@ -47,7 +47,8 @@ async def _params(request: web.Request) -> dict:
 
 def _record(call: dict) -> None:
     path = os.environ.get(CALL_LOG_ENV)
-    key = (call["method"], call["route"], tuple(call["params"]), call["refused"])
+    key = (call["method"], call["route"], tuple(call["params"]), call["refused"],
+           call["client"])
     if not path or key in _written:
         return
     with _write_lock:
@@ -70,8 +71,12 @@ async def contract_gate(request: web.Request, handler) -> web.StreamResponse:
     if not request.path.startswith("/v1/"):
         return await handler(request)
     template = _template(request)
+    # Calls through the official SDK (the shop's, and the tests' own Stripe.js and
+    # dashboard) versus hand-made probes of the sandbox itself.
+    client = "sdk" if request.headers.get("User-Agent", "").startswith("Stripe/v1") \
+        else "other"
     call = {"method": request.method, "route": template or request.path, "params": [],
-            "contract": None, "refused": None}
+            "contract": None, "refused": None, "client": client}
     request["call"] = call
     try:
         error = _version_error(request)

@@ -139,3 +139,14 @@ def test_the_gateway_source_sends_no_parameter_the_pinned_version_lacks():
     """A cheap guard beside the sandbox: the name the old API used is gone from the code."""
     source = inspect.getsource(StripeGateway)
     assert not re.search(r"[\"']payment_method_types[\"']", source)
+
+
+def test_readyz_and_the_start_up_log_name_the_version(client, clean_app, caplog):
+    import logging
+
+    from shop import create_app
+
+    assert client.get("/readyz").get_json()["stripe_api_version"] == STRIPE_API_VERSION
+    with caplog.at_level(logging.INFO, logger="shop"):
+        create_app({**clean_app.config, "STRIPE_API_VERSION": "2025-03-31.basil"})
+    assert any(r.getMessage() == "Stripe API version 2025-03-31.basil" for r in caplog.records)

@@ -118,3 +118,31 @@ def test_the_contract_is_read_from_the_sdk_not_written_by_hand():
     assert {"amount", "currency"} <= spec.required
     assert spec.fields["capture_method"].values == {"automatic", "automatic_async", "manual"}
     assert len(contract.endpoints()) > 300  # every v1 call of the SDK
+
+
+def test_webhooks_are_rendered_at_the_endpoints_api_version(sandbox, client):
+    from .conftest import WEBHOOK_SECRET, WebhookReceiver
+
+    old = WebhookReceiver(WEBHOOK_SECRET)
+    result = sandbox.http("POST", "/_config/webhooks/old", {
+        "url": old.url, "secret": WEBHOOK_SECRET, "api_version": "2022-08-01",
+        "events[0]": "payment_intent.succeeded"})
+    assert result.status == 200
+    try:
+        intent = client.v1.payment_intents.create(params={"amount": 1500, "currency": "eur"})
+        client.v1.payment_intents.confirm(intent.id, params={
+            "payment_method": sandbox.card("4242424242424242"),
+            "return_url": "http://shop.test/"})
+        old.wait_for(lambda r: r.events_for(intent.id), what="the old endpoint's event")
+        raw, _event = next((raw, e) for raw, e in old.events if e.data.object.id == intent.id)
+        assert raw["api_version"] == "2022-08-01"
+        obj = raw["data"]["object"]
+        assert "latest_charge" not in obj  # that version listed charges instead
+        assert obj["charges"]["data"][0]["id"].startswith("ch_")
+        # The account's own view (and the default endpoint) stay at the pinned version.
+        listed = client.v1.events.list(params={"type": "payment_intent.succeeded"})
+        assert next(e for e in listed.data
+                    if e.data.object.id == intent.id).api_version == API_VERSION
+    finally:
+        sandbox.unregister_webhook("old")
+        old.close()

@@ -17,6 +17,7 @@ from typing import Any
 import stripe
 from flask import current_app
 
+from .config import STRIPE_API_VERSION
 from .timing import TimedRequestsClient
 
 log = logging.getLogger(__name__)
@@ -224,7 +225,7 @@ def _translate(exc: stripe.StripeError) -> GatewayError:
 
 class StripeGateway:
     def __init__(self, config: dict):
-        self.api_version = config["STRIPE_API_VERSION"]
+        self.api_version = config.get("STRIPE_API_VERSION") or STRIPE_API_VERSION
         self._receipts = bool(config.get("STRIPE_RECEIPTS"))
         self._method_types = list(config.get("STRIPE_PAYMENT_METHOD_TYPES") or ())
         self._client = stripe.StripeClient(

@@ -23,7 +23,8 @@ def test_readyz_when_everything_is_there(client, store):
     response = client.get("/readyz")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ready",
-                                   "checks": {"database": "ok", "migrations": "ok"}}
+                                   "checks": {"database": "ok", "migrations": "ok"},
+                                   "stripe_api_version": "2026-10-28.endive"}
 
 
 def test_readyz_without_a_database(tmp_path):

@@ -32,10 +32,24 @@ def redis_available(url: str) -> bool:
         return False
 
 
+@pytest.fixture(scope="session")
+def session_redis():
+    """TEST_REDIS_URL when set; else a redis-server of this run's own, so that two copies
+    of the suite on one machine never empty each other's queues; else the machine's."""
+    url = os.environ.get("TEST_REDIS_URL")
+    if url or shutil.which("redis-server") is None:
+        yield url or DEFAULT_REDIS_URL
+        return
+    server = PrivateRedis()
+    server.start()
+    yield server.url
+    server.stop()
+
+
 @pytest.fixture
-def redis_url() -> str:
+def redis_url(session_redis) -> str:
     """Our own Redis database, emptied (FLUSHDB on that database only)."""
-    url = os.environ.get("TEST_REDIS_URL", DEFAULT_REDIS_URL)
+    url = session_redis
     if not redis_available(url):
         missing(f"Redis is not reachable at {url}")
     Redis.from_url(url).flushdb()

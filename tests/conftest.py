@@ -16,7 +16,7 @@ from shop import create_app
 from shop.extensions import db
 
 from .browser import chromium  # noqa: F401 (the one shared browser fixture)
-from .services import Sandbox
+from .services import Sandbox, create_private_database, drop_private_database
 
 WEBHOOK_SECRET = "whsec_test_secret"  # noqa: S105 - test-only signing secret
 
@@ -55,11 +55,16 @@ def stripe_sandbox():
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
+def database_url(tmp_path_factory):
+    """SQLite in this run's temporary folder, or a private database created beside
+    TEST_DATABASE_URL's (another copy of the suite may be using that server at once)."""
     url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        return url
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    if not url:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
+    private = create_private_database(url)
+    yield private
+    drop_private_database(private)
 
 
 def app_config(database_url: str, sandbox_url: str, tmp_path) -> dict:

@@ -66,3 +66,38 @@ class Sandbox:
                 self.process.kill()
         if self.process.stdout:
             self.process.stdout.close()
+
+
+def _admin_url(url: str):
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return parsed, parsed.set(drivername="postgresql", database="postgres") \
+        .render_as_string(hide_password=False)
+
+
+def create_private_database(url: str) -> str:
+    """A database of this run's own beside ``url``'s, so that two copies of the suite on one
+    server never share tables (dropped by ``drop_private_database``)."""
+    import secrets
+
+    import psycopg
+
+    parsed, admin = _admin_url(url)
+    name = f"{parsed.database}_run_{os.getpid()}_{secrets.token_hex(3)}"
+    try:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.Error as exc:
+        missing(f"cannot create a private test database beside {parsed.database}: {exc}")
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_private_database(url: str) -> None:
+    """Drop the run's database and the ones made beside it (``<name>_load``)."""
+    import psycopg
+
+    parsed, admin = _admin_url(url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        for name in (parsed.database, f"{parsed.database}_load"):
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

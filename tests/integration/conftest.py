@@ -1,6 +1,12 @@
 import pytest
 
-from ..background import holding_smtp, private_redis, redis_url, smtp_sink  # noqa: F401 (fixtures)
+from ..background import (  # noqa: F401 (fixtures)
+    holding_smtp,
+    private_redis,
+    redis_url,
+    session_redis,
+    smtp_sink,
+)
 from ..factories import make_product, make_store
 from ..shopper import Browser, Shopper
 

@@ -245,6 +245,8 @@ def _check_open_checkouts(session: Session, cart: CheckoutCart, client: Client,
             (cart.open_by_ip, config["MAX_OPEN_CHECKOUTS_PER_IP"], "client_ip_hash",
              client.ip, "your connection")):
         if count >= limit:
+            log.warning("checkout refused: too_many_open_checkouts",
+                        extra={"counted_by": column, "open": count, "limit": limit})
             ends = _first_hold_end(session, column, key, cart.id, now)
             raise TooManyOpenCheckouts(count=count, by=by, retry_after=max(
                 1, math.ceil(((ends or now) - now).total_seconds())))

@@ -131,6 +131,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "STRIPE_MAX_NETWORK_RETRIES": env_int("STRIPE_MAX_NETWORK_RETRIES", 2),
         "STRIPE_WEBHOOK_TOLERANCE_SECONDS": 300,
         "HOLD_TTL_MINUTES": env_int("HOLD_TTL_MINUTES", 15, minimum=1),
+        # What is left of a hold after a declined payment or a new checkout of the same
+        # cart: time to retry, never a fresh HOLD_TTL_MINUTES (services/checkout.py).
+        "HOLD_RETRY_MINUTES": env_int("HOLD_RETRY_MINUTES", 5, minimum=1),
+        # Units of one product one order may hold (owners override it per store).
+        "MAX_UNITS_PER_PRODUCT": env_int("MAX_UNITS_PER_PRODUCT", 10, minimum=1),
         "SHOP_STORE_SLUG": os.environ.get("SHOP_STORE_SLUG", "main"),
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000"),
         "MAIL_OUTBOX_DIR": os.environ.get("MAIL_OUTBOX_DIR") or str(INSTANCE_DIR / "mail"),
@@ -207,10 +212,18 @@ RATE_LIMIT_DEFAULTS = {
     "RATELIMIT_PAYMENT_PER_SESSION": "20 per minute;120 per hour",
     "RATELIMIT_LOGIN_PER_IP": "30 per minute;300 per hour",
     "RATELIMIT_LOGIN_PER_ACCOUNT": "5 per minute;20 per hour",
+    # The guest order lookup: what a correct guess yields is an e-mail to the order's own
+    # address, and these keep guessing (and mailing) slow.
+    "RATELIMIT_LOOKUP_PER_IP": "10 per minute;50 per hour",
+    "RATELIMIT_LOOKUP_PER_EMAIL": "5 per hour;20 per day",
     "CARD_TESTING_PER_IP": "10 per hour",
     "CARD_TESTING_PER_SESSION": "4 per hour",
 }
 TESTING_RATE_LIMIT = "10000 per minute"
+# Unpaid checkouts holding stock at once, per browser session and per address. Tests run
+# many shoppers from one loopback address, so under SHOP_ENV=testing they default high too.
+OPEN_CHECKOUT_DEFAULTS = {"MAX_OPEN_CHECKOUTS_PER_SESSION": 3, "MAX_OPEN_CHECKOUTS_PER_IP": 10}
+TESTING_OPEN_CHECKOUTS = 10000
 
 
 def env_limit(name: str, default: str) -> str:
@@ -232,9 +245,14 @@ def _hardening_config(env: str) -> dict:
         name: env_limit(name, TESTING_RATE_LIMIT if env == "testing" else default)
         for name, default in RATE_LIMIT_DEFAULTS.items()
     }
+    open_checkouts = {
+        name: env_int(name, TESTING_OPEN_CHECKOUTS if env == "testing" else default, minimum=1)
+        for name, default in OPEN_CHECKOUT_DEFAULTS.items()
+    }
     fallbacks = env_secret("SECRET_KEY_FALLBACKS")
     return {
         **limits,
+        **open_checkouts,
         "RATELIMIT_ENABLED": env_bool("RATELIMIT_ENABLED", True),
         # Old keys still accepted for signed cookies while a new SECRET_KEY rolls out.
         "SECRET_KEY_FALLBACKS": [k.strip() for k in fallbacks.split(",") if k.strip()],

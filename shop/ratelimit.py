@@ -46,6 +46,12 @@ def account_key() -> str:
     return f"account:{email}" if email else ip_key()
 
 
+def lookup_email_key() -> str:
+    """The e-mail a guest order lookup asks about, however it is capitalised."""
+    email = (request.form.get("email") or "").strip().lower()[:254]
+    return f"lookup:{email}" if email else ip_key()
+
+
 def _setting(name: str):
     def provider() -> str:
         return current_app.config[name]
@@ -75,6 +81,9 @@ ROUTE_LIMITS: dict[str, list[Rule]] = {
     "auth.login": [Rule("RATELIMIT_LOGIN_PER_IP", ip_key, ("POST",)),
                    # Only failed attempts count against an account.
                    Rule("RATELIMIT_LOGIN_PER_ACCOUNT", account_key, ("POST",), _failed_login)],
+    # Every lookup counts, found or not: the answer is the same either way.
+    "orders.lookup": [Rule("RATELIMIT_LOOKUP_PER_IP", ip_key, ("POST",)),
+                      Rule("RATELIMIT_LOOKUP_PER_EMAIL", lookup_email_key, ("POST",))],
 }
 # Pages that create a PaymentIntent: refused while a session or address has too many failed
 # payments behind it (failures are counted where settling records them).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, render_template, request, session
@@ -16,6 +17,7 @@ from .models import Store
 log = logging.getLogger(__name__)
 
 CART_SESSION_KEY = "cart_token"
+BROWSER_SESSION_KEY = "browser_id"
 
 
 def current_store() -> Store:
@@ -48,6 +50,20 @@ def cart_token() -> str | None:
 
 def remember_cart(token: str) -> None:
     session[CART_SESSION_KEY] = token
+
+
+def shopper_session_key() -> str:
+    """Whose open checkouts the per-session cap counts: a signed-in shopper's account (its
+    carts on every device and sign-in), else this browser session, by a random id kept in
+    the session cookie from its first checkout."""
+    from flask_login import current_user
+
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    value = session.get(BROWSER_SESSION_KEY)
+    if not isinstance(value, str) or not value:
+        value = session[BROWSER_SESSION_KEY] = secrets.token_urlsafe(16)
+    return f"browser:{value}"
 
 
 def safe_next(target: str | None) -> str | None:

@@ -2,30 +2,37 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user
 
 from ..auth.session import signed_in_user_id
-from ..domain.errors import DomainError, EmptyCart, OutOfStock
+from ..domain.errors import DomainError, EmptyCart, OutOfStock, TooManyUnits
 from ..domain.pricing import DEFAULT_RATES
 from ..services import carts
 from ..services.addresses import addresses_for
-from ..services.checkout import PlacedOrder, StaleCheckout, checkout_token_for, place_order
+from ..services.checkout import (
+    PlacedOrder,
+    StaleCheckout,
+    TooManyOpenCheckouts,
+    checkout_token_for,
+    place_order,
+)
 from ..services.payments import (
     cancel_superseded,
     create_payment_intent,
     ensure_payment_intent,
 )
 from ..stripe_gateway import GatewayError
-from ..web import cart_token, current_rates, current_store
+from ..web import cart_token, current_rates, current_store, shopper_session_key
 from . import bp
 from .forms import CheckoutForm
 
 
 def _render(form: CheckoutForm, view, status: int = 200, error: str | None = None,
-            chosen: int | None = None):
+            chosen: int | None = None, headers: dict | None = None):
     saved = addresses_for(current_user.id) if current_user.is_authenticated else []
     shown = None
     if current_user.is_authenticated and request.method == "GET":
         shown = form.prefill(current_user.email, saved, chosen)
     return render_template("checkout/form.html", form=form, view=view, error=error,
-                           rates=current_rates(), saved=saved, shown=shown), status
+                           rates=current_rates(), saved=saved, shown=shown), status, \
+        headers or {}
 
 
 @bp.get("/checkout")
@@ -53,19 +60,27 @@ def submit():
         placed = place_order(
             store_id=store.id, cart_token=cart_token(),
             checkout_token=checkout_form.checkout_token.data, details=checkout_form.details(),
-            client_ip=request.remote_addr, user_id=signed_in_user_id(),
-            save_address=checkout_form.save_address.data)
+            client_ip=request.remote_addr, client_session=shopper_session_key(),
+            user_id=signed_in_user_id(), save_address=checkout_form.save_address.data)
     except (StaleCheckout, EmptyCart) as exc:
         flash(str(exc), "error")
         has_lines = bool(_cart_view(store.id).lines)
         return redirect(url_for("checkout.form" if has_lines else "cart.show"), 303)
-    except OutOfStock as exc:
-        return _render(checkout_form, _cart_view(store.id), 409,
-                       f"{exc} Please update your cart.")
     except DomainError as exc:
-        return _render(checkout_form, _cart_view(store.id), 422, str(exc))
+        return _refused(checkout_form, store.id, exc)
     cancel_superseded(placed.superseded)
     return _start_payment(placed)
+
+
+def _refused(checkout_form: CheckoutForm, store_id: int, exc: DomainError):
+    """The form again, saying why the order was not placed (nothing was changed)."""
+    view = _cart_view(store_id)
+    if isinstance(exc, OutOfStock | TooManyUnits):
+        return _render(checkout_form, view, 409, f"{exc} Please update your cart.")
+    if isinstance(exc, TooManyOpenCheckouts):
+        return _render(checkout_form, view, 429, str(exc),
+                       headers={"Retry-After": str(exc.retry_after)})
+    return _render(checkout_form, view, 422, str(exc))
 
 
 def _cart_view(store_id: int):

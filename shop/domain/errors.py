@@ -35,6 +35,17 @@ class OutOfStock(DomainError):
         self.available = available
 
 
+class TooManyUnits(DomainError):
+    """More units of one product than one order may hold (the store's per-order cap)."""
+
+    code = "too_many_units"
+
+    def __init__(self, product_name: str, limit: int):
+        super().__init__(f"You can buy at most {limit} of {product_name} in one order.")
+        self.product_name = product_name
+        self.limit = limit
+
+
 class UnsupportedDestination(DomainError):
     code = "unsupported_destination"
 

@@ -53,8 +53,11 @@ class Order(db.Model):
     shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Where the checkout came from: the card-testing guard counts declines per address.
-    client_ip: Mapped[str | None] = mapped_column(String(45))
+    # Where the checkout came from, as keyed hashes (services/client_keys.py), never the raw
+    # address: the card-testing guard counts declines per address, and checkout caps the
+    # unpaid orders holding stock per browser session and per address.
+    client_ip_hash: Mapped[str | None] = mapped_column(String(32))
+    client_session: Mapped[str | None] = mapped_column(String(32))
 
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id"
@@ -73,6 +76,9 @@ class Order(db.Model):
         Index("ix_orders_store_paid", "store_id", "paid_at"),
         # A checkout looks up its cart's unpaid orders to supersede them.
         Index("ix_orders_cart_status", "cart_id", "status"),
+        # A checkout counts the open orders of its browser session and of its address.
+        Index("ix_orders_client_session_status", "client_session", "status"),
+        Index("ix_orders_client_ip_status", "client_ip_hash", "status"),
     )
 
     @property

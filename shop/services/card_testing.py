@@ -18,16 +18,18 @@ from limits import parse_many
 
 from ..extensions import db, limiter
 from ..models import Cart, Order
+from .client_keys import ip_hash
 
 log = logging.getLogger(__name__)
 
 SCOPE = "card-testing"
 
 
-def _keys(client_ip: str | None, session_key: str | None) -> list[tuple[str, str]]:
+def _keys(client_ip_hash: str | None, session_key: str | None) -> list[tuple[str, str]]:
+    # The address as the order keeps it: its keyed hash (services/client_keys.py).
     keys = []
-    if client_ip:
-        keys.append(("CARD_TESTING_PER_IP", f"ip:{client_ip}"))
+    if client_ip_hash:
+        keys.append(("CARD_TESTING_PER_IP", f"ip:{client_ip_hash}"))
     if session_key:
         keys.append(("CARD_TESTING_PER_SESSION", session_key))
     return keys
@@ -48,7 +50,7 @@ def record_failed_payment(*, order_id: int) -> None:
     cart = db.session.get(Cart, order.cart_id) if order.cart_id else None
     session_key = f"cart:{cart.token}" if cart else None
     try:
-        for setting, key in _keys(order.client_ip, session_key):
+        for setting, key in _keys(order.client_ip_hash, session_key):
             for item in parse_many(current_app.config[setting]):
                 strategy.hit(item, "shop", SCOPE, key)
     except Exception:
@@ -63,7 +65,7 @@ def retry_after(*, client_ip: str | None, session_key: str | None) -> int | None
         return None
     wait = 0.0
     try:
-        for setting, key in _keys(client_ip, session_key):
+        for setting, key in _keys(ip_hash(client_ip), session_key):
             for item in parse_many(current_app.config[setting]):
                 if not strategy.test(item, "shop", SCOPE, key):
                     reset_at = strategy.get_window_stats(item, "shop", SCOPE, key).reset_time

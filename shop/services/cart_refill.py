@@ -19,6 +19,7 @@ from ..models import Cart, CartItem, Order, Product
 from ..models.types import utcnow
 from .carts import MAX_QUANTITY
 from .inventory import available_quantities
+from .settings import effective_settings
 from .tx import write_transaction
 
 REBUILDABLE = (OrderStatus.CANCELED, OrderStatus.EXPIRED)
@@ -45,13 +46,18 @@ def _add(cart: Cart, product: Product, quantity: int) -> None:
 
 def _cap(session: Session, cart: Cart, notes: list[str]) -> None:
     available = available_quantities(session, (i.product for i in cart.items), utcnow())
+    per_order = effective_settings(cart.store_id).max_units_per_product
     for item in list(cart.items):
         limit = min(available[item.product_id], MAX_QUANTITY)
-        if item.quantity <= limit:
+        if item.quantity <= limit and item.quantity <= per_order:
             continue
         if limit <= 0:
             notes.append(f"{item.product.name} is sold out, so it is no longer in your cart.")
             cart.items.remove(item)
+        elif per_order < limit:
+            notes.append(f"You can buy at most {per_order} of {item.product.name} in one "
+                         f"order: your cart now has {per_order}.")
+            item.quantity = per_order
         else:
             notes.append(f"Only {limit} of {item.product.name} available: your cart now "
                          f"has {limit}.")

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..domain.errors import DomainError, OutOfStock
+from ..domain.errors import DomainError, OutOfStock, TooManyUnits
 from ..extensions import db
 from ..models import Cart, CartItem, Product
 from ..models.types import utcnow
 from .inventory import available_quantities
+from .settings import effective_settings
 from .tx import write_transaction
 
 MAX_QUANTITY = 99
@@ -92,6 +93,10 @@ def _product(session: Session, store_id: int, product_id: int) -> Product:
 def _check_quantity(session: Session, product: Product, quantity: int) -> None:
     if quantity > MAX_QUANTITY:
         raise OutOfStock(product.name, quantity, MAX_QUANTITY)
+    # Checkout refuses the same (the cap may change while a cart waits); said here first.
+    limit = effective_settings(product.store_id).max_units_per_product
+    if quantity > limit:
+        raise TooManyUnits(product.name, limit)
     available = available_quantities(session, [product], utcnow())[product.id]
     if quantity > available:
         raise OutOfStock(product.name, quantity, available)

@@ -138,6 +138,26 @@ def release_holds(session: Session, order_id: int) -> int:
     return len(holds)
 
 
+def release_live_holds(session: Session, order_id: int, now: datetime) -> datetime | None:
+    """Release the order's holds; returns when the last of those still counting at ``now``
+    would have ended (None if none still counted)."""
+    holds = active_holds(session, order_id)
+    for hold in holds:
+        hold.status = HoldStatus.RELEASED
+    return max((h.expires_at for h in holds if h.expires_at > now), default=None)
+
+
+def shorten_holds(session: Session, *, order_id: int, until: datetime) -> int:
+    """Bring the order's active holds that run past ``until`` in to it, never later: a
+    declined payment keeps its stock only for a retry. Frees stock, so it needs no lock."""
+    return session.execute(
+        update(InventoryHold)
+        .where(InventoryHold.order_id == order_id, InventoryHold.status == HoldStatus.ACTIVE,
+               InventoryHold.expires_at > until)
+        .values(expires_at=until)
+        .execution_options(synchronize_session=False)).rowcount
+
+
 def commit_stock(session: Session, *, order: Order, now: datetime) -> list[str]:
     """Turn a paid order's holds into a stock decrement.
 

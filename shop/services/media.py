@@ -6,13 +6,19 @@ Content-Type; the stored name is random, so nothing a user typed reaches the fil
 
 from __future__ import annotations
 
+import logging
 import secrets
 from pathlib import Path
 from typing import BinaryIO
 
 from flask import current_app
+from sqlalchemy import exists, select
 
 from ..domain.errors import DomainError
+from ..extensions import db
+from ..models import Product
+
+log = logging.getLogger(__name__)
 
 SIGNATURES = (
     (b"\x89PNG\r\n\x1a\n", "png"),
@@ -60,3 +66,21 @@ def discard(name: str | None) -> None:
     """Delete a stored image that ended up unused (its product was not saved)."""
     if name:
         (upload_root() / name).unlink(missing_ok=True)
+
+
+def discard_if_unused(name: str | None) -> bool:
+    """Delete a stored image no product refers to any more; True if it was deleted.
+
+    Called once the change that dropped it has committed (``tx.after_commit``): a change
+    that rolls back still refers to the file, and the file stays. A file that cannot be
+    deleted is logged, not raised: the change it followed is already saved.
+    """
+    if not name or db.session.scalar(select(exists().where(Product.image == name))):
+        return False
+    try:
+        (upload_root() / name).unlink(missing_ok=True)
+    except OSError:
+        log.warning("could not delete an unused product image", extra={"media": name},
+                    exc_info=True)
+        return False
+    return True

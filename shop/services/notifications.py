@@ -143,6 +143,21 @@ def send_shipped_notice(order_id: int) -> bool:
     return _send_once(order_id, "shipped", build)
 
 
+def send_order_link(order_id: int) -> bool:
+    """A guest's lookup matched: mail the order's link to the order's own address.
+
+    Not once-only like the notices above (the shopper may ask again another day); the
+    lookup's rate limits bound how often one address can be mailed.
+    """
+    order = db.session.get(Order, order_id)
+    if order is None:
+        return False
+    mail = _render("order_link", order, f"The link to your order {order.number}")
+    send_mail(to=order.email, subject=mail.subject, text=mail.text, html=mail.html)
+    log.info("mail sent", extra={"order_id": order_id, "kind": "order_link"})
+    return True
+
+
 def resend_receipt(*, order_id: int, actor: str, store_id: int | None = None) -> str:
     """Staff: send the receipt again (audited); returns the new message's kind.
 

@@ -27,10 +27,10 @@ from ..stripe_gateway import GatewayError, Intent, gateway
 from .audit import record_change
 from .card_testing import record_failed_payment
 from .closing import can_close, close_order
-from .inventory import commit_stock, extend_holds
+from .inventory import commit_stock, extend_holds, shorten_holds
 from .ledger import record_intent, record_intent_creation_failure, schedule_retry
 from .outbox import emit
-from .settings import effective_settings
+from .settings import effective_settings, hold_retry
 from .tx import after_commit, lock_rows, write_alone, write_transaction
 
 log = logging.getLogger(__name__)
@@ -170,6 +170,8 @@ def apply_intent(session: Session, intent: Intent, *, actor: str,
         failed_order_id = order.id
         # A rate-limit counter, not a job: best effort, after the failure is committed.
         after_commit(session, lambda: record_failed_payment(order_id=failed_order_id))
+        # A decline keeps the stock for a retry, not for the rest of a full hold.
+        shorten_holds(session, order_id=order.id, until=utcnow() + hold_retry())
     for step in plan_attempt_moves(AttemptStatus(attempt.status), intent.status):
         _move_attempt(session, attempt, step, actor)
     record_intent(session, attempt, intent, actor=actor)

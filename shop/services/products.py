@@ -16,8 +16,9 @@ from ..domain.errors import DomainError
 from ..extensions import db
 from ..models import Category, Product, Store
 from .audit import record_change
+from .media import discard_if_unused
 from .stock import ProductNotFound
-from .tx import write_transaction
+from .tx import after_commit, write_transaction
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -103,11 +104,15 @@ def update_product(*, store_id: int, product_id: int, data: ProductInput,
     try:
         with write_transaction() as session:
             product = product_in_store(store_id=store_id, product_id=product_id)
+            replaced = product.image
             _apply(session, product, data)
             session.flush()
             record_change(session, store_id=store_id, entity_type="product",
                           entity_id=product.id, action="product_updated", from_state=None,
                           to_state=None, actor=actor, reason=product.name)
+            if replaced and replaced != product.image:
+                # Only once this is saved, and only if no other product shows it too.
+                after_commit(session, lambda: discard_if_unused(replaced))
     except IntegrityError as exc:
         raise _slug_taken(exc, data.slug) from exc
     return product

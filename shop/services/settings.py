@@ -19,7 +19,7 @@ from .audit import record_change
 from .tx import write_transaction
 
 SCALARS = ("hold_ttl_minutes", "unpaid_order_ttl_minutes", "refund_window_days",
-           "staff_refund_limit")
+           "staff_refund_limit", "max_units_per_product")
 FREE_OVER = "free_over"  # shipping_rates key: subtotal from which standard shipping is free
 
 
@@ -29,11 +29,17 @@ class ShopSettings:
     unpaid_order_ttl_minutes: int
     refund_window_days: int
     staff_refund_limit: int | None  # minor units; None: staff may refund any amount
+    max_units_per_product: int  # in one order: one checkout cannot hold a product's stock
     rates: RateTable
 
     @property
     def hold_ttl(self) -> timedelta:
         return timedelta(minutes=self.hold_ttl_minutes)
+
+    @property
+    def hold_retry(self) -> timedelta:
+        """What a hold keeps after a decline or a new checkout of its cart (config only)."""
+        return min(self.hold_ttl, hold_retry())
 
     @property
     def unpaid_order_ttl(self) -> timedelta:
@@ -47,8 +53,14 @@ def default_settings() -> ShopSettings:
         unpaid_order_ttl_minutes=config["UNPAID_ORDER_TTL_HOURS"] * 60,
         refund_window_days=config["REFUND_WINDOW_DAYS"],
         staff_refund_limit=config["STAFF_REFUND_LIMIT"],
+        max_units_per_product=config["MAX_UNITS_PER_PRODUCT"],
         rates=DEFAULT_RATES,
     )
+
+
+def hold_retry() -> timedelta:
+    """HOLD_RETRY_MINUTES: time to try again after a declined payment, never a fresh hold."""
+    return timedelta(minutes=current_app.config["HOLD_RETRY_MINUTES"])
 
 
 def effective_settings(store_id: int) -> ShopSettings:
@@ -79,6 +91,7 @@ class SettingsUpdate:
     unpaid_order_ttl_minutes: int
     refund_window_days: int
     staff_refund_limit: int | None
+    max_units_per_product: int
     tax_bp: dict[str, int]  # country → basis points
     shipping: dict[str, dict[str, int | None]]  # zone → method (or "free_over") → minor units
 

@@ -144,6 +144,62 @@ class TestImages:
         assert response.status_code == 400
         assert "larger than" in field_error(response.get_data(as_text=True), "image")
 
+    def upload(self, client, product, body: bytes = PNG, **fields):
+        return post(client, f"/admin/products/{product.id}", {
+            **product_form(slug=product.slug), "image": (io.BytesIO(body), "photo.png"),
+            **fields}, content_type="multipart/form-data")
+
+    def image_of(self, product) -> str | None:
+        db.session.expire_all()
+        return db.session.get(Product, product.id).image
+
+    def test_a_replaced_image_is_deleted(self, as_staff, store, product, upload_dir):
+        assert self.upload(as_staff, product).status_code == 303
+        old = self.image_of(product)
+        assert self.upload(as_staff, product, PNG + b"new").status_code == 303
+        new = self.image_of(product)
+        assert new != old and (upload_dir / new).exists()
+        assert not (upload_dir / old).exists()
+        assert as_staff.application.test_client().get(f"/media/{old}").status_code == 404
+
+    def test_a_removed_image_is_deleted(self, as_staff, store, product, upload_dir):
+        self.upload(as_staff, product)
+        old = self.image_of(product)
+        response = post(as_staff, f"/admin/products/{product.id}",
+                        {**product_form(slug=product.slug), "remove_image": "y"})
+        assert response.status_code == 303
+        assert self.image_of(product) is None and not (upload_dir / old).exists()
+
+    def test_an_image_another_product_shows_is_kept(self, as_staff, store, product,
+                                                    upload_dir):
+        self.upload(as_staff, product)
+        shared = self.image_of(product)
+        twin = make_product(store, name="Kenya Nyeri (gift box)")
+        twin.image = shared  # e.g. loaded by a catalog import
+        db.session.commit()
+        post(as_staff, f"/admin/products/{product.id}",
+             {**product_form(slug=product.slug), "remove_image": "y"})
+        assert self.image_of(product) is None
+        assert (upload_dir / shared).exists()
+        assert as_staff.application.test_client().get(f"/media/{shared}").status_code == 200
+
+    @pytest.mark.parametrize("change", ["replace", "remove"])
+    def test_a_change_that_fails_keeps_the_image(self, as_staff, store, product, upload_dir,
+                                                 change):
+        self.upload(as_staff, product)
+        old = self.image_of(product)
+        taken = make_product(store, name="Other")
+        fields = {"slug": taken.slug}  # refused by the database: the change rolls back
+        if change == "replace":
+            response = self.upload(as_staff, product, PNG + b"new", **fields)
+        else:
+            response = post(as_staff, f"/admin/products/{product.id}", {
+                **product_form(**fields), "remove_image": "y"})
+        assert response.status_code == 400
+        assert "already uses the address" in response.get_data(as_text=True)
+        assert self.image_of(product) == old
+        assert [p.name for p in (upload_dir / "products").iterdir()] == [old.split("/")[1]]
+
     def test_media_cannot_leave_the_upload_folder(self, client, upload_dir):
         upload_dir.mkdir(parents=True)
         assert client.get("/media/../secret.txt").status_code == 404

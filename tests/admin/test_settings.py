@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from shop.extensions import db
@@ -98,3 +99,32 @@ def test_the_checkout_page_states_the_stores_free_shipping(as_owner, clean_app, 
     as_owner.post("/admin/settings", data=form)
     page = shopper.client.get("/checkout").get_data(as_text=True)
     assert "free to United States on orders of $50.00 or more" in page
+
+
+def test_the_owner_caps_units_of_one_product_per_order(as_owner, clean_app, store):
+    form = current_form(as_owner)
+    assert form["max_units_per_product"] == "10"  # MAX_UNITS_PER_PRODUCT
+    form.update(max_units_per_product="3")
+    assert as_owner.post("/admin/settings", data=form).status_code == 303
+    assert db.session.get(StoreSettings, store.id).max_units_per_product == 3
+    event = db.session.scalar(select(AuditEvent))
+    assert "max units per product: 10 → 3" in event.reason
+    shopper = Shopper(clean_app.test_client())
+    product = make_product(store, name="Gesha", stock=20)
+    shopper.add(product, 4)
+    assert "You can buy at most 3 of Gesha in one order." in \
+        shopper.client.get("/cart").get_data(as_text=True)
+    shopper.add(product, 3)
+    shopper.checkout()
+    assert db.session.scalar(select(func.sum(InventoryHold.quantity))) == 3
+
+
+@pytest.mark.parametrize("value,message", [("0", "Choose between 1 and 99."),
+                                           ("", "Enter a number of units.")])
+def test_a_bad_unit_cap_is_refused(as_owner, store, value, message):
+    form = current_form(as_owner)
+    form.update(max_units_per_product=value)
+    response = as_owner.post("/admin/settings", data=form)
+    assert response.status_code == 400
+    assert field_error(response.get_data(as_text=True), "max_units_per_product") == message
+    assert db.session.get(StoreSettings, store.id) is None

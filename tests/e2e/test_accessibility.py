@@ -76,7 +76,7 @@ def test_every_shopper_page_at_375px(live_shop, phone):
     audit.check("order-status-paid")
     page.goto(base_url + "/orders/lookup")
     audit.check("order-lookup")
-    page.get_by_role("button", name="Find my order").click()
+    page.get_by_role("button", name="Email me the link").click()
     audit.check("order-lookup-errors")
 
     page.goto(base_url + "/account/register")

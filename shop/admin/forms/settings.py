@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Optiona
 
 from ...domain.money import format_percent, minor_to_decimal, parse_money, parse_percent
 from ...domain.pricing import SHIPPING_METHODS
+from ...services.carts import MAX_QUANTITY
 from ...services.settings import FREE_OVER, SettingsUpdate, ShopSettings
 from . import money_validator, percent_validator, strip
 
@@ -28,6 +29,12 @@ class SettingsForm(FlaskForm):
         "Refunds allowed for (days after payment)", validators=[
             InputRequired("Enter a number of days."),
             NumberRange(1, 365, "Choose between %(min)s and %(max)s days.")])
+    max_units_per_product = IntegerField(
+        "Most units of one product in one order",
+        description="One checkout holds at most this many of each product while the shopper "
+                    "pays, so a single unpaid order cannot make a product look sold out.",
+        validators=[InputRequired("Enter a number of units."),
+                    NumberRange(1, MAX_QUANTITY, "Choose between %(min)s and %(max)s.")])
     staff_refund_limit = StringField(
         "Most staff may refund on one order", filters=[strip],
         description="All refunds of the order together; API keys too. Owners may refund any "
@@ -70,7 +77,8 @@ def settings_form(current: ShopSettings) -> SettingsForm:
 def _initial(current: ShopSettings, tax_fields, ship_fields) -> dict:
     currency = current.rates.currency
     data = {name: getattr(current, name) for name in (
-        "hold_ttl_minutes", "unpaid_order_ttl_minutes", "refund_window_days")}
+        "hold_ttl_minutes", "unpaid_order_ttl_minutes", "refund_window_days",
+        "max_units_per_product")}
     limit = current.staff_refund_limit
     data["staff_refund_limit"] = "" if limit is None else minor_to_decimal(limit, currency)
     for code, name in tax_fields:
@@ -98,6 +106,7 @@ def to_update(form: SettingsForm) -> SettingsUpdate:
         unpaid_order_ttl_minutes=form.unpaid_order_ttl_minutes.data,
         refund_window_days=form.refund_window_days.data,
         staff_refund_limit=money(form.staff_refund_limit.data),
+        max_units_per_product=form.max_units_per_product.data,
         tax_bp={code: parse_percent(form[name].data) for code, name in tax_fields},
         shipping=shipping,
     )

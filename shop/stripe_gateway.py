@@ -10,14 +10,25 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import stripe
 from flask import current_app
 
 from .config import STRIPE_API_VERSION
+from .stripe_objects import (  # noqa: F401 (Charge, PaymentError: the gateway's vocabulary)
+    Charge,
+    Dispute,
+    Intent,
+    PaymentError,
+    Refund,
+    charge_from,
+    dispute_from,
+    intent_from,
+    plain,
+    refund_from,
+)
 from .timing import TimedRequestsClient
 
 log = logging.getLogger(__name__)
@@ -41,165 +52,6 @@ class GatewayError(Exception):
 
 class InvalidWebhook(Exception):
     """The request is not a genuine, fresh Stripe event."""
-
-
-@dataclass(frozen=True)
-class PaymentError:
-    code: str
-    message: str
-    ref: str | None  # the charge or payment method that failed, to count a failure once
-    decline_code: str | None = None
-
-
-@dataclass(frozen=True)
-class Charge:
-    id: str
-    amount: int
-    amount_captured: int
-    amount_refunded: int
-    captured: bool
-    # When an uncaptured card authorization lapses (Stripe: payment_method_details.card).
-    capture_before: datetime | None
-    payment_method_type: str | None
-    created: datetime | None
-    payment_intent_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Intent:
-    id: str
-    status: str
-    amount: int
-    currency: str
-    last_error: PaymentError | None
-    metadata: dict[str, str] = field(default_factory=dict)
-    capture_method: str = "automatic"
-    amount_capturable: int = 0
-    amount_received: int = 0
-    latest_charge: Charge | None = None
-    latest_charge_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Refund:
-    id: str
-    status: str  # pending | requires_action | succeeded | failed | canceled
-    amount: int
-    currency: str
-    charge_id: str | None
-    payment_intent_id: str | None
-    failure_reason: str | None
-    metadata: dict[str, str] = field(default_factory=dict)
-    reason: str | None = None  # requested_by_customer | duplicate | fraudulent
-
-
-def _plain(raw: Any) -> dict:
-    """The SDK's object as a plain dict (``StripeObject`` is no longer a mapping in SDK 16)."""
-    return raw.to_dict() if hasattr(raw, "to_dict") else dict(raw)
-
-
-def _field(obj: Any, name: str) -> Any:
-    return obj.get(name) if isinstance(obj, dict) else None
-
-
-def _payment_error(raw: Any) -> PaymentError | None:
-    if not raw:
-        return None
-    method = _field(raw, "payment_method")
-    ref = _field(raw, "charge") or (method if isinstance(method, str) else _field(method, "id"))
-    return PaymentError(
-        code=_field(raw, "code") or _field(raw, "type") or "payment_failed",
-        message=_field(raw, "message") or "The payment failed.",
-        ref=ref,
-        decline_code=_field(raw, "decline_code"),
-    )
-
-
-def _timestamp(value: Any) -> datetime | None:
-    return datetime.fromtimestamp(int(value), UTC) if value else None
-
-
-def _charge(raw: Any) -> Charge | None:
-    if not isinstance(raw, dict):
-        return None
-    details = _field(raw, "payment_method_details") or {}
-    card = _field(details, "card") or {}
-    return Charge(
-        id=raw["id"],
-        amount=int(raw.get("amount") or 0),
-        amount_captured=int(raw.get("amount_captured") or 0),
-        amount_refunded=int(raw.get("amount_refunded") or 0),
-        captured=bool(raw.get("captured")),
-        capture_before=_timestamp(_field(card, "capture_before")),
-        payment_method_type=_field(details, "type"),
-        created=_timestamp(raw.get("created")),
-        payment_intent_id=raw.get("payment_intent")
-        if isinstance(raw.get("payment_intent"), str) else None,
-    )
-
-
-def intent_from(raw: Any) -> Intent:
-    """Our view of a PaymentIntent: the SDK's object, or the dict a verified event carries."""
-    raw = _plain(raw)
-    latest = _field(raw, "latest_charge")
-    if latest is None:
-        # Before API version 2022-11-15 an intent listed its charges, newest first.
-        charges = _field(_field(raw, "charges") or {}, "data") or []
-        latest = charges[0] if charges else None
-    return Intent(
-        id=raw["id"],
-        status=raw["status"],
-        amount=int(raw["amount"]),
-        currency=str(raw["currency"]).upper(),
-        last_error=_payment_error(_field(raw, "last_payment_error")),
-        metadata=dict(_field(raw, "metadata") or {}),
-        capture_method=str(raw.get("capture_method") or "automatic"),
-        amount_capturable=int(raw.get("amount_capturable") or 0),
-        amount_received=int(raw.get("amount_received") or 0),
-        latest_charge=_charge(latest),
-        latest_charge_id=latest if isinstance(latest, str) else _field(latest, "id"),
-    )
-
-
-def _refund(raw: Any) -> Refund:
-    raw = _plain(raw)
-    return Refund(
-        id=raw["id"],
-        status=str(raw.get("status") or "pending"),
-        amount=int(raw["amount"]),
-        currency=str(raw["currency"]).upper(),
-        charge_id=raw.get("charge") if isinstance(raw.get("charge"), str) else None,
-        payment_intent_id=raw.get("payment_intent")
-        if isinstance(raw.get("payment_intent"), str) else None,
-        failure_reason=raw.get("failure_reason"),
-        metadata=dict(raw.get("metadata") or {}),
-        reason=raw.get("reason"),
-    )
-
-
-@dataclass(frozen=True)
-class Dispute:
-    id: str
-    status: str  # warning_needs_response | needs_response | under_review | won | lost | ...
-    amount: int
-    currency: str
-    reason: str
-    charge_id: str | None
-    payment_intent_id: str | None
-    evidence_due_by: datetime | None
-
-
-def _dispute(raw: Any) -> Dispute:
-    raw = _plain(raw)
-    details = raw.get("evidence_details") or {}
-    return Dispute(
-        id=raw["id"], status=str(raw["status"]), amount=int(raw["amount"]),
-        currency=str(raw["currency"]).upper(), reason=str(raw.get("reason") or "general"),
-        charge_id=raw.get("charge") if isinstance(raw.get("charge"), str) else None,
-        payment_intent_id=raw.get("payment_intent")
-        if isinstance(raw.get("payment_intent"), str) else None,
-        evidence_due_by=_timestamp(details.get("due_by")),
-    )
 
 
 # Stable codes for failures that carry none of their own, so that retry rules can name them.
@@ -290,7 +142,7 @@ class StripeGateway:
             raw = self._client.v1.payment_intents.retrieve(intent_id)
         except stripe.StripeError as exc:
             raise _translate(exc) from exc
-        return intent_from(raw), _plain(raw)["client_secret"]
+        return intent_from(raw), plain(raw)["client_secret"]
 
     def cancel_payment_intent(self, intent_id: str, *, reason: str,
                               idempotency_key: str | None = None) -> Intent:
@@ -321,14 +173,14 @@ class StripeGateway:
         if reason:
             params["reason"] = reason
         try:
-            return _refund(self._client.v1.refunds.create(
+            return refund_from(self._client.v1.refunds.create(
                 params=params, options={"idempotency_key": idempotency_key}))
         except stripe.StripeError as exc:
             raise _translate(exc) from exc
 
     def retrieve_refund(self, refund_id: str) -> Refund:
         try:
-            return _refund(self._client.v1.refunds.retrieve(refund_id))
+            return refund_from(self._client.v1.refunds.retrieve(refund_id))
         except stripe.StripeError as exc:
             raise _translate(exc) from exc
 
@@ -338,17 +190,17 @@ class StripeGateway:
             page = self._client.v1.refunds.list(params={"charge": charge_id, "limit": 100})
         except stripe.StripeError as exc:
             raise _translate(exc) from exc
-        return [_refund(raw) for raw in page.data]
+        return [refund_from(raw) for raw in page.data]
 
     def retrieve_dispute(self, dispute_id: str) -> Dispute:
         try:
-            return _dispute(self._client.v1.disputes.retrieve(dispute_id))
+            return dispute_from(self._client.v1.disputes.retrieve(dispute_id))
         except stripe.StripeError as exc:
             raise _translate(exc) from exc
 
     def retrieve_charge(self, charge_id: str) -> Charge:
         try:
-            return _charge(_plain(self._client.v1.charges.retrieve(charge_id)))
+            return charge_from(plain(self._client.v1.charges.retrieve(charge_id)))
         except stripe.StripeError as exc:
             raise _translate(exc) from exc
 
@@ -364,7 +216,7 @@ class StripeGateway:
         try:
             while len(events) < limit:
                 page = self._client.v1.events.list(params=params)
-                events += [_plain(event) for event in page.data]
+                events += [plain(event) for event in page.data]
                 if not page.has_more or not page.data:
                     break
                 params["starting_after"] = page.data[-1].id

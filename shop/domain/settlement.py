@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
+from .money import format_money
 from .states import AttemptStatus as A
 from .states import PaymentStatus as P
 from .states import attempt_path, can_move
@@ -50,3 +53,38 @@ def payment_status_for(attempt: A, *, failed: bool) -> P | None:
     if attempt == A.INITIATED:
         return P.FAILED if failed else None
     return ATTEMPT_TO_PAYMENT.get(attempt)
+
+
+class ReportedIntent(Protocol):
+    """The figures a provider reports for a payment (the gateway's ``Intent``)."""
+
+    status: str
+    amount: int
+    currency: str
+    amount_capturable: int
+    amount_received: int
+
+
+def amount_mismatch(intent: ReportedIntent, *, amount: int, currency: str,
+                    capture_asked: int | None = None) -> str | None:
+    """Why ``intent`` does not match what we asked for, in words for staff; None if it does.
+
+    ``amount`` and ``currency`` are the attempt's. The intent's amount (and, once authorized,
+    what it can capture) must be the attempt's amount. What it received must be what was
+    meant to be taken: the whole amount, or ``capture_asked`` when staff captured part of a
+    manual authorization. A partial capture nobody asked for is a mismatch too.
+    """
+    if intent.currency.upper() != currency.upper():
+        return (f"Stripe reported the payment in {intent.currency.upper()}, "
+                f"not {currency.upper()}")
+    asked = format_money(amount, currency)
+    if intent.amount != amount:
+        return f"Stripe reported {format_money(intent.amount, currency)}, not {asked}"
+    if intent.status == "requires_capture" and intent.amount_capturable != amount:
+        return (f"Stripe authorized {format_money(intent.amount_capturable, currency)}, "
+                f"not {asked}")
+    wanted = amount if capture_asked is None else capture_asked
+    if intent.status == "succeeded" and intent.amount_received != wanted:
+        return (f"Stripe received {format_money(intent.amount_received, currency)}, "
+                f"not {format_money(wanted, currency)}")
+    return None

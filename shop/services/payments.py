@@ -17,13 +17,15 @@ from flask import current_app
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from ..domain.settlement import payment_status_for, plan_attempt_moves
+from ..domain.ledger import TransactionKind, TransactionStatus
+from ..domain.settlement import amount_mismatch, payment_status_for, plan_attempt_moves
 from ..domain.states import AttemptStatus, OrderStatus, PaymentStatus, can_move, transition
 from ..extensions import db
-from ..models import CartItem, Order, PaymentAttempt
+from ..models import CartItem, Order, PaymentAttempt, PaymentTransaction
 from ..models.order import PAID_OUT_OF_STOCK
 from ..models.types import utcnow
 from ..stripe_gateway import GatewayError, Intent, gateway
+from .alerts import AMOUNT_MISMATCH, raise_alert
 from .audit import record_change
 from .card_testing import record_failed_payment
 from .closing import can_close, close_order
@@ -159,12 +161,18 @@ def apply_intent(session: Session, intent: Intent, *, actor: str,
     """Bring our attempt and order in line with ``intent``; None if the intent is not ours.
 
     A canceled intent closes its still-unpaid order as ``closed_as``. Jobs and notices go
-    through the outbox, in this transaction.
+    through the outbox, in this transaction. An intent whose amount or currency is not what
+    we asked for changes nothing but is flagged for staff, whoever reported it.
     """
     order, attempt = _lock_order_and_attempt(session, intent.id)
     if attempt is None:
         return None
     result = Settlement(order.id, attempt.status, order.payment_status)
+    mismatch = amount_mismatch(intent, amount=attempt.amount, currency=attempt.currency,
+                               capture_asked=_capture_asked(session, attempt, intent))
+    if mismatch is not None:
+        _flag_amount_mismatch(session, order, attempt, mismatch, actor)
+        return result
     result.failed_now = _record_failure(attempt, intent)
     if result.failed_now:
         failed_order_id = order.id
@@ -191,6 +199,36 @@ def apply_intent(session: Session, intent: Intent, *, actor: str,
     result.attempt_status = attempt.status
     result.payment_status = order.payment_status
     return result
+
+
+def _capture_asked(session: Session, attempt: PaymentAttempt, intent: Intent) -> int | None:
+    """What staff asked to capture of a manual authorization that Stripe now says succeeded
+    (the live CAPTURE row); None when nobody asked, and then the whole amount is expected.
+    The attempt's capture method counts, not the one the intent reports."""
+    if attempt.capture_method != "manual" or intent.status != "succeeded":
+        return None
+    with session.no_autoflush:
+        return session.scalar(select(PaymentTransaction.amount).where(
+            PaymentTransaction.attempt_id == attempt.id,
+            PaymentTransaction.kind == TransactionKind.CAPTURE,
+            PaymentTransaction.status != TransactionStatus.FAILED))
+
+
+def _flag_amount_mismatch(session: Session, order: Order, attempt: PaymentAttempt,
+                          mismatch: str, actor: str) -> None:
+    """Nothing moves: staff are told, once however often the same figures are reported."""
+    message = (f"Amount mismatch on payment {attempt.provider_reference}: {mismatch}. "
+               "Not applied; check the payment at Stripe.")
+    log.error("payment amount mismatch", extra={"order_id": order.id,
+                                                "attempt_id": attempt.id})
+    if message not in (order.attention or ""):
+        # Appended: an earlier flag (paid out of stock) keeps its place and its meaning.
+        order.attention = f"{order.attention}; {message}" if order.attention else message
+        record_change(session, store_id=order.store_id, entity_type="order",
+                      entity_id=order.id, action=AMOUNT_MISMATCH, from_state=None,
+                      to_state=None, actor=actor, reason=message)
+    raise_alert(session, store_id=order.store_id, kind=AMOUNT_MISMATCH, message=message,
+                order_id=order.id, attempt_id=attempt.id)
 
 
 def _extend_holds(session: Session, order: Order, attempt: PaymentAttempt) -> None:

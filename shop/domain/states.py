@@ -104,6 +104,24 @@ def transition(machine: str, current: StrEnum, target: StrEnum) -> StrEnum:
     return target
 
 
+# What staff (admin or API) may void: a payment nobody has started paying (INITIATED) or an
+# authorization (AUTHORIZED). AUTHORIZING is not a valid state for void: the shopper is in
+# 3-D Secure or the bank is processing, and a cancel would race the payment. The machine's
+# AUTHORIZING → CANCELED move is Stripe's own cancel, recorded by settling, never requested.
+VOIDABLE: frozenset[AttemptStatus] = frozenset({A.INITIATED, A.AUTHORIZED})
+
+
+def can_void(current: AttemptStatus) -> bool:
+    return current in VOIDABLE and can_move("attempt", current, A.CANCELED)
+
+
+def void_transition(current: AttemptStatus) -> AttemptStatus:
+    """The move a staff void makes (CANCELED), or ``IllegalTransition`` outside VOIDABLE."""
+    if not can_void(current):
+        raise IllegalTransition("attempt", str(current), str(A.CANCELED))
+    return A.CANCELED
+
+
 # The forward path of an attempt: settling walks it one step at a time so that every
 # intermediate state is audited, whichever capture mode Stripe used.
 ATTEMPT_PATH = (A.INITIATED, A.AUTHORIZING, A.AUTHORIZED, A.CAPTURED)

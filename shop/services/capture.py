@@ -25,7 +25,7 @@ from ..domain.ledger import (
     check_capture_amount,
     summarize,
 )
-from ..domain.states import AttemptStatus, transition
+from ..domain.states import AttemptStatus, transition, void_transition
 from ..extensions import db
 from ..models import PaymentTransaction
 from ..stripe_gateway import GatewayError, Intent, gateway
@@ -89,15 +89,17 @@ def void_payment(*, attempt_id: int, actor: str, reason: str | None = None,
     """Release an INITIATED or AUTHORIZED attempt (CANCELED); returns the VOID row, if any.
 
     An attempt whose PaymentIntent was never created is closed without calling Stripe.
+    Raises ``IllegalTransition`` in any other state (AUTHORIZING included: see
+    ``states.VOIDABLE``) before Stripe is called.
     """
     with write_transaction() as session:
         order, attempt = locked_in_scope(session, attempt_id, store_ids)
         previous = attempt.status
-        transition("attempt", AttemptStatus(previous), AttemptStatus.CANCELED)
+        target = void_transition(AttemptStatus(previous))
         rows = transactions(session, attempt.id)
         _refuse_if_pending(rows)
         if attempt.provider_reference is None:
-            attempt.status = AttemptStatus.CANCELED
+            attempt.status = target
             record_change(session, store_id=attempt.store_id, entity_type="payment_attempt",
                           entity_id=attempt.id, action="payment_state_change",
                           from_state=previous, to_state=attempt.status, actor=actor,

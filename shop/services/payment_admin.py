@@ -21,7 +21,7 @@ from ..domain.ledger import (
 )
 from ..domain.refund_lines import LineRefundQuote, RefundableLine
 from ..domain.refund_policy import PolicyCheck, Refunder, RefundRole
-from ..domain.states import AttemptStatus, can_move
+from ..domain.states import AttemptStatus, can_void
 from ..extensions import db
 from ..models import Order, PaymentAttempt, PaymentTransaction, ReconciliationRun
 from ..models.types import utcnow
@@ -61,7 +61,7 @@ def _actions(attempt: PaymentAttempt, summary: LedgerSummary) -> PaymentActions:
     busy = summary.pending_capture or summary.pending_void
     return PaymentActions(
         capture=status == AttemptStatus.AUTHORIZED and not busy,
-        void=can_move("attempt", status, AttemptStatus.CANCELED) and not busy,
+        void=can_void(status) and not busy,
         refund=status == AttemptStatus.CAPTURED and summary.refundable > 0)
 
 

@@ -19,7 +19,7 @@ from shop.models import (
 )
 
 from ..payments import sandbox_requests
-from ..shopper import CARD_OK, Browser, Shopper, intent_id_from_secret
+from ..shopper import CARD_3DS, CARD_OK, Browser, Shopper, intent_id_from_secret
 from .helpers import csrf
 
 
@@ -64,6 +64,20 @@ def ledger(attempt_id: int, kind: str | None = None) -> list[tuple]:
     if kind:
         query = query.where(PaymentTransaction.kind == kind)
     return [tuple(row) for row in db.session.execute(query.order_by(PaymentTransaction.id))]
+
+
+def in_three_d_secure(app, stripe_client, sandbox_url: str, product) -> Order:
+    """A guest who checked out one ``product`` and is in 3-D Secure (came back before
+    finishing it): the attempt is AUTHORIZING, the order's payment ``processing``."""
+    shopper = Shopper(app.test_client())
+    shopper.add(product, 1)
+    token = shopper.checkout()
+    secret = shopper.client_secret(token)
+    assert Browser(stripe_client, sandbox_url).confirm(secret, CARD_3DS).status == \
+        "requires_action"
+    assert shopper.return_from_stripe(token, intent_id_from_secret(secret)).status_code == 303
+    db.session.rollback()
+    return db.session.scalar(select(Order).where(Order.token == token))
 
 
 def at_stripe(sandbox, method: str, path: str) -> list[dict]:

@@ -18,6 +18,7 @@ from .money import (
     captures_at_stripe,
     flash_message,
     fresh,
+    in_three_d_secure,
     ledger,
     paid_checkout,
     top_error,
@@ -213,6 +214,34 @@ class TestVoid:
         assert response.status_code == 409
         assert top_error(response.get_data(as_text=True)) == \
             "This payment is captured, so it cannot be voided."
+
+
+    def test_a_payment_still_authorizing_cannot_be_voided(self, clean_app, as_staff, beans,
+                                                          stripe_client, stripe_sandbox):
+        """The shopper is in 3-D Secure: AUTHORIZING is not a valid state for void. The page
+        says so, the POST is a 409, nothing changes and Stripe is never asked to cancel."""
+        order = in_three_d_secure(clean_app, stripe_client, stripe_sandbox.url, beans)
+        attempt = attempt_of(order)
+        assert attempt.status == "authorizing"
+        detail = as_staff.get(f"/admin/orders/{order.id}").get_data(as_text=True)
+        assert "Void payment…" not in detail
+        url = f"/admin/payments/{attempt.id}/void"
+        page = as_staff.get(url).get_data(as_text=True)
+        assert "This payment is authorizing: it cannot be voided." in page
+        response = confirm_post(as_staff, url, confirm="y", reason="changed mind")
+        assert response.status_code == 409
+        assert top_error(response.get_data(as_text=True)) == \
+            "This payment is authorizing, so it cannot be voided."
+        assert at_stripe(stripe_sandbox, "POST",
+                         f"/v1/payment_intents/{attempt.provider_reference}/cancel") == []
+        assert stripe_client.v1.payment_intents.retrieve(
+            attempt.provider_reference).status == "requires_action"
+        assert fresh(PaymentAttempt, attempt.id).status == "authorizing"
+        assert ledger(attempt.id, "void") == []
+        kept = fresh(Order, order.id)
+        assert (kept.status, kept.payment_status) == ("pending", "processing")
+        assert audit_rows(entity_id=attempt.id, entity_type="payment_attempt")[-1][3] == \
+            "authorizing"
 
 
 def test_another_stores_payment_is_a_404(as_outsider, paid):

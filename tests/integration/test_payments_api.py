@@ -14,7 +14,16 @@ from shop.services.api_keys import revoke_api_key
 from shop.services.idempotency import purge_idempotency_records
 
 from ..factories import make_user
-from ..payments import Api, authorized, captured, count, fresh, make_order
+from ..payments import (
+    Api,
+    authorized,
+    captured,
+    count,
+    fresh,
+    make_order,
+    pay,
+    sandbox_requests,
+)
 
 ENDPOINTS = [("post", "/attempt"), ("post", "/capture"), ("post", "/void"),
              ("post", "/refund"), ("get", ""), ("get", "/reconciliation"),
@@ -148,6 +157,22 @@ def test_reconciliation_is_scoped(clean_app, store, product, other_store, other_
     assert fresh(PaymentAttempt, mine.id).status == "authorized"
     assert fresh(PaymentAttempt, theirs.id).status == "authorizing"  # not this caller's
     assert api.get("/reconciliation").get_json()["last_run"]["id"] == run["id"]
+
+
+def test_a_payment_still_authorizing_cannot_be_voided(clean_app, store, product, stripe_client,
+                                                      stripe_sandbox):
+    """AUTHORIZING (the shopper is in 3-D Secure) is not a valid state for void: 409, nothing
+    changes, and Stripe is never asked to cancel."""
+    attempt = pay(stripe_client, make_order(store, product), card="pm_card_authenticationRequired")
+    assert attempt.status == "authorizing"
+    api = Api.key(clean_app, store)
+    response = api.post("/void", {"attempt_id": attempt.id, "reason": "changed mind"})
+    assert error(response) == (409, "illegal_transition")
+    assert "authorizing" in response.get_json()["error"]["message"]
+    assert sandbox_requests(stripe_sandbox, "POST",
+                            f"/v1/payment_intents/{attempt.provider_reference}/cancel") == []
+    assert fresh(PaymentAttempt, attempt.id).status == "authorizing"
+    assert api.get(f"/{attempt.id}").get_json()["attempt"]["transactions"] == []
 
 
 # --- idempotent creation -------------------------------------------------------------------

@@ -6,7 +6,10 @@ from shop.domain.states import (
     ATTEMPT_MOVES,
     ORDER_MOVES,
     PAYMENT_MOVES,
+    VOIDABLE,
+    can_void,
     transition,
+    void_transition,
 )
 from shop.domain.states import (
     AttemptStatus as A,
@@ -69,3 +72,15 @@ def test_payment_status_follows_attempt():
     assert payment_status_for(A.INITIATED, failed=True) == P.FAILED
     assert payment_status_for(A.INITIATED, failed=False) is None
     assert payment_status_for(A.CANCELED, failed=False) == P.UNPAID  # nothing was taken
+
+
+@pytest.mark.parametrize("current", list(A))
+def test_staff_void_only_initiated_or_authorized(current):
+    """AUTHORIZING is not a valid state for void (Stripe may still cancel it itself)."""
+    assert can_void(current) is (current in (A.INITIATED, A.AUTHORIZED))
+    if can_void(current):
+        assert void_transition(current) == A.CANCELED
+    else:
+        with pytest.raises(IllegalTransition):
+            void_transition(current)
+    assert VOIDABLE <= {s for s in A if A.CANCELED in ATTEMPT_MOVES[s]}

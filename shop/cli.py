@@ -47,6 +47,28 @@ def create_admin_command(email: str, store_slug: str | None, store_name: str) ->
     click.echo(f"{user.email} is an owner of store {store.slug!r}.")
 
 
+@shop_cli.command("grant-platform-admin")
+@click.argument("email")
+@click.option("--revoke", is_flag=True, help="Take the flag back instead.")
+def grant_platform_admin_command(email: str, revoke: bool) -> None:
+    """Make EMAIL a platform admin: they see (and may replay) Stripe events that match no
+    store, in the admin of any store they belong to."""
+    from .domain.errors import DomainError
+    from .services.accounts import set_platform_admin
+
+    try:
+        user = set_platform_admin(email=email, granted=not revoke, actor="cli")
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if revoke:
+        click.echo(f"{user.email} is no longer a platform admin.")
+        return
+    click.echo(f"{user.email} is a platform admin.")
+    if not user.memberships:
+        click.echo("They belong to no store yet, so they cannot open the admin: make them "
+                   "staff of one (flask shop create-admin, or the Staff page).")
+
+
 @shop_cli.command("replay-event")
 @click.argument("event_id")
 @click.option("--actor", default="staff:cli", show_default=True,
@@ -143,7 +165,8 @@ def reconcile_command() -> None:
         run = reconcile_job()
     except GatewayError as exc:  # recorded in the run already; say it plainly, exit non-zero
         raise click.ClickException(f"Reconciliation stopped: Stripe: {exc}") from exc
-    click.echo(f"Reconciliation run {run['id']}: examined {run['examined']}, fixed "
+    stores = f"{run['stores']} store" + ("" if run["stores"] == 1 else "s")
+    click.echo(f"Reconciliation of {stores}: examined {run['examined']}, fixed "
                f"{run['fixed']}, flagged {run['flagged']}, events replayed "
                f"{run['events_replayed']}.")
 

@@ -37,6 +37,12 @@ class Admin:
         return self.role == Role.OWNER
 
     @property
+    def sees_unmatched_events(self) -> bool:
+        """Stripe events that match no store are the platform's, not any store's: only
+        platform admins see and replay them (store owners included, nobody else does)."""
+        return self.user.is_platform_admin
+
+    @property
     def actor(self) -> str:
         """How audit rows name this person."""
         return f"staff:{self.user.email}"

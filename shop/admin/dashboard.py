@@ -12,7 +12,7 @@ from .forms.staff import StoreSwitchForm
 def dashboard():
     current = admin()
     data = build_dashboard(store_id=current.store.id, currency=current.store.currency,
-                           now=utcnow(), include_unassigned_events=current.is_owner)
+                           now=utcnow(), include_unassigned_events=current.sees_unmatched_events)
     return render_template("admin/dashboard.html", data=data,
                            chart=bar_chart(data.revenue_by_day))
 

@@ -48,7 +48,7 @@ def reconcile():
         return _reconcile_page(form, 400)
     current = admin()
     try:
-        run = run_reconciliation(trigger=current.actor, store_ids=[current.store.id])
+        [run] = run_reconciliation(trigger=current.actor, store_ids=[current.store.id])
     except GatewayError as exc:
         return _reconcile_page(form, 503, "Reconciliation stopped: Stripe could not be "
                                f"reached ({exc}). What it fixed so far is kept and the run is "

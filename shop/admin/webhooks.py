@@ -16,7 +16,7 @@ def _events_page(status: int = 200, error: str | None = None):
     current = admin()
     outcome = request.args.get("outcome", "")[:20]
     event_type = request.args.get("type", "")[:100]
-    page = list_events(store_id=current.store.id, include_unassigned=current.is_owner,
+    page = list_events(store_id=current.store.id, include_unassigned=current.sees_unmatched_events,
                        outcome=outcome, event_type=event_type,
                        before=request.args.get("before"))
     outcomes, types = event_choices()
@@ -36,7 +36,8 @@ def replay_webhook(event_id: str):
     current = admin()
     try:
         result = replay_for_staff(store_id=current.store.id, event_id=event_id[:255],
-                                  include_unassigned=current.is_owner, actor=current.actor)
+                                  include_unassigned=current.sees_unmatched_events,
+                                  actor=current.actor)
     except EventNotFound:
         return _events_page(404, "We could not find that Stripe event.")
     except GatewayError:

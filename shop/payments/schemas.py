@@ -173,7 +173,8 @@ def page_json(page: Page) -> dict:
 def run_json(run: ReconciliationRun | None) -> dict | None:
     if run is None:
         return None
-    return {"id": run.id, "trigger": run.trigger, "started_at": _time(run.started_at),
+    return {"id": run.id, "store_id": run.store_id, "trigger": run.trigger,
+            "started_at": _time(run.started_at),
             "finished_at": _time(run.finished_at), "examined": run.examined,
             "fixed": run.fixed, "flagged": run.flagged,
             "events_replayed": run.events_replayed, "error": run.error}

@@ -86,11 +86,12 @@ def reconciliation():
     stuck = queries.stuck_attempts(store_ids=principal().store_ids, now=utcnow(),
                                    stuck_for=queries.minutes(minutes))
     return {"stuck_minutes": minutes, "stuck": [s.attempt_json(a) for a in stuck],
-            "last_run": s.run_json(queries.last_reconciliation_run())}
+            "last_run": s.run_json(queries.last_reconciliation_run(
+                store_ids=principal().store_ids))}
 
 
 @bp.post("/reconciliation")
 def reconcile():
     me = principal()
-    run = run_reconciliation(trigger=me.actor, store_ids=me.store_ids)
-    return {"run": s.run_json(run)}
+    runs = run_reconciliation(trigger=me.actor, store_ids=me.store_ids)
+    return {"runs": [s.run_json(run) for run in runs]}

@@ -16,6 +16,7 @@ from ..domain.errors import DomainError
 from ..extensions import db
 from ..models import Role, Store, StoreMembership, User
 from ..models.types import utcnow
+from .audit import record_change
 from .tx import write_transaction
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,10 @@ class WeakPassword(DomainError):
 
 class InvalidEmail(DomainError):
     code = "invalid_email"
+
+
+class UnknownUser(DomainError):
+    code = "user_not_found"
 
 
 def normalize_email(email: str) -> str:
@@ -134,3 +139,19 @@ def ensure_store(slug: str, name: str) -> Store:
         store = Store(slug=slug, name=name, currency="USD")
         session.add(store)
     return store
+
+
+def set_platform_admin(*, email: str, granted: bool, actor: str) -> User:
+    """Grant (or take back) the platform-admin flag: who sees Stripe events that match no
+    store. Audited on the user, outside any store. Raises ``UnknownUser``."""
+    with write_transaction() as session:
+        user = session.scalar(select(User).where(User.email == normalize_email(email)))
+        if user is None:
+            raise UnknownUser(f"No user with the e-mail {email.strip()!r}.")
+        if user.is_platform_admin != granted:
+            before, user.is_platform_admin = user.is_platform_admin, granted
+            record_change(session, store_id=None, entity_type="user", entity_id=user.id,
+                          action="platform_admin_changed", from_state=str(before).lower(),
+                          to_state=str(granted).lower(), actor=actor)
+    log.info("platform admin changed", extra={"user_id": user.id, "granted": granted})
+    return user

@@ -181,4 +181,5 @@ def reconciliation_card(*, store_id: int) -> ReconciliationCard:
     minutes = current_app.config["RECONCILE_STUCK_MINUTES"]
     stuck = stuck_attempts(store_ids=[store_id], now=utcnow(),
                            stuck_for=timedelta(minutes=minutes))
-    return ReconciliationCard(len(stuck), minutes, last_reconciliation_run())
+    return ReconciliationCard(len(stuck), minutes,
+                              last_reconciliation_run(store_ids=[store_id]))

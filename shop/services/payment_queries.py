@@ -104,8 +104,11 @@ def stuck_attempts(*, store_ids: Collection[int] | None, now: datetime,
     return list(db.session.scalars(query))
 
 
-def last_reconciliation_run() -> ReconciliationRun | None:
+def last_reconciliation_run(*, store_ids: Collection[int]) -> ReconciliationRun | None:
+    """The newest run of one of ``store_ids``: never another store's (its trigger names
+    that store's staff)."""
     return db.session.scalar(select(ReconciliationRun)
+                             .where(ReconciliationRun.store_id.in_(list(store_ids)))
                              .order_by(ReconciliationRun.id.desc()).limit(1))
 
 

@@ -8,6 +8,11 @@ Four passes, each through the code the live path uses:
 3. PaymentIntents whose creation failed with a retryable error and whose retry is due;
 4. events Stripe could not deliver (``delivery_success=false``, kept 30 days), applied
    through ``webhooks.handle_event`` exactly as if the endpoint had received them.
+
+Runs are per store: each store covered gets its own ``ReconciliationRun`` with its own
+figures, and a run asked for by a store's staff or API key touches only that store's
+payments and events. Events that match no store are applied only by a run over every store
+(the periodic job, the CLI), and counted in no store's run.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from sqlalchemy import select
 from ..domain.ledger import TransactionKind, TransactionStatus
 from ..domain.states import AttemptStatus
 from ..extensions import db
-from ..models import PaymentAttempt, PaymentTransaction, ReconciliationRun
+from ..models import PaymentAttempt, PaymentTransaction, ReconciliationRun, Store
 from ..models.types import utcnow
 from ..stripe_gateway import GatewayError, Refund, gateway
 from .alerts import RECONCILIATION_UNRESOLVED, raise_alert
@@ -33,7 +38,7 @@ from .payment_queries import stuck_attempts
 from .payments import apply_intent, ensure_payment_intent, settle_payment
 from .refunds import apply_refund, claim_for, issue_refund
 from .tx import write_transaction
-from .webhooks import handle_event
+from .webhooks import event_intent_id, handle_event
 
 log = logging.getLogger(__name__)
 
@@ -49,20 +54,37 @@ class Tally:
 
 
 def run_reconciliation(*, trigger: str = "job", store_ids: Collection[int] | None = None,
-                       now: datetime | None = None) -> ReconciliationRun:
-    """Run every pass and record the run; an unexpected error is recorded, then raised."""
+                       now: datetime | None = None) -> list[ReconciliationRun]:
+    """Run every pass for each store in ``store_ids`` (None: every store, and then the events
+    of no store too) and record one run per store, in store id order.
+
+    An unexpected error is recorded on the run of the store it happened in, then raised;
+    stores after it are left for the next run.
+    """
     now = now or utcnow()
     stuck_for = timedelta(minutes=current_app.config["RECONCILE_STUCK_MINUTES"])
+    events = UndeliveredEvents(now)
+    scope = (sorted(store_ids) if store_ids is not None
+             else list(db.session.scalars(select(Store.id).order_by(Store.id))))
+    runs = [_run_store(store_id, trigger, now, stuck_for, events) for store_id in scope]
+    if store_ids is None:
+        replayed = _replay(events.of_store(None))
+        log.info("reconciliation applied events of no store", extra={"events": replayed})
+    return runs
+
+
+def _run_store(store_id: int, trigger: str, now: datetime, stuck_for: timedelta,
+               events: UndeliveredEvents) -> ReconciliationRun:
     actor = f"job:reconcile:{trigger}"
     with write_transaction() as session:
-        run = ReconciliationRun(trigger=trigger, started_at=utcnow())
+        run = ReconciliationRun(store_id=store_id, trigger=trigger, started_at=utcnow())
         session.add(run)
-    run_id, tally = run.id, Tally()
+    run_id, tally, store_ids = run.id, Tally(), [store_id]
     try:
         _stuck_attempts(tally, store_ids, now, stuck_for, actor)
         _pending_claims(tally, store_ids, now - stuck_for, actor)
         _due_intent_creations(tally, store_ids, now)
-        _undelivered_events(tally, now)
+        tally.events_replayed += _replay(events.of_store(store_id))
     except Exception as exc:
         _finish(run_id, tally, error=f"{type(exc).__name__}: {exc}")
         raise
@@ -77,8 +99,8 @@ def _finish(run_id: int, tally: Tally, error: str | None = None) -> None:
         run.examined, run.fixed, run.flagged = tally.examined, tally.fixed, tally.flagged
         run.events_replayed = tally.events_replayed
         run.error = error
-    log.info("reconciliation finished", extra={"run_id": run_id, "error": error,
-                                               **tally.__dict__})
+    log.info("reconciliation finished", extra={"run_id": run_id, "store_id": run.store_id,
+                                               "error": error, **tally.__dict__})
 
 
 def _flag(attempt: PaymentAttempt, message: str) -> None:
@@ -182,9 +204,35 @@ def _due_intent_creations(tally: Tally, store_ids, now: datetime) -> None:
             tally.fixed += 1
 
 
-def _undelivered_events(tally: Tally, now: datetime) -> None:
-    events = gateway().list_events(delivery_success=False, created_since=now - EVENTS_KEPT)
-    for event in sorted(events, key=lambda e: (e.get("created") or 0)):
-        # Applied exactly as if Stripe had delivered it (the same dedup row and handlers).
-        if handle_event(event, payload=json.dumps(event)) != "duplicate":
-            tally.events_replayed += 1
+class UndeliveredEvents:
+    """Stripe's undelivered events, asked for once per call (the first store that needs
+    them), and handed out by the store whose PaymentIntent each is about."""
+
+    def __init__(self, now: datetime):
+        self._since = now - EVENTS_KEPT
+        self._by_store: dict[int | None, list[dict]] | None = None
+
+    def of_store(self, store_id: int | None) -> list[dict]:
+        """Oldest first; ``None``: the events no store's PaymentIntent is named in."""
+        if self._by_store is None:
+            self._by_store = self._sort(
+                gateway().list_events(delivery_success=False, created_since=self._since))
+        return self._by_store.get(store_id, [])
+
+    @staticmethod
+    def _sort(events: list[dict]) -> dict[int | None, list[dict]]:
+        intents = {event_intent_id(e) for e in events} - {None}
+        owners = dict(db.session.execute(
+            select(PaymentAttempt.provider_reference, PaymentAttempt.store_id)
+            .where(PaymentAttempt.provider_reference.in_(intents))).all()) if intents else {}
+        by_store: dict[int | None, list[dict]] = {}
+        for event in sorted(events, key=lambda e: (e.get("created") or 0)):
+            by_store.setdefault(owners.get(event_intent_id(event)), []).append(event)
+        return by_store
+
+
+def _replay(events: list[dict]) -> int:
+    """Apply each event exactly as if Stripe had delivered it (the same dedup row and
+    handlers); returns how many were new."""
+    return sum(handle_event(event, payload=json.dumps(event)) != "duplicate"
+               for event in events)

@@ -1,5 +1,6 @@
-"""Stripe events as staff see them: a store sees the events about its own PaymentIntents;
-its owners also see events that match no store (unknown intents, other event types)."""
+"""Stripe events as staff see them: a store sees the events about its own PaymentIntents.
+Events that match no store (unknown intents, other event types) belong to no store: only
+platform admins see them (``include_unassigned``), never a store's owners as such."""
 
 from __future__ import annotations
 

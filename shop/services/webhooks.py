@@ -103,7 +103,8 @@ def _process(event: dict, payload: str, *, actor: str, redo: frozenset[EventStat
     return str(status)
 
 
-def _intent_id(event: dict) -> str | None:
+def event_intent_id(event: dict) -> str | None:
+    """The PaymentIntent an event is about (itself, or the one its object names), if any."""
     obj = event["data"]["object"]
     if obj.get("object") == "payment_intent":
         return obj.get("id")
@@ -112,7 +113,7 @@ def _intent_id(event: dict) -> str | None:
 
 
 def _new_row(session: Session, event: dict, payload: str) -> StripeEvent:
-    row = StripeEvent(id=event["id"], type=event["type"], payment_intent_id=_intent_id(event),
+    row = StripeEvent(id=event["id"], type=event["type"], payment_intent_id=event_intent_id(event),
                       payload=payload, tries=0)
     session.add(row)
     return row

@@ -262,6 +262,9 @@ def test_receipt_is_sent_once_over_smtp_with_a_pdf(app, redis_url, smtp_sink, pl
 
 
 def test_rq_cron_schedule_runs_every_periodic_job(clean_app, redis_url):
+    from ..factories import make_store
+
+    store_id = make_store().id
     scheduler = cron_scheduler(redis_url)
     jobs = {job.name: job for job in scheduler.get_jobs()}
     assert set(jobs) == {p.name for p in PERIODIC}
@@ -274,12 +277,13 @@ def test_rq_cron_schedule_runs_every_periodic_job(clean_app, redis_url):
         log = run_worker(clean_app)
     queue = Queue("default", connection=connection)
     assert FinishedJobRegistry(queue=queue).get_job_count() == len(PERIODIC), log
-    # The reconciliation job really ran the ledger's reconciliation (it records each run).
+    # The reconciliation job really ran the ledger's reconciliation (it records a run per
+    # store).
     from shop.models import ReconciliationRun
 
     db.session.rollback()
     runs = db.session.scalars(select(ReconciliationRun)).all()
-    assert [(run.trigger, run.error) for run in runs] == [("job", None)]
+    assert [(run.store_id, run.trigger, run.error) for run in runs] == [(store_id, "job", None)]
 
 
 def test_the_rq_cron_process_enqueues_the_every_minute_jobs(clean_app, redis_url):

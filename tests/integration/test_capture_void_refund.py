@@ -260,7 +260,7 @@ def test_refund_with_stripe_unreachable_holds_the_balance_and_is_reconciled(
 
     from shop.models.types import utcnow
 
-    run = run_reconciliation(trigger="test", now=utcnow() + timedelta(hours=1))
+    [run] = run_reconciliation(trigger="test", now=utcnow() + timedelta(hours=1))
     assert run.fixed >= 1
     assert rows(attempt.id, "refund") == [("refund", "succeeded", attempt.amount)]
     assert fresh(Order, attempt.order_id).payment_status == "refunded"
@@ -300,7 +300,7 @@ def test_a_refund_stripe_reports_pending_or_failed(clean_app, store, product, st
         actor="staff:ada")
     assert rows(attempt.id, "refund") == [("refund", "pending", 300), ("refund", "failed", 200)]
     assert fresh(Order, attempt.order_id).payment_status == "paid"
-    run = run_reconciliation(trigger="test", now=utcnow() + timedelta(hours=1))
+    [run] = run_reconciliation(trigger="test", now=utcnow() + timedelta(hours=1))
     assert run.fixed == 1
     assert rows(attempt.id, "refund") == [("refund", "succeeded", 300),
                                           ("refund", "failed", 200)]

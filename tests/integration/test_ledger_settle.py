@@ -137,9 +137,10 @@ def test_unreachable_stripe_schedules_a_retry_that_reconciliation_makes(
     assert attempt.next_retry_at > utcnow()
 
     fault_proxy.clear()
-    run = run_reconciliation(trigger="test", now=attempt.next_retry_at - timedelta(seconds=1))
+    run_reconciliation(trigger="test", now=attempt.next_retry_at - timedelta(seconds=1))
     assert fresh(PaymentAttempt, attempt.id).provider_reference is None  # not due yet
-    run = run_reconciliation(trigger="test", now=attempt.next_retry_at + timedelta(seconds=1))
+    [run] = run_reconciliation(trigger="test",
+                               now=attempt.next_retry_at + timedelta(seconds=1))
     retried = fresh(PaymentAttempt, attempt.id)
     assert retried.provider_reference.startswith("pi_")
     assert retried.next_retry_at is None

@@ -152,7 +152,7 @@ def test_reconciliation_is_scoped(clean_app, store, product, other_store, other_
     body = api.get("/reconciliation").get_json()
     assert [a["id"] for a in body["stuck"]] == [mine.id]
     assert body["stuck_minutes"] == 15 and body["last_run"] is None
-    run = api.post("/reconciliation").get_json()["run"]
+    [run] = api.post("/reconciliation").get_json()["runs"]
     assert (run["examined"], run["fixed"]) == (1, 1)
     assert fresh(PaymentAttempt, mine.id).status == "authorized"
     assert fresh(PaymentAttempt, theirs.id).status == "authorizing"  # not this caller's
@@ -173,6 +173,35 @@ def test_a_payment_still_authorizing_cannot_be_voided(clean_app, store, product,
                             f"/v1/payment_intents/{attempt.provider_reference}/cancel") == []
     assert fresh(PaymentAttempt, attempt.id).status == "authorizing"
     assert api.get(f"/{attempt.id}").get_json()["attempt"]["transactions"] == []
+
+
+def test_another_stores_runs_and_staff_are_never_shown(clean_app, store, product, other_store,
+                                                       other_product, stripe_client):
+    """Store B's owner reconciles; store A's key sees neither B's run nor the owner's e-mail,
+    and the periodic job's runs are recorded per store with each store's own figures."""
+    theirs = authorized(other_store, other_product, stripe_client)
+    db.session.execute(PaymentAttempt.__table__.update().values(
+        status="authorizing", updated_at=utcnow() - timedelta(hours=1)))
+    db.session.commit()
+    owner_b = make_user("owner-b@example.com", store=other_store, role=Role.OWNER)
+    [run_b] = Api.staff(clean_app, owner_b).post("/reconciliation").get_json()["runs"]
+    assert (run_b["store_id"], run_b["trigger"], run_b["fixed"]) == (
+        other_store.id, "staff:owner-b@example.com", 1)
+    assert fresh(PaymentAttempt, theirs.id).status == "authorized"
+
+    api_a = Api.key(clean_app, store)
+    seen = api_a.get("/reconciliation")
+    assert seen.get_json()["last_run"] is None
+    assert "owner-b@example.com" not in seen.get_data(as_text=True)
+
+    from shop.jobs.periodic import reconcile_payments
+
+    assert reconcile_payments()["stores"] == 2
+    mine = api_a.get("/reconciliation").get_json()["last_run"]
+    assert (mine["store_id"], mine["trigger"], mine["examined"]) == (store.id, "job", 0)
+    [again_a] = api_a.post("/reconciliation").get_json()["runs"]
+    assert again_a["store_id"] == store.id
+    assert api_a.get("/reconciliation").get_json()["last_run"]["id"] == again_a["id"]
 
 
 # --- idempotent creation -------------------------------------------------------------------

@@ -36,8 +36,9 @@ def three_ds_pending(shopper, browser, product):
 def test_a_stuck_attempt_is_settled_from_stripes_state(three_ds_pending, browser):
     token, secret, attempt = three_ds_pending
     browser.authenticate(secret, success=True)  # the webhook never reached us
-    assert run_reconciliation(trigger="test", now=utcnow() + timedelta(minutes=5)).examined == 0
-    run = run_reconciliation(trigger="test", now=utcnow() + LATER)
+    [early] = run_reconciliation(trigger="test", now=utcnow() + timedelta(minutes=5))
+    assert early.examined == 0
+    [run] = run_reconciliation(trigger="test", now=utcnow() + LATER)
     assert (run.examined, run.fixed, run.flagged, run.error) == (1, 1, 0, None)
     assert run.finished_at is not None
     order = db.session.scalar(select(Order).where(Order.token == token))
@@ -50,7 +51,7 @@ def test_a_stuck_attempt_is_settled_from_stripes_state(three_ds_pending, browser
 def test_what_stripe_cannot_resolve_is_flagged_once(three_ds_pending):
     _token, _secret, attempt = three_ds_pending
     for _ in range(2):
-        run = run_reconciliation(trigger="test", now=utcnow() + LATER)
+        [run] = run_reconciliation(trigger="test", now=utcnow() + LATER)
         assert (run.examined, run.fixed, run.flagged) == (1, 0, 1)
     alert = db.session.scalar(select(StaffAlert))
     assert (alert.kind, alert.attempt_id) == ("reconciliation_unresolved", attempt.id)
@@ -68,7 +69,7 @@ def test_undelivered_events_are_applied_through_the_webhook_handler(
         token = shopper.checkout()
         secret = shopper.client_secret(token)
         browser.confirm(secret, CARD_OK)  # the shopper closed the tab: no return either
-        run = run_reconciliation(trigger="test")
+        [run] = run_reconciliation(trigger="test")
     finally:
         requests.delete(endpoint, timeout=10)
     assert run.events_replayed >= 2  # payment_intent.succeeded, charge.succeeded, …
@@ -77,7 +78,8 @@ def test_undelivered_events_are_applied_through_the_webhook_handler(
     outcomes = dict(db.session.execute(select(StripeEvent.type, StripeEvent.outcome)).all())
     assert outcomes["payment_intent.succeeded"] == "processed"
     stored = count(StripeEvent)
-    assert run_reconciliation(trigger="test").events_replayed == 0  # all duplicates now
+    [again] = run_reconciliation(trigger="test")
+    assert again.events_replayed == 0  # all duplicates now
     assert count(StripeEvent) == stored
 
 
@@ -102,3 +104,32 @@ def test_reconcile_command_fails_plainly_when_stripe_is_away(clean_app, store, f
     assert result.exit_code == 1
     assert "Reconciliation stopped: Stripe" in result.output
     assert db.session.scalar(select(ReconciliationRun.error)).startswith("GatewayError")
+
+
+def test_a_store_run_applies_only_that_stores_missed_events(clean_app, store, product,
+                                                            other_store, stripe_client,
+                                                            stripe_sandbox):
+    """The other store's run (its staff or key) never applies this store's undelivered
+    events, nor counts them; the periodic run over every store does."""
+    from ..payments import Api
+    from ..shopper import Browser, Shopper
+
+    dead = f"http://127.0.0.1:{free_port()}/webhooks/stripe"
+    endpoint = f"{stripe_sandbox.url}/_config/webhooks/ledger-dead"
+    requests.post(endpoint, data={"url": dead, "secret": "whsec_x"}, timeout=10)
+    try:
+        shopper = Shopper(clean_app.test_client())
+        shopper.add(product, 1)
+        token = shopper.checkout()
+        Browser(stripe_client, stripe_sandbox.url).confirm(shopper.client_secret(token), CARD_OK)
+        [theirs] = Api.key(clean_app, other_store).post("/reconciliation").get_json()["runs"]
+        order = db.session.scalar(select(Order).where(Order.token == token))
+        assert order.store_id == store.id and order.payment_status == "unpaid"
+        assert (theirs["store_id"], theirs["events_replayed"]) == (other_store.id, 0)
+        assert count(StripeEvent) == 0
+        mine, theirs = run_reconciliation(trigger="job")
+    finally:
+        requests.delete(endpoint, timeout=10)
+    assert mine.store_id == store.id and mine.events_replayed >= 2
+    assert (theirs.store_id, theirs.events_replayed) == (other_store.id, 0)
+    assert fresh(Order, order.id).payment_status == "paid"

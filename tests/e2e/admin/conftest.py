@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from shop.extensions import db
 from shop.models import Role, Store
-from shop.services.accounts import grant_role
+from shop.services.accounts import grant_role, set_platform_admin
 
 from ...admin.helpers import make_order, paid_order
 from ...factories import PASSWORD, make_product, make_store, make_user
@@ -28,6 +28,8 @@ def admin_site(live_shop):
         store = db.session.scalar(select(Store).where(Store.slug == "main"))
         owner = make_user(OWNER, store=store, role=Role.OWNER)
         grant_role(user_id=owner.id, store_id=make_store("second").id, role=Role.STAFF)
+        # A platform admin too: the failed-webhooks page then lists the event of no store.
+        set_platform_admin(email=OWNER, granted=True, actor="test")
         # Its own product: the shop's demo stock belongs to the checkout tests.
         product = make_product(store, name="Admin Test Blend", price=1650, stock=20)
         order = paid_order(store, product=product, email="find.me@example.com",

@@ -86,7 +86,7 @@ def _process(event: dict, payload: str, *, actor: str, redo: frozenset[EventStat
                 return DUPLICATE
             status = handler.apply(session, event, fetched, actor) if handler else \
                 EventStatus.IGNORED
-            note_event_version(session, event, _intent_id(event))
+            note_event_version(session, event, event_intent_id(event))
             row = row or _new_row(session, event, payload)
             _tried(row, status, error=None)
             session.flush()

@@ -11,11 +11,11 @@ from __future__ import annotations
 import copy
 
 import pytest
-import stripe
 from sqlalchemy import select
 
 from shop.extensions import db
 from shop.models import AuditEvent, Order, PaymentAttempt, StaffAlert
+from shop.stripe_gateway import gateway
 
 from ..payments import Api, count, fresh
 from ..shopper import CARD_OK, intent_id_from_secret, post_event, sandbox_events
@@ -32,12 +32,13 @@ def placed(shopper, product):
 
 
 def succeeded_event(stripe_client, intent_id: str, **changes) -> dict:
-    """A signed-as-Stripe ``payment_intent.succeeded`` for our intent, with ``changes``."""
+    """A signed-as-Stripe ``payment_intent.succeeded`` for our intent, with ``changes``, at
+    the API version the shop speaks: its own copy of the intent is what gets applied."""
     intent = stripe_client.v1.payment_intents.retrieve(intent_id).to_dict()
     intent.update({"status": "succeeded", "amount_received": intent["amount"], **changes})
     return {"id": f"evt_forged_{intent_id}_{sorted(changes)}", "object": "event",
             "type": "payment_intent.succeeded", "created": 1, "livemode": False,
-            "api_version": stripe.api_version, "data": {"object": intent}}
+            "api_version": gateway().api_version, "data": {"object": intent}}
 
 
 def mismatch_state(order_id: int):

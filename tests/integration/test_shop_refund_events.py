@@ -166,7 +166,7 @@ def test_reconciliation_finds_a_refund_stripe_made_instead_of_sending_it_again(
     forget_idempotency_keys(stripe_sandbox)  # a day later: the key means nothing any more
     calls = sandbox_refund_calls(stripe_sandbox)
 
-    run = run_reconciliation(trigger="test", now=utcnow() + timedelta(days=1))
+    [run] = run_reconciliation(trigger="test", now=utcnow() + timedelta(days=1))
     assert run.error is None and run.fixed >= 1
     assert sandbox_refund_calls(stripe_sandbox) == calls  # nothing sent again
     at_stripe = stripe_client.v1.refunds.list(params={"payment_intent": paid.intent_id})

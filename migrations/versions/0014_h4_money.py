@@ -6,7 +6,7 @@ a NULL store and are shown to nobody. ``users.is_platform_admin`` marks the peop
 see Stripe events that match no store.
 
 Revision ID: 0014_h4_money
-Revises: 0013_money
+Revises: 0014_h3_stock
 Create Date: 2026-12-07 10:00:00
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0014_h4_money'
-down_revision = '0013_money'
+down_revision = '0014_h3_stock'
 branch_labels = None
 depends_on = None
 

@@ -139,14 +139,16 @@ def test_a_failed_refund_call_stays_pending_and_is_made_once(
     with pytest.raises(RefundExceedsBalance):  # the pending claim holds the balance
         refund_payment(attempt_id=attempt.id, amount=attempt.amount - 599, actor="staff:bob")
 
-    reconcile_later()  # repeats the call with the same idempotency key
+    reconcile_later()  # finds the refund at Stripe, or asks again with the same key
     assert ledger(attempt.id, "refund") == [("succeeded", 600)]
     assert fresh(Order, attempt.order_id).payment_status == "partially_refunded"
     [refund] = refunds_at_stripe(stripe_client, attempt.provider_reference)
     assert refund.amount == 600
     logged = sandbox_requests(stripe_sandbox, "POST", "/v1/refunds")[before:]
     assert len({entry["idempotency_key"] for entry in logged}) == 1
-    assert len(logged) == (2 if fault == "forward_then_drop" else 1)
+    # One request reached Stripe whatever the fault: when the first got there
+    # (forward_then_drop), reconciliation finds its refund instead of asking again.
+    assert len(logged) == 1
     reconcile_later()
     assert len(refunds_at_stripe(stripe_client, attempt.provider_reference)) == 1
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 
@@ -21,6 +22,11 @@ SANDBOX_SECRET_KEY = "sk_test_sandbox"  # noqa: S105 - a key the loopback sandbo
 SANDBOX_PUBLISHABLE_KEY = "pk_test_sandbox"
 SANDBOX_WEBHOOK_SECRET = "whsec_sandbox"  # noqa: S105 - same: only the sandbox signs with it
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused outside development and tests
+DEV_BASE_URL = "http://127.0.0.1:5000"
+# A production SECRET_KEY signs sessions and reset links: see _secret_key_weakness.
+MIN_SECRET_KEY_LENGTH = 32
+MIN_SECRET_KEY_DISTINCT = 8
+_HOST_NAME = re.compile(r"\.?[a-z0-9-]+(\.[a-z0-9-]+)*")
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -137,7 +143,9 @@ def load_config(overrides: dict | None = None) -> dict:
         # Units of one product one order may hold (owners override it per store).
         "MAX_UNITS_PER_PRODUCT": env_int("MAX_UNITS_PER_PRODUCT", 10, minimum=1),
         "SHOP_STORE_SLUG": os.environ.get("SHOP_STORE_SLUG", "main"),
-        "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000"),
+        # Every absolute link in mail and jobs (shop/links.py); required in production.
+        "BASE_URL": os.environ.get("BASE_URL") or (DEV_BASE_URL if relaxed else ""),
+        "ALLOWED_HOSTS": env_hosts("ALLOWED_HOSTS"),
         "MAIL_OUTBOX_DIR": os.environ.get("MAIL_OUTBOX_DIR") or str(INSTANCE_DIR / "mail"),
         "MAX_CONTENT_LENGTH": 256 * 1024,
         # Pooled connections are pinged only after this long unused (db_setup.py), not on
@@ -179,12 +187,81 @@ def load_config(overrides: dict | None = None) -> dict:
     config.update(_hardening_config(env))
     config.update(overrides)
     _check(config)
+    config["BASE_URL"] = config["BASE_URL"].rstrip("/")
+    if "TRUSTED_HOSTS" not in overrides:
+        config["TRUSTED_HOSTS"] = trusted_hosts(config)
     return config
+
+
+def env_hosts(name: str) -> list[str]:
+    """A comma-separated list of host names (``.example.com`` also allows its subdomains)."""
+    hosts = [h.strip().lower() for h in os.environ.get(name, "").split(",") if h.strip()]
+    for host in hosts:
+        if not _HOST_NAME.fullmatch(host):
+            raise ConfigError(f"{name} must be host names separated by commas, without "
+                              f"scheme, port or path (like shop.example.com), got {host!r}")
+    return hosts
+
+
+def trusted_hosts(config: dict) -> list[str] | None:
+    """The hosts a production request may be addressed to: BASE_URL's and ALLOWED_HOSTS.
+
+    Flask answers 400 to any other Host (after ProxyFix, so X-Forwarded-Host too). Outside
+    production every host is accepted: development is reached as localhost, 127.0.0.1...
+    """
+    if config["SHOP_ENV"] != "production":
+        return None
+    return [urlsplit(config["BASE_URL"]).hostname, *config.get("ALLOWED_HOSTS", [])]
+
+
+def _check_base_url(config: dict) -> None:
+    url = config.get("BASE_URL") or ""
+    if not url:
+        raise ConfigError("Production needs BASE_URL, the shop's public address like "
+                          "https://shop.example.com: links in e-mails are built from it")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query \
+            or parts.fragment or parts.username or parts.password:
+        raise ConfigError(f"BASE_URL must look like https://shop.example.com, got {url!r}")
+    if config["SHOP_ENV"] == "production" and parts.scheme != "https":
+        raise ConfigError(f"BASE_URL must start with https:// in production, got {url!r}: "
+                          "links in e-mails carry sign-in and reset tokens")
+
+
+def _secret_key_weakness(key: str) -> str | None:
+    """Why ``key`` is too guessable to sign sessions with, or None.
+
+    Length alone lets "aaaa..." through, so a key must also use several different characters
+    and not be one short piece repeated. A key from ``secrets.token_urlsafe(48)`` (or 32
+    random bytes in hex) always passes; a word or a pattern typed by hand does not.
+    """
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        return f"is shorter than {MIN_SECRET_KEY_LENGTH} characters"
+    if len(set(key)) < MIN_SECRET_KEY_DISTINCT:
+        return f"uses fewer than {MIN_SECRET_KEY_DISTINCT} different characters"
+    if key in (key + key)[1:-1]:
+        return "is a short piece repeated"
+    return None
+
+
+def _check_secret_keys(config: dict) -> None:
+    hint = "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+    for name, keys in (("SECRET_KEY", [config["SECRET_KEY"]]),
+                       ("SECRET_KEY_FALLBACKS", config.get("SECRET_KEY_FALLBACKS", ()))):
+        for key in keys:
+            if key == DEV_SECRET_KEY:
+                raise ConfigError(f"{name} must not hold the development default in "
+                                  "production")
+            weakness = _secret_key_weakness(key)
+            if weakness:
+                raise ConfigError(f"{name} {weakness}: too easy to guess ({hint})")
 
 
 def _check(config: dict) -> None:
     _check_locale(config["SHOP_LOCALE"])
     if config["SHOP_ENV"] != "production":
+        if config.get("BASE_URL"):
+            _check_base_url(config)
         return
     missing = [
         name
@@ -197,10 +274,8 @@ def _check(config: dict) -> None:
             "Production needs these settings: " + ", ".join(missing)
             + " (set SHOP_ENV=development to run with the local sandbox)"
         )
-    if config["SECRET_KEY"] == DEV_SECRET_KEY:
-        raise ConfigError("SECRET_KEY must not be the development default in production")
-    if DEV_SECRET_KEY in config.get("SECRET_KEY_FALLBACKS", ()):
-        raise ConfigError("SECRET_KEY_FALLBACKS must not hold the development default")
+    _check_secret_keys(config)
+    _check_base_url(config)
 
 
 # Limits for shoppers (Flask-Limiter syntax, several separated by ";"). Tests get generous

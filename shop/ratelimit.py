@@ -125,6 +125,10 @@ def init_rate_limits(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     limiter.init_app(app)
+    if storage.startswith("memory://") and app.config["SHOP_ENV"] == "production":
+        log.warning("rate limits are per process: without REDIS_URL every worker counts on "
+                    "its own, so each limit is multiplied by the number of workers "
+                    "(see docs/operations.md)", extra={"storage": "memory"})
     for endpoint, decorators in _DECORATORS.items():
         view = app.view_functions[endpoint]  # a KeyError here: the table names a lost route
         for decorate in decorators:
@@ -132,6 +136,15 @@ def init_rate_limits(app: Flask) -> None:
         app.view_functions[endpoint] = view
     app.before_request(_guard_card_testing)
     app.register_error_handler(429, _too_many_requests)
+
+
+def rate_limit_scope() -> str:
+    """``shared`` when all workers count in one store (Redis); ``per-process`` when each
+    counts alone (no REDIS_URL, or Redis away and the in-memory fallback in use)."""
+    if current_app.config["RATELIMIT_STORAGE_URI"].startswith("memory://") \
+            or limiter._storage_dead:
+        return "per-process"
+    return "shared"
 
 
 def _guard_card_testing() -> None:

@@ -1,4 +1,5 @@
-"""Security headers, the Content-Security-Policy Stripe.js needs, and the reverse proxy.
+"""Security headers, the Content-Security-Policy Stripe.js needs, the reverse proxy, and
+which hosts requests may be addressed to.
 
 Flask-Talisman sets the headers. The policy allows exactly what the payment page loads:
 our own scripts and styles, Stripe.js from the configured origin (js.stripe.com, or the
@@ -10,8 +11,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask
+from flask import Flask, Response
 from flask_talisman import Talisman
+from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 STRIPE_FRAME_ORIGINS = ("https://js.stripe.com", "https://*.js.stripe.com",
@@ -45,6 +47,28 @@ def content_security_policy(config: dict) -> dict[str, list[str] | str]:
     }
 
 
+# Reached by infrastructure at the instance's address rather than the shop's name.
+PROBE_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+class ProbesOnAnyHost:
+    """Let load balancers and Prometheus reach the probes whatever Host they send.
+
+    In production Flask answers 400 to a Host outside TRUSTED_HOSTS (config.trusted_hosts),
+    but health checks and scrapers address an instance by IP (``Host: 10.0.3.7:8000``).
+    These answers hold no link and nothing else taken from the Host, so a probe is handed
+    to the app as addressed to the shop's own host; every other path keeps the check.
+    """
+
+    def __init__(self, wsgi_app, host: str):
+        self.wsgi_app, self.host = wsgi_app, host
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") in PROBE_PATHS:
+            environ = {**environ, "HTTP_HOST": self.host}
+        return self.wsgi_app(environ, start_response)
+
+
 def init_security(app: Flask) -> None:
     config = app.config
     # One Talisman per app: it keeps its settings on itself, and tests run several apps.
@@ -62,8 +86,17 @@ def init_security(app: Flask) -> None:
         session_cookie_http_only=config["SESSION_COOKIE_HTTPONLY"],
         session_cookie_samesite=config["SESSION_COOKIE_SAMESITE"],
     )
+    if config.get("TRUSTED_HOSTS"):
+        app.wsgi_app = ProbesOnAnyHost(app.wsgi_app, config["TRUSTED_HOSTS"][0])
+    app.register_error_handler(SecurityError, _untrusted_host)
     proxies = config.get("TRUSTED_PROXIES", 0)
     if proxies:
         # Client address, scheme and host come from the last ``proxies`` hops only.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,
                                 x_host=proxies, x_port=proxies)
+
+
+def _untrusted_host(exc: SecurityError) -> Response:
+    # Plain text: with an untrusted Host Flask has no URL adapter, so no page can be built.
+    return Response("This shop is not served at that address.\n", 400,
+                    {"Content-Type": "text/plain; charset=utf-8"})

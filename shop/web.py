@@ -8,8 +8,10 @@ from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, render_template, request, session
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from .domain.money import format_money
+from .domain.numbers import MAX_ID, MAX_PAGE, OutOfBounds, bounded_int
 from .domain.pricing import RateTable
 from .extensions import db
 from .models import Store
@@ -66,6 +68,29 @@ def shopper_session_key() -> str:
     return f"browser:{value}"
 
 
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in every route, capped at MAX_ID: a huge id is a 404, not an overflow."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def query_int(name: str, default: int | None = None, *, maximum: int = MAX_ID) -> int | None:
+    """``request.args[name]`` as a whole number from 1 to ``maximum``; ``default`` when it is
+    absent or empty; anything else is a 400 that says what is accepted."""
+    raw = request.args.get(name, "")
+    if not raw.strip():
+        return default
+    try:
+        return bounded_int(raw, maximum=maximum)
+    except OutOfBounds as exc:
+        abort(400, description=f"{name} {exc}.")
+
+
+def query_page() -> int:
+    return query_int("page", 1, maximum=MAX_PAGE)
+
+
 def safe_next(target: str | None) -> str | None:
     """``target`` if it is a path on this site, else None: ``next=`` is never an open redirect."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
@@ -109,6 +134,7 @@ def _date(moment, style: str = "long") -> str:
 def register_web(app: Flask) -> None:
     from .services.catalog_cache import CatalogCache
 
+    app.url_map.converters["int"] = IdConverter  # before any blueprint adds its rules
     app.extensions["catalog_cache"] = CatalogCache(app.config["CATALOG_CACHE_SECONDS"])
     app.jinja_env.filters["money"] = _money
     app.jinja_env.filters["date"] = _date

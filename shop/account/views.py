@@ -15,7 +15,7 @@ from ..services.addresses import (
 from ..services.order_history import order_for_user, orders_for_user
 from ..services.payment_page import reservation_lapsed
 from ..services.payments import attempt_for_order
-from ..web import current_rates, current_store
+from ..web import current_rates, current_store, query_page
 from . import bp
 from .forms import AddressForm, OrderFilterForm
 
@@ -34,7 +34,7 @@ def orders():
         return render_template("account/orders.html", form=form, page=None), 400
     page = orders_for_user(
         user_id=current_user.id, store_id=current_store().id,
-        page=request.args.get("page", 1, type=int),
+        page=query_page(),
         per_page=current_app.config["ACCOUNT_ORDERS_PER_PAGE"], status=form.status.data or None)
     return render_template("account/orders.html", form=form, page=page)
 

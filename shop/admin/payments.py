@@ -8,6 +8,7 @@ from ..services.payment_admin import reconciliation_card
 from ..services.payment_list import list_attempts
 from ..services.reconciliation import run_reconciliation
 from ..stripe_gateway import GatewayError
+from ..web import query_int
 from . import bp
 from .access import admin
 from .forms import ConfirmForm
@@ -22,7 +23,7 @@ def payments():
     stuck = request.args.get("stuck") == "1"
     page = list_attempts(store_id=admin().store.id, now=utcnow(), status=status,
                          search=search, stuck_only=stuck,
-                         before_id=request.args.get("before", type=int))
+                         before_id=query_int("before"))
     return render_template("admin/payments.html", page=page, status=status, search=search,
                            stuck=stuck, statuses=list(AttemptStatus),
                            card=reconciliation_card(store_id=admin().store.id))

@@ -7,6 +7,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from ..services import products as catalog
 from ..services.media import InvalidImage, discard, save_product_image
 from ..services.stock import recent_adjustments, stock_level
+from ..web import query_page
 from . import bp
 from .access import admin, in_store
 from .forms import ActionForm
@@ -69,7 +70,7 @@ def products():
     archived = request.args.get("archived") == "1"
     listing = catalog.list_products(store_id=admin().store.id,
                                     search=request.args.get("q", "").strip()[:100],
-                                    archived=archived, page=request.args.get("page", 1, type=int))
+                                    archived=archived, page=query_page())
     return render_template("admin/products/list.html", listing=listing, archived=archived,
                            search=request.args.get("q", ""))
 

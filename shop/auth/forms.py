@@ -2,6 +2,10 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import Email, EqualTo, InputRequired, Length
 
+# What shop/domain/password_policy.py checks, said before the shopper types.
+CHOOSING_HINT = ("At least 10 characters; not a common password, and not your e-mail "
+                 "address.")
+
 
 def strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
@@ -26,7 +30,7 @@ class RegisterForm(FlaskForm):
     email = EmailField("Email", filters=[strip], validators=[
         InputRequired("Enter your email address."), Length(max=254),
         Email("Enter an email address like name@example.com.")])
-    password = PasswordField("Password", description="At least 10 characters.", validators=[
+    password = PasswordField("Password", description=CHOOSING_HINT, validators=[
         InputRequired("Choose a password."), Length(max=200)])
     confirm = PasswordField("Repeat the password", validators=[
         InputRequired("Repeat the password."),
@@ -41,7 +45,7 @@ class ForgotPasswordForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField("New password", description="At least 10 characters.",
+    password = PasswordField("New password", description=CHOOSING_HINT,
                              validators=[InputRequired("Choose a new password."),
                                          Length(max=200)])
     confirm = PasswordField("Repeat the new password", validators=[

@@ -1,5 +1,6 @@
 from flask import flash, redirect, render_template, url_for
 
+from ..links import external_url
 from ..services.accounts import WeakPassword
 from ..services.passwords import (
     InvalidResetToken,
@@ -16,8 +17,8 @@ def forgot_password():
     form = ForgotPasswordForm()
     if not form.validate_on_submit():
         return render_template("auth/forgot.html", form=form), 400 if form.errors else 200
-    request_password_reset(email=form.email.data, link_for=lambda token: url_for(
-        "auth.reset_password", token=token, _external=True))
+    request_password_reset(email=form.email.data, link_for=lambda token: external_url(
+        "auth.reset_password", token=token))
     # The same answer whether or not the address has an account.
     return render_template("auth/forgot_sent.html", email=form.email.data)
 

@@ -1,6 +1,7 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ..links import external_url
 from ..services.accounts import (
     EmailTaken,
     InvalidEmail,
@@ -43,7 +44,7 @@ def register():
     try:
         user = register_shopper(email=form.email.data, password=form.password.data,
                                 name=form.name.data,
-                                login_link=url_for("auth.login", _external=True))
+                                login_link=external_url("auth.login"))
     except (EmailTaken, InvalidEmail) as exc:
         form.email.errors.append(f"{exc} Sign in, or reset your password, instead."
                                  if isinstance(exc, EmailTaken) else str(exc))

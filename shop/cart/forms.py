@@ -2,6 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
+from ..domain.numbers import id_or_none
 from ..services.carts import MAX_QUANTITY
 
 
@@ -14,10 +15,7 @@ class AddToCartForm(FlaskForm):
     )
 
     def product_id_int(self) -> int | None:
-        try:
-            return int(self.product_id.data)
-        except (TypeError, ValueError):
-            return None
+        return id_or_none(self.product_id.data or "")
 
 
 class UpdateCartForm(AddToCartForm):

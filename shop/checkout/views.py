@@ -19,7 +19,7 @@ from ..services.payments import (
     ensure_payment_intent,
 )
 from ..stripe_gateway import GatewayError
-from ..web import cart_token, current_rates, current_store, shopper_session_key
+from ..web import cart_token, current_rates, current_store, query_int, shopper_session_key
 from . import bp
 from .forms import CheckoutForm
 
@@ -43,7 +43,7 @@ def form():
         return redirect(url_for("cart.show"), 303)
     checkout_form = CheckoutForm(checkout_token=checkout_token_for(view.cart))
     return _render(checkout_form.set_choices(current_rates()), view,
-                   chosen=request.args.get("address", type=int))
+                   chosen=query_int("address"))
 
 
 @bp.post("/checkout")

@@ -3,6 +3,7 @@ import hmac
 from flask import Response, abort, current_app, request
 
 from ..metrics import exposition
+from ..ratelimit import rate_limit_scope
 from . import bp
 from .checks import readiness
 
@@ -17,9 +18,11 @@ def healthz():
 def readyz():
     checks = readiness()
     ready = all(value == "ok" for value in checks.values())
+    # rate_limits is not a check: per-process limits are weaker, not broken
+    # (docs/operations.md).
     return {"status": "ready" if ready else "unavailable", "checks": checks,
-            "stripe_api_version": current_app.config["STRIPE_API_VERSION"]}, \
-        200 if ready else 503
+            "stripe_api_version": current_app.config["STRIPE_API_VERSION"],
+            "rate_limits": rate_limit_scope()}, 200 if ready else 503
 
 
 @bp.get("/metrics")

@@ -8,14 +8,14 @@ from typing import Any
 from flask import Request
 
 from ..domain.ledger import summarize
+from ..domain.numbers import MAX_ID, MAX_PER_PAGE, OutOfBounds, bounded_int
 from ..domain.states import AttemptStatus
 from ..models import PaymentAttempt, PaymentTransaction, ReconciliationRun
 from ..services.payment_queries import Page, PaymentFilters, expiring_cutoff
 from ..services.refunds import STRIPE_REASONS
 from .errors import ApiError
 
-MAX_INT = 2**31 - 1
-MAX_PER_PAGE = 100
+MAX_INT = MAX_ID
 
 
 def invalid(field: str, message: str) -> ApiError:
@@ -94,9 +94,10 @@ def _query_int(args, name: str, default: int | None, maximum: int = MAX_INT) -> 
     raw = args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise invalid(name, f"must be an integer between 1 and {maximum}")
-    return int(raw)
+    try:
+        return bounded_int(raw, maximum=maximum)
+    except OutOfBounds as exc:
+        raise invalid(name, f"must be an integer between 1 and {maximum}") from exc
 
 
 def _query_datetime(args, name: str) -> datetime | None:

@@ -13,6 +13,11 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..domain.errors import DomainError
+from ..domain.password_policy import (  # noqa: F401 (re-exported: the services' vocabulary)
+    MIN_PASSWORD_LENGTH,
+    WeakPassword,
+    check_password_strength,
+)
 from ..extensions import db
 from ..models import Role, Store, StoreMembership, User
 from ..models.types import utcnow
@@ -21,8 +26,6 @@ from .tx import write_transaction
 
 log = logging.getLogger(__name__)
 
-MIN_PASSWORD_LENGTH = 10
-
 # Compared against when the e-mail is unknown, so that a wrong e-mail and a wrong password
 # take the same time and an attacker cannot probe which accounts exist.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
@@ -30,10 +33,6 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 class EmailTaken(DomainError):
     code = "email_taken"
-
-
-class WeakPassword(DomainError):
-    code = "weak_password"
 
 
 class InvalidEmail(DomainError):
@@ -48,13 +47,8 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def check_password_strength(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise WeakPassword(f"Use at least {MIN_PASSWORD_LENGTH} characters.")
-
-
-def hash_password(password: str) -> str:
-    check_password_strength(password)
+def hash_password(password: str, *, email: str | None = None) -> str:
+    check_password_strength(password, email=email)
     return generate_password_hash(password)
 
 
@@ -68,7 +62,7 @@ def create_user(*, email: str, password: str, name: str = "") -> User:
         validate_email(email, check_deliverability=False)
     except EmailNotValidError as exc:
         raise InvalidEmail(f"{email!r} is not a valid e-mail address.") from exc
-    check_password_strength(password)
+    check_password_strength(password, email=email)
     try:
         with write_transaction() as session:
             user = User(email=normalize_email(email), name=name.strip(),
@@ -101,9 +95,9 @@ def register_shopper(*, email: str, password: str, name: str, login_link: str) -
 
 
 def set_password(*, user_id: int, password: str) -> None:
-    check_password_strength(password)
     with write_transaction() as session:
-        session.get(User, user_id).password_hash = generate_password_hash(password)
+        user = session.get(User, user_id)
+        user.password_hash = hash_password(password, email=user.email)
 
 
 def authenticate(*, email: str, password: str) -> User | None:

@@ -7,13 +7,14 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import current_app, render_template, url_for
+from flask import render_template
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.errors import DomainError
 from ..domain.states import OrderStatus
 from ..extensions import db
+from ..links import external_url
 from ..mail import Attachment, send_mail
 from ..models import Order, SentEmail
 from .audit import record_change
@@ -45,9 +46,8 @@ class Mail:
 
 
 def order_link(order: Order) -> str:
-    """The order's status page on BASE_URL (jobs have no request to take the host from)."""
-    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
-        return url_for("orders.status", token=order.token, _external=True)
+    """The order's status page on BASE_URL (never on a request's Host)."""
+    return external_url("orders.status", token=order.token)
 
 
 def _render(name: str, order: Order, subject: str, **context) -> Mail:

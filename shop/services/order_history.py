@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from ..after_response import defer_until_sent
+from ..domain.numbers import id_or_none
 from ..extensions import db
 from ..models import Order
 from . import notifications
@@ -49,10 +50,7 @@ def order_for_user(*, user_id: int, store_id: int, number: int) -> Order | None:
 
 def parse_order_number(text: str) -> int | None:
     """``"000042"``, ``"#42"`` or ``" 42 "`` → 42; anything else → None."""
-    digits = text.strip().lstrip("#").strip()
-    if not digits.isdigit() or len(digits) > 12:
-        return None
-    return int(digits)
+    return id_or_none(text.strip())
 
 
 def match_order(*, store_id: int, number: str, email: str) -> int | None:

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import bindparam, select, tuple_
 
 from ..domain.money import minor_to_decimal
+from ..domain.numbers import bounded_int, id_or_none
 from ..extensions import db
 from ..models import Order, PaymentAttempt
 from .accounts import normalize_email
@@ -50,9 +51,9 @@ class OrderPage:
 def search_condition(text: str):
     """Order number (``123``, ``#000123``), PaymentIntent id (``pi_…``) or full e-mail."""
     text = text.strip()
-    number = text.lstrip("#")
-    if number.isdigit() and len(number) <= 12:
-        return Order.id == int(number)
+    number = id_or_none(text)
+    if number is not None:
+        return Order.id == number
     if text.startswith("pi_"):
         return Order.id.in_(select(PaymentAttempt.order_id)
                             .where(PaymentAttempt.provider_reference == text))
@@ -93,9 +94,9 @@ def decode_cursor(cursor: str | None, sort: str):
             if value.tzinfo is None:
                 return None
         else:
-            value = int(raw)
-        return value, int(raw_id)
-    except ValueError:
+            value = bounded_int(raw, minimum=0)
+        return value, bounded_int(raw_id)
+    except ValueError:  # OutOfBounds too
         return None
 
 

@@ -20,7 +20,7 @@ from ..domain.errors import DomainError
 from ..extensions import db
 from ..mail import send_mail
 from ..models import User
-from .accounts import check_password_strength, hash_password, user_by_email
+from .accounts import hash_password, user_by_email
 from .tx import lock_rows, write_transaction
 
 log = logging.getLogger(__name__)
@@ -90,10 +90,9 @@ def reset_password(*, token: str, password: str) -> User:
     The fingerprint is checked again under the row lock, so two tabs racing with one link
     cannot both succeed.
     """
-    check_password_strength(password)
     data = _token_data(token)
     with write_transaction() as session:
         user = _check_live(session.scalar(lock_rows(select(User).where(User.id == data["uid"]))),
                            data)
-        user.password_hash = hash_password(password)
+        user.password_hash = hash_password(password, email=user.email)
     return user

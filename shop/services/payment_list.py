@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from ..domain.numbers import id_or_none
 from ..domain.states import AttemptStatus
 from ..extensions import db
 from ..models import Order, PaymentAttempt
@@ -45,9 +46,9 @@ def list_attempts(*, store_id: int, now: datetime, status: str = "", search: str
         stmt = stmt.where(stuck_condition(now))
     if search:
         text = search.strip()
-        number = text.lstrip("#")
-        if number.isdigit() and len(number) <= 12:
-            stmt = stmt.where(PaymentAttempt.order_id == int(number))
+        number = id_or_none(text)
+        if number is not None:
+            stmt = stmt.where(PaymentAttempt.order_id == number)
         elif text.startswith("pi_"):
             stmt = stmt.where(PaymentAttempt.provider_reference == text)
         else:

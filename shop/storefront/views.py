@@ -1,7 +1,7 @@
 from flask import abort, current_app, render_template, request
 
 from ..services import catalog, catalog_cache
-from ..web import current_store
+from ..web import current_store, query_page
 from . import bp
 
 
@@ -15,7 +15,7 @@ def index():
         abort(404, description="There is no such category.")
     search = request.args.get("q", "").strip()[:100]
     page = catalog.list_products(
-        store_id=store.id, page=request.args.get("page", 1, type=int),
+        store_id=store.id, page=query_page(),
         per_page=current_app.config["PRODUCTS_PER_PAGE"],
         category_id=category.id if category else None, search=search,
     )

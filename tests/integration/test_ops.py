@@ -1,5 +1,7 @@
 """/healthz, /readyz and /metrics, including each readiness failure."""
 
+import logging
+
 import pytest
 from flask_migrate import downgrade
 from prometheus_client.parser import text_string_to_metric_families
@@ -8,6 +10,7 @@ from shop import create_app
 from shop.extensions import db
 
 from ..conftest import app_config, build_schema
+from ..production import BASE_URL, production_app
 from ..services import free_port
 from ..shopper import Shopper
 
@@ -24,7 +27,8 @@ def test_readyz_when_everything_is_there(client, store):
     assert response.status_code == 200
     assert response.get_json() == {"status": "ready",
                                    "checks": {"database": "ok", "migrations": "ok"},
-                                   "stripe_api_version": "2026-10-28.endive"}
+                                   "stripe_api_version": "2026-10-28.endive",
+                                   "rate_limits": "per-process"}
 
 
 def test_readyz_without_a_database(tmp_path):
@@ -47,6 +51,45 @@ def test_readyz_with_migrations_behind(tmp_path):
     assert response.status_code == 503
     migrations = response.get_json()["checks"]["migrations"]
     assert migrations.startswith("at 0003, head is ")
+
+
+PER_PROCESS_WARNING = "rate limits are per process"
+
+
+def test_production_without_redis_warns_that_limits_are_per_process(monkeypatch, tmp_path,
+                                                                     caplog):
+    with caplog.at_level(logging.WARNING, logger="shop.ratelimit"):
+        app = production_app(monkeypatch, tmp_path)
+    [warning] = [r for r in caplog.records if PER_PROCESS_WARNING in r.getMessage()]
+    assert warning.levelno == logging.WARNING
+    build_schema(app)
+    response = app.test_client().get("/readyz", base_url=BASE_URL)
+    # Weaker limits are no reason to take the instance out of the balancer.
+    assert response.status_code == 200
+    assert response.get_json()["rate_limits"] == "per-process"
+
+
+def test_production_with_redis_shares_its_limits(monkeypatch, tmp_path, caplog, redis_url):
+    with caplog.at_level(logging.WARNING, logger="shop.ratelimit"):
+        app = production_app(monkeypatch, tmp_path, REDIS_URL=redis_url)
+    assert not [r for r in caplog.records if PER_PROCESS_WARNING in r.getMessage()]
+    build_schema(app)
+    response = app.test_client().get("/readyz", base_url=BASE_URL)
+    assert response.status_code == 200
+    assert response.get_json()["rate_limits"] == "shared"
+
+
+def test_limits_are_per_process_while_redis_is_away(app, tmp_path, private_redis):
+    private_redis.start()
+    shop = create_app({**app_config(app.config["SQLALCHEMY_DATABASE_URI"],
+                                    app.config["STRIPE_API_BASE"], tmp_path),
+                       "REDIS_URL": private_redis.url})
+    client = shop.test_client()
+    assert client.get("/readyz").get_json()["rate_limits"] == "shared"
+    private_redis.stop()
+    client.get("/orders/no-such-order/pay")  # a limited route: the limiter meets the outage
+    body = client.get("/readyz").get_json()
+    assert (body["checks"]["redis"], body["rate_limits"]) == ("unreachable", "per-process")
 
 
 def test_readyz_with_redis_down(app, tmp_path):

@@ -5,8 +5,11 @@ import re
 
 import pytest
 
-from shop import ROOT, create_app
+from shop import ROOT
 from shop.security import content_security_policy
+
+from ..production import BASE_URL
+from ..production import production_app as build_production_app
 
 
 def csp(response) -> dict[str, list[str]]:
@@ -60,12 +63,7 @@ def test_session_cookie_is_httponly_and_lax(client, store, product):
 
 @pytest.fixture
 def production_app(monkeypatch, tmp_path):
-    for name, value in {"SECRET_KEY": "p" * 40, "STRIPE_SECRET_KEY": "sk_live_abc",
-                        "STRIPE_PUBLISHABLE_KEY": "pk_live_abc",
-                        "STRIPE_WEBHOOK_SECRET": "whsec_live",
-                        "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.db'}"}.items():
-        monkeypatch.setenv(name, value)
-    return create_app({"SHOP_ENV": "production"})
+    return build_production_app(monkeypatch, tmp_path)
 
 
 def test_production_sends_hsts_and_secure_cookies(production_app):
@@ -79,13 +77,7 @@ def test_production_sends_hsts_and_secure_cookies(production_app):
 
 
 def test_production_behind_a_proxy_trusts_only_the_configured_hops(monkeypatch, tmp_path):
-    monkeypatch.setenv("TRUSTED_PROXIES", "1")
-    for name, value in {"SECRET_KEY": "p" * 40, "STRIPE_SECRET_KEY": "sk_live_abc",
-                        "STRIPE_PUBLISHABLE_KEY": "pk_live_abc",
-                        "STRIPE_WEBHOOK_SECRET": "whsec_live",
-                        "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.db'}"}.items():
-        monkeypatch.setenv(name, value)
-    app = create_app({"SHOP_ENV": "production"})
+    app = build_production_app(monkeypatch, tmp_path, TRUSTED_PROXIES="1")
     seen = {}
 
     @app.get("/_probe")
@@ -95,7 +87,7 @@ def test_production_behind_a_proxy_trusts_only_the_configured_hops(monkeypatch, 
         seen.update(addr=request.remote_addr, secure=request.is_secure)
         return "ok"
 
-    app.test_client().get("/_probe", headers={
+    app.test_client().get("/_probe", base_url=BASE_URL, headers={
         "X-Forwarded-For": "6.6.6.6, 203.0.113.9", "X-Forwarded-Proto": "https"})
     assert seen == {"addr": "203.0.113.9", "secure": True}
 

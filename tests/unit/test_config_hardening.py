@@ -4,8 +4,12 @@ import pytest
 
 from shop.config import DEV_SECRET_KEY, ConfigError, env_secret, load_config
 
-PRODUCTION = {"SECRET_KEY": "k" * 40, "STRIPE_SECRET_KEY": "sk_live_x",
-              "STRIPE_PUBLISHABLE_KEY": "pk_live_x", "STRIPE_WEBHOOK_SECRET": "whsec_x"}
+# Test-only keys, shaped like secrets.token_urlsafe(32) output.
+STRONG_KEY = "q8Zt-3vLr_X1mWc9Pd0aNy7KbEhQj2Us"  # noqa: S105
+OLD_KEY = "M4xk-Vb7Rz_0pTq2WnEy9Lc5HdJg1Aos"  # noqa: S105
+PRODUCTION = {"SECRET_KEY": STRONG_KEY, "STRIPE_SECRET_KEY": "sk_live_x",
+              "STRIPE_PUBLISHABLE_KEY": "pk_live_x", "STRIPE_WEBHOOK_SECRET": "whsec_x",
+              "BASE_URL": "https://shop.example.com"}
 SECRET_NAMES = ["SECRET_KEY", "SECRET_KEY_FALLBACKS", "STRIPE_SECRET_KEY",
                 "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET",
                 "STRIPE_WEBHOOK_SECRET_PREVIOUS", "DATABASE_URL", "REDIS_URL", "METRICS_TOKEN"]
@@ -13,7 +17,8 @@ SECRET_NAMES = ["SECRET_KEY", "SECRET_KEY_FALLBACKS", "STRIPE_SECRET_KEY",
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch):
-    for name in SECRET_NAMES + ["SHOP_ENV", "RATELIMIT_CHECKOUT_PER_IP", "LOG_FORMAT"]:
+    for name in SECRET_NAMES + ["SHOP_ENV", "RATELIMIT_CHECKOUT_PER_IP", "LOG_FORMAT",
+                                "BASE_URL", "ALLOWED_HOSTS"]:
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(f"{name}_FILE", raising=False)
 
@@ -36,17 +41,17 @@ def production_env(monkeypatch, **values):
 def test_each_secret_can_come_from_a_file(monkeypatch, tmp_path, name, config_key):
     production_env(monkeypatch, **{name: None})
     secret = tmp_path / name.lower()
-    secret.write_text("from-a-file-value\n")  # files usually end with a newline
+    secret.write_text(f"{STRONG_KEY}\n")  # files usually end with a newline
     monkeypatch.setenv(f"{name}_FILE", str(secret))
-    assert load_config({"SHOP_ENV": "production"})[config_key] == "from-a-file-value"
+    assert load_config({"SHOP_ENV": "production"})[config_key] == STRONG_KEY
 
 
 def test_secret_key_fallbacks_from_a_file(monkeypatch, tmp_path):
     production_env(monkeypatch)
-    (tmp_path / "old").write_text("old-one, old-two\n")
+    (tmp_path / "old").write_text(f"{OLD_KEY}, {STRONG_KEY[::-1]}\n")
     monkeypatch.setenv("SECRET_KEY_FALLBACKS_FILE", str(tmp_path / "old"))
     assert load_config({"SHOP_ENV": "production"})["SECRET_KEY_FALLBACKS"] == \
-        ["old-one", "old-two"]
+        [OLD_KEY, STRONG_KEY[::-1]]
 
 
 def test_both_the_value_and_the_file_is_refused(monkeypatch, tmp_path):
@@ -99,4 +104,72 @@ def test_cookies_are_not_secure_only_in_development_and_testing(env):
 def test_a_malformed_rate_limit_is_refused(monkeypatch):
     monkeypatch.setenv("RATELIMIT_CHECKOUT_PER_IP", "lots please")
     with pytest.raises(ConfigError, match="RATELIMIT_CHECKOUT_PER_IP"):
+        load_config({"SHOP_ENV": "development"})
+
+
+@pytest.mark.parametrize("key,reason", [
+    ("abc", "shorter than 32 characters"),
+    ("k" * 40, "fewer than 8 different characters"),
+    ("abcd" * 10, "fewer than 8 different characters"),
+    ("Passw0rd!" * 4, "a short piece repeated"),
+    ("0123456789abcdef" * 2, "a short piece repeated"),
+])
+def test_production_refuses_a_guessable_secret_key(monkeypatch, key, reason):
+    production_env(monkeypatch, SECRET_KEY=key)
+    with pytest.raises(ConfigError, match=f"SECRET_KEY (is|uses) {reason}") as refused:
+        load_config({"SHOP_ENV": "production"})
+    assert key not in str(refused.value) and "token_urlsafe" in str(refused.value)
+
+
+def test_production_refuses_a_guessable_fallback_key(monkeypatch):
+    production_env(monkeypatch, SECRET_KEY_FALLBACKS=f"{OLD_KEY},changeme")
+    with pytest.raises(ConfigError, match="SECRET_KEY_FALLBACKS is shorter"):
+        load_config({"SHOP_ENV": "production"})
+
+
+def test_generated_secret_keys_are_accepted(monkeypatch):
+    import secrets
+
+    for key in [secrets.token_urlsafe(32) for _ in range(100)] + \
+               [secrets.token_hex(16) for _ in range(100)]:
+        production_env(monkeypatch, SECRET_KEY=key)
+        assert load_config({"SHOP_ENV": "production"})["SECRET_KEY"] == key
+
+
+def test_development_keeps_its_default_key_and_base_url():
+    config = load_config({"SHOP_ENV": "development"})
+    assert config["SECRET_KEY"] == DEV_SECRET_KEY
+    assert config["BASE_URL"] == "http://127.0.0.1:5000" and config["TRUSTED_HOSTS"] is None
+
+
+@pytest.mark.parametrize("base_url,message", [
+    (None, "Production needs BASE_URL"),
+    ("", "Production needs BASE_URL"),
+    ("http://shop.example.com", "must start with https:// in production"),
+    ("shop.example.com", "must look like https://shop.example.com"),
+    ("https://", "must look like https://shop.example.com"),
+    ("https://shop.example.com/?next=x", "must look like https://shop.example.com"),
+    ("https://user:pw@shop.example.com", "must look like https://shop.example.com"),
+    ("ftp://shop.example.com", "must look like https://shop.example.com"),
+])
+def test_production_refuses_a_missing_or_plain_http_base_url(monkeypatch, base_url, message):
+    production_env(monkeypatch, BASE_URL=base_url)
+    with pytest.raises(ConfigError, match=message):
+        load_config({"SHOP_ENV": "production"})
+
+
+def test_production_trusts_the_base_url_host_and_allowed_hosts(monkeypatch):
+    production_env(monkeypatch, BASE_URL="https://Shop.Example.com:8443/",
+                   ALLOWED_HOSTS=" www.shop.example.com, .cdn.example.net ")
+    config = load_config({"SHOP_ENV": "production"})
+    assert config["BASE_URL"] == "https://Shop.Example.com:8443"
+    assert config["TRUSTED_HOSTS"] == ["shop.example.com", "www.shop.example.com",
+                                       ".cdn.example.net"]
+
+
+@pytest.mark.parametrize("hosts", ["https://www.example.com", "www.example.com:443",
+                                   "example.com/shop", "*.example.com", "a b"])
+def test_malformed_allowed_hosts_are_refused(monkeypatch, hosts):
+    monkeypatch.setenv("ALLOWED_HOSTS", hosts)
+    with pytest.raises(ConfigError, match="ALLOWED_HOSTS must be host names"):
         load_config({"SHOP_ENV": "development"})

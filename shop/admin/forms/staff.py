@@ -1,7 +1,8 @@
 from flask_wtf import FlaskForm
 from wtforms import EmailField, IntegerField, SelectField
-from wtforms.validators import DataRequired, Email, InputRequired, Length
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange
 
+from ...domain.numbers import MAX_ID
 from ...models import Role
 from . import strip
 
@@ -23,4 +24,5 @@ class RoleForm(FlaskForm):
 
 
 class StoreSwitchForm(FlaskForm):
-    store_id = IntegerField("Store", validators=[InputRequired("Choose a store.")])
+    store_id = IntegerField("Store", validators=[InputRequired("Choose a store."),
+                                                NumberRange(1, MAX_ID, "Choose a store.")])

@@ -1,0 +1,1 @@
+"""Data files the security checks read (see README.md beside this file)."""

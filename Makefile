@@ -22,7 +22,7 @@ dev: $(STAMP)
 	$(BIN)/flask --app wsgi shop seed
 	@bash -c 'if [ -z "$$STRIPE_SECRET_KEY" ]; then \
 	    echo "No STRIPE_SECRET_KEY: starting the offline Stripe sandbox on 127.0.0.1:$(SANDBOX_PORT)"; \
-	    $(BIN)/python -m tests.stripe_sandbox --port $(SANDBOX_PORT) \
+	    $(BIN)/python -m sandbox --port $(SANDBOX_PORT) \
 	      --webhook-url http://127.0.0.1:5000/webhooks/stripe --webhook-secret whsec_sandbox \
 	      --store-path instance/stripe-sandbox.pickle & \
 	    trap "kill $$! 2>/dev/null" EXIT; \
@@ -58,7 +58,7 @@ bench: $(STAMP) wrk
 	  $(BIN)/python -m bench $(BENCH)
 
 lint: $(STAMP)
-	$(BIN)/ruff check shop tests bench wsgi.py
+	$(BIN)/ruff check shop sandbox tests bench wsgi.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache test-artifacts

@@ -34,13 +34,13 @@ def free_port() -> int:
 
 
 class Sandbox:
-    """A ``tests.stripe_sandbox`` process on a free loopback port."""
+    """A ``sandbox`` process on a free loopback port."""
 
     def __init__(self, *, webhook_url: str | None = None, webhook_secret: str | None = None,
                  webhook_delay: float = 0.2, extra_args: tuple[str, ...] = ()):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        args = [sys.executable, "-m", "tests.stripe_sandbox", "--port", str(self.port)]
+        args = [sys.executable, "-m", "sandbox", "--port", str(self.port)]
         if webhook_url:
             args += ["--webhook-url", webhook_url, "--webhook-secret", webhook_secret,
                      "--webhook-delay", str(webhook_delay)]

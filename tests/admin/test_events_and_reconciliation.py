@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from sandbox.patches import PROCESSING_CARD
 from shop.extensions import db
 from shop.models import Order, PaymentAttempt, ReconciliationRun, StripeEvent
 from shop.models.types import utcnow
@@ -18,7 +19,6 @@ from shop.services.webhooks import _record_failure
 from ..factories import make_product
 from ..integration.payment_scenarios import sandbox_post, stripe_unreachable
 from ..shopper import CARD_OK, Browser, Shopper, intent_id_from_secret, post_event, sandbox_events
-from ..stripe_sandbox.patches import PROCESSING_CARD
 from .helpers import csrf, post
 from .money import audit_rows, flash_message, fresh, top_error
 from .test_dashboard_and_lists import card

@@ -8,11 +8,11 @@ from contextlib import contextmanager
 import requests
 import stripe
 
+from sandbox.patches import PROCESSING_CARD
 from shop.stripe_gateway import StripeGateway
 
 from ..services import free_port
 from ..shopper import CARD_3DS, CARD_DECLINED, CARD_OK, intent_id_from_secret
-from ..stripe_sandbox.patches import PROCESSING_CARD
 
 PAYMENT_EVENTS = ("processing", "requires_action", "amount_capturable_updated", "succeeded",
                   "payment_failed", "canceled")

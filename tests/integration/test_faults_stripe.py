@@ -5,6 +5,7 @@ PaymentIntent. The app talks to the sandbox through ``tests.faults.FaultProxy``.
 import pytest
 from sqlalchemy import func, select
 
+from sandbox.patches import PROCESSING_CARD
 from shop import create_app
 from shop.extensions import db
 from shop.models import AuditEvent, InventoryHold, Order, PaymentAttempt
@@ -13,7 +14,6 @@ from ..conftest import IsolatedClient, app_config, wipe
 from ..factories import make_product, make_store
 from ..faults import FaultProxy
 from ..shopper import CARD_OK, Browser, Shopper, intent_id_from_secret, post_event
-from ..stripe_sandbox.patches import PROCESSING_CARD
 from .payment_scenarios import sandbox_post
 
 CREATE = r"/v1/payment_intents"

@@ -1,7 +1,7 @@
 """Every call the shop makes to Stripe is valid at the pinned API version.
 
 The sandbox holds each request to that version's published parameters (the installed SDK's
-generated types; tests/stripe_sandbox/contract.py) and refuses anything else as Stripe does.
+generated types; sandbox/contract.py) and refuses anything else as Stripe does.
 Here every gateway method is driven through it and the sandbox's request log is read back:
 a new gateway call that this test does not drive fails it.
 """

@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import stripe
 
-from tests.stripe_sandbox.process import SandboxProcess
+from sandbox.process import SandboxProcess
 
 SECRET_KEY = "sk_test_sandbox"
 PUBLISHABLE_KEY = "pk_test_sandbox"

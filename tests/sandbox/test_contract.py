@@ -8,8 +8,8 @@ import warnings
 import pytest
 import stripe
 
-from tests.stripe_sandbox import contract
-from tests.stripe_sandbox.contract import API_VERSION
+from sandbox import contract
+from sandbox.contract import API_VERSION
 
 SECRET = {"Authorization": "Bearer sk_test_sandbox"}
 
@@ -101,7 +101,7 @@ def test_events_carry_the_version_the_sandbox_speaks(client):
 def test_every_stripe_route_the_sandbox_serves_has_a_contract():
     with warnings.catch_warnings():  # localstripe registers plain functions as handlers
         warnings.simplefilter("ignore", DeprecationWarning)
-        from tests.stripe_sandbox import disputes, events, methods, payments, refunds
+        from sandbox import disputes, events, methods, payments, refunds
     served = [(method, path) for module in (payments, methods, refunds, disputes, events)
               for method, path, _handler in module.ROUTES
               if path.startswith("/v1/") and "/_" not in path]

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import stripe
 
-from tests.stripe_sandbox.process import SandboxProcess
+from sandbox.process import SandboxProcess
 
 VISA = "4242424242424242"
 THREE_DS = "4000002500003155"

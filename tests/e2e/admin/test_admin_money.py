@@ -11,6 +11,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from sandbox.patches import PROCESSING_CARD
 from shop.extensions import db
 from shop.models import AuditEvent, Order, Store, StripeEvent
 from shop.services.payments import ensure_payment_intent
@@ -20,7 +21,6 @@ from ...factories import make_product
 from ...integration.payment_scenarios import sandbox_post
 from ...payments import make_order as unpaid_order
 from ...services import free_port
-from ...stripe_sandbox.patches import PROCESSING_CARD
 from .conftest import DESKTOP, PHONE, live_stripe, shot, webhooks_done
 from .test_admin_accessibility import serious
 

@@ -36,7 +36,7 @@ def unsupported_params(data: dict, supported: set[str]) -> None:
     for name in data:
         if name not in supported and name != "expand":
             raise invalid(f"The sandbox does not implement the parameter {name} (valid at "
-                          "Stripe): extend tests/stripe_sandbox.", code="sandbox_unsupported",
+                          "Stripe): extend sandbox/.", code="sandbox_unsupported",
                           param=name)
 
 

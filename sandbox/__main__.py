@@ -1,4 +1,4 @@
-"""CLI: ``python -m tests.stripe_sandbox --port 8420 [--webhook-url URL --webhook-secret S]``."""
+"""CLI: ``python -m sandbox --port 8420 [--webhook-url URL --webhook-secret S]``."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from . import READY_PREFIX
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m tests.stripe_sandbox",
+        prog="python -m sandbox",
         description="Stripe-compatible sandbox (built on localstripe) for tests and make dev.")
     parser.add_argument("--host", default="127.0.0.1",
                         help="loopback address to listen on (default 127.0.0.1)")

@@ -16,17 +16,17 @@ from pathlib import Path
 
 from . import READY_PREFIX
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 
 
 class SandboxProcess:
-    """``python -m tests.stripe_sandbox`` on a free port, with its log in a file."""
+    """``python -m sandbox`` on a free port, with its log in a file."""
 
     def __init__(self, args: list[str], log_path: Path, timeout: float = 30.0):
         self.log_path = log_path
         self._log = open(log_path, "wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.stripe_sandbox", "--port", "0", *args],
+            [sys.executable, "-m", "sandbox", "--port", "0", *args],
             cwd=REPO, stdout=subprocess.PIPE, stderr=self._log, text=True)
         lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=lambda: lines.put(self.proc.stdout.readline()),

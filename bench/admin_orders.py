@@ -48,7 +48,7 @@ FROM generate_series(1, :count) AS g
 
 
 def build(app, count: int) -> None:
-    from shop.services.accounts import create_user, grant_role
+    from shop.services.accounts.users import create_user, grant_role
 
     rebuild_schema(app)
     with app.app_context():

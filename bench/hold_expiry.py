@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     from rq import Queue
 
     from shop import create_app
-    from shop.services.expiry import expire_lapsed_orders
+    from shop.services.inventory.expiry import expire_lapsed_orders
 
     app = create_app({"SHOP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": url,
                       "SECRET_KEY": "bench", "REDIS_URL": redis_url})

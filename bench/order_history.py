@@ -54,7 +54,7 @@ def build(app, mine: int, others: int) -> None:
     from shop.extensions import db
     from shop.models import Product, Store
     from shop.models.types import utcnow
-    from shop.services.accounts import create_user
+    from shop.services.accounts.users import create_user
 
     rebuild_schema(app)
     started = time.perf_counter()

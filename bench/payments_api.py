@@ -22,7 +22,7 @@ from shop import create_app
 from shop.domain.ledger import summarize
 from shop.extensions import db
 from shop.models import Order, PaymentAttempt, PaymentTransaction, Store
-from shop.services.api_keys import create_api_key
+from shop.services.accounts.api_keys import create_api_key
 
 
 def seed(n: int) -> Store:

@@ -4,7 +4,7 @@ Stripe times a webhook until its 2xx and asks for a quick answer; once the event
 (and the outbox rows asking for their jobs) are committed, handing those rows on to RQ is
 bookkeeping the answer does not depend on. Whatever runs here must already be safe if it
 never runs: an outbox row left undispatched is taken by the periodic dispatcher when its
-lease runs out (services/outbox.py).
+lease runs out (services/notifications/outbox.py).
 
 The WSGI server calls the response's ``close`` after the last byte is written (gunicorn,
 werkzeug's server and the test client with ``buffered=True`` all do). The request's app

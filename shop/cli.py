@@ -32,7 +32,7 @@ def create_admin_command(email: str, store_slug: str | None, store_name: str) ->
     """
     from .domain.errors import DomainError
     from .models import Role
-    from .services.accounts import create_user, ensure_store, grant_role, user_by_email
+    from .services.accounts.users import create_user, ensure_store, grant_role, user_by_email
 
     store = ensure_store(store_slug or current_app.config["SHOP_STORE_SLUG"], store_name)
     user = user_by_email(email)
@@ -54,7 +54,7 @@ def grant_platform_admin_command(email: str, revoke: bool) -> None:
     """Make EMAIL a platform admin: they see (and may replay) Stripe events that match no
     store, in the admin of any store they belong to."""
     from .domain.errors import DomainError
-    from .services.accounts import set_platform_admin
+    from .services.accounts.users import set_platform_admin
 
     try:
         user = set_platform_admin(email=email, granted=not revoke, actor="cli")
@@ -76,7 +76,7 @@ def grant_platform_admin_command(email: str, revoke: bool) -> None:
 def replay_event_command(event_id: str, actor: str) -> None:
     """Process a failed (or unmatched) Stripe event again from its stored payload."""
     from .domain.errors import DomainError
-    from .services.webhooks import replay_event
+    from .services.webhooks.events import replay_event
 
     try:
         status = replay_event(event_id=event_id, actor=actor)
@@ -112,8 +112,8 @@ def register_cli(app: Flask) -> None:
               help="Store slug (default: SHOP_STORE_SLUG).")
 def create_api_key_command(name: str, store_slug: str | None) -> None:
     """Create an API key for the payments API; the key is printed once and never stored."""
-    from .services.api_keys import create_api_key
-    from .services.catalog import store_by_slug
+    from .services.accounts.api_keys import create_api_key
+    from .services.catalog.browse import store_by_slug
 
     slug = store_slug or current_app.config["SHOP_STORE_SLUG"]
     store = store_by_slug(slug)
@@ -130,7 +130,7 @@ def create_api_key_command(name: str, store_slug: str | None) -> None:
 def revoke_api_key_command(prefix: str) -> None:
     """Revoke the API key with this prefix (shown when it was created)."""
     from .domain.errors import DomainError
-    from .services.api_keys import revoke_api_key
+    from .services.accounts.api_keys import revoke_api_key
 
     try:
         key = revoke_api_key(prefix=prefix)
@@ -159,7 +159,7 @@ def alert_expiring_command() -> None:
 def reconcile_command() -> None:
     """Reconcile payments with Stripe now (stuck attempts, pending claims, missed events)."""
     from .jobs.periodic import reconcile_payments as reconcile_job
-    from .stripe_gateway import GatewayError
+    from .services.payments.errors import GatewayError
 
     try:
         run = reconcile_job()
@@ -178,7 +178,7 @@ def alerts_command() -> None:
 
     from .extensions import db
     from .models import Store
-    from .services.alerts import open_alerts
+    from .services.platform.alerts import open_alerts
 
     alerts = open_alerts(store_ids=db.session.scalars(select(Store.id)).all())
     for alert in alerts:
@@ -194,7 +194,7 @@ def resolve_alert_command(alert_id: int) -> None:
     """Mark a staff alert as dealt with."""
     from .extensions import db
     from .models import StaffAlert
-    from .services.alerts import resolve_alert
+    from .services.platform.alerts import resolve_alert
 
     alert = db.session.get(StaffAlert, alert_id)
     if alert is None or alert.resolved_at is not None:

@@ -138,7 +138,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "STRIPE_WEBHOOK_TOLERANCE_SECONDS": 300,
         "HOLD_TTL_MINUTES": env_int("HOLD_TTL_MINUTES", 15, minimum=1),
         # What is left of a hold after a declined payment or a new checkout of the same
-        # cart: time to retry, never a fresh HOLD_TTL_MINUTES (services/checkout.py).
+        # cart: time to retry, never a fresh HOLD_TTL_MINUTES (services/checkout/place.py).
         "HOLD_RETRY_MINUTES": env_int("HOLD_RETRY_MINUTES", 5, minimum=1),
         # Units of one product one order may hold (owners override it per store).
         "MAX_UNITS_PER_PRODUCT": env_int("MAX_UNITS_PER_PRODUCT", 10, minimum=1),
@@ -156,7 +156,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_SECURE": env_bool("SESSION_COOKIE_SECURE", env == "production"),
         "WTF_CSRF_TIME_LIMIT": None,
         "PRODUCTS_PER_PAGE": env_int("PRODUCTS_PER_PAGE", 12, minimum=1),
-        # How long a worker keeps the store row and categories (services/catalog_cache.py).
+        # How long a worker keeps the store row and categories (services/catalog/cache.py).
         "CATALOG_CACHE_SECONDS": env_int("CATALOG_CACHE_SECONDS", 30),
         "SERVER_TIMING": env_bool("SERVER_TIMING", False),
         "UNPAID_ORDER_TTL_HOURS": env_int("UNPAID_ORDER_TTL_HOURS", 24, minimum=1),

@@ -21,7 +21,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from .errors import wants_json
 from .extensions import limiter
-from .services import card_testing
+from .services.payments import card_testing
 
 log = logging.getLogger(__name__)
 

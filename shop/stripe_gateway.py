@@ -17,6 +17,7 @@ import stripe
 from flask import current_app
 
 from .config import STRIPE_API_VERSION
+from .services.payments.errors import GatewayError, InvalidWebhook
 from .stripe_objects import (  # noqa: F401 (Charge, PaymentError: the gateway's vocabulary)
     Charge,
     Dispute,
@@ -29,29 +30,21 @@ from .stripe_objects import (  # noqa: F401 (Charge, PaymentError: the gateway's
     plain,
     refund_from,
 )
-from .timing import TimedRequestsClient
+from .timing import add_stripe_time
 
 log = logging.getLogger(__name__)
 
 
-class GatewayError(Exception):
-    """Stripe could not be reached, or refused the request.
+class TimedRequestsClient(stripe.RequestsClient):
+    """The SDK's own HTTP client, adding the wall time of each call (retries and their
+    back-off included) to the current request's Stripe total (Server-Timing)."""
 
-    ``permanent``: Stripe understood and refused (a bad parameter, a wrong or restricted key):
-    sending it again will not help, and staff must hear of it. Not an outage.
-    """
-
-    def __init__(self, message: str, *, code: str = "gateway_error", retryable: bool = False,
-                 http_status: int | None = None, permanent: bool = False):
-        super().__init__(message)
-        self.code = code
-        self.retryable = retryable
-        self.http_status = http_status
-        self.permanent = permanent
-
-
-class InvalidWebhook(Exception):
-    """The request is not a genuine, fresh Stripe event."""
+    def request_with_retries(self, *args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return super().request_with_retries(*args, **kwargs)
+        finally:
+            add_stripe_time(time.perf_counter() - started)
 
 
 # Stable codes for failures that carry none of their own, so that retry rules can name them.

@@ -9,23 +9,10 @@ from __future__ import annotations
 
 import time
 
-import stripe
 from flask import Flask, current_app, g, has_request_context
 
 
-class TimedRequestsClient(stripe.RequestsClient):
-    """The SDK's own HTTP client, adding the wall time of each call (retries and their
-    back-off included) to the current request's Stripe total."""
-
-    def request_with_retries(self, *args, **kwargs):
-        started = time.perf_counter()
-        try:
-            return super().request_with_retries(*args, **kwargs)
-        finally:
-            _add_stripe_time(time.perf_counter() - started)
-
-
-def _add_stripe_time(seconds: float) -> None:
+def add_stripe_time(seconds: float) -> None:
     if has_request_context():
         g.stripe_seconds = g.get("stripe_seconds", 0.0) + seconds
 

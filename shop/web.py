@@ -24,7 +24,7 @@ BROWSER_SESSION_KEY = "browser_id"
 
 def current_store() -> Store:
     if "store" not in g:
-        from .services import catalog_cache
+        from .services.catalog import cache as catalog_cache
 
         store = catalog_cache.store(current_app.config["SHOP_STORE_SLUG"])
         if store is None:
@@ -36,7 +36,7 @@ def current_store() -> Store:
 def current_settings():
     """The storefront store's effective settings (owner's choices over config defaults)."""
     if "shop_settings" not in g:
-        from .services.settings import effective_settings
+        from .services.platform.settings import effective_settings
 
         g.shop_settings = effective_settings(current_store().id)
     return g.shop_settings
@@ -113,7 +113,7 @@ def safe_referrer() -> str | None:
 
 
 def _cart_count() -> int:
-    from .services.carts import find_cart, view_cart
+    from .services.cart.carts import find_cart, view_cart
 
     token = cart_token()
     if not token:
@@ -132,7 +132,7 @@ def _date(moment, style: str = "long") -> str:
 
 
 def register_web(app: Flask) -> None:
-    from .services.catalog_cache import CatalogCache
+    from .services.catalog.cache import CatalogCache
 
     app.url_map.converters["int"] = IdConverter  # before any blueprint adds its rules
     app.extensions["catalog_cache"] = CatalogCache(app.config["CATALOG_CACHE_SECONDS"])

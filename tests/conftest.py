@@ -132,7 +132,7 @@ def app(database_url, stripe_sandbox, tmp_path_factory):
 
 def wipe(app) -> None:
     # Production never deletes a store or category; the app's per-process copies of them
-    # (services/catalog_cache.py) must not outlive the rows.
+    # (services/catalog/cache.py) must not outlive the rows.
     app.extensions["catalog_cache"].clear()
     with app.app_context():
         db.session.remove()

@@ -7,7 +7,7 @@ import secrets
 
 from shop.extensions import db
 from shop.models import Category, Order, OrderLine, Product, Role, Store, User
-from shop.services.accounts import create_user, grant_role
+from shop.services.accounts.users import create_user, grant_role
 
 PASSWORD = "correct horse battery"  # noqa: S105 - test accounts only
 

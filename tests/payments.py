@@ -12,8 +12,8 @@ from shop.domain.states import AttemptStatus, OrderStatus, PaymentStatus
 from shop.extensions import db
 from shop.models import AuditEvent, InventoryHold, Order, OrderLine, PaymentAttempt, Product
 from shop.models.types import utcnow
-from shop.services.api_keys import create_api_key
-from shop.services.payments import ensure_payment_intent, settle_payment
+from shop.services.accounts.api_keys import create_api_key
+from shop.services.payments.settle import ensure_payment_intent, settle_payment
 
 from .factories import PASSWORD
 from .shopper import login

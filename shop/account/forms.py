@@ -4,7 +4,7 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from ..domain.pricing import RateTable
 from ..orders.presenter import STATUS_LABELS
-from ..services.addresses import AddressData
+from ..services.accounts.addresses import AddressData
 
 
 def strip(value: str | None) -> str | None:

@@ -2,7 +2,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required
 
 from ..orders.presenter import describe, timeline
-from ..services.addresses import (
+from ..services.accounts.addresses import (
     TooManyAddresses,
     UnknownAddress,
     add_address,
@@ -12,9 +12,9 @@ from ..services.addresses import (
     set_default_address,
     update_address,
 )
-from ..services.order_history import order_for_user, orders_for_user
-from ..services.payment_page import reservation_lapsed
-from ..services.payments import attempt_for_order
+from ..services.orders.history import order_for_user, orders_for_user
+from ..services.payments.page import reservation_lapsed
+from ..services.payments.settle import attempt_for_order
 from ..web import current_rates, current_store, query_page
 from . import bp
 from .forms import AddressForm, OrderFilterForm

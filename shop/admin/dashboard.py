@@ -1,7 +1,7 @@
 from flask import abort, flash, redirect, render_template, url_for
 
 from ..models.types import utcnow
-from ..services.dashboard import build_dashboard
+from ..services.platform.dashboard import build_dashboard
 from . import bp
 from .access import admin, switch_store
 from .charts import bar_chart

@@ -10,11 +10,11 @@ from flask import flash, redirect, render_template, request, url_for
 
 from ..domain.money import format_money, minor_to_decimal
 from ..domain.refund_policy import Refunder
-from ..services.capture import capture_payment, void_payment
-from ..services.notifications import resend_receipt
-from ..services.order_detail import order_in_store
-from ..services.payment_admin import payment_view, preview_refund, refund_options
-from ..services.refunds import refund_payment
+from ..services.notifications.mail import resend_receipt
+from ..services.orders.detail import order_in_store
+from ..services.payments.admin import payment_view, preview_refund, refund_options
+from ..services.payments.capture import capture_payment, void_payment
+from ..services.refunds.refunds import refund_payment
 from . import bp
 from .access import admin, in_store
 from .forms import ConfirmForm

@@ -8,9 +8,9 @@ from flask import flash, redirect, render_template, url_for
 
 from ..domain.cancellation import CannotCancel
 from ..domain.errors import IllegalTransition
-from ..services import fulfilment
-from ..services.order_detail import order_detail, plan_cancel
-from ..services.order_notes import add_note
+from ..services.orders import fulfilment
+from ..services.orders.detail import order_detail, plan_cancel
+from ..services.orders.notes import add_note
 from . import bp
 from .access import admin, in_store
 from .forms import ActionForm, ConfirmForm

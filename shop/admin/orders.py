@@ -3,7 +3,7 @@
 from flask import Response, current_app, render_template, request
 
 from ..models.types import utcnow
-from ..services.order_queries import export_csv, list_orders
+from ..services.orders.queries import export_csv, list_orders
 from . import bp
 from .access import admin
 from .forms.orders import OrderFilterForm

@@ -4,10 +4,10 @@ from flask import flash, redirect, render_template, request, url_for
 
 from ..domain.states import AttemptStatus
 from ..models.types import utcnow
-from ..services.payment_admin import reconciliation_card
-from ..services.payment_list import list_attempts
-from ..services.reconciliation import run_reconciliation
-from ..stripe_gateway import GatewayError
+from ..services.payments.admin import reconciliation_card
+from ..services.payments.errors import GatewayError
+from ..services.payments.listing import list_attempts
+from ..services.payments.reconciliation import run_reconciliation
 from ..web import query_int
 from . import bp
 from .access import admin

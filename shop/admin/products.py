@@ -4,9 +4,9 @@ from functools import wraps
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 
-from ..services import products as catalog
-from ..services.media import InvalidImage, discard, save_product_image
-from ..services.stock import recent_adjustments, stock_level
+from ..services.catalog import products as catalog
+from ..services.catalog.media import InvalidImage, discard, save_product_image
+from ..services.inventory.stock import recent_adjustments, stock_level
 from ..web import query_page
 from . import bp
 from .access import admin, in_store

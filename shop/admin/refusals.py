@@ -13,8 +13,8 @@ from ..domain.errors import DomainError, IllegalTransition
 from ..domain.money import format_money
 from ..domain.refund_lines import InvalidRefundLines, RefundAmountChanged
 from ..domain.refund_policy import OutsideRefundWindow, RefundAboveLimit
-from ..services.notifications import NotPaid
-from ..stripe_gateway import GatewayError
+from ..services.notifications.mail import NotPaid
+from ..services.payments.errors import GatewayError
 
 # What the admin's money actions catch; anything else is a bug and a 500.
 REFUSALS = (DomainError, GatewayError)

@@ -1,6 +1,6 @@
 from flask import flash, redirect, render_template, url_for
 
-from ..services.settings import effective_settings, update_settings
+from ..services.platform.settings import effective_settings, update_settings
 from . import bp
 from .access import admin, owner_only
 from .forms.settings import settings_form, to_update

@@ -3,8 +3,8 @@
 from flask import flash, redirect, render_template, url_for
 
 from ..models import Role
-from ..services import staff as team
-from ..services.accounts import InvalidEmail
+from ..services.accounts import staff as team
+from ..services.accounts.users import InvalidEmail
 from . import bp
 from .access import admin, owner_only
 from .forms import ActionForm

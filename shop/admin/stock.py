@@ -2,8 +2,8 @@
 
 from flask import current_app, flash, redirect, render_template, url_for
 
-from ..services import products as catalog
-from ..services.stock import StockBelowZero, adjust_stock, low_stock
+from ..services.catalog import products as catalog
+from ..services.inventory.stock import StockBelowZero, adjust_stock, low_stock
 from . import bp
 from .access import admin, in_store
 from .forms.products import StockForm

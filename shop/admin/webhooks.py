@@ -3,10 +3,10 @@
 from flask import flash, redirect, render_template, request, url_for
 
 from ..domain.errors import DomainError
-from ..services.webhook_events import event_choices, list_events
-from ..services.webhook_replay import replay_for_staff
-from ..services.webhooks import EventNotFound
-from ..stripe_gateway import GatewayError
+from ..services.payments.errors import GatewayError
+from ..services.webhooks.events import EventNotFound
+from ..services.webhooks.listing import event_choices, list_events
+from ..services.webhooks.replay import replay_for_staff
 from . import bp
 from .access import admin
 from .forms.money import ReplayForm

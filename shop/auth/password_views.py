@@ -1,13 +1,13 @@
 from flask import flash, redirect, render_template, url_for
 
 from ..links import external_url
-from ..services.accounts import WeakPassword
-from ..services.passwords import (
+from ..services.accounts.passwords import (
     InvalidResetToken,
     request_password_reset,
     reset_password,
     user_for_reset_token,
 )
+from ..services.accounts.users import WeakPassword
 from . import bp
 from .forms import ForgotPasswordForm, ResetPasswordForm
 

@@ -6,7 +6,7 @@ from flask import session
 from flask_login import current_user, login_user, logout_user
 
 from ..models import User
-from ..services.cart_refill import merge_guest_cart
+from ..services.cart.refill import merge_guest_cart
 from ..web import CART_SESSION_KEY, current_store
 
 

@@ -2,7 +2,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..links import external_url
-from ..services.accounts import (
+from ..services.accounts.users import (
     EmailTaken,
     InvalidEmail,
     WeakPassword,

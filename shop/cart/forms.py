@@ -3,7 +3,7 @@ from wtforms import HiddenField, IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
 from ..domain.numbers import id_or_none
-from ..services.carts import MAX_QUANTITY
+from ..services.cart.carts import MAX_QUANTITY
 
 
 class AddToCartForm(FlaskForm):

@@ -2,7 +2,7 @@ from flask import flash, redirect, render_template, url_for
 
 from ..auth.session import signed_in_user_id
 from ..domain.errors import DomainError
-from ..services import carts
+from ..services.cart import carts
 from ..web import cart_token, current_store, remember_cart, safe_referrer
 from . import bp
 from .forms import AddToCartForm, UpdateCartForm

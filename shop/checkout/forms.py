@@ -4,7 +4,7 @@ from wtforms.validators import Email, InputRequired, Length, Optional
 
 from ..domain.pricing import SHIPPING_METHODS, RateTable
 from ..models import Address
-from ..services.checkout import CheckoutDetails
+from ..services.checkout.place import CheckoutDetails
 
 
 class CheckoutForm(FlaskForm):

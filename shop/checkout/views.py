@@ -4,21 +4,21 @@ from flask_login import current_user
 from ..auth.session import signed_in_user_id
 from ..domain.errors import DomainError, EmptyCart, OutOfStock, TooManyUnits
 from ..domain.pricing import DEFAULT_RATES
-from ..services import carts
-from ..services.addresses import addresses_for
-from ..services.checkout import (
+from ..services.accounts.addresses import addresses_for
+from ..services.cart import carts
+from ..services.checkout.place import (
     PlacedOrder,
     StaleCheckout,
     TooManyOpenCheckouts,
     checkout_token_for,
     place_order,
 )
-from ..services.payments import (
+from ..services.payments.errors import GatewayError
+from ..services.payments.settle import (
     cancel_superseded,
     create_payment_intent,
     ensure_payment_intent,
 )
-from ..stripe_gateway import GatewayError
 from ..web import cart_token, current_rates, current_store, query_int, shopper_session_key
 from . import bp
 from .forms import CheckoutForm

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..domain.states import OrderStatus
-from ..services import notifications
+from ..services.notifications import mail as notifications
 from .runtime import app_job
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..services.shortage import refund_out_of_stock
+from ..services.refunds.out_of_stock import refund_out_of_stock
 from .runtime import app_job
 
 
@@ -15,6 +15,6 @@ def refund_out_of_stock_order(order_id: int) -> str:
 @app_job
 def close_lapsed_orders(order_ids: list[int]) -> dict[str, int]:
     """Orders with a PaymentIntent whose holds lapsed: Stripe is asked, then each is closed."""
-    from ..services.expiry import close_lapsed_orders as close
+    from ..services.inventory.expiry import close_lapsed_orders as close
 
     return close(order_ids=order_ids).as_dict()

@@ -17,35 +17,35 @@ log = logging.getLogger(__name__)
 
 @app_job
 def expire_holds() -> dict[str, int]:
-    from ..services.expiry import expire_lapsed_orders
+    from ..services.inventory.expiry import expire_lapsed_orders
 
     return expire_lapsed_orders().as_dict()
 
 
 @app_job
 def cancel_unpaid_orders() -> dict[str, int]:
-    from ..services.expiry import cancel_stale_unpaid_orders
+    from ..services.inventory.expiry import cancel_stale_unpaid_orders
 
     return cancel_stale_unpaid_orders().as_dict()
 
 
 @app_job
 def redispatch_outbox() -> int:
-    from ..services.outbox import dispatch_pending
+    from ..services.notifications.outbox import dispatch_pending
 
     return dispatch_pending()
 
 
 @app_job
 def purge_webhook_events() -> int:
-    from ..services.webhooks import purge_webhook_events as purge
+    from ..services.webhooks.events import purge_webhook_events as purge
 
     return purge(older_than=timedelta(days=config("WEBHOOK_EVENT_RETENTION_DAYS")))
 
 
 @app_job
 def purge_outbox() -> int:
-    from ..services.outbox import purge_dispatched
+    from ..services.notifications.outbox import purge_dispatched
 
     return purge_dispatched(older_than=timedelta(days=7))
 
@@ -53,7 +53,7 @@ def purge_outbox() -> int:
 @app_job
 def reconcile_payments() -> dict[str, int]:
     """Every store, one run each; the figures returned are their totals."""
-    from ..services.reconciliation import run_reconciliation
+    from ..services.payments.reconciliation import run_reconciliation
 
     runs = run_reconciliation(trigger="job")
     return {"stores": len(runs), **{figure: sum(getattr(run, figure) for run in runs)
@@ -63,7 +63,7 @@ def reconcile_payments() -> dict[str, int]:
 
 @app_job
 def alert_expiring_authorizations() -> int:
-    from ..services.alerts import alert_expiring_authorizations as alert
+    from ..services.platform.alerts import alert_expiring_authorizations as alert
 
     return alert()
 
@@ -71,7 +71,7 @@ def alert_expiring_authorizations() -> int:
 @app_job
 def purge_idempotency_keys() -> int:
     from ..models.types import utcnow
-    from ..services.idempotency import KEEP_FOR, purge_idempotency_records
+    from ..services.platform.idempotency import KEEP_FOR, purge_idempotency_records
 
     return purge_idempotency_records(older_than=utcnow() - KEEP_FOR)
 

@@ -53,8 +53,8 @@ class Order(db.Model):
     shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Where the checkout came from, as keyed hashes (services/client_keys.py), never the raw
-    # address: the card-testing guard counts declines per address, and checkout caps the
+    # Where the checkout came from, as keyed hashes (services/checkout/client_keys.py), never
+    # the raw address: the card-testing guard counts declines per address, and checkout caps the
     # unpaid orders holding stock per browser session and per address.
     client_ip_hash: Mapped[str | None] = mapped_column(String(32))
     client_session: Mapped[str | None] = mapped_column(String(32))

@@ -1,6 +1,6 @@
 from flask import render_template
 
-from ..services.order_history import mail_order_link
+from ..services.orders.history import mail_order_link
 from ..web import current_store
 from . import bp
 from .forms import LookupForm

@@ -7,10 +7,10 @@ from datetime import datetime
 
 from flask import current_app
 
+from ..domain.carriers import carrier_name, tracking_link
 from ..domain.states import AttemptStatus, OrderStatus, PaymentStatus
 from ..models import Order, PaymentAttempt
-from ..services.ledger import order_summary
-from .carriers import carrier_name, tracking_link
+from ..services.payments.ledger import order_summary
 from .messages import RESERVATION_EXPIRED, payment_error_message
 
 PAID_LIKE = (PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED,

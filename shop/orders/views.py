@@ -4,10 +4,10 @@ from sqlalchemy import select
 from ..auth.session import signed_in_user_id
 from ..extensions import db
 from ..models import Order
-from ..services.cart_refill import NotRebuildable, rebuild_cart_from_order
-from ..services.payment_page import open_payment, reservation_lapsed
-from ..services.payments import attempt_for_order, settle_payment
-from ..stripe_gateway import GatewayError
+from ..services.cart.refill import NotRebuildable, rebuild_cart_from_order
+from ..services.payments.errors import GatewayError
+from ..services.payments.page import open_payment, reservation_lapsed
+from ..services.payments.settle import attempt_for_order, settle_payment
 from ..web import cart_token, current_store, remember_cart
 from . import bp
 from .forms import RebuildForm

@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from ..domain.refund_policy import Refunder
 from ..extensions import csrf
-from ..services.api_keys import authenticate_api_key
+from ..services.accounts.api_keys import authenticate_api_key
 from . import bp
 from .errors import ApiError
 

@@ -15,9 +15,9 @@ from werkzeug.exceptions import HTTPException
 from ..domain import ledger
 from ..domain.errors import DomainError, IllegalTransition
 from ..domain.refund_policy import OutsideRefundWindow, RefundAboveLimit
-from ..services.attempts import AttemptExists, OrderNotPayable
-from ..services.idempotency import IdempotencyKeyInUse, IdempotencyKeyReused
-from ..stripe_gateway import GatewayError
+from ..services.payments.attempts import AttemptExists, OrderNotPayable
+from ..services.payments.errors import GatewayError
+from ..services.platform.idempotency import IdempotencyKeyInUse, IdempotencyKeyReused
 from . import bp
 
 log = logging.getLogger(__name__)

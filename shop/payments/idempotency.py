@@ -14,7 +14,8 @@ from collections.abc import Callable
 
 from flask import jsonify, request
 
-from ..services.idempotency import (
+from ..services.payments.queries import get_payment
+from ..services.platform.idempotency import (
     MAX_KEY_LENGTH,
     Replay,
     claim_key,
@@ -22,7 +23,6 @@ from ..services.idempotency import (
     fingerprint,
     release_key,
 )
-from ..services.payment_queries import get_payment
 from .auth import principal
 from .errors import ApiError, render
 from .schemas import attempt_json

@@ -11,8 +11,8 @@ from ..domain.ledger import summarize
 from ..domain.numbers import MAX_ID, MAX_PER_PAGE, OutOfBounds, bounded_int
 from ..domain.states import AttemptStatus
 from ..models import PaymentAttempt, PaymentTransaction, ReconciliationRun
-from ..services.payment_queries import Page, PaymentFilters, expiring_cutoff
-from ..services.refunds import STRIPE_REASONS
+from ..services.payments.queries import Page, PaymentFilters, expiring_cutoff
+from ..services.refunds.refunds import STRIPE_REASONS
 from .errors import ApiError
 
 MAX_INT = MAX_ID

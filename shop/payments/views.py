@@ -2,11 +2,11 @@ from flask import current_app, request
 from flask_wtf.csrf import generate_csrf
 
 from ..models.types import utcnow
-from ..services import payment_queries as queries
-from ..services.attempts import create_attempt
-from ..services.capture import capture_payment, void_payment
-from ..services.reconciliation import run_reconciliation
-from ..services.refunds import refund_payment
+from ..services.payments import queries
+from ..services.payments.attempts import create_attempt
+from ..services.payments.capture import capture_payment, void_payment
+from ..services.payments.reconciliation import run_reconciliation
+from ..services.refunds.refunds import refund_payment
 from . import bp
 from . import schemas as s
 from .auth import principal

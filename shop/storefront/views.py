@@ -1,6 +1,7 @@
 from flask import abort, current_app, render_template, request
 
-from ..services import catalog, catalog_cache
+from ..services.catalog import browse as catalog
+from ..services.catalog import cache as catalog_cache
 from ..web import current_store, query_page
 from . import bp
 

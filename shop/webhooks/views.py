@@ -2,8 +2,8 @@ from flask import request
 
 from ..extensions import csrf
 from ..metrics import webhook_rejected, webhook_timer
-from ..services.webhooks import handle_event
-from ..stripe_gateway import InvalidWebhook, gateway
+from ..services.payments.errors import InvalidWebhook
+from ..services.webhooks.events import handle_event, verify_event
 from . import bp
 
 
@@ -12,7 +12,7 @@ from . import bp
 def stripe_webhook():
     payload = request.get_data(cache=False)
     try:
-        event = gateway().verify_webhook(payload, request.headers.get("Stripe-Signature"))
+        event = verify_event(payload, request.headers.get("Stripe-Signature"))
     except InvalidWebhook as exc:
         webhook_rejected()
         return {"error": {"code": "invalid_signature", "message": str(exc)}}, 400

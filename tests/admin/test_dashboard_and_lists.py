@@ -51,7 +51,7 @@ def test_dashboard_figures(as_staff, store, other_store):
 
 def test_only_platform_admins_count_events_that_match_no_store(clean_app, as_owner, owner,
                                                                 store):
-    from shop.services.accounts import set_platform_admin
+    from shop.services.accounts.users import set_platform_admin
 
     db.session.add(StripeEvent(id="evt_x", type="charge.refunded", outcome="failed",
                                received_at=utcnow()))
@@ -94,7 +94,7 @@ def test_webhook_events_are_scoped_to_the_store(as_staff, as_owner, owner, store
     assert "evt_mine" in owner_page
     assert "evt_nobody" not in owner_page and "evt_theirs" not in owner_page
     # Events of no store are the platform's: its admins see them, never another store's.
-    from shop.services.accounts import set_platform_admin
+    from shop.services.accounts.users import set_platform_admin
 
     set_platform_admin(email=owner.email, granted=True, actor="test")
     admin_page = as_owner.get("/admin/webhooks").get_data(as_text=True)

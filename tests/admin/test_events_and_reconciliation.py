@@ -13,8 +13,8 @@ from sandbox.patches import PROCESSING_CARD
 from shop.extensions import db
 from shop.models import Order, PaymentAttempt, ReconciliationRun, StripeEvent
 from shop.models.types import utcnow
-from shop.services.webhook_events import FAILED_OUTCOMES
-from shop.services.webhooks import _record_failure
+from shop.services.webhooks.events import _record_failure
+from shop.services.webhooks.listing import FAILED_OUTCOMES
 
 from ..factories import make_product
 from ..integration.payment_scenarios import sandbox_post, stripe_unreachable

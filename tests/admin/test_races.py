@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from shop.extensions import db
 from shop.models import Role, StoreMembership
 from shop.services import staff
-from shop.services.stock import StockBelowZero, adjust_stock
+from shop.services.inventory.stock import StockBelowZero, adjust_stock
 
 from ..factories import make_product, make_user
 from ..integration.test_races import run_together
@@ -67,7 +67,7 @@ def test_refunds_of_the_same_units_at_once_refund_and_restock_them_once(
     from shop.domain.refund_lines import InvalidRefundLines
     from shop.domain.refund_policy import Refunder
     from shop.models import OrderLine, PaymentTransaction
-    from shop.services.refunds import refund_payment
+    from shop.services.refunds.refunds import refund_payment
 
     from .money import attempt_of, paid_checkout
 
@@ -101,7 +101,7 @@ def test_staff_refunds_at_once_stay_within_the_limit(clean_app, store, stripe_cl
                                                      stripe_sandbox):
     from shop.domain.refund_policy import RefundAboveLimit, Refunder
     from shop.models import PaymentTransaction, StoreSettings
-    from shop.services.refunds import refund_payment
+    from shop.services.refunds.refunds import refund_payment
 
     from .money import attempt_of, paid_checkout
 

@@ -10,7 +10,7 @@ import pytest
 from shop.extensions import db
 from shop.models import Order, StoreSettings
 from shop.models.types import utcnow
-from shop.services.refunds import refund_payment
+from shop.services.refunds.refunds import refund_payment
 
 from ..factories import make_product
 from ..payments import Api

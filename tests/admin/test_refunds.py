@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from shop.extensions import db
 from shop.models import Order, OrderLine, PaymentTransaction, Product, StockAdjustment
-from shop.services.reconciliation import run_reconciliation
+from shop.services.payments.reconciliation import run_reconciliation
 
 from ..factories import make_product
 from ..shopper import clear_outbox, outbox

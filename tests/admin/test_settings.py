@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from shop.extensions import db
 from shop.models import AuditEvent, InventoryHold, Order, StoreSettings
-from shop.services.settings import effective_settings
+from shop.services.platform.settings import effective_settings
 
 from ..factories import make_product
 from ..shopper import Shopper

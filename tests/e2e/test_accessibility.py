@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from shop.extensions import db
 from shop.models import User
-from shop.services.passwords import reset_token_for
+from shop.services.accounts.passwords import reset_token_for
 
 from ..shopper import CARD_DECLINED, CARD_OK
 from .flows import PAY, add_to_cart, checkout, expect_paid, order_token, pay, shot, wait_until

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from shop.models import InventoryHold, Order
 from shop.models.types import utcnow
 from shop.orders.messages import NETWORK, RESERVATION_EXPIRED, THREE_D_SECURE
-from shop.services.tx import write_transaction
+from shop.services.platform.tx import write_transaction
 
 from ..shopper import CARD_3DS, CARD_DECLINED, CARD_OK
 from .flows import (

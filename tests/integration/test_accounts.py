@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from shop.extensions import db
 from shop.models import User
-from shop.services.accounts import authenticate
-from shop.services.passwords import reset_token_for
+from shop.services.accounts.passwords import reset_token_for
+from shop.services.accounts.users import authenticate
 
 from ..factories import PASSWORD, make_user
 from ..shopper import csrf_token, login, post_form, register

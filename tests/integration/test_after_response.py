@@ -13,7 +13,7 @@ from sqlalchemy import select
 from shop.extensions import db
 from shop.models import Order, OutboxMessage
 from shop.models.types import utcnow
-from shop.services.outbox import dispatch_pending
+from shop.services.notifications.outbox import dispatch_pending
 
 from ..background import app_settings
 from ..shopper import CARD_OK, intent_id_from_secret, sandbox_events, sign

@@ -12,9 +12,9 @@ import yaml
 
 from shop.domain.ledger import TransactionKind
 from shop.models import PaymentAttempt
-from shop.services.idempotency import claim_key, fingerprint
-from shop.services.ledger import add_transaction
-from shop.services.tx import write_transaction
+from shop.services.payments.ledger import add_transaction
+from shop.services.platform.idempotency import claim_key, fingerprint
+from shop.services.platform.tx import write_transaction
 
 from ..factories import make_user
 from ..payments import Api, authorized, captured, make_order

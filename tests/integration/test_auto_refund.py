@@ -13,7 +13,7 @@ from shop.extensions import db
 from shop.jobs.orders import refund_out_of_stock_order
 from shop.models import InventoryHold, Order, PaymentTransaction, SentEmail, StaffAlert
 from shop.models.types import utcnow
-from shop.services.reconciliation import run_reconciliation
+from shop.services.payments.reconciliation import run_reconciliation
 
 from ..background import app_settings
 from ..factories import make_product

@@ -26,8 +26,8 @@ from shop.models import (
     SentEmail,
 )
 from shop.models.types import utcnow
-from shop.services.notifications import resend_receipt
-from shop.services.outbox import dispatch_pending
+from shop.services.notifications.mail import resend_receipt
+from shop.services.notifications.outbox import dispatch_pending
 
 from ..background import app_settings, run_worker
 from ..shopper import CARD_OK, Shopper, intent_id_from_secret

@@ -15,9 +15,9 @@ from shop.domain.ledger import (
 )
 from shop.extensions import db
 from shop.models import AuditEvent, Order, PaymentAttempt, PaymentTransaction
-from shop.services.capture import capture_payment, void_payment
-from shop.services.reconciliation import run_reconciliation
-from shop.services.refunds import refund_payment
+from shop.services.payments.capture import capture_payment, void_payment
+from shop.services.payments.reconciliation import run_reconciliation
+from shop.services.refunds.refunds import refund_payment
 
 from ..payments import (
     attempt_moves,
@@ -167,7 +167,7 @@ def test_void_an_initiated_attempt(store, product, stripe_client):
     assert void_payment(attempt_id=attempt_id, actor="staff:ada") is None  # no intent yet
     assert fresh(PaymentAttempt, attempt_id).status == "canceled"
     other = make_order(store, product)
-    from shop.services.payments import ensure_payment_intent
+    from shop.services.payments.settle import ensure_payment_intent
 
     with_intent = ensure_payment_intent(order_id=other.id)
     row = void_payment(attempt_id=with_intent.id, actor="staff:ada")
@@ -277,9 +277,9 @@ def test_a_refund_stripe_reports_pending_or_failed(clean_app, store, product, st
 
     from shop.domain.ledger import TransactionKind
     from shop.models.types import utcnow
-    from shop.services.ledger import add_transaction
-    from shop.services.refunds import apply_refund
-    from shop.services.tx import write_transaction
+    from shop.services.payments.ledger import add_transaction
+    from shop.services.platform.tx import write_transaction
+    from shop.services.refunds.refunds import apply_refund
     from shop.stripe_gateway import Refund
 
     attempt = captured(store, product, stripe_client)

@@ -1,4 +1,4 @@
-"""The per-process copies of the store and its categories (services/catalog_cache.py)."""
+"""The per-process copies of the store and its categories (services/catalog/cache.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from shop.extensions import db
 from shop.models import Category, Store
 from shop.services import catalog_cache
-from shop.services.catalog_cache import CatalogCache
+from shop.services.catalog.cache import CatalogCache
 
 
 class Clock:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from shop.extensions import db
 from shop.models import AuditEvent, Order, PaymentDispute, StaffAlert, StripeEvent
-from shop.services.refunds import refund_payment
+from shop.services.refunds.refunds import refund_payment
 
 from ..shopper import post_event
 from .money_scenarios import MoneyDriver, pay

@@ -70,7 +70,7 @@ def test_an_event_at_another_version_is_fetched_logged_once_and_alerted(
     [event] = sandbox_events(stripe_client, intent_id, "payment_intent.succeeded")
     old = as_old_version(event)
     fetched = intent_fetches(stripe_sandbox.url, intent_id)
-    with caplog.at_level(logging.WARNING, logger="shop.services.event_versions"):
+    with caplog.at_level(logging.WARNING, logger="shop.services.webhooks.versions"):
         assert post_event(client, old).status_code == 200
         assert post_event(client, {**old, "id": old["id"] + "_again"}).status_code == 200
     assert intent_fetches(stripe_sandbox.url, intent_id) == fetched + 2  # each one fetched

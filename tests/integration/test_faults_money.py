@@ -14,9 +14,9 @@ from shop.domain.ledger import OperationInProgress, ProviderUnavailable, RefundE
 from shop.extensions import db
 from shop.models import AuditEvent, Order, PaymentTransaction
 from shop.models.types import utcnow
-from shop.services.capture import capture_payment
-from shop.services.reconciliation import run_reconciliation
-from shop.services.refunds import refund_payment
+from shop.services.payments.capture import capture_payment
+from shop.services.payments.reconciliation import run_reconciliation
+from shop.services.refunds.refunds import refund_payment
 from shop.stripe_gateway import StripeGateway
 
 from ..payments import authorized, captured, fresh, sandbox_requests

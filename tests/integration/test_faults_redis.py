@@ -18,7 +18,7 @@ from shop import create_app
 from shop.extensions import db
 from shop.models import Order, OutboxMessage, PaymentTransaction, SentEmail
 from shop.models.types import utcnow
-from shop.services.outbox import dispatch_pending
+from shop.services.notifications.outbox import dispatch_pending
 
 from ..background import run_worker
 from ..conftest import IsolatedClient, app_config, wipe

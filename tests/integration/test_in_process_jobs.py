@@ -14,9 +14,9 @@ from shop.jobs.periodic import PERIODIC
 from shop.jobs.registry import UnknownJob
 from shop.models import InventoryHold, Order, OutboxMessage, SentEmail, StripeEvent
 from shop.models.types import utcnow
-from shop.services.outbox import emit
-from shop.services.tx import write_transaction
-from shop.services.webhooks import purge_webhook_events
+from shop.services.notifications.outbox import emit
+from shop.services.platform.tx import write_transaction
+from shop.services.webhooks.events import purge_webhook_events
 
 from ..background import app_settings
 from ..services import free_port
@@ -141,8 +141,8 @@ def test_refund_email_job_is_ready_for_the_ledger(app, placed):
 def test_a_row_born_claimed_is_left_to_its_writer_until_the_lease_runs_out(clean_app):
     """The committing request hands its rows on itself; if it died first, the periodic
     dispatcher takes them once their lease has run out, and not before."""
-    from shop.services.outbox import LEASE, dispatch_pending
-    from shop.services.tx import tx_local
+    from shop.services.notifications.outbox import LEASE, dispatch_pending
+    from shop.services.platform.tx import tx_local
 
     from ..factories import make_store
 

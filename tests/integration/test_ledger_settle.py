@@ -8,8 +8,8 @@ from sqlalchemy import select
 from shop.extensions import db
 from shop.models import Order, PaymentAttempt, PaymentTransaction
 from shop.models.types import utcnow
-from shop.services.payments import settle_payment
-from shop.services.reconciliation import run_reconciliation
+from shop.services.payments.reconciliation import run_reconciliation
+from shop.services.payments.settle import settle_payment
 
 from ..payments import Api, attempt_moves, authorized, count, fresh, make_order, pay
 from ..shopper import CARD_OK, intent_id_from_secret, post_event, sandbox_events
@@ -150,7 +150,7 @@ def test_unreachable_stripe_schedules_a_retry_that_reconciliation_makes(
 
 def test_capture_before_defaults_to_seven_days_when_stripe_omits_it(store, product,
                                                                     stripe_client):
-    from shop.services.ledger import record_intent
+    from shop.services.payments.ledger import record_intent
     from shop.stripe_gateway import Intent
 
     attempt = authorized(store, product, stripe_client)

@@ -181,7 +181,7 @@ def test_the_receipt_links_back_to_the_order_page(client, clean_app, store, prod
                                                   mailbox):
     from shop.extensions import db
     from shop.models.types import utcnow
-    from shop.services.notifications import send_receipt
+    from shop.services.notifications.mail import send_receipt
 
     order = make_order(store, product, status="paid", payment_status="paid")
     order.paid_at = utcnow()

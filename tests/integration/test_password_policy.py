@@ -11,8 +11,8 @@ from shop import ROOT
 from shop.domain.password_policy import check_password_strength, common_passwords
 from shop.extensions import db
 from shop.models import User
-from shop.services.accounts import WeakPassword, authenticate
-from shop.services.passwords import reset_token_for
+from shop.services.accounts.passwords import reset_token_for
+from shop.services.accounts.users import WeakPassword, authenticate
 
 from ..factories import PASSWORD, make_user
 from ..shopper import post_form, register

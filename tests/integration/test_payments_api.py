@@ -10,8 +10,8 @@ from sqlalchemy import select
 from shop.extensions import db
 from shop.models import ApiKey, IdempotencyRecord, PaymentAttempt, Role
 from shop.models.types import utcnow
-from shop.services.api_keys import revoke_api_key
-from shop.services.idempotency import purge_idempotency_records
+from shop.services.accounts.api_keys import revoke_api_key
+from shop.services.platform.idempotency import purge_idempotency_records
 
 from ..factories import make_user
 from ..payments import (
@@ -130,7 +130,7 @@ def test_another_stores_payments_are_invisible(clean_app, store, product, other_
 def test_staff_of_two_stores_see_both(clean_app, store, product, other_store, other_product,
                                       stripe_client):
     user = make_user(store=store)
-    from shop.services.accounts import grant_role
+    from shop.services.accounts.users import grant_role
 
     grant_role(user_id=user.id, store_id=other_store.id, role=Role.STAFF)
     a = captured(store, product, stripe_client)
@@ -355,7 +355,7 @@ def test_bad_list_parameters_are_422(staff, store, params):
 def test_expiring_authorizations_are_listed_and_alerted(clean_app, staff, store, product,
                                                         stripe_client):
     from shop.models import StaffAlert
-    from shop.services.alerts import alert_expiring_authorizations
+    from shop.services.platform.alerts import alert_expiring_authorizations
 
     soon = authorized(store, product, stripe_client)
     later = authorized(store, product, stripe_client)

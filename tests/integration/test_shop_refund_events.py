@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from shop.domain.ledger import ProviderUnavailable
 from shop.extensions import db
 from shop.models import AuditEvent, Order, PaymentAttempt, PaymentTransaction, SentEmail, StaffAlert
-from shop.services.refunds import refund_payment
+from shop.services.refunds.refunds import refund_payment
 
 from ..shopper import post_event
 from .money_scenarios import PENDING_REFUND_CARD, MoneyDriver, pay
@@ -158,7 +158,7 @@ def test_reconciliation_finds_a_refund_stripe_made_instead_of_sending_it_again(
     from datetime import timedelta
 
     from shop.models.types import utcnow
-    from shop.services.reconciliation import run_reconciliation
+    from shop.services.payments.reconciliation import run_reconciliation
 
     fault_proxy.add("POST", "/v1/refunds", "forward_then_drop", times=1)
     with pytest.raises(ProviderUnavailable):  # a partial refund: a second would go through
@@ -183,7 +183,7 @@ def test_reconciliation_still_asks_for_a_refund_stripe_never_made(
     from datetime import timedelta
 
     from shop.models.types import utcnow
-    from shop.services.reconciliation import run_reconciliation
+    from shop.services.payments.reconciliation import run_reconciliation
 
     fault_proxy.add("POST", "/v1/refunds", "drop", times=1)  # never reached Stripe
     with pytest.raises(ProviderUnavailable):

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from shop.domain.states import OrderStatus
 from shop.extensions import db
 from shop.models import Order, PaymentAttempt
-from shop.services.capture import void_payment
-from shop.services.expiry import close_unpaid_order
-from shop.services.refunds import OUT_OF_STOCK_ACTOR, refund_payment
+from shop.services.inventory.expiry import close_unpaid_order
+from shop.services.payments.capture import void_payment
+from shop.services.refunds.refunds import OUT_OF_STOCK_ACTOR, refund_payment
 
 from ..shopper import CARD_OK, Shopper, intent_id_from_secret
 from .money_scenarios import pay

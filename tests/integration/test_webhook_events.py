@@ -24,7 +24,7 @@ from shop.models import (
     StripeEvent,
 )
 from shop.models.types import utcnow
-from shop.services.webhooks import EventNotFound, EventNotReplayable, replay_event
+from shop.services.webhooks.events import EventNotFound, EventNotReplayable, replay_event
 from shop.stripe_gateway import GatewayError
 
 from ..shopper import post_event

@@ -8,7 +8,7 @@ from sqlalchemy import event, select, update
 
 from shop.extensions import db
 from shop.models import Product
-from shop.services.tx import write_alone, write_transaction
+from shop.services.platform.tx import write_alone, write_transaction
 
 
 def test_the_statement_is_committed_alone(product):

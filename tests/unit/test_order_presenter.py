@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from shop.domain.carriers import carrier_name, tracking_link
 from shop.models import Order, PaymentAttempt
-from shop.orders.carriers import carrier_name, tracking_link
 from shop.orders.messages import (
     FALLBACK,
     GENERIC_DECLINE,

@@ -23,7 +23,7 @@ from wtforms.validators import (
 )
 
 from ...domain.money import InvalidAmount, format_money, parse_money
-from ...services.refunds import STRIPE_REASONS
+from ...services.refunds.refunds import STRIPE_REASONS
 from . import ConfirmForm, money_validator, strip
 
 REFUND_REASONS = {

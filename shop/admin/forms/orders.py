@@ -10,7 +10,7 @@ from wtforms.validators import (
 )
 
 from ...domain.states import OrderStatus, PaymentStatus
-from ...services.order_queries import SORTS, OrderQuery
+from ...services.orders.queries import SORTS, OrderQuery
 from . import strip
 
 CARRIERS = ["USPS", "UPS", "FedEx", "DHL", "Royal Mail", "Canada Post", "DPD", "GLS", "Other"]

@@ -12,7 +12,7 @@ from wtforms.validators import (
 )
 
 from ...domain.money import minor_to_decimal, parse_money
-from ...services.products import SLUG, ProductInput, slugify
+from ...services.catalog.products import SLUG, ProductInput, slugify
 from . import money_validator, strip
 
 REASONS = {"received": "Delivery received", "recount": "Stock count correction",

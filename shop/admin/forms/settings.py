@@ -7,8 +7,8 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Optiona
 
 from ...domain.money import format_percent, minor_to_decimal, parse_money, parse_percent
 from ...domain.pricing import SHIPPING_METHODS
-from ...services.carts import MAX_QUANTITY
-from ...services.settings import FREE_OVER, SettingsUpdate, ShopSettings
+from ...services.cart.carts import MAX_QUANTITY
+from ...services.platform.settings import FREE_OVER, SettingsUpdate, ShopSettings
 from . import money_validator, percent_validator, strip
 
 

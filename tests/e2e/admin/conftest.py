@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from shop.extensions import db
 from shop.models import Role, Store
-from shop.services.accounts import grant_role, set_platform_admin
+from shop.services.accounts.users import grant_role, set_platform_admin
 
 from ...admin.helpers import make_order, paid_order
 from ...factories import PASSWORD, make_product, make_store, make_user

@@ -1,0 +1,98 @@
+"""Password reset by e-mailed link: a signed, time-limited token, no table.
+
+The token carries the user id and a fingerprint of the current password hash, so it stops
+working as soon as the password changes: using it once spends it, and an older link dies
+when a newer one is used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from collections.abc import Callable
+
+from flask import current_app, render_template
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from ...domain.errors import DomainError
+from ...extensions import db
+from ...mail import send_mail
+from ...models import User
+from ..platform.tx import lock_rows, write_transaction
+from .users import hash_password, user_by_email
+
+log = logging.getLogger(__name__)
+
+SALT = "password-reset"
+
+
+class InvalidResetToken(DomainError):
+    code = "invalid_reset_token"
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+
+
+def _fingerprint(user: User) -> str:
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:20]
+
+
+def reset_token_for(user: User) -> str:
+    return _serializer().dumps({"uid": user.id, "pw": _fingerprint(user)})
+
+
+def _token_data(token: str) -> dict:
+    max_age = current_app.config["PASSWORD_RESET_MAX_AGE_SECONDS"]
+    try:
+        data = _serializer().loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise InvalidResetToken("This reset link has expired. Ask for a new one below.") from exc
+    except BadSignature as exc:
+        raise InvalidResetToken("This reset link is not valid. Ask for a new one below.") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("uid"), int):
+        raise InvalidResetToken("This reset link is not valid. Ask for a new one below.")
+    return data
+
+
+def _check_live(user: User | None, data: dict) -> User:
+    if user is None or user.disabled or not hmac.compare_digest(
+            str(data.get("pw", "")), _fingerprint(user)):
+        raise InvalidResetToken("This reset link was already used or replaced. "
+                                "Ask for a new one below.")
+    return user
+
+
+def user_for_reset_token(token: str) -> User:
+    """The user a live token belongs to; ``InvalidResetToken`` for expired, used or forged."""
+    data = _token_data(token)
+    return _check_live(db.session.get(User, data["uid"]), data)
+
+
+def request_password_reset(*, email: str, link_for: Callable[[str], str]) -> bool:
+    """Mail a reset link if ``email`` has an account; the caller answers the same either way."""
+    user = user_by_email(email)
+    if user is None or user.disabled:
+        log.info("password reset asked for an unknown or disabled account")
+        return False
+    body = render_template("mail/password_reset.txt", user=user,
+                           link=link_for(reset_token_for(user)),
+                           minutes=current_app.config["PASSWORD_RESET_MAX_AGE_SECONDS"] // 60)
+    send_mail(to=user.email, subject="Reset your Bean & Leaf password", text=body)
+    return True
+
+
+def reset_password(*, token: str, password: str) -> User:
+    """Set a new password with a live token; raises ``InvalidResetToken`` or ``WeakPassword``.
+
+    The fingerprint is checked again under the row lock, so two tabs racing with one link
+    cannot both succeed.
+    """
+    data = _token_data(token)
+    with write_transaction() as session:
+        user = _check_live(session.scalar(lock_rows(select(User).where(User.id == data["uid"]))),
+                           data)
+        user.password_hash = hash_password(password, email=user.email)
+    return user

@@ -1,0 +1,213 @@
+"""Stock and holds. Available = on hand − active holds not yet expired, always computed at
+read time, so an expired hold stops counting at its expiry even if no job has run.
+
+Writers lock the products they touch in primary-key order (one order for everyone: no
+deadlock), then check and change inside that lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from functools import cache
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from ...domain.errors import OutOfStock
+from ...models import HoldStatus, InventoryHold, Order, OrderLine, Product
+from ..platform.tx import lock_rows
+
+_holds = InventoryHold.__table__
+
+
+def _counts(at):
+    """A hold counts against stock while it is active and unexpired at ``at`` (a time, or a
+    bind parameter): the one rule both queries below apply."""
+    return (_holds.c.status == HoldStatus.ACTIVE, _holds.c.expires_at > at)
+
+
+@cache
+def _held_by_product(except_order: bool):
+    # Built once (run on every checkout and every paying webhook): a Core statement on the
+    # table, its product ids an expanding parameter.
+    query = (select(_holds.c.product_id, func.sum(_holds.c.quantity))
+             .where(_holds.c.product_id.in_(bindparam("ids", expanding=True)),
+                    *_counts(bindparam("now")))
+             .group_by(_holds.c.product_id))
+    return query.where(_holds.c.order_id != bindparam("except_order")) if except_order else query
+
+
+def held_quantities(
+    session: Session, product_ids: Iterable[int], now: datetime, *, except_order: int | None = None
+) -> dict[int, int]:
+    ids = list(set(product_ids))
+    if not ids:
+        return {}
+    params = {"ids": ids, "now": now}
+    if except_order is not None:
+        params["except_order"] = except_order
+    rows = session.execute(_held_by_product(except_order is not None), params)
+    return {pid: int(qty) for pid, qty in rows}
+
+
+HOLDS_AT = "holds_at"
+
+
+@cache
+def held_column():
+    """What ``held_quantities`` counts, as a column of a query on ``Product``: a page reads
+    its products and their availability in one round trip instead of two. Holds count if
+    unexpired at the statement's parameter ``holds_at`` (:data:`HOLDS_AT`). Built once (a
+    statement is immutable and may be shared): building it took 0.7 ms a request."""
+    return (
+        select(func.coalesce(func.sum(_holds.c.quantity), 0))
+        .where(_holds.c.product_id == Product.id, *_counts(bindparam(HOLDS_AT)))
+        .correlate(Product)
+        .scalar_subquery()
+        .label("held")
+    )
+
+
+def available(stock_on_hand: int, held: int) -> int:
+    return max(0, stock_on_hand - held)
+
+
+def available_quantities(
+    session: Session, products: Iterable[Product], now: datetime
+) -> dict[int, int]:
+    products = list(products)
+    held = held_quantities(session, (p.id for p in products), now)
+    return {p.id: available(p.stock_on_hand, held.get(p.id, 0)) for p in products}
+
+
+def lock_products(session: Session, product_ids: Iterable[int]) -> dict[int, Product]:
+    ids = sorted(set(product_ids))
+    query = select(Product).where(Product.id.in_(ids)).order_by(Product.id)
+    products = session.scalars(lock_rows(query)).all()
+    return {p.id: p for p in products}
+
+
+@cache
+def _insert_holds():
+    return insert(_holds)
+
+
+@cache
+def _stock_for_holds(dialect_name: str):
+    products = Product.__table__
+    query = (select(products.c.id, products.c.name, products.c.stock_on_hand)
+             .where(products.c.id.in_(bindparam("ids", expanding=True)))
+             .order_by(products.c.id))
+    return lock_rows(query, dialect_name, of=[products])
+
+
+def place_holds(
+    session: Session, *, order_id: int, quantities: Mapping[int, int], now: datetime,
+    ttl: timedelta,
+) -> None:
+    """Hold ``quantities`` (product id → units) for order ``order_id`` or raise
+    ``OutOfStock``. The products are locked like ``lock_products`` does (same order, same
+    lock), read as plain rows: a checkout only reads their names and stock."""
+    ids = sorted(quantities)
+    locked = {row.id: row for row in session.execute(
+        _stock_for_holds(session.get_bind().dialect.name), {"ids": ids})}
+    # A fresh statement after the locks: it sees every hold committed before they were won.
+    held = held_quantities(session, ids, now)
+    for product_id in ids:
+        product = locked[product_id]
+        available = product.stock_on_hand - held.get(product_id, 0)
+        if quantities[product_id] > available:
+            raise OutOfStock(product.name, quantities[product_id], max(0, available))
+    session.execute(_insert_holds(), [
+        {"product_id": product_id, "order_id": order_id, "quantity": quantities[product_id],
+         "status": HoldStatus.ACTIVE, "expires_at": now + ttl} for product_id in ids])
+
+
+def active_holds(session: Session, order_id: int) -> list[InventoryHold]:
+    query = select(InventoryHold).where(
+        InventoryHold.order_id == order_id, InventoryHold.status == HoldStatus.ACTIVE
+    )
+    return list(session.scalars(query))
+
+
+def release_holds(session: Session, order_id: int) -> int:
+    holds = active_holds(session, order_id)
+    for hold in holds:
+        hold.status = HoldStatus.RELEASED
+    return len(holds)
+
+
+def release_live_holds(session: Session, order_id: int, now: datetime) -> datetime | None:
+    """Release the order's holds; returns when the last of those still counting at ``now``
+    would have ended (None if none still counted)."""
+    holds = active_holds(session, order_id)
+    for hold in holds:
+        hold.status = HoldStatus.RELEASED
+    return max((h.expires_at for h in holds if h.expires_at > now), default=None)
+
+
+def shorten_holds(session: Session, *, order_id: int, until: datetime) -> int:
+    """Bring the order's active holds that run past ``until`` in to it, never later: a
+    declined payment keeps its stock only for a retry. Frees stock, so it needs no lock."""
+    return session.execute(
+        update(InventoryHold)
+        .where(InventoryHold.order_id == order_id, InventoryHold.status == HoldStatus.ACTIVE,
+               InventoryHold.expires_at > until)
+        .values(expires_at=until)
+        .execution_options(synchronize_session=False)).rowcount
+
+
+def commit_stock(session: Session, *, order: Order, now: datetime) -> list[str]:
+    """Turn a paid order's holds into a stock decrement.
+
+    A hold that expired before the payment landed may have been taken by someone else: the
+    line is then taken from what is still free, and if that is not enough the line is left
+    unshipped and returned in the list of shortages for staff to resolve.
+    """
+    wanted: dict[int, int] = {}
+    products: dict[int, Product] = {}
+    # The lines' products locked as they are read, in primary-key order like every writer
+    # (one statement, not the lines and then the lock: this runs on every paying webhook).
+    lined = (select(Product, OrderLine.quantity)
+             .join(OrderLine, OrderLine.product_id == Product.id)
+             .where(OrderLine.order_id == order.id).order_by(Product.id))
+    for product, quantity in session.execute(lock_rows(lined)):
+        products[product.id] = product
+        wanted[product.id] = wanted.get(product.id, 0) + quantity
+    # A fresh statement after the locks: it sees every hold committed before they were won.
+    others = held_quantities(session, products, now, except_order=order.id)
+    shortages, short_ids = [], set()
+    for product_id in sorted(wanted):
+        product = products[product_id]
+        free = product.stock_on_hand - others.get(product_id, 0)
+        if wanted[product_id] <= free:
+            product.stock_on_hand -= wanted[product_id]
+        else:
+            short_ids.add(product_id)
+            shortages.append(f"{product.name}: {wanted[product_id]} paid, {max(0, free)} free")
+    if not short_ids:
+        # The usual case, in one statement. Not synchronised with the session: settling
+        # loads no holds before this, and the commit that follows expires everything.
+        session.execute(update(InventoryHold)
+                        .where(InventoryHold.order_id == order.id,
+                               InventoryHold.status == HoldStatus.ACTIVE)
+                        .values(status=HoldStatus.CONVERTED)
+                        .execution_options(synchronize_session=False))
+        return shortages
+    for hold in active_holds(session, order.id):
+        short = hold.product_id in short_ids
+        hold.status = HoldStatus.RELEASED if short else HoldStatus.CONVERTED
+    return shortages
+
+
+def extend_holds(session: Session, *, order_id: int, until: datetime, now: datetime) -> int:
+    """Push the order's live holds out to ``until`` while its payment is in progress.
+
+    A hold that has already lapsed stays lapsed: its stock may have been sold since, and
+    reviving it could oversell (the payment, if it lands, takes whatever stock is free).
+    """
+    holds = [h for h in active_holds(session, order_id) if now < h.expires_at < until]
+    for hold in holds:
+        hold.expires_at = until
+    return len(holds)

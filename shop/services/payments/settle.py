@@ -1,0 +1,344 @@
+"""Payments: create the PaymentIntent for an order, and settle what Stripe says happened.
+
+``apply_intent`` is the one settle function. The shopper's return from Stripe and the webhook
+both fetch the PaymentIntent (the truth; an event is only a hint) and call it inside their
+transaction. It locks the order then the attempt (always in that order), applies forward
+moves only, and so is a no-op for whichever caller comes second.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+from flask import current_app
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from ...domain.ledger import TransactionKind, TransactionStatus
+from ...domain.settlement import amount_mismatch, payment_status_for, plan_attempt_moves
+from ...domain.states import AttemptStatus, OrderStatus, PaymentStatus, can_move, transition
+from ...extensions import db
+from ...models import CartItem, Order, PaymentAttempt, PaymentTransaction
+from ...models.order import PAID_OUT_OF_STOCK
+from ...models.types import utcnow
+from ...stripe_gateway import GatewayError, Intent, gateway
+from ..inventory.holds import commit_stock, extend_holds, shorten_holds
+from ..notifications.outbox import emit
+from ..orders.closing import can_close, close_order
+from ..platform.alerts import AMOUNT_MISMATCH, raise_alert
+from ..platform.audit import record_change
+from ..platform.settings import effective_settings, hold_retry
+from ..platform.tx import after_commit, lock_rows, write_alone, write_transaction
+from .card_testing import record_failed_payment
+from .ledger import record_intent, record_intent_creation_failure, schedule_retry
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Settlement:
+    order_id: int
+    attempt_status: str
+    payment_status: str
+    paid_now: bool = False
+    failed_now: bool = False
+
+
+def attempt_for_order(order_id: int) -> PaymentAttempt | None:
+    query = (select(PaymentAttempt).where(PaymentAttempt.order_id == order_id)
+             .order_by(PaymentAttempt.id.desc()).limit(1))
+    return db.session.scalar(query)
+
+
+class OrderForIntent(Protocol):
+    """An order as an intent request reads it: the ORM row, or the checkout's ``NewOrder``."""
+
+    id: int
+    token: str
+    store_id: int
+    email: str
+
+
+class AttemptForIntent(Protocol):
+    """An attempt as an intent request reads it: the ORM row, or the checkout's ``NewAttempt``."""
+
+    id: int
+    amount: int
+    currency: str
+    idempotency_key: str
+    capture_method: str
+
+
+@dataclass(frozen=True)
+class IntentRequest:
+    """What Stripe is asked for when an attempt's PaymentIntent is created: read with the
+    attempt and its order, so that the checkout, which has just written them, does not read
+    them again after its commit."""
+
+    attempt_id: int
+    amount: int
+    currency: str
+    idempotency_key: str
+    capture_method: str
+    receipt_email: str
+    metadata: dict[str, str]
+
+    @classmethod
+    def of(cls, order: OrderForIntent, attempt: AttemptForIntent) -> IntentRequest:
+        return cls(attempt_id=attempt.id, amount=attempt.amount, currency=attempt.currency,
+                   idempotency_key=attempt.idempotency_key,
+                   capture_method=attempt.capture_method, receipt_email=order.email,
+                   # Ids only: the order's token opens its status page, so it stays here.
+                   metadata={"order_id": str(order.id), "order_number": f"{order.id:06d}",
+                             "store_id": str(order.store_id),
+                             "attempt_id": str(attempt.id)})
+
+
+def ensure_payment_intent(*, order_id: int) -> PaymentAttempt:
+    """Give the order's attempt its PaymentIntent, creating it at Stripe if needed.
+
+    Safe to repeat and to race: the attempt's idempotency key makes Stripe return the same
+    intent, and only the first writer stores it. Raises ``GatewayError`` if Stripe is away.
+    """
+    attempt = attempt_for_order(order_id)
+    if attempt is None:
+        raise LookupError(f"order {order_id} has no payment attempt")
+    if attempt.provider_reference:
+        return attempt
+    create_payment_intent(IntentRequest.of(db.session.get(Order, order_id), attempt))
+    return attempt  # expired since: read again, fresh, if the caller uses it
+
+
+def create_payment_intent(request: IntentRequest) -> str:
+    """Create the attempt's PaymentIntent at Stripe and store its id on the attempt; returns
+    the id. Safe to repeat and to race, like ``ensure_payment_intent``."""
+    try:
+        intent = gateway().create_payment_intent(
+            amount=request.amount, currency=request.currency,
+            idempotency_key=request.idempotency_key, receipt_email=request.receipt_email,
+            capture_method=request.capture_method, metadata=request.metadata)
+    except GatewayError as exc:
+        record_intent_creation_failure(attempt_id=request.attempt_id, error=exc)
+        raise
+    attempt_id = request.attempt_id
+    # Only the first writer stores the intent: one conditional UPDATE, a use case of its own
+    # (the row locked while it runs) rather than SELECT … FOR UPDATE and then UPDATE.
+    stored = write_alone(
+        update(PaymentAttempt)
+        .where(PaymentAttempt.id == attempt_id, PaymentAttempt.provider_reference.is_(None))
+        .values(provider_reference=intent.id, next_retry_at=None))
+    if stored != 1 and db.session.scalar(select(PaymentAttempt.provider_reference).where(
+            PaymentAttempt.id == attempt_id)) != intent.id:
+        raise GatewayError("Stripe returned a different PaymentIntent for the same key")
+    return intent.id
+
+
+def _lock_order_and_attempt(session: Session, intent_id: str):
+    # The order and its attempt locked by one statement, the order first (the OF list's
+    # order, the same order as every other writer). populate_existing: rows already in the
+    # session are overwritten with what the lock read, so the moves below start from the
+    # locked state (no separate refresh SELECT).
+    query = (select(Order, PaymentAttempt)
+             .join(PaymentAttempt, PaymentAttempt.order_id == Order.id)
+             .where(PaymentAttempt.provider_reference == intent_id))
+    row = session.execute(lock_rows(query, of=[Order, PaymentAttempt])
+                          .execution_options(populate_existing=True)).one_or_none()
+    return (None, None) if row is None else tuple(row)
+
+
+AFTER_CAPTURE = frozenset({PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED,
+                           PaymentStatus.DISPUTED})
+
+# An authorization stays good at the card network for about a week; its stock stays held.
+AUTHORIZED_HOLD = timedelta(days=7)
+
+
+def apply_intent(session: Session, intent: Intent, *, actor: str,
+                 closed_as: OrderStatus = OrderStatus.CANCELED) -> Settlement | None:
+    """Bring our attempt and order in line with ``intent``; None if the intent is not ours.
+
+    A canceled intent closes its still-unpaid order as ``closed_as``. Jobs and notices go
+    through the outbox, in this transaction. An intent whose amount or currency is not what
+    we asked for changes nothing but is flagged for staff, whoever reported it.
+    """
+    order, attempt = _lock_order_and_attempt(session, intent.id)
+    if attempt is None:
+        return None
+    result = Settlement(order.id, attempt.status, order.payment_status)
+    mismatch = amount_mismatch(intent, amount=attempt.amount, currency=attempt.currency,
+                               capture_asked=_capture_asked(session, attempt, intent))
+    if mismatch is not None:
+        _flag_amount_mismatch(session, order, attempt, mismatch, actor)
+        return result
+    result.failed_now = _record_failure(attempt, intent)
+    if result.failed_now:
+        failed_order_id = order.id
+        # A rate-limit counter, not a job: best effort, after the failure is committed.
+        after_commit(session, lambda: record_failed_payment(order_id=failed_order_id))
+        # A decline keeps the stock for a retry, not for the rest of a full hold.
+        shorten_holds(session, order_id=order.id, until=utcnow() + hold_retry())
+    for step in plan_attempt_moves(AttemptStatus(attempt.status), intent.status):
+        _move_attempt(session, attempt, step, actor)
+    record_intent(session, attempt, intent, actor=actor)
+    new_payment = payment_status_for(AttemptStatus(attempt.status), failed=result.failed_now)
+    if new_payment is not None:
+        _move_payment(session, order, new_payment, actor)
+    if attempt.status == AttemptStatus.CAPTURED and order.paid_at is None:
+        # The receipt is asked for first: the shopper hears "paid" before any refund notice.
+        emit(session, "send_receipt", order_id=order.id)
+        _mark_paid(session, order, actor)
+        result.paid_now = True
+    elif attempt.status in (AttemptStatus.AUTHORIZING, AttemptStatus.AUTHORIZED):
+        _extend_holds(session, order, attempt)
+    elif intent.status == "canceled" and can_close(order):
+        close_order(session, order, target=closed_as, actor=actor,
+                    reason="the payment was canceled at Stripe")
+    result.attempt_status = attempt.status
+    result.payment_status = order.payment_status
+    return result
+
+
+def _capture_asked(session: Session, attempt: PaymentAttempt, intent: Intent) -> int | None:
+    """What staff asked to capture of a manual authorization that Stripe now says succeeded
+    (the live CAPTURE row); None when nobody asked, and then the whole amount is expected.
+    The attempt's capture method counts, not the one the intent reports."""
+    if attempt.capture_method != "manual" or intent.status != "succeeded":
+        return None
+    with session.no_autoflush:
+        return session.scalar(select(PaymentTransaction.amount).where(
+            PaymentTransaction.attempt_id == attempt.id,
+            PaymentTransaction.kind == TransactionKind.CAPTURE,
+            PaymentTransaction.status != TransactionStatus.FAILED))
+
+
+def _flag_amount_mismatch(session: Session, order: Order, attempt: PaymentAttempt,
+                          mismatch: str, actor: str) -> None:
+    """Nothing moves: staff are told, once however often the same figures are reported."""
+    message = (f"Amount mismatch on payment {attempt.provider_reference}: {mismatch}. "
+               "Not applied; check the payment at Stripe.")
+    log.error("payment amount mismatch", extra={"order_id": order.id,
+                                                "attempt_id": attempt.id})
+    if message not in (order.attention or ""):
+        # Appended: an earlier flag (paid out of stock) keeps its place and its meaning.
+        order.attention = f"{order.attention}; {message}" if order.attention else message
+        record_change(session, store_id=order.store_id, entity_type="order",
+                      entity_id=order.id, action=AMOUNT_MISMATCH, from_state=None,
+                      to_state=None, actor=actor, reason=message)
+    raise_alert(session, store_id=order.store_id, kind=AMOUNT_MISMATCH, message=message,
+                order_id=order.id, attempt_id=attempt.id)
+
+
+def _extend_holds(session: Session, order: Order, attempt: PaymentAttempt) -> None:
+    """A payment in progress (3-D Secure, processing, authorized) keeps its stock held."""
+    now = utcnow()
+    if attempt.status == AttemptStatus.AUTHORIZED:
+        until = now + AUTHORIZED_HOLD
+    else:
+        until = now + effective_settings(order.store_id).hold_ttl
+    extend_holds(session, order_id=order.id, until=until, now=now)
+
+
+def _record_failure(attempt: PaymentAttempt, intent: Intent) -> bool:
+    error = intent.last_error
+    if intent.status != "requires_payment_method" or error is None:
+        return False
+    ref = error.ref or f"{error.code}:{error.message}"
+    if ref == attempt.last_failure_ref:
+        return False
+    attempt.attempt_count += 1
+    attempt.last_error_code = error.decline_code or error.code
+    attempt.last_error_message = error.message
+    attempt.last_failure_ref = ref
+    schedule_retry(attempt, code=error.code)
+    return True
+
+
+def _move_attempt(session: Session, attempt: PaymentAttempt, target: AttemptStatus,
+                  actor: str) -> None:
+    previous = attempt.status
+    attempt.status = transition("attempt", AttemptStatus(previous), target)
+    attempt.updated_at = utcnow()
+    record_change(session, store_id=attempt.store_id, entity_type="payment_attempt",
+                  entity_id=attempt.id, action="payment_state_change", from_state=previous,
+                  to_state=attempt.status, actor=actor)
+
+
+def _move_payment(session: Session, order: Order, target: PaymentStatus, actor: str) -> None:
+    current = PaymentStatus(order.payment_status)
+    if current == target or not can_move("payment", current, target):
+        return
+    if current in AFTER_CAPTURE:
+        return  # refunds and disputes decide from here (settled_status.follow_ledger)
+    order.payment_status = transition("payment", current, target)
+    record_change(session, store_id=order.store_id, entity_type="order", entity_id=order.id,
+                  action="payment_status_change", from_state=current, to_state=target,
+                  actor=actor)
+
+
+def _mark_paid(session: Session, order: Order, actor: str) -> None:
+    now = utcnow()
+    order.paid_at = now
+    previous = OrderStatus(order.status)
+    if can_move("order", previous, OrderStatus.PAID):
+        order.status = transition("order", previous, OrderStatus.PAID)
+        record_change(session, store_id=order.store_id, entity_type="order",
+                      entity_id=order.id, action="order_state_change", from_state=previous,
+                      to_state=order.status, actor=actor)
+    shortages = commit_stock(session, order=order, now=now)
+    if shortages:
+        _flag_out_of_stock(session, order, shortages, actor)
+    if order.cart_id is not None:
+        # One DELETE, not loading the cart and its items (with their products) to delete
+        # them one by one.
+        session.execute(delete(CartItem).where(CartItem.cart_id == order.cart_id))
+
+
+def _flag_out_of_stock(session: Session, order: Order, shortages: list[str],
+                       actor: str) -> None:
+    """Paid after the stock was gone: staff are told, and the money goes back unless the
+    owner turned automatic refunds off (AUTO_REFUND_OUT_OF_STOCK)."""
+    auto_refund = current_app.config["AUTO_REFUND_OUT_OF_STOCK"]
+    follow_up = ("automatic refund requested" if auto_refund
+                 else "automatic refunds are off: refund or ship later")
+    order.attention = f"{PAID_OUT_OF_STOCK}: {'; '.join(shortages)} ({follow_up})"
+    log.warning("order paid without stock", extra={"order_id": order.id})
+    record_change(session, store_id=order.store_id, entity_type="order", entity_id=order.id,
+                  action="paid_out_of_stock", from_state=None, to_state=None, actor=actor,
+                  reason=order.attention)
+    if auto_refund:
+        emit(session, "refund_out_of_stock_order", order_id=order.id)
+
+
+def settle_payment(*, intent_id: str, actor: str) -> Settlement | None:
+    """Ask Stripe for the intent and apply it: the browser-return caller of ``apply_intent``."""
+    intent = gateway().retrieve_payment_intent(intent_id)
+    with write_transaction() as session:
+        return apply_intent(session, intent, actor=actor)
+
+
+def cancel_superseded(attempt_ids: list[int], *, reason: str = "duplicate") -> None:
+    """Cancel the intents of orders a newer checkout replaced (``duplicate``) or staff
+    canceled (``requested_by_customer``), then settle what Stripe says.
+
+    If an intent was paid meanwhile, Stripe refuses the cancel and settling records the
+    payment: the shopper is never charged for an order we dropped.
+    """
+    for attempt_id in attempt_ids:
+        attempt = db.session.get(PaymentAttempt, attempt_id)
+        if attempt is None or not attempt.provider_reference:
+            continue
+        intent_id = attempt.provider_reference
+        try:
+            gateway().cancel_payment_intent(intent_id, reason=reason)
+        except GatewayError:
+            log.warning("could not cancel a superseded PaymentIntent; settling it instead",
+                        extra={"payment_intent": intent_id}, exc_info=True)
+        try:
+            settle_payment(intent_id=intent_id, actor="system:checkout")
+        except GatewayError:
+            # The webhook or reconciliation will settle it; the old order is already closed.
+            log.warning("could not settle a superseded PaymentIntent",
+                        extra={"payment_intent": intent_id}, exc_info=True)

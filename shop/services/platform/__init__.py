@@ -1,0 +1,3 @@
+"""What every area uses: one transaction per use case (``tx``), audit rows (``audit``), staff
+alerts (``alerts``), a store's effective settings (``settings``), the dashboard's figures
+(``dashboard``) and API idempotency keys (``idempotency``)."""

@@ -1,0 +1,200 @@
+"""Refunds: money given back from a CAPTURED attempt, never more than is left.
+
+The claim pattern of ``capture``: under the attempt's row lock the refundable balance is
+computed from the ledger (captured − refunded − refunds still pending) and a PENDING
+REFUND row is inserted, so two refunds at the same instant cannot both fit where only one
+does. Stripe is called after commit with the row's idempotency key; the outcome is applied
+in a second transaction. A refund Stripe reports as pending stays pending until
+reconciliation (or a refund webhook) learns how it ended.
+
+Before the claim, the amount passes the store's refund policy (``refund_policy``: the staff
+limit and the refund window) and, for a refund by lines, is computed from the order lines
+(``refund_lines``). When a refund succeeds, ``apply_refund`` moves the order's payment
+status, restocks what was asked, and queues the refund e-mail, all in the one transaction
+that marks it succeeded, so each happens once per refund.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+from ...domain.ledger import (
+    LedgerError,
+    NotRefundable,
+    ProviderRefused,
+    ProviderUnavailable,
+    TransactionKind,
+    TransactionStatus,
+    check_refund_amount,
+    summarize,
+)
+from ...domain.refund_lines import RefundAmountChanged
+from ...domain.refund_policy import Refunder
+from ...domain.states import AttemptStatus
+from ...extensions import db
+from ...models import PaymentTransaction
+from ...stripe_gateway import GatewayError, Refund, gateway
+from ..payments.capture import locked_in_scope
+from ..payments.ledger import (
+    add_transaction,
+    fail,
+    live,
+    lock_attempt,
+    provider_key,
+    succeed,
+    transactions,
+)
+from ..platform.audit import record_change
+from ..platform.tx import write_transaction
+from .effects import refund_succeeded
+from .lines import claim_refund_lines, quote_for
+from .policy import enforce_refund_policy
+
+log = logging.getLogger(__name__)
+
+STRIPE_REASONS = ("requested_by_customer", "duplicate", "fraudulent")
+
+
+# The automatic refund of an order paid after its stock sold out (services/refunds/out_of_stock.py).
+OUT_OF_STOCK_ACTOR = "system:auto-refund"
+
+
+def _shop_reason(actor: str) -> str | None:
+    """Why the shop refunded, for Stripe's metadata: the same on every retry of a refund
+    (it is derived from the row, as Stripe refuses a reused key with other parameters)."""
+    return "out_of_stock" if actor == OUT_OF_STOCK_ACTOR else None
+
+
+@dataclass(frozen=True)
+class RefundClaim:
+    transaction_id: int
+    attempt_id: int
+    order_id: int
+    intent_id: str
+    amount: int
+    reason: str | None
+    idempotency_key: str
+    shop_reason: str | None = None
+
+
+def refund_payment(*, attempt_id: int, amount: int | None = None, reason: str | None = None,
+                   note: str | None = None, actor: str,
+                   store_ids: Collection[int] | None = None, by: Refunder | None = None,
+                   lines: Mapping[int, int] | None = None, restock: bool = False,
+                   override_reason: str | None = None,
+                   expected_amount: int | None = None) -> PaymentTransaction:
+    """Refund ``amount`` (default: all that is left) of a CAPTURED attempt; the REFUND row.
+
+    ``reason`` is one of Stripe's (``requested_by_customer``, ``duplicate``,
+    ``fraudulent``); ``note`` is free text for the audit trail. ``by`` is who asks (a staff
+    member or an API key, held to the store's refund limit and window); None is the shop
+    itself (jobs, webhooks), which they do not bind. ``lines`` (order line id → units)
+    refunds those units instead of an amount, priced from the order, and ``restock`` puts
+    them back in stock once the refund succeeds. ``override_reason`` lets an owner refund
+    after the window. ``expected_amount`` is the amount the caller showed for confirmation:
+    if the computed amount differs now, nothing is refunded.
+
+    Raises ``NotRefundable``, ``RefundExceedsBalance``, ``InvalidAmount``,
+    ``InvalidRefundLines``, ``RefundAmountChanged``, ``RefundAboveLimit``,
+    ``OutsideRefundWindow``, ``NotFound``, ``ProviderRefused`` or ``ProviderUnavailable``.
+    """
+    if lines is not None and amount is not None:
+        raise ValueError("refund an amount or lines, not both")
+    with write_transaction() as session:
+        order, attempt = locked_in_scope(session, attempt_id, store_ids)
+        if attempt.status != AttemptStatus.CAPTURED:
+            raise NotRefundable(f"Only a captured payment can be refunded; this one is "
+                                f"{attempt.status}.")
+        rows = transactions(session, attempt.id)
+        summary = summarize(rows)
+        quote = quote_for(session, order, lines) if lines is not None else None
+        if quote is not None:
+            amount = quote.amount
+        if amount is None and summary.refundable == 0:
+            raise NotRefundable("Nothing is left to refund on this payment.")
+        amount = summary.refundable if amount is None else amount
+        if expected_amount is not None and amount != expected_amount:
+            raise RefundAmountChanged(amount, expected_amount, attempt.currency)
+        check_refund_amount(amount, summary)
+        capture = live(rows, TransactionKind.CAPTURE)
+        enforce_refund_policy(session, order=order, attempt=attempt, amount=amount,
+                              paid_at=order.paid_at or capture.created_at, by=by,
+                              override_reason=override_reason, actor=actor)
+        row = add_transaction(session, attempt, kind=TransactionKind.REFUND, amount=amount,
+                              actor=actor, parent_id=capture.id, reason=reason)
+        if quote is not None:
+            claim_refund_lines(session, order=order, transaction=row, quote=quote,
+                               restock=restock)
+        claim = RefundClaim(row.id, attempt.id, order.id, attempt.provider_reference, amount,
+                            reason, provider_key(row), _shop_reason(actor))
+        record_change(session, store_id=attempt.store_id, entity_type="payment_transaction",
+                      entity_id=row.id, action="refund_requested", from_state=None,
+                      to_state=TransactionStatus.PENDING, actor=actor,
+                      reason=f"{amount} {attempt.currency}" + (f": {note}" if note else ""))
+    try:
+        refund = issue_refund(claim)
+    except GatewayError as exc:
+        raise _record_failure(claim, exc, actor) from exc
+    apply_refund(transaction_id=claim.transaction_id, refund=refund, actor=actor)
+    return db.session.get(PaymentTransaction, claim.transaction_id)
+
+
+def issue_refund(claim: RefundClaim) -> Refund:
+    """The Stripe call; repeating it with the same claim repeats nothing (idempotency key)."""
+    metadata = {"transaction_id": str(claim.transaction_id),
+                "attempt_id": str(claim.attempt_id), "order_id": str(claim.order_id)}
+    if claim.shop_reason:
+        metadata["shop_reason"] = claim.shop_reason
+    return gateway().create_refund(
+        intent_id=claim.intent_id, amount=claim.amount, reason=claim.reason,
+        idempotency_key=claim.idempotency_key, metadata=metadata)
+
+
+def claim_for(row: PaymentTransaction) -> RefundClaim:
+    attempt = row.attempt
+    return RefundClaim(row.id, attempt.id, attempt.order_id, attempt.provider_reference,
+                       row.amount, row.reason, row.idempotency_key, _shop_reason(row.actor))
+
+
+def apply_refund(*, transaction_id: int, refund: Refund, actor: str) -> None:
+    """Record what Stripe says of a refund: succeeded, failed, or still pending."""
+    with write_transaction() as session:
+        row = session.get(PaymentTransaction, transaction_id)
+        locked = lock_attempt(session, row.attempt_id)
+        session.refresh(row)
+        order, _attempt = locked
+        if row.status != TransactionStatus.PENDING:
+            return
+        if not row.provider_reference:
+            row.provider_reference = refund.id
+        if refund.status == "succeeded":
+            succeed(row)
+            refund_succeeded(session, order=order, row=row, actor=actor)
+        elif refund.status in ("failed", "canceled"):
+            fail(row, code=f"refund_{refund.status}",
+                 message=refund.failure_reason or f"Stripe reports the refund {refund.status}")
+            record_change(session, store_id=row.store_id, entity_type="payment_transaction",
+                          entity_id=row.id, action="refund_failed",
+                          from_state=TransactionStatus.PENDING, to_state=row.status,
+                          actor=actor, reason=row.failure_message)
+
+
+def _record_failure(claim: RefundClaim, exc: GatewayError, actor: str) -> LedgerError:
+    """What a failed Stripe call means for the claim; returns the error to raise."""
+    log.warning("refund call failed", extra={"transaction_id": claim.transaction_id,
+                                             "code": exc.code, "retryable": exc.retryable})
+    if exc.retryable:
+        # Stripe may have made the refund: the row stays pending (it still counts against the
+        # balance) and reconciliation repeats the call with the same idempotency key.
+        return ProviderUnavailable("Stripe could not be reached; the refund stays pending and "
+                                   "will be reconciled.")
+    with write_transaction() as session:
+        row = session.get(PaymentTransaction, claim.transaction_id)
+        fail(row, code=exc.code, message=str(exc))
+        record_change(session, store_id=row.store_id, entity_type="payment_transaction",
+                      entity_id=row.id, action="refund_failed",
+                      from_state=TransactionStatus.PENDING, to_state=row.status, actor=actor,
+                      reason=str(exc))
+    return ProviderRefused(str(exc), exc.code)

@@ -1,0 +1,53 @@
+"""Which Stripe event type is handled how: the ``{event_type: handler}`` table.
+
+A handler is two steps. ``fetch(event)`` asks Stripe for the object the event is about
+(outside any transaction: no lock is held across a call to Stripe). ``apply(session, event,
+fetched, actor)`` changes our state in the transaction that records the event, and returns
+the event's status. Types not listed here are acknowledged and kept as ``ignored``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ...models import EventStatus
+from .intent_events import (
+    PAYMENT_INTENT_EVENTS,
+    apply_intent_event,
+    fetch_intent,
+    intent_to_fetch,
+)
+from .money_events import (
+    DISPUTE_EVENTS,
+    REFUND_EVENTS,
+    apply_money_event,
+    fetch_charge_refunds,
+    fetch_dispute,
+    fetch_refund,
+)
+
+
+def _always(_event: dict) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class EventHandler:
+    fetch: Callable[[dict], Any]
+    apply: Callable[[Session, dict, Any, str], EventStatus]
+    # Whether ``fetch`` calls Stripe for this event (worth skipping for a duplicate).
+    asks_stripe: Callable[[dict], bool] = _always
+
+
+HANDLERS: dict[str, EventHandler] = {
+    **{event_type: EventHandler(fetch_intent, apply_intent_event, intent_to_fetch)
+       for event_type in PAYMENT_INTENT_EVENTS},
+    "charge.refunded": EventHandler(fetch_charge_refunds, apply_money_event),
+    **{event_type: EventHandler(fetch_refund, apply_money_event) for event_type in REFUND_EVENTS},
+    **{event_type: EventHandler(fetch_dispute, apply_money_event)
+       for event_type in DISPUTE_EVENTS},
+}

@@ -17,7 +17,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from ..domain.errors import DomainError
+from ..domain.errors import NotFound
 from ..extensions import db
 from ..models import Role, Store, StoreMembership, User
 from . import bp
@@ -91,10 +91,8 @@ def in_store(lookup, **kwargs):
     """``lookup(store_id=<current store>, **kwargs)``, a 404 if the row is not this store's."""
     try:
         return lookup(store_id=admin().store.id, **kwargs)
-    except DomainError as exc:
-        if exc.code.endswith("_not_found"):
-            abort(404, description=str(exc))
-        raise
+    except NotFound as exc:
+        abort(404, description=str(exc))
 
 
 def switch_store(store_id: int) -> Store | None:

@@ -9,38 +9,19 @@ from __future__ import annotations
 from flask import abort
 
 from ..domain import ledger
-from ..domain.errors import DomainError, IllegalTransition
+from ..domain.errors import DomainError, IllegalTransition, NotFound
 from ..domain.money import format_money
-from ..domain.refund_lines import InvalidRefundLines, RefundAmountChanged
-from ..domain.refund_policy import OutsideRefundWindow, RefundAboveLimit
-from ..services.notifications.mail import NotPaid
 from ..services.payments.errors import GatewayError
 
 # What the admin's money actions catch; anything else is a bug and a 500.
 REFUSALS = (DomainError, GatewayError)
 
-STATUS: dict[type[Exception], int] = {
-    IllegalTransition: 409,
-    ledger.OperationInProgress: 409,
-    ledger.NotRefundable: 409,
-    RefundAmountChanged: 409,
-    NotPaid: 409,
-    RefundAboveLimit: 403,
-    OutsideRefundWindow: 403,
-    ledger.RefundExceedsBalance: 422,
-    ledger.InvalidAmount: 422,
-    InvalidRefundLines: 422,
-    ledger.ProviderRefused: 502,
-    ledger.ProviderUnavailable: 503,
-    GatewayError: 503,
-}
 
 def refusal(exc: Exception, *, currency: str, verb: str) -> tuple[int, str]:
     """(status, message) for a refused ``verb`` ("captured", "voided", "refunded"…)."""
-    if isinstance(exc, ledger.NotFound):
+    if isinstance(exc, NotFound):
         abort(404, description=str(exc))
-    status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 422)
-    return status, _words(exc, currency, verb)
+    return getattr(exc, "status", 503), _words(exc, currency, verb)
 
 
 def _words(exc: Exception, currency: str, verb: str) -> str:

@@ -1,13 +1,31 @@
-"""Errors raised by domain rules and services; the web layer maps each to a response."""
+"""Errors raised by domain rules and services. Each carries what the edge needs: ``code``,
+stable and public (JSON bodies), and ``status``, the HTTP status of a request it refuses. One
+edge module per kind of page (``shop/admin/refusals.py`` for HTML, ``shop/payments/errors.py``
+for JSON) turns them into responses; each area's own errors live beside its use cases."""
 
 
 class DomainError(Exception):
-    """Base of every rule violation; ``code`` is stable and shown in JSON errors."""
+    """Base of every rule violation."""
 
     code = "domain_error"
+    status = 422
 
 
-class IllegalTransition(DomainError):
+class NotFound(DomainError):
+    """No such thing among what the caller may see (never says whether it exists elsewhere)."""
+
+    code = "not_found"
+    status = 404
+
+
+class Conflict(DomainError):
+    """The request fits, but not the thing's present state (a state machine, a race)."""
+
+    code = "conflict"
+    status = 409
+
+
+class IllegalTransition(Conflict):
     """A state machine refused a move."""
 
     code = "illegal_transition"

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from . import errors
 from .errors import DomainError
 
 
@@ -82,6 +83,7 @@ class OperationInProgress(LedgerError):
     """Another capture or void of this attempt is under way: its outcome decides."""
 
     code = "operation_in_progress"
+    status = 409
 
 
 class InvalidAmount(LedgerError):
@@ -109,26 +111,30 @@ def check_refund_amount(amount: int, summary: LedgerSummary) -> None:
         raise RefundExceedsBalance(amount, summary.refundable)
 
 
-class NotFound(LedgerError):
+class NotFound(LedgerError, errors.NotFound):
     """No such payment in the stores the caller may see (never says which it is)."""
 
     code = "not_found"
+    status = 404
 
 
 class NotRefundable(LedgerError):
     code = "not_refundable"
+    status = 409
 
 
 class ProviderUnavailable(LedgerError):
     """The provider could not be reached; the outcome is unknown and stays pending."""
 
     code = "provider_unavailable"
+    status = 503
 
 
 class ProviderRefused(LedgerError):
     """The provider refused the operation; nothing was done and the claim is marked failed."""
 
     code = "provider_refused"
+    status = 502
 
     def __init__(self, message: str, provider_code: str):
         super().__init__(message)

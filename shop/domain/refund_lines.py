@@ -84,6 +84,7 @@ class RefundAmountChanged(LedgerError):
     """The amount shown for confirmation is no longer what the refund would be."""
 
     code = "refund_amount_changed"
+    status = 409
 
     def __init__(self, amount: int, expected: int, currency: str):
         super().__init__(f"The refund now comes to {format_money(amount, currency)}, not the "

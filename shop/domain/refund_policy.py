@@ -55,6 +55,7 @@ LIMITED = frozenset({RefundRole.STAFF, RefundRole.API_KEY})
 
 class RefundAboveLimit(LedgerError):
     code = "refund_above_limit"
+    status = 403
 
     def __init__(self, *, amount: int, refunded_before: int, limit: int, currency: str):
         money = lambda value: format_money(value, currency)  # noqa: E731
@@ -71,6 +72,7 @@ class RefundAboveLimit(LedgerError):
 
 class OutsideRefundWindow(LedgerError):
     code = "outside_refund_window"
+    status = 403
 
     def __init__(self, *, paid_at: datetime, window_days: int, owner: bool):
         who = ("To refund it anyway, give a reason for the exception." if owner

@@ -1,4 +1,5 @@
-"""Every error of the API in one table: exception → HTTP status; the code is the exception's.
+"""Every error of the API as JSON: each exception carries its code and status
+(``shop/domain/errors.py``).
 
 Bodies are always ``{"error": {"code": ..., "message": ...}}``. docs/openapi.yaml lists the
 same codes per endpoint, and tests/http/test_api_contract.py checks that each is real.
@@ -12,12 +13,8 @@ from flask import jsonify
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from ..domain import ledger
-from ..domain.errors import DomainError, IllegalTransition
-from ..domain.refund_policy import OutsideRefundWindow, RefundAboveLimit
-from ..services.payments.attempts import AttemptExists, OrderNotPayable
+from ..domain.errors import DomainError
 from ..services.payments.errors import GatewayError
-from ..services.platform.idempotency import IdempotencyKeyInUse, IdempotencyKeyReused
 from . import bp
 
 log = logging.getLogger(__name__)
@@ -32,23 +29,6 @@ class ApiError(Exception):
         self.code = code
 
 
-STATUS: dict[type[Exception], int] = {
-    ledger.NotFound: 404,
-    # The caller's role does not allow this refund; an owner may make it.
-    RefundAboveLimit: 403,
-    OutsideRefundWindow: 403,
-    IllegalTransition: 409,
-    ledger.OperationInProgress: 409,
-    ledger.NotRefundable: 409,
-    AttemptExists: 409,
-    OrderNotPayable: 409,
-    IdempotencyKeyInUse: 409,
-    IdempotencyKeyReused: 422,
-    ledger.InvalidAmount: 422,
-    ledger.RefundExceedsBalance: 422,
-    ledger.ProviderRefused: 502,
-    ledger.ProviderUnavailable: 503,
-}
 
 
 def render(exc: Exception) -> tuple[dict, int]:
@@ -64,8 +44,7 @@ def render(exc: Exception) -> tuple[dict, int]:
     if isinstance(exc, GatewayError):
         return _body("provider_unavailable", f"Stripe could not be reached: {exc}"), 503
     if isinstance(exc, DomainError):
-        status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 422)
-        return _body(exc.code, str(exc)), status
+        return _body(exc.code, str(exc)), exc.status
     return _body("internal_error", "The request failed; nothing was recorded as done."), 500
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
-from ...domain.errors import DomainError
+from ...domain.errors import DomainError, NotFound
 from ...extensions import db
 from ...models import Role, StoreMembership, User
 from ..platform.audit import record_change
@@ -30,7 +30,7 @@ class LastOwner(DomainError):
     code = "last_owner"
 
 
-class MemberNotFound(DomainError):
+class MemberNotFound(NotFound):
     code = "member_not_found"
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ...domain.errors import DomainError
+from ...domain.errors import DomainError, NotFound
 from ...extensions import db
 from ...models import HoldStatus, InventoryHold, Product, StockAdjustment
 from ...models.types import utcnow
@@ -24,7 +24,7 @@ class StockBelowZero(DomainError):
     code = "stock_below_zero"
 
 
-class ProductNotFound(DomainError):
+class ProductNotFound(NotFound):
     code = "product_not_found"
 
 

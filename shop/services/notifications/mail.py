@@ -11,7 +11,7 @@ from flask import render_template
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ...domain.errors import DomainError
+from ...domain.errors import DomainError, NotFound
 from ...domain.states import OrderStatus
 from ...extensions import db
 from ...links import external_url
@@ -31,9 +31,10 @@ RECEIPT = "receipt"
 
 class NotPaid(DomainError):
     code = "order_not_paid"
+    status = 409
 
 
-class OrderNotFound(DomainError):
+class OrderNotFound(NotFound):
     code = "order_not_found"
 
 

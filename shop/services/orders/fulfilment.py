@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...domain.cancellation import cancel_rule
-from ...domain.errors import DomainError
+from ...domain.errors import NotFound
 from ...domain.money import format_money
 from ...domain.states import OrderStatus, PaymentStatus, transition
 from ...models import HoldStatus, InventoryHold, Order, PaymentAttempt
@@ -26,7 +26,7 @@ from ..platform.tx import lock_rows, write_transaction
 from ..refunds.lines import restockable_units
 
 
-class OrderNotFound(DomainError):
+class OrderNotFound(NotFound):
     code = "order_not_found"
 
 

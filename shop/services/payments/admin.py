@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from ...domain.errors import DomainError
+from ...domain.errors import NotFound
 from ...domain.ledger import (
     LedgerSummary,
     NotRefundable,
@@ -32,7 +32,7 @@ from .ledger import live, order_summary
 from .queries import last_reconciliation_run, stuck_attempts
 
 
-class PaymentNotFound(DomainError):
+class PaymentNotFound(NotFound):
     code = "payment_not_found"
 
 

@@ -26,10 +26,12 @@ class AttemptExists(DomainError):
     """The order already has an attempt that is open or took money."""
 
     code = "attempt_exists"
+    status = 409
 
 
 class OrderNotPayable(DomainError):
     code = "order_not_payable"
+    status = 409
 
 
 def create_attempt(*, order_id: int, actor: str, capture_method: str | None = None,

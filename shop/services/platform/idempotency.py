@@ -29,6 +29,7 @@ class IdempotencyKeyInUse(DomainError):
     """A request with this key is still being processed."""
 
     code = "idempotency_key_in_use"
+    status = 409
 
 
 class IdempotencyKeyReused(DomainError):

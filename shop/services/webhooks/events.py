@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ...domain.errors import DomainError
+from ...domain.errors import DomainError, NotFound
 from ...extensions import db
 from ...models import EventStatus, StripeEvent
 from ...models.types import utcnow
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 DUPLICATE = "duplicate"
 
 
-class EventNotFound(DomainError):
+class EventNotFound(NotFound):
     code = "event_not_found"
 
 

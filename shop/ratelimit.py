@@ -194,7 +194,7 @@ def _refusal(exc: TooManyRequests, wait: int) -> str:
                 f"cardholders, payment is paused: {later} Nothing was charged.")
     if request.endpoint in ("auth.login", "account.change_password"):
         return (f"Too many wrong passwords from your connection: {later} Forgot your "
-                "password? Resetting it by e-mail works at any time.")
+                "password? You can reset it by e-mail meanwhile.")
     if request.endpoint in ("auth.register", "auth.forgot_password"):
         return f"Too many requests from your connection. Please slow down: {later}"
     return f"Too many requests from your connection. Please slow down: {later} " \

@@ -52,7 +52,8 @@ def register():
     # the same page, in the same time, whether or not the address has an account.
     defer_until_sent(partial(register_shopper, email=form.email.data,
                              password=form.password.data, name=form.name.data))
-    return render_template("auth/register_sent.html", email=form.email.data)
+    return render_template("auth/register_sent.html", email=form.email.data,
+                           next=safe_next(form.next.data))
 
 
 @bp.post("/account/logout")

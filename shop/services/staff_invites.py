@@ -92,6 +92,7 @@ def invite_member(*, store_id: int, email: str, role: Role, actor: str) -> Invit
                 StaffInvite.store_id == store_id, StaffInvite.email == email,
                 StaffInvite.accepted_at.is_(None), StaffInvite.revoked_at.is_(None)))):
             old.revoked_at = now
+            _audit(session, old, "staff_invite_revoked", old.role, None, actor, email)
         invite = StaffInvite(store_id=store_id, email=email, role=role,
                              token_hash=_hash(token), invited_by=actor, created_at=now,
                              expires_at=now + timedelta(seconds=max_age))

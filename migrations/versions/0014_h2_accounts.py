@@ -6,7 +6,7 @@ a copied cookie. staff_invites holds owners' pending invitations: access comes o
 membership made when one is accepted.
 
 Revision ID: 0014_h2_accounts
-Revises: 0013_money
+Revises: 0014_h4_money
 Create Date: 2026-12-07 10:35:05
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0014_h2_accounts'
-down_revision = '0013_money'
+down_revision = '0014_h4_money'
 branch_labels = None
 depends_on = None
 

@@ -62,13 +62,9 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _load_user(user_id: str):
-    from .extensions import db
-    from .models import User
+    from .auth.session import load_user
 
-    try:
-        return db.session.get(User, int(user_id))
-    except ValueError:
-        return None
+    return load_user(user_id)
 
 
 def _register_blueprints(app: Flask) -> None:

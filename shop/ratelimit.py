@@ -41,15 +41,31 @@ def session_key() -> str:
     return f"user:{user}" if user else ip_key()
 
 
+def _form_email() -> str:
+    return (request.form.get("email") or "").strip().lower()[:254]
+
+
 def account_key() -> str:
-    email = (request.form.get("email") or "").strip().lower()[:254]
+    """The e-mail address a form names (whether or not it has an account), else the address."""
+    email = _form_email()
     return f"account:{email}" if email else ip_key()
 
 
 def lookup_email_key() -> str:
     """The e-mail a guest order lookup asks about, however it is capitalised."""
-    email = (request.form.get("email") or "").strip().lower()[:254]
+    email = _form_email()
     return f"lookup:{email}" if email else ip_key()
+
+
+def account_ip_key() -> str:
+    """One account tried from one address: what a password guesser is throttled by, so that
+    the account's owner, from anywhere else, is not."""
+    return f"account:{_form_email()}|{ip_key()}"
+
+
+def user_ip_key() -> str:
+    """The signed-in user from one address (their current password asked again)."""
+    return f"user:{session.get('_user_id')}|{ip_key()}"
 
 
 def _setting(name: str):
@@ -78,9 +94,21 @@ ROUTE_LIMITS: dict[str, list[Rule]] = {
     # The payment page is where a PaymentIntent is created (or fetched).
     "orders.pay": [Rule("RATELIMIT_PAYMENT_PER_IP", ip_key),
                    Rule("RATELIMIT_PAYMENT_PER_SESSION", session_key)],
-    "auth.login": [Rule("RATELIMIT_LOGIN_PER_IP", ip_key, ("POST",)),
-                   # Only failed attempts count against an account.
-                   Rule("RATELIMIT_LOGIN_PER_ACCOUNT", account_key, ("POST",), _failed_login)],
+    # Only failed sign-ins count, per address and per (account, address): an address that
+    # has not failed is never refused, so nobody can lock an owner out by guessing wrong.
+    # Each setting lists windows of growing length ("5 per minute;10 per 15 minutes;..."),
+    # so a guesser's refusals say "try again in" longer and longer.
+    "auth.login": [Rule("RATELIMIT_LOGIN_PER_IP", ip_key, ("POST",), _failed_login),
+                   Rule("RATELIMIT_LOGIN_PER_ACCOUNT", account_ip_key, ("POST",),
+                        _failed_login)],
+    "account.change_password": [Rule("RATELIMIT_LOGIN_PER_ACCOUNT", user_ip_key, ("POST",),
+                                     _failed_login)],
+    # Every POST counts (each may send an e-mail), whether or not the address has an
+    # account: the limits say nothing about which addresses do.
+    "auth.register": [Rule("RATELIMIT_REGISTER_PER_IP", ip_key, ("POST",)),
+                      Rule("RATELIMIT_REGISTER_PER_EMAIL", account_key, ("POST",))],
+    "auth.forgot_password": [Rule("RATELIMIT_RESET_PER_IP", ip_key, ("POST",)),
+                             Rule("RATELIMIT_RESET_PER_EMAIL", account_key, ("POST",))],
     # Every lookup counts, found or not: the answer is the same either way.
     "orders.lookup": [Rule("RATELIMIT_LOOKUP_PER_IP", ip_key, ("POST",)),
                       Rule("RATELIMIT_LOOKUP_PER_EMAIL", lookup_email_key, ("POST",))],
@@ -172,14 +200,23 @@ def _in_words(seconds: int) -> str:
     return f"{minutes} minutes" if minutes < 90 else f"{math.ceil(minutes / 60)} hours"
 
 
+def _refusal(exc: TooManyRequests, wait: int) -> str:
+    later = f"try again in {_in_words(wait)}."
+    if isinstance(exc, PaymentFailuresExceeded):
+        return ("Too many payments from your connection were declined. To protect "
+                f"cardholders, payment is paused: {later} Nothing was charged.")
+    if request.endpoint in ("auth.login", "account.change_password"):
+        return (f"Too many wrong passwords from your connection: {later} Forgot your "
+                "password? You can reset it by e-mail meanwhile.")
+    if request.endpoint in ("auth.register", "auth.forgot_password"):
+        return f"Too many requests from your connection. Please slow down: {later}"
+    return f"Too many requests from your connection. Please slow down: {later} " \
+        "Nothing was charged."
+
+
 def _too_many_requests(exc: TooManyRequests):
     wait = _retry_after(exc)
-    if isinstance(exc, PaymentFailuresExceeded):
-        reason = ("Too many payments from your connection were declined. To protect "
-                  "cardholders, payment is paused")
-    else:
-        reason = "Too many requests from your connection. Please slow down"
-    message = f"{reason}: try again in {_in_words(wait)}. Nothing was charged."
+    message = _refusal(exc, wait)
     log.warning("rate limited", extra={"endpoint": request.endpoint, "retry_after": wait,
                                        "limit": str(getattr(exc, "limit", "card_testing"))})
     headers = {"Retry-After": str(wait)}

@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms.validators import EqualTo, InputRequired, Length, Optional
 
 from ..domain.pricing import RateTable
 from ..orders.presenter import STATUS_LABELS
@@ -48,3 +48,18 @@ class OrderFilterForm(FlaskForm):
         self.status.choices = [("", "All orders")] + [
             (status.value, label) for status, label in STATUS_LABELS.items()]
 
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField("Current password", validators=[
+        InputRequired("Enter your current password."), Length(max=200)])
+    password = PasswordField("New password", description="At least 10 characters.",
+                             validators=[InputRequired("Choose a new password."),
+                                         Length(max=200)])
+    confirm = PasswordField("Repeat the new password", validators=[
+        InputRequired("Repeat the new password."),
+        EqualTo("password", "The two passwords are not the same.")])
+
+
+class SignOutEverywhereForm(FlaskForm):
+    """Only a CSRF token: a POST, so that a link elsewhere cannot do it."""

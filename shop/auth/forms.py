@@ -51,3 +51,16 @@ class ResetPasswordForm(FlaskForm):
     confirm = PasswordField("Repeat the new password", validators=[
         InputRequired("Repeat the new password."),
         EqualTo("password", "The two passwords are not the same.")])
+
+
+class AcceptInviteForm(FlaskForm):
+    password = PasswordField("Choose a password", description="At least 10 characters.",
+                             validators=[InputRequired("Choose a password."),
+                                         Length(max=200)])
+    confirm = PasswordField("Repeat the password", validators=[
+        InputRequired("Repeat the password."),
+        EqualTo("password", "The two passwords are not the same.")])
+
+
+class JoinForm(FlaskForm):
+    """Only a CSRF token: accepting an invitation as the signed-in account."""

@@ -1,6 +1,8 @@
+from functools import partial
+
 from flask import flash, redirect, render_template, url_for
 
-from ..links import external_url
+from ..after_response import defer_until_sent
 from ..services.accounts.passwords import (
     InvalidResetToken,
     request_password_reset,
@@ -17,9 +19,9 @@ def forgot_password():
     form = ForgotPasswordForm()
     if not form.validate_on_submit():
         return render_template("auth/forgot.html", form=form), 400 if form.errors else 200
-    request_password_reset(email=form.email.data, link_for=lambda token: external_url(
-        "auth.reset_password", token=token))
-    # The same answer whether or not the address has an account.
+    # Looked up and mailed after the answer is sent: the same page, in the same time,
+    # whether or not the address has an account.
+    defer_until_sent(partial(request_password_reset, email=form.email.data))
     return render_template("auth/forgot_sent.html", email=form.email.data)
 
 

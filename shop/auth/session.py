@@ -1,13 +1,41 @@
-"""Signing in and out without session fixation, keeping the shopper's cart."""
+"""Signing in and out without session fixation, keeping the shopper's cart.
+
+Every sign-in opens a login session on the server (services/accounts/sessions.py) whose token
+the session cookie carries; the user loader accepts the cookie only while that login session
+exists, so ending it on the server ends every copy of the cookie.
+"""
 
 from __future__ import annotations
+
+from functools import partial
 
 from flask import session
 from flask_login import current_user, login_user, logout_user
 
+from ..after_response import defer_until_sent
 from ..models import User
+from ..services.accounts.sessions import (
+    close_login_session,
+    open_login_session,
+    signed_in,
+    touch_login_session,
+)
 from ..services.cart.refill import merge_guest_cart
 from ..web import CART_SESSION_KEY, current_store
+
+LOGIN_TOKEN_KEY = "login_token"  # noqa: S105 - a session key name, not a secret
+
+
+def load_user(user_id: str) -> User | None:
+    """Flask-Login's user loader. A cookie without a live login session is anonymous: one
+    copied before a logout or password change, and Flask-Login's remember-me cookie (the
+    shop never sets one, so none may sign anybody in)."""
+    found = signed_in(user_id=user_id, token=session.get(LOGIN_TOKEN_KEY))
+    if found is None:
+        return None
+    if found.stale:
+        defer_until_sent(partial(touch_login_session, session_id=found.session_id))
+    return found.user
 
 
 def start_session(user: User) -> str | None:
@@ -16,6 +44,7 @@ def start_session(user: User) -> str | None:
     # A new session on login: whatever a third party planted in the old one is gone.
     session.clear()
     login_user(user)
+    session[LOGIN_TOKEN_KEY] = open_login_session(user_id=user.id)
     if cart_token:
         session[CART_SESSION_KEY] = cart_token
     return cart_token
@@ -33,6 +62,9 @@ def sign_in(user: User) -> list[str]:
 
 
 def end_session() -> None:
+    """Sign this browser out: its login session ends on the server, then the cookie is
+    cleared (other browsers of the same user stay signed in)."""
+    close_login_session(token=session.get(LOGIN_TOKEN_KEY))
     logout_user()
     session.clear()
 

@@ -1,12 +1,14 @@
+from functools import partial
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..links import external_url
+from ..after_response import defer_until_sent
 from ..services.accounts.users import (
-    EmailTaken,
     InvalidEmail,
     WeakPassword,
     authenticate,
+    check_registration,
     register_shopper,
 )
 from ..web import safe_next
@@ -42,17 +44,16 @@ def register():
     if not form.validate_on_submit():
         return render_template("auth/register.html", form=form), 400 if form.errors else 200
     try:
-        user = register_shopper(email=form.email.data, password=form.password.data,
-                                name=form.name.data,
-                                login_link=external_url("auth.login"))
-    except (EmailTaken, InvalidEmail) as exc:
-        form.email.errors.append(f"{exc} Sign in, or reset your password, instead."
-                                 if isinstance(exc, EmailTaken) else str(exc))
-        return render_template("auth/register.html", form=form), 409
-    except WeakPassword as exc:
-        form.password.errors.append(str(exc))
+        check_registration(email=form.email.data, password=form.password.data)
+    except (InvalidEmail, WeakPassword) as exc:
+        (form.email if isinstance(exc, InvalidEmail) else form.password).errors.append(str(exc))
         return render_template("auth/register.html", form=form), 400
-    return _signed_in(sign_in(user), "Welcome! Your account is ready.", form.next.data)
+    # The account (or the "you already have one" e-mail) is made after the answer is sent:
+    # the same page, in the same time, whether or not the address has an account.
+    defer_until_sent(partial(register_shopper, email=form.email.data,
+                             password=form.password.data, name=form.name.data))
+    return render_template("auth/register_sent.html", email=form.email.data,
+                           next=safe_next(form.next.data))
 
 
 @bp.post("/account/logout")
@@ -63,4 +64,4 @@ def logout():
     return redirect(url_for("storefront.index"), 303)
 
 
-from . import password_views  # noqa: E402,F401
+from . import invite_views, password_views  # noqa: E402,F401

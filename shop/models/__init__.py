@@ -13,7 +13,7 @@ from .payment import PaymentAttempt
 from .stock import StockAdjustment
 from .store import Store
 from .store_settings import StoreSettings
-from .user import Role, StoreMembership, User
+from .user import LoginSession, Role, StaffInvite, StoreMembership, User
 from .webhook import EventStatus, StripeEvent
 
 __all__ = [
@@ -39,3 +39,4 @@ __all__ += ["PaymentDispute"]
 from .refund import RefundLine  # noqa: E402
 
 __all__ += ["RefundLine"]
+__all__ += ["LoginSession", "StaffInvite"]

@@ -2,13 +2,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String, false
+from sqlalchemy import Boolean, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from .store import Store
 
 
 class Role(StrEnum):
@@ -75,3 +79,49 @@ class StoreMembership(db.Model):
     __table_args__ = (
         db.UniqueConstraint("user_id", "store_id", name="uq_store_memberships_user_store"),
     )
+
+
+class LoginSession(db.Model):
+    """One signed-in browser. Its session cookie carries a random token and only the token's
+    hash is kept here: signing out deletes the row, so a copy of the cookie taken before
+    stops working too. Signing out everywhere, a password change and a reset delete all of
+    a user's rows."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Moved forward at most hourly (services/accounts/sessions.py): enough to prune rows whose
+    # cookie Flask no longer accepts anyway.
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StaffInvite(db.Model):
+    """An owner's invitation to join a store, waiting for the person to follow the e-mailed
+    link. It grants nothing: access comes only from the membership made when it is accepted.
+    The link's token is kept as a hash; it works once, until ``expires_at``, unless revoked."""
+
+    __tablename__ = "staff_invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))  # lower-cased, like users.email
+    role: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    store: Mapped[Store] = relationship()
+
+    __table_args__ = (Index("ix_staff_invites_store_email", "store_id", "email"),)
+
+    @property
+    def is_open(self) -> bool:
+        """Neither accepted nor revoked (it may still have expired)."""
+        return self.accepted_at is None and self.revoked_at is None

@@ -5,12 +5,22 @@ from __future__ import annotations
 
 import json
 import secrets
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from shop.extensions import db
-from shop.models import AuditEvent, Order, PaymentAttempt, Role, StoreMembership, StripeEvent
+from shop.models import (
+    AuditEvent,
+    Order,
+    PaymentAttempt,
+    Role,
+    StaffInvite,
+    StoreMembership,
+    StripeEvent,
+)
+from shop.models.types import utcnow
 
 from ..factories import PASSWORD, make_product, make_store, make_user
 from ..shopper import login
@@ -66,6 +76,7 @@ ROUTES = {
     ("admin.add_staff", "POST"): ("owner", 400),
     ("admin.change_staff_role", "POST"): ("owner", 400),
     ("admin.remove_staff", "POST"): ("owner", 303),
+    ("admin.revoke_staff_invite", "POST"): ("owner", 303),
 }
 
 ROLES = ["anonymous", "shopper", "other_store_staff", "staff", "owner"]
@@ -118,9 +129,13 @@ def _targets(store, staff_id: int):
         db.session.commit()
     attempt_id = db.session.scalar(select(PaymentAttempt.id).where(
         PaymentAttempt.order_id == order.id))
+    invite = StaffInvite(store_id=store.id, email=f"{intent}@example.com", role=Role.STAFF,
+                         token_hash=secrets.token_hex(32), invited_by="staff:owner@example.com",
+                         expires_at=utcnow() + timedelta(days=1))
+    db.session.add(invite)
     db.session.commit()
     return {"order_id": order.id, "product_id": product.id, "membership_id": membership.id,
-            "attempt_id": attempt_id, "event_id": event.id}
+            "attempt_id": attempt_id, "event_id": event.id, "invite_id": invite.id}
 
 
 def _client(app, role: str):

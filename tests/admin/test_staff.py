@@ -1,8 +1,7 @@
-"""Owners add people, change their role and remove them; a store always keeps an owner."""
+"""Owners change people's role and remove them; a store always keeps an owner.
+(Inviting people: test_staff_invites.py.)"""
 
 from __future__ import annotations
-
-import re
 
 from sqlalchemy import func, select
 
@@ -10,7 +9,6 @@ from shop.extensions import db
 from shop.models import AuditEvent, Role, StoreMembership, User
 
 from ..factories import make_user
-from ..shopper import login
 from .conftest import signed_in
 from .helpers import field_error, post
 
@@ -18,34 +16,6 @@ from .helpers import field_error, post
 def membership(user_id: int, store_id: int) -> StoreMembership | None:
     return db.session.scalar(select(StoreMembership).where(
         StoreMembership.user_id == user_id, StoreMembership.store_id == store_id))
-
-
-def test_add_a_new_person_shows_a_temporary_password_once(clean_app, as_owner, store):
-    response = post(as_owner, "/admin/staff", {"email": "New.Hire@Example.com",
-                                               "role": "staff"})
-    html = response.get_data(as_text=True)
-    assert response.status_code == 200
-    password = re.search(r'<code class="secret">([^<]+)</code>', html).group(1)
-    user = db.session.scalar(select(User).where(User.email == "new.hire@example.com"))
-    assert membership(user.id, store.id).role == Role.STAFF
-    assert password not in user.password_hash
-    assert password not in as_owner.get("/admin/staff").get_data(as_text=True)
-    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "staff_added"))
-    assert (event.actor, event.to_state, event.reason) == \
-        ("staff:owner@example.com", "staff", "new.hire@example.com")
-    newcomer = clean_app.test_client()
-    assert login(newcomer, "new.hire@example.com", password).status_code == 303
-    assert newcomer.get("/admin/orders").status_code == 200
-    assert newcomer.get("/admin/settings").status_code == 403
-
-
-def test_add_an_existing_account_keeps_their_password(as_owner, store):
-    user = make_user("shopper@example.com")
-    response = post(as_owner, "/admin/staff", {"email": "shopper@example.com",
-                                               "role": "owner"})
-    html = response.get_data(as_text=True)
-    assert "They already had an account" in html and 'class="secret"' not in html
-    assert membership(user.id, store.id).role == Role.OWNER
 
 
 def test_adding_someone_twice_or_a_bad_email_is_explained(as_owner, store, staff_user):

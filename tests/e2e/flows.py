@@ -30,6 +30,16 @@ def add_to_cart(page: Page, base_url: str, slug: str, quantity: int = 1) -> None
     expect(page.get_by_role("heading", name="Your cart")).to_be_visible()
 
 
+def sign_in_after_sign_up(page: Page, email: str, password: str) -> None:
+    """Signing up answers "check your email" (the same for a taken address); then sign in."""
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    page.get_by_role("main").get_by_role("link", name="Sign in").click()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("You are signed in.")).to_be_visible()
+
+
 def fill_address(page: Page, email: str | None = "grace@example.com") -> None:
     if email is not None:
         page.get_by_label("Email").fill(email)

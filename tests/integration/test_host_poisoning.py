@@ -61,9 +61,11 @@ def test_the_welcome_mail_links_to_base_url_whatever_the_host(client, store, mai
     response = post_as(client, "/account/register", base_url, headers, name="Grace",
                        email="grace@example.com", password="a long enough password",
                        confirm="a long enough password")
-    assert response.status_code == 303
+    assert response.status_code == 200  # "check your e-mail", whoever asks
     [mail] = mailbox()
-    assert links(mail) == [f"{client.application.config['BASE_URL']}/account/login"]
+    base = client.application.config["BASE_URL"]
+    assert f"{base}/account/login" in links(mail)
+    assert all(link.startswith(base + "/") for link in links(mail))
     assert EVIL not in mail.as_string()
 
 
@@ -77,10 +79,12 @@ def test_external_url_ignores_the_request_it_is_built_in(clean_app):
 
 @pytest.fixture
 def prod(monkeypatch, tmp_path):
-    from ..conftest import build_schema
+    from ..conftest import IsolatedClient, build_schema
 
     app = production_app(monkeypatch, tmp_path, ALLOWED_HOSTS="www.shop.example",
                          TRUSTED_PROXIES="1")
+    # Mail goes out after the answer is sent: responses are closed as a server closes them.
+    app.test_client_class = IsolatedClient
     build_schema(app)
     with app.app_context():
         make_user("owner@example.com", store=make_store(), role=Role.OWNER)

@@ -3,6 +3,8 @@ to come back, Redis storage, and failing open when Redis is down."""
 
 import logging
 import os
+import re
+import time
 
 import pytest
 import stripe
@@ -19,7 +21,7 @@ from shop.ratelimit import ROUTE_LIMITS
 from ..conftest import IsolatedClient, app_config, wipe
 from ..factories import PASSWORD, make_product, make_store, make_user
 from ..services import free_port, missing
-from ..shopper import CARD_DECLINED, Shopper, intent_id_from_secret, login
+from ..shopper import CARD_DECLINED, Shopper, intent_id_from_secret, login, post_form
 
 # The suite's own Redis database when one is given (parallel runs must not share one).
 REDIS_DB = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/3")
@@ -115,29 +117,121 @@ def test_api_paths_always_get_json(clean_app):
         assert not wants_json()
 
 
-def test_login_per_address_counts_posts_only(clean_app, limits, store):
+def test_login_per_address_counts_failures_only(clean_app, limits, store):
     limits(RATELIMIT_LOGIN_PER_IP="3 per minute")
+    make_user("ada@example.com")
     client = clean_app.test_client()
     for _ in range(5):
         assert client.get("/account/login").status_code == 200
+    for _ in range(4):  # successes do not count
+        assert login(clean_app.test_client(), "ada@example.com", PASSWORD).status_code == 303
     statuses = [login(client, f"u{i}@example.com", "wrong password").status_code
                 for i in range(4)]
     assert statuses == [401, 401, 401, 429]
+    elsewhere = other_address(clean_app, "10.0.2.2").client
+    assert login(elsewhere, "u9@example.com", "wrong password").status_code == 401
 
 
-def test_login_per_account_counts_failures_only(clean_app, limits, store):
-    limits(RATELIMIT_LOGIN_PER_ACCOUNT="2 per minute")
+def guess(client, email="ada@example.com", password="a wrong guess"):
+    return login(client, email, password)
+
+
+def test_a_guesser_is_throttled_not_the_owner(clean_app, limits, store):
+    limits(RATELIMIT_LOGIN_PER_ACCOUNT="2 per minute;3 per hour")
     make_user("ada@example.com")
     make_user("bob@example.com")
-    for _ in range(3):  # successes do not count
-        client = clean_app.test_client()
-        assert login(client, "ada@example.com", PASSWORD).status_code == 303
-    attacker = clean_app.test_client()
-    assert [login(attacker, "ADA@example.com", "guess one!").status_code,
-            login(attacker, "ada@example.com", "guess two!").status_code] == [401, 401]
-    locked = login(clean_app.test_client(), "ada@example.com", PASSWORD)
-    assert locked.status_code == 429  # even the right password, from anywhere, for a while
-    assert login(attacker, "bob@example.com", PASSWORD).status_code == 303
+    attacker = other_address(clean_app, "10.4.4.4").client
+    assert [guess(attacker).status_code, guess(attacker).status_code] == [401, 401]
+    refused = guess(attacker, password=PASSWORD)  # the right password, from the guesser
+    assert refused.status_code == 429
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    assert "Too many wrong passwords" in refused.get_data(as_text=True)
+    # The owner, from an address that has not failed, gets in at once; so does the
+    # guesser's address with another account it has not failed on.
+    owner = other_address(clean_app, "10.5.5.5").client
+    assert guess(owner, password=PASSWORD).status_code == 303
+    assert guess(attacker, "bob@example.com", PASSWORD).status_code == 303
+
+
+def test_the_wait_grows_with_the_failures(clean_app, limits, store, monkeypatch):
+    limits(RATELIMIT_LOGIN_PER_ACCOUNT="2 per minute;3 per hour")
+    make_user("ada@example.com")
+    attacker = other_address(clean_app, "10.4.4.5").client
+    assert [guess(attacker).status_code for _ in range(3)] == [401, 401, 429]
+    first_wait = int(guess(attacker).headers["Retry-After"])
+    real_time = time.time
+    # The limits' memory storage reads the clock through time.time: a minute passes.
+    monkeypatch.setattr(time, "time", lambda: real_time() + 61)
+    assert guess(attacker).status_code == 401  # the third failure of the hour
+    second = guess(attacker)
+    assert second.status_code == 429
+    assert first_wait <= 60 < int(second.headers["Retry-After"]) <= 3600
+
+
+def test_password_reset_works_while_sign_in_is_throttled(clean_app, limits, store, mailbox):
+    limits(RATELIMIT_LOGIN_PER_ACCOUNT="1 per minute", RATELIMIT_LOGIN_PER_IP="1 per minute")
+    make_user("ada@example.com")
+    shared = other_address(clean_app, "10.4.4.6").client  # the guesser's address, say an office
+    assert guess(shared).status_code == 401
+    assert guess(shared, password=PASSWORD).status_code == 429
+    asked = post_form(shared, "/account/password/forgot", "/account/password/forgot",
+                      email="ada@example.com")
+    assert asked.status_code == 200
+    link = re.search(r"http://[^/\s]+(/account/password/reset/\S+)",
+                     mailbox()[0].get_content()).group(1)
+    chosen = post_form(shared, link, link, password="a brand new passphrase",
+                       confirm="a brand new passphrase")
+    assert chosen.status_code == 303
+    owner = other_address(clean_app, "10.4.4.7").client
+    assert guess(owner, password="a brand new passphrase").status_code == 303
+
+
+def test_a_borrowed_session_cannot_guess_the_current_password(clean_app, limits, store):
+    limits(RATELIMIT_LOGIN_PER_ACCOUNT="2 per minute")
+    make_user("ada@example.com")
+    client = other_address(clean_app, "10.4.4.8").client
+    assert login(client, "ada@example.com", PASSWORD).status_code == 303
+
+    def change(current):
+        return post_form(client, "/account/security", "/account/password", current=current,
+                         password="a brand new passphrase", confirm="a brand new passphrase")
+
+    assert [change("guess one!").status_code, change("guess two!").status_code] == [401, 401]
+    assert change(PASSWORD).status_code == 429
+
+
+SIGN_UP = {"name": "Mallory", "password": "a long enough password",
+           "confirm": "a long enough password"}
+MAILING_FORMS = {"register": ("/account/register", SIGN_UP),
+                 "reset": ("/account/password/forgot", {})}
+
+
+def ask(app, address: str, kind: str, email: str):
+    url, form = MAILING_FORMS[kind]
+    return post_form(other_address(app, address).client, url, url, email=email, **form)
+
+
+@pytest.mark.parametrize("kind", ["register", "reset"])
+def test_mail_sending_forms_are_limited_per_email(clean_app, limits, store, mailbox, kind):
+    limits(**{f"RATELIMIT_{kind.upper()}_PER_EMAIL": "2 per hour"})
+    make_user("ada@example.com")
+    for email in ("ada@example.com", "nobody@example.com"):  # the same, account or not
+        statuses = [ask(clean_app, f"10.7.0.{i}", kind, email).status_code for i in range(3)]
+        assert statuses == [200, 200, 429]
+    refused = ask(clean_app, "10.7.0.9", kind, "ADA@example.com ")
+    assert refused.status_code == 429 and 60 < int(refused.headers["Retry-After"]) <= 3600
+    assert "try again in" in refused.get_data(as_text=True)
+    assert ask(clean_app, "10.7.0.9", kind, "other@example.com").status_code == 200
+    assert sum(m["To"] == "ada@example.com" for m in mailbox()) == 2
+
+
+@pytest.mark.parametrize("kind", ["register", "reset"])
+def test_mail_sending_forms_are_limited_per_address(clean_app, limits, store, mailbox, kind):
+    limits(**{f"RATELIMIT_{kind.upper()}_PER_IP": "2 per hour"})
+    statuses = [ask(clean_app, "10.8.0.1", kind, f"u{i}@example.com").status_code
+                for i in range(3)]
+    assert statuses == [200, 200, 429]
+    assert ask(clean_app, "10.8.0.2", kind, "u9@example.com").status_code == 200
 
 
 def decline(shopper, browser, token):

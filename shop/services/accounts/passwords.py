@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections.abc import Callable
 
 from flask import current_app, render_template
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -18,9 +17,11 @@ from sqlalchemy import select
 
 from ...domain.errors import DomainError
 from ...extensions import db
+from ...links import external_url
 from ...mail import send_mail
 from ...models import User
 from ..platform.tx import lock_rows, write_transaction
+from .sessions import end_all_sessions
 from .users import hash_password, user_by_email
 
 log = logging.getLogger(__name__)
@@ -71,14 +72,17 @@ def user_for_reset_token(token: str) -> User:
     return _check_live(db.session.get(User, data["uid"]), data)
 
 
-def request_password_reset(*, email: str, link_for: Callable[[str], str]) -> bool:
-    """Mail a reset link if ``email`` has an account; the caller answers the same either way."""
+def request_password_reset(*, email: str) -> bool:
+    """Mail a reset link if ``email`` has an account. The caller runs this after sending its
+    answer, which is the same either way: neither the page nor its timing tells whether the
+    address has an account."""
     user = user_by_email(email)
     if user is None or user.disabled:
         log.info("password reset asked for an unknown or disabled account")
         return False
     body = render_template("mail/password_reset.txt", user=user,
-                           link=link_for(reset_token_for(user)),
+                           link=external_url("auth.reset_password",
+                                             token=reset_token_for(user)),
                            minutes=current_app.config["PASSWORD_RESET_MAX_AGE_SECONDS"] // 60)
     send_mail(to=user.email, subject="Reset your Bean & Leaf password", text=body)
     return True
@@ -88,11 +92,13 @@ def reset_password(*, token: str, password: str) -> User:
     """Set a new password with a live token; raises ``InvalidResetToken`` or ``WeakPassword``.
 
     The fingerprint is checked again under the row lock, so two tabs racing with one link
-    cannot both succeed.
+    cannot both succeed. Every browser signed in to the account is signed out: whoever had
+    the old password (or a copy of a session cookie) is out.
     """
     data = _token_data(token)
     with write_transaction() as session:
         user = _check_live(session.scalar(lock_rows(select(User).where(User.id == data["uid"]))),
                            data)
         user.password_hash = hash_password(password, email=user.email)
+        end_all_sessions(session, user_id=user.id)
     return user

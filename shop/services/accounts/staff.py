@@ -1,4 +1,6 @@
-"""Who works in a store: owners add, re-role and remove members; a store keeps an owner.
+"""Who works in a store: owners re-role and remove members; a store keeps an owner.
+
+People join by accepting an owner's e-mailed invitation (services/accounts/invites.py).
 
 Changes that could remove the last owner lock every membership of the store (primary-key
 order) before counting, so two owners demoting each other at once cannot both succeed.
@@ -6,69 +8,28 @@ order) before counting, so two owners demoting each other at once cannot both su
 
 from __future__ import annotations
 
-import secrets
-from dataclasses import dataclass
-
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
 
-from ...domain.errors import DomainError, NotFound
+from ...domain.errors import DomainError
 from ...extensions import db
 from ...models import Role, StoreMembership, User
 from ..platform.audit import record_change
 from ..platform.tx import lock_rows, write_transaction
-from .users import InvalidEmail, normalize_email
-
-
-class AlreadyMember(DomainError):
-    code = "already_member"
 
 
 class LastOwner(DomainError):
     code = "last_owner"
 
 
-class MemberNotFound(NotFound):
+class MemberNotFound(DomainError):
     code = "member_not_found"
-
-
-@dataclass(frozen=True)
-class AddedMember:
-    email: str
-    role: Role
-    temporary_password: str | None  # only for a new account; shown once, never stored
 
 
 def members(store_id: int) -> list[StoreMembership]:
     return list(db.session.scalars(
         select(StoreMembership).join(User).where(StoreMembership.store_id == store_id)
         .order_by(StoreMembership.role, User.email)))
-
-
-def add_member(*, store_id: int, email: str, role: Role, actor: str) -> AddedMember:
-    """Give ``email`` a role in the store, creating the account (with a temporary password)
-    if there is none. Raises ``InvalidEmail`` or ``AlreadyMember``."""
-    try:
-        email = normalize_email(validate_email(email, check_deliverability=False).normalized)
-    except EmailNotValidError as exc:
-        raise InvalidEmail(f"“{email}” is not a valid e-mail address.") from exc
-    password = None
-    with write_transaction() as session:
-        user = session.scalar(select(User).where(User.email == email))
-        if user is None:
-            password = secrets.token_urlsafe(12)
-            user = User(email=email, password_hash=generate_password_hash(password))
-            session.add(user)
-            session.flush()
-        elif any(m.store_id == store_id for m in user.memberships):
-            raise AlreadyMember(f"{email} is already a member of this store.")
-        membership = StoreMembership(user_id=user.id, store_id=store_id, role=role)
-        session.add(membership)
-        session.flush()
-        _audit(session, membership, "staff_added", None, role, actor, email)
-    return AddedMember(email, role, password)
 
 
 def change_role(*, store_id: int, membership_id: int, role: Role, actor: str) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ...domain.errors import DomainError, NotFound
+from ...domain.errors import DomainError
 from ...domain.password_policy import (  # noqa: F401 (re-exported: the services' vocabulary)
     MIN_PASSWORD_LENGTH,
     WeakPassword,
@@ -23,6 +23,7 @@ from ...models import Role, Store, StoreMembership, User
 from ...models.types import utcnow
 from ..platform.audit import record_change
 from ..platform.tx import write_transaction
+from .sessions import end_all_sessions
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +40,12 @@ class InvalidEmail(DomainError):
     code = "invalid_email"
 
 
-class UnknownUser(NotFound):
+class UnknownUser(DomainError):
     code = "user_not_found"
+
+
+class WrongPassword(DomainError):
+    code = "wrong_password"
 
 
 def normalize_email(email: str) -> str:
@@ -56,13 +61,19 @@ def user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
-def create_user(*, email: str, password: str, name: str = "") -> User:
-    """A new account; raises ``InvalidEmail``, ``EmailTaken`` or ``WeakPassword``."""
+def check_registration(*, email: str, password: str) -> None:
+    """What a sign-up form can be told before anything is looked up: ``InvalidEmail`` or
+    ``WeakPassword`` (the same answers whether or not the address has an account)."""
     try:
         validate_email(email, check_deliverability=False)
     except EmailNotValidError as exc:
         raise InvalidEmail(f"{email!r} is not a valid e-mail address.") from exc
     check_password_strength(password, email=email)
+
+
+def create_user(*, email: str, password: str, name: str = "") -> User:
+    """A new account; raises ``InvalidEmail``, ``EmailTaken`` or ``WeakPassword``."""
+    check_registration(email=email, password=password)
     try:
         with write_transaction() as session:
             user = User(email=normalize_email(email), name=name.strip(),
@@ -73,31 +84,51 @@ def create_user(*, email: str, password: str, name: str = "") -> User:
     return user
 
 
-def register_shopper(*, email: str, password: str, name: str, login_link: str) -> User:
-    """A shopper's own sign-up: the account, then a welcome e-mail (sent after commit).
+def register_shopper(*, email: str, password: str, name: str) -> None:
+    """A shopper's sign-up, run after the response (the caller answers the same either way).
 
-    The account exists once committed; a mail server that is down must not turn a
-    successful sign-up into an error page, so a failed welcome is logged, not raised.
+    A new address gets its account and a welcome e-mail; an address that already has an
+    account gets an e-mail telling its owner that someone tried, and how to sign in or reset
+    instead. Nobody waits for the outcome, so mail failures are logged, not raised.
     """
     import smtplib
 
     from flask import render_template
 
+    from ...links import external_url
     from ...mail import send_mail
 
-    user = create_user(email=email, password=password, name=name)
     try:
-        send_mail(to=user.email, subject="Welcome to Bean & Leaf",
-                  text=render_template("mail/welcome.txt", user=user, link=login_link))
+        user = create_user(email=email, password=password, name=name)
+        subject, template = "Welcome to Bean & Leaf", "mail/welcome.txt"
+    except EmailTaken:
+        user = user_by_email(email)
+        subject = "Someone tried to create a Bean & Leaf account with your e-mail"
+        template = "mail/register_existing.txt"
+    try:
+        send_mail(to=user.email, subject=subject, text=render_template(
+            template, user=user, link=external_url("auth.login"),
+            reset_link=external_url("auth.forgot_password")))
     except (OSError, smtplib.SMTPException):
-        log.warning("welcome e-mail not sent", extra={"user_id": user.id}, exc_info=True)
-    return user
+        log.warning("sign-up e-mail not sent", extra={"user_id": user.id}, exc_info=True)
 
 
 def set_password(*, user_id: int, password: str) -> None:
+    """A new password; every browser signed in to the account is signed out."""
     with write_transaction() as session:
         user = session.get(User, user_id)
         user.password_hash = hash_password(password, email=user.email)
+        end_all_sessions(session, user_id=user_id)
+
+
+def change_password(*, user_id: int, current_password: str, new_password: str) -> None:
+    """The signed-in user's own change: ``WrongPassword`` unless ``current_password`` is
+    theirs (a borrowed session cannot lock the owner out), ``WeakPassword``. Every browser
+    signed in to the account is signed out, the one asking included."""
+    user = db.session.get(User, user_id)
+    if user is None or not check_password_hash(user.password_hash, current_password):
+        raise WrongPassword("That is not your current password.")
+    set_password(user_id=user_id, password=new_password)
 
 
 def authenticate(*, email: str, password: str) -> User | None:

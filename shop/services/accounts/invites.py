@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ...domain.errors import DomainError
+from ...domain.errors import DomainError, NotFound
 from ...extensions import db
 from ...links import external_url
 from ...mail import send_mail
@@ -49,7 +49,7 @@ class InviteForAnotherAccount(DomainError):
     code = "invite_for_another_account"
 
 
-class InviteNotFound(DomainError):
+class InviteNotFound(NotFound):
     code = "invite_not_found"
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...domain.errors import DomainError
+from ...domain.errors import DomainError, NotFound
 from ...extensions import db
 from ...models import Role, StoreMembership, User
 from ..platform.audit import record_change
@@ -22,7 +22,7 @@ class LastOwner(DomainError):
     code = "last_owner"
 
 
-class MemberNotFound(DomainError):
+class MemberNotFound(NotFound):
     code = "member_not_found"
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ...domain.errors import DomainError
+from ...domain.errors import DomainError, NotFound
 from ...domain.password_policy import (  # noqa: F401 (re-exported: the services' vocabulary)
     MIN_PASSWORD_LENGTH,
     WeakPassword,
@@ -40,7 +40,7 @@ class InvalidEmail(DomainError):
     code = "invalid_email"
 
 
-class UnknownUser(DomainError):
+class UnknownUser(NotFound):
     code = "user_not_found"
 
 

@@ -143,7 +143,7 @@ def test_csv_export_of_the_filtered_list(as_staff, store, orders):
 
 
 def test_csv_export_streams_every_order_in_batches(as_staff, store, monkeypatch):
-    from shop.services import order_queries
+    from shop.services.orders import queries as order_queries
 
     product = make_product(store)
     ids = [make_order(store, product=product).id for _ in range(7)]

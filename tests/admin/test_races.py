@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from shop.extensions import db
 from shop.models import Role, StoreMembership
-from shop.services import staff
+from shop.services.accounts import staff
 from shop.services.inventory.stock import StockBelowZero, adjust_stock
 
 from ..factories import make_product, make_user

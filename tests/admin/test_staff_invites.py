@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from shop.extensions import db
 from shop.models import AuditEvent, Role, StaffInvite, StoreMembership, User
 from shop.models.types import utcnow
-from shop.services.accounts import authenticate
+from shop.services.accounts.users import authenticate
 
 from ..factories import PASSWORD, make_user
 from ..shopper import clear_outbox, csrf_token, login, outbox, post_form

@@ -6,7 +6,7 @@ import pytest
 
 from shop.extensions import db
 from shop.models import Category, Store
-from shop.services import catalog_cache
+from shop.services.catalog import cache as catalog_cache
 from shop.services.catalog.cache import CatalogCache
 
 

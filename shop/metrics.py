@@ -119,13 +119,10 @@ def exposition() -> tuple[bytes, str]:
 def _track_audit_rows(session: Session, _flush_context) -> None:
     from .models import AuditEvent
 
-    note_audit_rows(session, [(o.entity_type, o.action, o.to_state or "")
-                              for o in session.new if isinstance(o, AuditEvent)])
-
-
-def note_audit_rows(session: Session, rows: list[tuple[str, str, str]]) -> None:
-    """Audit rows (entity, action, to-state) written in the session's transaction: counted
-    as state changes when it commits, forgotten if it rolls back."""
+    # Audit rows (entity, action, to-state) of the transaction: counted as state changes
+    # when it commits, forgotten if it rolls back.
+    rows = [(o.entity_type, o.action, o.to_state or "")
+            for o in session.new if isinstance(o, AuditEvent)]
     if rows:
         session.info.setdefault("shop.audit_rows", []).extend(rows)
 

@@ -9,24 +9,23 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from ...domain.errors import DomainError, TooManyUnits
 from ...domain.pricing import PricedLine, RateTable, quote
 from ...domain.states import AttemptStatus, OrderStatus, PaymentStatus, transition
 from ...extensions import db
-from ...models import Cart, HoldStatus, Order, PaymentAttempt
+from ...models import Cart, HoldStatus, InventoryHold, Order, OrderLine, PaymentAttempt
 from ...models.types import utcnow
 from ..accounts.addresses import AddressData, remember_address
 from ..inventory.holds import place_holds, release_live_holds
 from ..payments.ledger import configured_capture_method
 from ..payments.settle import IntentRequest
-from ..platform.audit import Change, record_change, record_changes
+from ..platform.audit import record_change
 from ..platform.settings import ShopSettings, effective_settings
 from ..platform.tx import write_transaction
-from . import statements as checkout_sql
 from .client_keys import ip_hash, session_hash
 
 log = logging.getLogger(__name__)
@@ -106,34 +105,11 @@ class PlacedOrder:
 class CheckoutCart:
     """The cart as the checkout reads it: its lines priced from the catalog as it is now."""
 
-    id: int
-    checkout_token: str | None
+    row: Cart
     has_unpaid: bool  # orders of this cart that a new checkout supersedes
     open_by_session: int  # other unpaid orders holding stock: of this browser session,
     open_by_ip: int  # and of this address
     lines: tuple[PricedLine, ...]  # active products only
-
-
-@dataclass(frozen=True)
-class NewOrder:
-    """The order a checkout inserted, as the rest of its transaction needs it."""
-
-    id: int
-    token: str
-    store_id: int
-    email: str
-    total: int
-    currency: str
-    lines: tuple[PricedLine, ...]
-
-
-@dataclass(frozen=True)
-class NewAttempt:
-    id: int
-    amount: int
-    currency: str
-    idempotency_key: str
-    capture_method: str
 
 
 @dataclass(frozen=True)
@@ -169,7 +145,7 @@ def place_order(
     try:
         with write_transaction() as session:
             cart = _cart_for_checkout(session, store_id, cart_token, client, now)
-            if cart is None or cart.checkout_token != checkout_token:
+            if cart is None or cart.row.checkout_token != checkout_token:
                 # The order placed clears the cart's token in its transaction, so a token
                 # that still matches has no order yet, and one that does not may be a
                 # repeated post whose order is ours.
@@ -180,7 +156,7 @@ def place_order(
             settings = effective_settings(store_id)
             _check_units(cart, settings.max_units_per_product)
             _check_open_checkouts(session, cart, client, now)
-            superseded, ends = (_supersede_unpaid_orders(session, cart.id, now)
+            superseded, ends = (_supersede_unpaid_orders(session, cart.row.id, now)
                                 if cart.has_unpaid else ([], None))
             order = _create_order(session, store_id, cart, checkout_token, details,
                                   settings.rates, client=client, user_id=user_id)
@@ -193,7 +169,7 @@ def place_order(
             place_holds(session, order_id=order.id, quantities=quantities, now=now,
                         ttl=_hold_time(settings, ends, now))
             attempt = _create_attempt(session, order)
-            session.execute(checkout_sql.clear_checkout_token(), {"cart": cart.id})
+            cart.row.checkout_token = None  # spent: the cart's next checkout gets a new one
             placed = PlacedOrder(order.id, order.token, superseded,
                                  IntentRequest.of(order, attempt))
     except IntegrityError:
@@ -205,21 +181,50 @@ def place_order(
     return placed
 
 
+def _unpaid_orders_of(cart_id) -> tuple:
+    """An order of the cart that a new checkout of it replaces: pending and not paid."""
+    return (Order.cart_id == cart_id, Order.status == OrderStatus.PENDING,
+            Order.payment_status.in_([PaymentStatus.UNPAID, PaymentStatus.FAILED]))
+
+
+def _open_checkouts_of(order, key_column: str, key, cart_id, now) -> tuple:
+    """An unpaid ``order`` (the model or an alias) whose ``key_column`` is ``key``, of
+    another cart than ``cart_id`` (a checkout of the same cart replaces its orders), whose
+    holds still count at ``now``."""
+    live = exists().where(InventoryHold.order_id == order.id,
+                          InventoryHold.status == HoldStatus.ACTIVE,
+                          InventoryHold.expires_at > now)
+    return (getattr(order, key_column) == key,
+            or_(order.cart_id.is_(None), order.cart_id != cart_id),
+            order.status == OrderStatus.PENDING,
+            order.payment_status.in_([PaymentStatus.UNPAID, PaymentStatus.FAILED]), live)
+
+
+def _open_count(key_column: str, key, now):
+    other = aliased(Order)
+    return (select(func.count(other.id))
+            .where(*_open_checkouts_of(other, key_column, key, Cart.id, now))
+            .correlate(Cart).scalar_subquery())
+
+
 def _cart_for_checkout(session: Session, store_id: int, cart_token: str | None,
                        client: Client, now: datetime) -> CheckoutCart | None:
     """The cart, its lines, whether it has unpaid orders to supersede and how many open
     checkouts its client has elsewhere, in one statement (most carts have no unpaid
     orders: their checkout skips that query)."""
-    rows = session.execute(checkout_sql.cart_lines(), {
-        "token": cart_token or "", "store_id": store_id, "session": client.session,
-        "ip": client.ip, "now": now}).all()
-    if not rows:
+    row = session.execute(
+        select(Cart, exists().where(*_unpaid_orders_of(Cart.id)).correlate(Cart),
+               _open_count("client_session", client.session, now),
+               _open_count("client_ip_hash", client.ip, now))
+        .where(Cart.token == (cart_token or ""), Cart.store_id == store_id)
+        .options(joinedload(Cart.items))
+    ).unique().one_or_none()
+    if row is None:
         return None
-    lines = tuple(PricedLine(row.product_id, row.name, row.price, row.quantity)
-                  for row in rows if row.product_id is not None and row.active)
-    first = rows[0]
-    return CheckoutCart(first.cart_id, first.checkout_token, bool(first.has_unpaid),
-                        first.open_by_session or 0, first.open_by_ip or 0, lines)
+    cart, has_unpaid, open_by_session, open_by_ip = row
+    lines = tuple(PricedLine(item.product.id, item.product.name, item.product.price,
+                             item.quantity) for item in cart.items if item.product.active)
+    return CheckoutCart(cart, bool(has_unpaid), open_by_session or 0, open_by_ip or 0, lines)
 
 
 def _check_units(cart: CheckoutCart, limit: int) -> None:
@@ -247,7 +252,7 @@ def _check_open_checkouts(session: Session, cart: CheckoutCart, client: Client,
         if count >= limit:
             log.warning("checkout refused: too_many_open_checkouts",
                         extra={"counted_by": column, "open": count, "limit": limit})
-            ends = _first_hold_end(session, column, key, cart.id, now)
+            ends = _first_hold_end(session, column, key, cart.row.id, now)
             raise TooManyOpenCheckouts(count=count, by=by, retry_after=max(
                 1, math.ceil(((ends or now) - now).total_seconds())))
 
@@ -255,13 +260,13 @@ def _check_open_checkouts(session: Session, cart: CheckoutCart, client: Client,
 def _first_hold_end(session: Session, column: str, key: str | None, cart_id: int,
                     now: datetime) -> datetime | None:
     """When the first of those open orders stops holding stock (the refusal's Retry-After)."""
-    orders, held = checkout_sql.orders, checkout_sql.holds.alias("held")
+    held = aliased(InventoryHold)
     ends = session.execute(
-        select(func.max(held.c.expires_at))
-        .select_from(orders.join(held, held.c.order_id == orders.c.id))
-        .where(*checkout_sql.open_checkouts_of(orders, column, key, cart_id, now),
-               held.c.status == HoldStatus.ACTIVE, held.c.expires_at > now)
-        .group_by(orders.c.id)).scalars().all()
+        select(func.max(held.expires_at))
+        .select_from(Order).join(held, held.order_id == Order.id)
+        .where(*_open_checkouts_of(Order, column, key, cart_id, now),
+               held.status == HoldStatus.ACTIVE, held.expires_at > now)
+        .group_by(Order.id)).scalars().all()
     return min(ends, default=None)
 
 
@@ -277,45 +282,43 @@ def _hold_time(settings: ShopSettings, ends: datetime | None, now: datetime) -> 
 def _create_order(
     session: Session, store_id: int, cart: CheckoutCart, checkout_token: str,
     details: CheckoutDetails, rates: RateTable, *, client: Client, user_id: int | None,
-) -> NewOrder:
+) -> Order:
     q = quote(cart.lines, country=details.country, shipping_method=details.shipping_method,
               rates=rates)
-    token = secrets.token_urlsafe(24)
-    order_id = session.execute(checkout_sql.insert_order(), {
-        "store_id": store_id, "token": token, "checkout_token": checkout_token,
-        "cart_id": cart.id, "status": OrderStatus.PENDING,
-        "payment_status": PaymentStatus.UNPAID, "email": details.email,
-        "ship_name": details.name, "ship_line1": details.line1, "ship_line2": details.line2,
-        "ship_city": details.city, "ship_postal_code": details.postal_code,
-        "ship_country": details.country, "shipping_method": q.shipping_method,
-        "currency": q.currency, "subtotal": q.subtotal, "shipping": q.shipping, "tax": q.tax,
-        "tax_rate_bp": q.tax_rate_bp, "total": q.total, "client_ip_hash": client.ip,
-        "client_session": client.session, "user_id": user_id,
-    }).scalar_one()
-    session.execute(checkout_sql.insert_order_lines(), [
-        {"order_id": order_id, "product_id": line.product_id, "name": line.name,
-         "unit_price": line.unit_price, "quantity": line.quantity, "total": line.total}
-        for line in q.lines])
-    return NewOrder(order_id, token, store_id, details.email, q.total, q.currency, q.lines)
+    order = Order(
+        store_id=store_id, token=secrets.token_urlsafe(24), checkout_token=checkout_token,
+        cart_id=cart.row.id, status=OrderStatus.PENDING, payment_status=PaymentStatus.UNPAID,
+        email=details.email, ship_name=details.name, ship_line1=details.line1,
+        ship_line2=details.line2, ship_city=details.city, ship_postal_code=details.postal_code,
+        ship_country=details.country, shipping_method=q.shipping_method, currency=q.currency,
+        subtotal=q.subtotal, shipping=q.shipping, tax=q.tax, tax_rate_bp=q.tax_rate_bp,
+        total=q.total, client_ip_hash=client.ip, client_session=client.session,
+        user_id=user_id,
+        lines=[OrderLine(product_id=line.product_id, name=line.name,
+                         unit_price=line.unit_price, quantity=line.quantity, total=line.total)
+               for line in q.lines],
+    )
+    session.add(order)
+    session.flush()  # its id, for the holds and the attempt
+    return order
 
 
-def _create_attempt(session: Session, order: NewOrder) -> NewAttempt:
-    key, capture = f"pi-create-{secrets.token_hex(16)}", configured_capture_method()
-    attempt_id = session.execute(checkout_sql.insert_attempt(), {
-        "store_id": order.store_id, "order_id": order.id, "provider": "stripe",
-        "status": AttemptStatus.INITIATED, "amount": order.total, "currency": order.currency,
-        "idempotency_key": key, "capture_method": capture,
-    }).scalar_one()
-    # Both creations audited once the attempt has its id: one INSERT for the two.
+def _create_attempt(session: Session, order: Order) -> PaymentAttempt:
+    attempt = PaymentAttempt(
+        store_id=order.store_id, order_id=order.id, provider="stripe",
+        status=AttemptStatus.INITIATED, amount=order.total, currency=order.currency,
+        idempotency_key=f"pi-create-{secrets.token_hex(16)}",
+        capture_method=configured_capture_method(),
+    )
+    session.add(attempt)
+    session.flush()  # its id, for its audit row and the PaymentIntent's metadata
     actor = f"shopper:{order.email}"
-    record_changes(session, [
-        Change(store_id=order.store_id, entity_type="order", entity_id=order.id,
-               action="order_created", from_state=None, to_state=OrderStatus.PENDING,
-               actor=actor),
-        Change(store_id=order.store_id, entity_type="payment_attempt", entity_id=attempt_id,
-               action="payment_state_change", from_state=None,
-               to_state=AttemptStatus.INITIATED, actor=actor)])
-    return NewAttempt(attempt_id, order.total, order.currency, key, capture)
+    record_change(session, store_id=order.store_id, entity_type="order", entity_id=order.id,
+                  action="order_created", from_state=None, to_state=order.status, actor=actor)
+    record_change(session, store_id=order.store_id, entity_type="payment_attempt",
+                  entity_id=attempt.id, action="payment_state_change", from_state=None,
+                  to_state=attempt.status, actor=actor)
+    return attempt
 
 
 def _supersede_unpaid_orders(session: Session, cart_id: int,
@@ -325,7 +328,7 @@ def _supersede_unpaid_orders(session: Session, cart_id: int,
     Returns their attempts and when the last of their holds that still counted would have
     ended (None: none did), which the new order's holds may not outlast.
     """
-    stale = session.scalars(select(Order).where(*checkout_sql.unpaid_orders_of(cart_id))).all()
+    stale = session.scalars(select(Order).where(*_unpaid_orders_of(cart_id))).all()
     attempt_ids, ends = [], None
     for order in stale:
         order.status = transition("order", OrderStatus(order.status), OrderStatus.CANCELED)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from ...domain.errors import OutOfStock
@@ -84,44 +84,29 @@ def available_quantities(
 def lock_products(session: Session, product_ids: Iterable[int]) -> dict[int, Product]:
     ids = sorted(set(product_ids))
     query = select(Product).where(Product.id.in_(ids)).order_by(Product.id)
-    products = session.scalars(lock_rows(query)).all()
+    # Read again under the lock: a product already in the session (a cart's line) may carry
+    # a stock level read before it.
+    products = session.scalars(lock_rows(query)
+                               .execution_options(populate_existing=True)).all()
     return {p.id: p for p in products}
-
-
-@cache
-def _insert_holds():
-    return insert(_holds)
-
-
-@cache
-def _stock_for_holds(dialect_name: str):
-    products = Product.__table__
-    query = (select(products.c.id, products.c.name, products.c.stock_on_hand)
-             .where(products.c.id.in_(bindparam("ids", expanding=True)))
-             .order_by(products.c.id))
-    return lock_rows(query, dialect_name, of=[products])
 
 
 def place_holds(
     session: Session, *, order_id: int, quantities: Mapping[int, int], now: datetime,
     ttl: timedelta,
 ) -> None:
-    """Hold ``quantities`` (product id → units) for order ``order_id`` or raise
-    ``OutOfStock``. The products are locked like ``lock_products`` does (same order, same
-    lock), read as plain rows: a checkout only reads their names and stock."""
-    ids = sorted(quantities)
-    locked = {row.id: row for row in session.execute(
-        _stock_for_holds(session.get_bind().dialect.name), {"ids": ids})}
+    """Hold ``quantities`` (product id → units) for order ``order_id`` or raise ``OutOfStock``."""
+    products = lock_products(session, quantities)
     # A fresh statement after the locks: it sees every hold committed before they were won.
-    held = held_quantities(session, ids, now)
-    for product_id in ids:
-        product = locked[product_id]
+    held = held_quantities(session, products, now)
+    for product_id in sorted(quantities):
+        product = products[product_id]
         available = product.stock_on_hand - held.get(product_id, 0)
         if quantities[product_id] > available:
             raise OutOfStock(product.name, quantities[product_id], max(0, available))
-    session.execute(_insert_holds(), [
-        {"product_id": product_id, "order_id": order_id, "quantity": quantities[product_id],
-         "status": HoldStatus.ACTIVE, "expires_at": now + ttl} for product_id in ids])
+    session.add_all(InventoryHold(product_id=product_id, order_id=order_id,
+                                  quantity=quantities[product_id], status=HoldStatus.ACTIVE,
+                                  expires_at=now + ttl) for product_id in sorted(quantities))
 
 
 def active_holds(session: Session, order_id: int) -> list[InventoryHold]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
 
 from flask import current_app
 from sqlalchemy import delete, select, update
@@ -53,25 +52,6 @@ def attempt_for_order(order_id: int) -> PaymentAttempt | None:
     return db.session.scalar(query)
 
 
-class OrderForIntent(Protocol):
-    """An order as an intent request reads it: the ORM row, or the checkout's ``NewOrder``."""
-
-    id: int
-    token: str
-    store_id: int
-    email: str
-
-
-class AttemptForIntent(Protocol):
-    """An attempt as an intent request reads it: the ORM row, or the checkout's ``NewAttempt``."""
-
-    id: int
-    amount: int
-    currency: str
-    idempotency_key: str
-    capture_method: str
-
-
 @dataclass(frozen=True)
 class IntentRequest:
     """What Stripe is asked for when an attempt's PaymentIntent is created: read with the
@@ -87,7 +67,7 @@ class IntentRequest:
     metadata: dict[str, str]
 
     @classmethod
-    def of(cls, order: OrderForIntent, attempt: AttemptForIntent) -> IntentRequest:
+    def of(cls, order: Order, attempt: PaymentAttempt) -> IntentRequest:
         return cls(attempt_id=attempt.id, amount=attempt.amount, currency=attempt.currency,
                    idempotency_key=attempt.idempotency_key,
                    capture_method=attempt.capture_method, receipt_email=order.email,

@@ -49,18 +49,8 @@ def handle_event(event: dict, *, payload: str) -> str:
 
     Errors propagate (after being recorded) so that the endpoint answers 500.
     """
-    actor, redo = f"webhook:{event['id']}", frozenset({EventStatus.FAILED})
-    handler = HANDLERS.get(event["type"])
-    if handler is None or not handler.asks_stripe(event):
-        # Nothing to ask Stripe first: whether the event is new is read under its row lock
-        # in the transaction that applies it, not in a read transaction of its own.
-        return _process(event, payload, actor=actor, redo=redo)
-    # A duplicate is told before Stripe is asked again. Its outcome only: the stored payload
-    # of a known event is not needed to see it is one.
-    status = db.session.scalar(select(StripeEvent.outcome).where(StripeEvent.id == event["id"]))
-    if status is not None and status != EventStatus.FAILED:
-        return DUPLICATE
-    return _process(event, payload, actor=actor, redo=redo, unseen=status is None)
+    return _process(event, payload, actor=f"webhook:{event['id']}",
+                    redo=frozenset({EventStatus.FAILED}))
 
 
 def replay_event(*, event_id: str, actor: str) -> str:
@@ -76,19 +66,18 @@ def replay_event(*, event_id: str, actor: str) -> str:
                     redo=frozenset({EventStatus.FAILED, EventStatus.UNMATCHED}))
 
 
-def _process(event: dict, payload: str, *, actor: str, redo: frozenset[EventStatus],
-             unseen: bool = False) -> str:
-    """Apply the event and record it. ``unseen``: no row had this id a moment ago, so none
-    is locked (a statement saved on every first delivery); a concurrent delivery that
-    commits first makes this one's INSERT fail on the key, which is answered as a duplicate
-    (its effects, applied under the same row locks, are rolled back)."""
+def _process(event: dict, payload: str, *, actor: str, redo: frozenset[EventStatus]) -> str:
+    """Apply the event and record it, once. Whether it is new is read under its row's lock
+    in the transaction that applies it; a concurrent first delivery (no row to lock yet)
+    that commits first makes this one's INSERT fail on the event id's unique key, which is
+    answered as a duplicate (its effects, applied under the same row locks, roll back)."""
     event_id = event["id"]
     handler = HANDLERS.get(event["type"])
     try:
         fetched = handler.fetch(event) if handler else None
         with write_transaction() as session:
-            row = None if unseen else session.scalar(
-                lock_rows(select(StripeEvent).where(StripeEvent.id == event_id)))
+            row = session.scalar(lock_rows(select(StripeEvent)
+                                           .where(StripeEvent.id == event_id)))
             if row is not None and row.status not in redo:
                 return DUPLICATE
             status = handler.apply(session, event, fetched, actor) if handler else \

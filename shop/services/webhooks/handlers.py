@@ -19,7 +19,6 @@ from .intent_events import (
     PAYMENT_INTENT_EVENTS,
     apply_intent_event,
     fetch_intent,
-    intent_to_fetch,
 )
 from .money_events import (
     DISPUTE_EVENTS,
@@ -31,20 +30,14 @@ from .money_events import (
 )
 
 
-def _always(_event: dict) -> bool:
-    return True
-
-
 @dataclass(frozen=True)
 class EventHandler:
     fetch: Callable[[dict], Any]
     apply: Callable[[Session, dict, Any, str], EventStatus]
-    # Whether ``fetch`` calls Stripe for this event (worth skipping for a duplicate).
-    asks_stripe: Callable[[dict], bool] = _always
 
 
 HANDLERS: dict[str, EventHandler] = {
-    **{event_type: EventHandler(fetch_intent, apply_intent_event, intent_to_fetch)
+    **{event_type: EventHandler(fetch_intent, apply_intent_event)
        for event_type in PAYMENT_INTENT_EVENTS},
     "charge.refunded": EventHandler(fetch_charge_refunds, apply_money_event),
     **{event_type: EventHandler(fetch_refund, apply_money_event) for event_type in REFUND_EVENTS},

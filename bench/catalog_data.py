@@ -9,11 +9,11 @@ to run the very same catalog and product queries (``same_sql``).
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 
-from sqlalchemy import event, insert, text
+from sqlalchemy import insert, text
 
 from bench.schema import rebuild_schema
+from tests.statements import recorded_statements
 
 CATEGORIES = ("Coffee", "Tea", "Cocoa", "Brewing", "Grinders", "Mugs", "Filters", "Gifts")
 WORDS = ("Kenya", "Ethiopia", "Colombia", "Sumatra", "Assam", "Darjeeling", "Sencha",
@@ -58,21 +58,6 @@ def _product_row(n: int, store_id: int, category_id: int) -> dict:
             "stock_on_hand": n % 40, "image": None, "active": n % 50 != 0}
 
 
-@contextmanager
-def recorded_statements(engine):
-    """Every statement ``engine`` sends while the block runs."""
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 def shop_statements(app, path: str) -> list[str]:
     """The statements the shop sends to answer ``GET path`` (one fresh request)."""
     from shop.extensions import db
@@ -80,7 +65,7 @@ def shop_statements(app, path: str) -> list[str]:
     with app.app_context():
         engine = db.engine
     client = app.test_client()
-    with recorded_statements(engine) as statements:
+    with recorded_statements(engine, control=True) as statements:
         response = client.get(path)
     if response.status_code != 200:
         raise RuntimeError(f"GET {path} answered {response.status_code}")

@@ -19,11 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import event
-
 from bench import harness
 from bench.shoppers import ADDRESS, field, prepare_shop
 from bench.webhook_events import confirm_intents, signed_delivery
+from tests.statements import recorded_statements
 
 
 def make_app(sandbox_url: str, redis_url: str | None = None):
@@ -73,20 +72,14 @@ def main(argv=None) -> int:
                           confirm_intents(app, sandbox.url, tokens)]
             posts = [(lambda d=d: client.post("/webhooks/stripe", data=d["body"],
                                               headers=d["headers"])) for d in deliveries]
-        statements: list[str] = []
         with app.app_context():
             from shop.extensions import db
             engine = db.engine
-
-        def count(conn, cursor, statement, *_):
-            statements.append(statement)
-
         warm = max(1, len(posts) // 10)
         for post in posts[:warm]:
             post()
-        event.listen(engine, "before_cursor_execute", count)
-        response = posts[warm]()
-        event.remove(engine, "before_cursor_execute", count)
+        with recorded_statements(engine, control=True) as statements:
+            response = posts[warm]()
         print(f"one request: {response.status_code}, {len(statements)} statements, "
               f"Server-Timing {response.headers.get('Server-Timing')}")
         if args.sql:

@@ -4,7 +4,7 @@ import re
 import time
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from shop.extensions import db
 from shop.models import User
@@ -13,6 +13,7 @@ from shop.services.accounts.users import authenticate
 
 from ..factories import PASSWORD, make_user
 from ..shopper import csrf_token, login, outbox, post_form, register
+from ..statements import recorded_statements
 
 NEW_PASSWORD = "a brand new passphrase"  # noqa: S105 - test value
 
@@ -91,14 +92,9 @@ def statements_while_answering(client, url: str, **form) -> tuple[object, list[s
     """POST ``form`` without closing the response (work deferred until it is sent has not
     run yet); returns it, the SQL statements the answer took, and the mail sent by then."""
     page = client.get(url)
-    sent: list[str] = []
-    record = lambda *args: sent.append(args[2])  # noqa: E731 - (conn, cursor, statement, ...)
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(control=True) as sent:
         response = client.post(url, data={"csrf_token": csrf_token(page.get_data(as_text=True)),
                                           **form}, buffered=False)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
     return response, sent, outbox(client.application)
 
 

@@ -9,6 +9,7 @@ from shop.extensions import limiter
 
 from ..factories import make_order
 from ..shopper import csrf_token, post_form
+from ..statements import recorded_statements
 
 SENT = "If an order matches, we have e-mailed its link to that address."
 
@@ -97,10 +98,6 @@ def test_found_and_not_found_do_the_same_work_before_answering(clean_app, store,
                                                                mailbox):
     """Same statements, same comparison: the time to answer does not tell the halves apart.
     Read before the response is closed: the mail goes out only after the answer."""
-    from sqlalchemy import event
-
-    from shop.extensions import db
-
     order = make_order(store, product, email="ada@example.com")
     lookup(clean_app.test_client(), "000000", "warm@example.com")  # the worker's store copy
     work, mailed = {}, {}
@@ -109,19 +106,11 @@ def test_found_and_not_found_do_the_same_work_before_answering(clean_app, store,
                                 ("no_order", "424242", "ada@example.com")):
         client = clean_app.test_client()
         token = csrf_token(client.get("/orders/lookup").get_data(as_text=True))
-        statements: list[str] = []
-
-        def record(_conn, _cursor, statement, *_args, into=statements):
-            into.append(statement)
-
-        event.listen(db.engine, "before_cursor_execute", record)
-        try:
+        with recorded_statements(control=True) as statements:
             response = client.post("/orders/lookup", buffered=False, data={
                 "csrf_token": token, "number": number, "email": email})
-            assert response.status_code == 200
-            work[name] = list(statements)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", record)
+        assert response.status_code == 200
+        work[name] = statements
         before = len(mailbox())
         response.close()  # the answer has been sent: now a found order's mail goes out
         mailed[name] = len(mailbox()) - before

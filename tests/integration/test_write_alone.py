@@ -4,11 +4,13 @@ after the request's earlier reads are ended (as ``write_transaction`` ends them)
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from shop.extensions import db
 from shop.models import Product
 from shop.services.platform.tx import write_alone, write_transaction
+
+from ..statements import recorded_statements
 
 
 def test_the_statement_is_committed_alone(product):
@@ -16,21 +18,14 @@ def test_the_statement_is_committed_alone(product):
     db.session.commit()
     db.session.scalar(select(Product.stock_on_hand).where(Product.id == product_id))  # a read
 
-    sent: list[str] = []
-
-    def listener(conn, cursor, statement, *_):
-        sent.append(statement.split()[0].upper())
-
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
+    with recorded_statements(control=True) as statements:
         changed = write_alone(update(Product)
                               .where(Product.id == product_id, Product.stock_on_hand == 10)
                               .values(stock_on_hand=7))
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
 
     assert changed == 1
-    assert sent == ["UPDATE"]  # no BEGIN (SQLite's is ours to send), no COMMIT
+    # No BEGIN (SQLite's is ours to send), no COMMIT.
+    assert [statement.split()[0].upper() for statement in statements] == ["UPDATE"]
     # Committed: another connection sees it, and so does this session (its read was ended).
     with db.engine.connect() as other:
         assert other.scalar(select(Product.stock_on_hand).where(Product.id == product_id)) == 7

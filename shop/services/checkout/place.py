@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy.orm import Session, aliased
 
 from ...domain.errors import DomainError, TooManyUnits
 from ...domain.pricing import PricedLine, RateTable, quote
@@ -26,6 +26,7 @@ from ..payments.settle import IntentRequest
 from ..platform.audit import record_change
 from ..platform.settings import ShopSettings, effective_settings
 from ..platform.tx import write_transaction
+from . import cart_read
 from .client_keys import ip_hash, session_hash
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,8 @@ class PlacedOrder:
 class CheckoutCart:
     """The cart as the checkout reads it: its lines priced from the catalog as it is now."""
 
-    row: Cart
+    id: int
+    checkout_token: str | None
     has_unpaid: bool  # orders of this cart that a new checkout supersedes
     open_by_session: int  # other unpaid orders holding stock: of this browser session,
     open_by_ip: int  # and of this address
@@ -145,7 +147,7 @@ def place_order(
     try:
         with write_transaction() as session:
             cart = _cart_for_checkout(session, store_id, cart_token, client, now)
-            if cart is None or cart.row.checkout_token != checkout_token:
+            if cart is None or cart.checkout_token != checkout_token:
                 # The order placed clears the cart's token in its transaction, so a token
                 # that still matches has no order yet, and one that does not may be a
                 # repeated post whose order is ours.
@@ -156,7 +158,7 @@ def place_order(
             settings = effective_settings(store_id)
             _check_units(cart, settings.max_units_per_product)
             _check_open_checkouts(session, cart, client, now)
-            superseded, ends = (_supersede_unpaid_orders(session, cart.row.id, now)
+            superseded, ends = (_supersede_unpaid_orders(session, cart.id, now)
                                 if cart.has_unpaid else ([], None))
             order = _create_order(session, store_id, cart, checkout_token, details,
                                   settings.rates, client=client, user_id=user_id)
@@ -169,7 +171,9 @@ def place_order(
             place_holds(session, order_id=order.id, quantities=quantities, now=now,
                         ttl=_hold_time(settings, ends, now))
             attempt = _create_attempt(session, order)
-            cart.row.checkout_token = None  # spent: the cart's next checkout gets a new one
+            # Spent: the cart's next checkout gets a new one.
+            session.execute(update(Cart).where(Cart.id == cart.id).values(checkout_token=None)
+                            .execution_options(synchronize_session=False))
             placed = PlacedOrder(order.id, order.token, superseded,
                                  IntentRequest.of(order, attempt))
     except IntegrityError:
@@ -181,50 +185,21 @@ def place_order(
     return placed
 
 
-def _unpaid_orders_of(cart_id) -> tuple:
-    """An order of the cart that a new checkout of it replaces: pending and not paid."""
-    return (Order.cart_id == cart_id, Order.status == OrderStatus.PENDING,
-            Order.payment_status.in_([PaymentStatus.UNPAID, PaymentStatus.FAILED]))
-
-
-def _open_checkouts_of(order, key_column: str, key, cart_id, now) -> tuple:
-    """An unpaid ``order`` (the model or an alias) whose ``key_column`` is ``key``, of
-    another cart than ``cart_id`` (a checkout of the same cart replaces its orders), whose
-    holds still count at ``now``."""
-    live = exists().where(InventoryHold.order_id == order.id,
-                          InventoryHold.status == HoldStatus.ACTIVE,
-                          InventoryHold.expires_at > now)
-    return (getattr(order, key_column) == key,
-            or_(order.cart_id.is_(None), order.cart_id != cart_id),
-            order.status == OrderStatus.PENDING,
-            order.payment_status.in_([PaymentStatus.UNPAID, PaymentStatus.FAILED]), live)
-
-
-def _open_count(key_column: str, key, now):
-    other = aliased(Order)
-    return (select(func.count(other.id))
-            .where(*_open_checkouts_of(other, key_column, key, Cart.id, now))
-            .correlate(Cart).scalar_subquery())
-
-
 def _cart_for_checkout(session: Session, store_id: int, cart_token: str | None,
                        client: Client, now: datetime) -> CheckoutCart | None:
     """The cart, its lines, whether it has unpaid orders to supersede and how many open
     checkouts its client has elsewhere, in one statement (most carts have no unpaid
     orders: their checkout skips that query)."""
-    row = session.execute(
-        select(Cart, exists().where(*_unpaid_orders_of(Cart.id)).correlate(Cart),
-               _open_count("client_session", client.session, now),
-               _open_count("client_ip_hash", client.ip, now))
-        .where(Cart.token == (cart_token or ""), Cart.store_id == store_id)
-        .options(joinedload(Cart.items))
-    ).unique().one_or_none()
-    if row is None:
+    rows = session.execute(cart_read.cart_lines(), {
+        "token": cart_token or "", "store_id": store_id, "session": client.session,
+        "ip": client.ip, "now": now}).all()
+    if not rows:
         return None
-    cart, has_unpaid, open_by_session, open_by_ip = row
-    lines = tuple(PricedLine(item.product.id, item.product.name, item.product.price,
-                             item.quantity) for item in cart.items if item.product.active)
-    return CheckoutCart(cart, bool(has_unpaid), open_by_session or 0, open_by_ip or 0, lines)
+    lines = tuple(PricedLine(row.product_id, row.name, row.price, row.quantity)
+                  for row in rows if row.product_id is not None and row.active)
+    first = rows[0]
+    return CheckoutCart(first.cart_id, first.checkout_token, bool(first.has_unpaid),
+                        first.open_by_session or 0, first.open_by_ip or 0, lines)
 
 
 def _check_units(cart: CheckoutCart, limit: int) -> None:
@@ -252,7 +227,7 @@ def _check_open_checkouts(session: Session, cart: CheckoutCart, client: Client,
         if count >= limit:
             log.warning("checkout refused: too_many_open_checkouts",
                         extra={"counted_by": column, "open": count, "limit": limit})
-            ends = _first_hold_end(session, column, key, cart.row.id, now)
+            ends = _first_hold_end(session, column, key, cart.id, now)
             raise TooManyOpenCheckouts(count=count, by=by, retry_after=max(
                 1, math.ceil(((ends or now) - now).total_seconds())))
 
@@ -264,7 +239,7 @@ def _first_hold_end(session: Session, column: str, key: str | None, cart_id: int
     ends = session.execute(
         select(func.max(held.expires_at))
         .select_from(Order).join(held, held.order_id == Order.id)
-        .where(*_open_checkouts_of(Order, column, key, cart_id, now),
+        .where(*cart_read.open_checkouts_of(Order, column, key, cart_id, now),
                held.status == HoldStatus.ACTIVE, held.expires_at > now)
         .group_by(Order.id)).scalars().all()
     return min(ends, default=None)
@@ -287,7 +262,7 @@ def _create_order(
               rates=rates)
     order = Order(
         store_id=store_id, token=secrets.token_urlsafe(24), checkout_token=checkout_token,
-        cart_id=cart.row.id, status=OrderStatus.PENDING, payment_status=PaymentStatus.UNPAID,
+        cart_id=cart.id, status=OrderStatus.PENDING, payment_status=PaymentStatus.UNPAID,
         email=details.email, ship_name=details.name, ship_line1=details.line1,
         ship_line2=details.line2, ship_city=details.city, ship_postal_code=details.postal_code,
         ship_country=details.country, shipping_method=q.shipping_method, currency=q.currency,
@@ -328,7 +303,7 @@ def _supersede_unpaid_orders(session: Session, cart_id: int,
     Returns their attempts and when the last of their holds that still counted would have
     ended (None: none did), which the new order's holds may not outlast.
     """
-    stale = session.scalars(select(Order).where(*_unpaid_orders_of(cart_id))).all()
+    stale = session.scalars(select(Order).where(*cart_read.unpaid_orders_of(cart_id))).all()
     attempt_ids, ends = [], None
     for order in stale:
         order.status = transition("order", OrderStatus(order.status), OrderStatus.CANCELED)

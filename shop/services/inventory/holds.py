@@ -84,10 +84,7 @@ def available_quantities(
 def lock_products(session: Session, product_ids: Iterable[int]) -> dict[int, Product]:
     ids = sorted(set(product_ids))
     query = select(Product).where(Product.id.in_(ids)).order_by(Product.id)
-    # Read again under the lock: a product already in the session (a cart's line) may carry
-    # a stock level read before it.
-    products = session.scalars(lock_rows(query)
-                               .execution_options(populate_existing=True)).all()
+    products = session.scalars(lock_rows(query)).all()
     return {p.id: p for p in products}
 
 

@@ -28,7 +28,10 @@ from tests.statements import recorded_statements
 def make_app(sandbox_url: str, redis_url: str | None = None):
     os.environ.update(harness.shop_env(harness.database_url(), sandbox_url=sandbox_url,
                                        workdir=Path(tempfile.mkdtemp(prefix="profile-")),
-                                       REDIS_URL=redis_url or ""))
+                                       REDIS_URL=redis_url or "",
+                                       # The test client's host, refused otherwise in
+                                       # production mode (only BASE_URL's host is served).
+                                       ALLOWED_HOSTS="localhost"))
     from shop import create_app
 
     return create_app()

@@ -1,5 +1,7 @@
 """Extensions created without an app; ``create_app`` binds them."""
 
+from typing import TYPE_CHECKING
+
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -25,6 +27,13 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+if TYPE_CHECKING:
+    # mypy takes no attribute of an instance as a base class (mypy issue 8603), so the models
+    # subclass this name; db.Model, built by Flask-SQLAlchemy at run time, derives from Base.
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

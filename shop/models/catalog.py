@@ -3,10 +3,10 @@ from __future__ import annotations
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model, db
 
 
-class Category(db.Model):
+class Category(Model):
     __tablename__ = "categories"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -17,7 +17,7 @@ class Category(db.Model):
     __table_args__ = (db.UniqueConstraint("store_id", "slug", name="uq_categories_store_slug"),)
 
 
-class Product(db.Model):
+class Product(Model):
     """A thing for sale. ``stock_on_hand`` counts units in the warehouse; holds are separate."""
 
     __tablename__ = "products"

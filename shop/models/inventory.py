@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 
@@ -16,7 +16,7 @@ class HoldStatus(enum.StrEnum):
     RELEASED = "released"  # given back (expired, canceled)
 
 
-class InventoryHold(db.Model):
+class InventoryHold(Model):
     """Stock set aside for an order while it is being paid for."""
 
     __tablename__ = "inventory_holds"

@@ -6,7 +6,9 @@ row for each move it returns.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any
 
 from .errors import IllegalTransition
 
@@ -90,7 +92,9 @@ PAYMENT_MOVES: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     P.REFUNDED: frozenset({P.DISPUTED, P.PARTIALLY_REFUNDED, P.PAID}),
 }
 
-MACHINES = {"attempt": ATTEMPT_MOVES, "order": ORDER_MOVES, "payment": PAYMENT_MOVES}
+# Keyed by each machine's own status enum (Any: a Mapping's key type admits no subclass).
+MACHINES: dict[str, Mapping[Any, frozenset[StrEnum]]] = {
+    "attempt": ATTEMPT_MOVES, "order": ORDER_MOVES, "payment": PAYMENT_MOVES}
 
 
 def can_move(machine: str, current: StrEnum, target: StrEnum) -> bool:

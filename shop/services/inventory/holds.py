@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ...domain.errors import OutOfStock
 from ...models import HoldStatus, InventoryHold, Order, OrderLine, Product
-from ..platform.tx import lock_rows
+from ..platform.tx import lock_rows, rows_matched
 
 _holds = InventoryHold.__table__
 
@@ -150,12 +150,13 @@ def release_live_holds(session: Session, order_id: int, now: datetime) -> dateti
 def shorten_holds(session: Session, *, order_id: int, until: datetime) -> int:
     """Bring the order's active holds that run past ``until`` in to it, never later: a
     declined payment keeps its stock only for a retry. Frees stock, so it needs no lock."""
-    return session.execute(
+    return rows_matched(
+        session,
         update(InventoryHold)
         .where(InventoryHold.order_id == order_id, InventoryHold.status == HoldStatus.ACTIVE,
                InventoryHold.expires_at > until)
         .values(expires_at=until)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False))
 
 
 def commit_stock(session: Session, *, order: Order, now: datetime) -> list[str]:

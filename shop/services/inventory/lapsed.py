@@ -23,7 +23,7 @@ from ...domain.states import OrderStatus, PaymentStatus, transition
 from ...models import AuditEvent, HoldStatus, InventoryHold, Order, PaymentAttempt
 from ..notifications.outbox import emit
 from ..orders.closing import CLOSABLE_PAYMENTS
-from ..platform.tx import write_transaction
+from ..platform.tx import rows_matched, write_transaction
 
 ACTOR = "system:hold-expiry"
 REASON = "its stock holds expired before it was paid"
@@ -80,11 +80,10 @@ def _expire_in_sql(session: Session, ids: list[int], now: datetime) -> list[tupl
 
 
 def _release(session: Session, order_ids: list[int]) -> int:
-    result = session.execute(
+    return rows_matched(session, (
         update(InventoryHold)
         .where(InventoryHold.order_id.in_(order_ids), InventoryHold.status == HoldStatus.ACTIVE)
-        .values(status=HoldStatus.RELEASED).execution_options(synchronize_session=False))
-    return result.rowcount
+        .values(status=HoldStatus.RELEASED).execution_options(synchronize_session=False)))
 
 
 def _audit(session: Session, expired: list[tuple[int, int]], now: datetime) -> None:

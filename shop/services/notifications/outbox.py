@@ -28,7 +28,7 @@ from ...extensions import db
 from ...metrics import count_job_failure
 from ...models import OutboxMessage
 from ...models.types import utcnow
-from ..platform.tx import after_commit, tx_local, write_alone, write_transaction
+from ..platform.tx import after_commit, rows_matched, tx_local, write_alone, write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +90,9 @@ def dispatch_pending(*, limit: int = 200, now: datetime | None = None) -> int:
 def purge_dispatched(*, older_than: timedelta, now: datetime | None = None) -> int:
     cutoff = (now or utcnow()) - older_than
     with write_transaction() as session:
-        result = session.execute(delete(OutboxMessage).where(
+        purged = rows_matched(session, delete(OutboxMessage).where(
             OutboxMessage.dispatched_at.is_not(None), OutboxMessage.dispatched_at < cutoff))
-    return result.rowcount
+    return purged
 
 
 def _dispatch_one(row_id: int, now: datetime) -> bool:

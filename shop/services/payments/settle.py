@@ -31,7 +31,7 @@ from ..orders.closing import can_close, close_order
 from ..platform.alerts import AMOUNT_MISMATCH, raise_alert
 from ..platform.audit import record_change
 from ..platform.settings import effective_settings, hold_retry
-from ..platform.tx import after_commit, lock_rows, write_alone, write_transaction
+from ..platform.tx import after_commit, existing, lock_rows, write_alone, write_transaction
 from .card_testing import record_failed_payment
 from .ledger import record_intent, record_intent_creation_failure, schedule_retry
 
@@ -54,22 +54,40 @@ def attempt_for_order(order_id: int) -> PaymentAttempt | None:
 
 
 class OrderForIntent(Protocol):
-    """An order as an intent request reads it: the ORM row, or the checkout's ``NewOrder``."""
+    """An order as an intent request reads it: the ORM row, or the checkout's ``NewOrder``
+    (read-only properties: that one is frozen)."""
 
-    id: int
-    token: str
-    store_id: int
-    email: str
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def token(self) -> str: ...
+
+    @property
+    def store_id(self) -> int: ...
+
+    @property
+    def email(self) -> str: ...
 
 
 class AttemptForIntent(Protocol):
-    """An attempt as an intent request reads it: the ORM row, or the checkout's ``NewAttempt``."""
+    """An attempt as an intent request reads it: the ORM row, or the checkout's
+    ``NewAttempt`` (read-only properties: that one is frozen)."""
 
-    id: int
-    amount: int
-    currency: str
-    idempotency_key: str
-    capture_method: str
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def amount(self) -> int: ...
+
+    @property
+    def currency(self) -> str: ...
+
+    @property
+    def idempotency_key(self) -> str: ...
+
+    @property
+    def capture_method(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -108,7 +126,7 @@ def ensure_payment_intent(*, order_id: int) -> PaymentAttempt:
         raise LookupError(f"order {order_id} has no payment attempt")
     if attempt.provider_reference:
         return attempt
-    create_payment_intent(IntentRequest.of(db.session.get(Order, order_id), attempt))
+    create_payment_intent(IntentRequest.of(existing(db.session, Order, order_id), attempt))
     return attempt  # expired since: read again, fresh, if the caller uses it
 
 

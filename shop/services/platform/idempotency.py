@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from ...domain.errors import DomainError
 from ...models import IdempotencyRecord
 from ...models.types import utcnow
-from .tx import write_transaction
+from .tx import rows_matched, write_transaction
 
 KEEP_FOR = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
@@ -99,6 +99,6 @@ def release_key(*, record_id: int) -> None:
 def purge_idempotency_records(*, older_than: datetime) -> int:
     """Delete records created before ``older_than``; returns how many went."""
     with write_transaction() as session:
-        result = session.execute(delete(IdempotencyRecord)
-                                 .where(IdempotencyRecord.created_at < older_than))
-    return result.rowcount
+        purged = rows_matched(session, delete(IdempotencyRecord)
+                              .where(IdempotencyRecord.created_at < older_than))
+    return purged

@@ -38,7 +38,9 @@ def sync_dispute(session: Session, dispute: Dispute, *, actor: str) -> bool:
     attempt_id = attempt_of(session, dispute)
     if attempt_id is None:
         return False
-    order, attempt = lock_attempt(session, attempt_id)
+    locked = lock_attempt(session, attempt_id)
+    assert locked is not None, "attempt_of found it in this transaction; none is ever deleted"
+    order, attempt = locked
     seen = dispute_status(dispute.status)
     row = session.scalar(select(PaymentDispute)
                          .where(PaymentDispute.provider_reference == dispute.id))

@@ -47,7 +47,9 @@ def sync_refund(session: Session, refund: Refund, *, actor: str) -> bool:
     attempt_id = attempt_of(session, refund)
     if attempt_id is None:
         return False
-    order, attempt = lock_attempt(session, attempt_id)
+    locked = lock_attempt(session, attempt_id)
+    assert locked is not None, "attempt_of found it in this transaction; none is ever deleted"
+    order, attempt = locked
     rows = transactions(session, attempt.id)
     seen = LEDGER_STATUS.get(refund.status, S.PENDING)
     row = _match(rows, refund)

@@ -29,7 +29,7 @@ from ...mail import send_mail
 from ...models import Role, StaffInvite, Store, StoreMembership, User
 from ...models.types import utcnow
 from ..platform.audit import record_change
-from ..platform.tx import lock_rows, write_transaction
+from ..platform.tx import get_existing, lock_rows, write_transaction
 from .users import InvalidEmail, hash_password, normalize_email
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ def invite_member(*, store_id: int, email: str, role: Role, actor: str) -> Invit
         session.add(invite)
         session.flush()
         _audit(session, invite, "staff_invited", None, role, actor, email)
-        store_name = session.get(Store, store_id).name
+        store_name = get_existing(session, Store, store_id).name
     return Invited(email, role, _mail(invite, token, store_name, max_age))
 
 

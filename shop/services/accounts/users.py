@@ -22,7 +22,7 @@ from ...extensions import db
 from ...models import Role, Store, StoreMembership, User
 from ...models.types import utcnow
 from ..platform.audit import record_change
-from ..platform.tx import write_transaction
+from ..platform.tx import get_existing, write_transaction
 from .sessions import end_all_sessions
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,9 @@ def register_shopper(*, email: str, password: str, name: str) -> None:
         user = create_user(email=email, password=password, name=name)
         subject, template = "Welcome to Bean & Leaf", "mail/welcome.txt"
     except EmailTaken:
-        user = user_by_email(email)
+        taken = user_by_email(email)
+        assert taken is not None, "EmailTaken: an account has this address"
+        user = taken
         subject = "Someone tried to create a Bean & Leaf account with your e-mail"
         template = "mail/register_existing.txt"
     try:
@@ -117,6 +119,8 @@ def set_password(*, user_id: int, password: str) -> None:
     """A new password; every browser signed in to the account is signed out."""
     with write_transaction() as session:
         user = session.get(User, user_id)
+        if user is None:
+            raise UnknownUser(f"No user {user_id}.")
         user.password_hash = hash_password(password, email=user.email)
         end_all_sessions(session, user_id=user_id)
 
@@ -140,8 +144,8 @@ def authenticate(*, email: str, password: str) -> User | None:
     if not check_password_hash(user.password_hash, password) or user.disabled:
         return None
     with write_transaction() as session:
-        session.get(User, user.id).last_login_at = utcnow()
-    return db.session.get(User, user.id)
+        get_existing(session, User, user.id).last_login_at = utcnow()
+    return get_existing(db.session, User, user.id)
 
 
 def grant_role(*, user_id: int, store_id: int, role: Role) -> StoreMembership:

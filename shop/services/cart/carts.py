@@ -66,7 +66,7 @@ def view_cart(cart: Cart | None) -> CartView:
     if cart is None:
         return CartView(None, [])
     items = list(cart.items)
-    available = available_quantities(db.session, (i.product for i in items), utcnow())
+    available = available_quantities(db.session(), (i.product for i in items), utcnow())
     lines = [CartLine(i.product, i.quantity, available[i.product.id]) for i in items]
     return CartView(cart, lines)
 

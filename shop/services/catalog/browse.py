@@ -8,6 +8,7 @@ from functools import cache
 
 from sqlalchemy import bindparam, func, lambda_stmt, or_, select
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.expression import BindParameter
 
 from ...extensions import db
 from ...models import Category, Product, Store
@@ -46,7 +47,7 @@ def _filters(product, by_category: bool, searching: bool) -> list:
     if by_category:
         where.append(product.category_id == bindparam("category_id"))
     if searching:
-        like = bindparam("like")
+        like: BindParameter[str] = bindparam("like")
         where.append(or_(func.lower(product.name).like(like),
                          func.lower(product.description).like(like)))
     return where

@@ -25,7 +25,7 @@ from ..payments.ledger import configured_capture_method
 from ..payments.settle import IntentRequest
 from ..platform.audit import Change, record_change, record_changes
 from ..platform.settings import ShopSettings, effective_settings
-from ..platform.tx import existing, write_transaction
+from ..platform.tx import get_existing, write_transaction
 from . import statements as checkout_sql
 from .client_keys import ip_hash, session_hash
 
@@ -76,7 +76,7 @@ def checkout_token_for(cart: Cart) -> str:
     if cart.checkout_token:
         return cart.checkout_token
     with write_transaction() as session:
-        fresh = existing(session, Cart, cart.id)
+        fresh = get_existing(session, Cart, cart.id)
         if not fresh.checkout_token:
             fresh.checkout_token = secrets.token_urlsafe(24)
         token = fresh.checkout_token

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from ...domain.states import OrderStatus
 from ...extensions import db
-from ...models import Order, PaymentAttempt, Store
+from ...models import Order, Store
 from ...models.types import utcnow
 from ...stripe_gateway import GatewayError, Intent, gateway
 from ..orders.closing import CLOSABLE_PAYMENTS, can_close, close_order
@@ -108,7 +108,8 @@ def close_unpaid_order(*, order_id: int, target: OrderStatus, actor: str, reason
     is settled instead). Raises ``GatewayError`` if Stripe cannot be asked.
     """
     attempt = attempt_for_order(order_id)
-    intent = _cancel_intent(attempt) if attempt and attempt.provider_reference else None
+    intent = (_cancel_intent(attempt.provider_reference)
+              if attempt and attempt.provider_reference else None)
     with write_transaction() as session:
         order = session.scalar(lock_rows(select(Order).where(Order.id == order_id)))
         session.refresh(order)
@@ -122,12 +123,12 @@ def close_unpaid_order(*, order_id: int, target: OrderStatus, actor: str, reason
     return "closed"
 
 
-def _cancel_intent(attempt: PaymentAttempt) -> Intent:
+def _cancel_intent(intent_id: str) -> Intent:
     """The intent after our cancel; if Stripe refused (paid, processing) the intent as it is."""
     try:
         # Lapsed holds and unpaid orders: the shopper walked away.
-        return gateway().cancel_payment_intent(attempt.provider_reference, reason="abandoned")
+        return gateway().cancel_payment_intent(intent_id, reason="abandoned")
     except GatewayError as exc:
         log.info("PaymentIntent not canceled; settling it as it is",
-                 extra={"payment_intent": attempt.provider_reference, "code": exc.code})
-    return gateway().retrieve_payment_intent(attempt.provider_reference)
+                 extra={"payment_intent": intent_id, "code": exc.code})
+    return gateway().retrieve_payment_intent(intent_id)

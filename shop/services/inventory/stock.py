@@ -76,7 +76,7 @@ class StockLevel:
 
 
 def stock_level(product: Product) -> StockLevel:
-    held = held_quantities(db.session, [product.id], utcnow()).get(product.id, 0)
+    held = held_quantities(db.session(), [product.id], utcnow()).get(product.id, 0)
     return StockLevel(product, held)
 
 

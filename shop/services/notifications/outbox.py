@@ -55,10 +55,16 @@ def emit(session: Session, job: str, **kwargs: object) -> OutboxMessage:
     return row
 
 
+def _committed_id(row: OutboxMessage) -> int:
+    identity = inspect(row).identity
+    assert identity is not None, "a committed row has its primary key"
+    return identity[0]
+
+
 def _hand_on_born_claimed(born: list[tuple[OutboxMessage, str, str]]) -> None:
     # The identity key, not ``row.id``: the commit expired the row, and reading an
     # attribute would load it again.
-    claimed = [(inspect(row).identity[0], job, json.loads(args)) for row, job, args in born]
+    claimed = [(_committed_id(row), job, json.loads(args)) for row, job, args in born]
 
     def deliver() -> None:
         for row_id, job, kwargs in claimed:

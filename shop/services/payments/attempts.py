@@ -14,7 +14,7 @@ from ...extensions import db
 from ...models import Order, PaymentAttempt
 from ...stripe_gateway import GatewayError
 from ..platform.audit import record_change
-from ..platform.tx import lock_rows, write_transaction
+from ..platform.tx import get_existing, lock_rows, write_transaction
 from .ledger import CAPTURE_METHODS, configured_capture_method
 from .settle import ensure_payment_intent
 
@@ -71,4 +71,4 @@ def create_attempt(*, order_id: int, actor: str, capture_method: str | None = No
         ensure_payment_intent(order_id=order_id)
     except GatewayError:
         pass  # counted on the attempt with its retry time by ensure_payment_intent
-    return db.session.get(PaymentAttempt, attempt_id)
+    return get_existing(db.session, PaymentAttempt, attempt_id)

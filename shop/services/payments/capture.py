@@ -32,7 +32,7 @@ from ...extensions import db
 from ...models import Order, PaymentAttempt, PaymentTransaction
 from ...stripe_gateway import GatewayError, Intent, gateway
 from ..platform.audit import record_change
-from ..platform.tx import existing, write_transaction
+from ..platform.tx import get_existing, write_transaction
 from .ledger import add_transaction, fail, live, lock_attempt, provider_key, transactions
 from .settle import apply_intent
 
@@ -133,7 +133,7 @@ def _refuse_if_pending(rows: list[PaymentTransaction]) -> None:
 def _apply(claim: Claim, intent: Intent, actor: str) -> None:
     with write_transaction() as session:
         apply_intent(session, intent, actor=actor)
-        row = existing(session, PaymentTransaction, claim.transaction_id)
+        row = get_existing(session, PaymentTransaction, claim.transaction_id)
         if row.status == TransactionStatus.PENDING:
             # Stripe answered but the intent does not show the effect (it never should).
             fail(row, code="not_applied", message=f"PaymentIntent is {intent.status}")
@@ -154,7 +154,7 @@ def _after_failure(claim: Claim, exc: GatewayError, actor: str) -> PaymentTransa
         intent = None
     definitive = not exc.retryable
     with write_transaction() as session:
-        row = existing(session, PaymentTransaction, claim.transaction_id)
+        row = get_existing(session, PaymentTransaction, claim.transaction_id)
         if definitive or intent is not None and not _took_effect(row, intent):
             fail(row, code=exc.code, message=str(exc))
         if intent is not None:
@@ -180,4 +180,4 @@ def _took_effect(row: PaymentTransaction, intent: Intent) -> bool:
 
 
 def _reload(transaction_id: int) -> PaymentTransaction:
-    return existing(db.session, PaymentTransaction, transaction_id)
+    return get_existing(db.session, PaymentTransaction, transaction_id)

@@ -48,6 +48,7 @@ def reservation_lapsed(order: Order) -> bool:
 def open_payment(*, order_id: int) -> PaymentPage:
     """Create or reuse the order's PaymentIntent; raises ``GatewayError`` if Stripe is away."""
     attempt = ensure_payment_intent(order_id=order_id)
+    assert attempt.provider_reference is not None, "ensure_payment_intent gave it its intent"
     intent, client_secret = gateway().payment_intent_with_secret(attempt.provider_reference)
     if intent.status not in SETTLED_INTENT:
         return PaymentPage(client_secret, False)

@@ -31,7 +31,7 @@ from ..orders.closing import can_close, close_order
 from ..platform.alerts import AMOUNT_MISMATCH, raise_alert
 from ..platform.audit import record_change
 from ..platform.settings import effective_settings, hold_retry
-from ..platform.tx import after_commit, existing, lock_rows, write_alone, write_transaction
+from ..platform.tx import after_commit, get_existing, lock_rows, write_alone, write_transaction
 from .card_testing import record_failed_payment
 from .ledger import record_intent, record_intent_creation_failure, schedule_retry
 
@@ -126,7 +126,7 @@ def ensure_payment_intent(*, order_id: int) -> PaymentAttempt:
         raise LookupError(f"order {order_id} has no payment attempt")
     if attempt.provider_reference:
         return attempt
-    create_payment_intent(IntentRequest.of(existing(db.session, Order, order_id), attempt))
+    create_payment_intent(IntentRequest.of(get_existing(db.session, Order, order_id), attempt))
     return attempt  # expired since: read again, fresh, if the caller uses it
 
 

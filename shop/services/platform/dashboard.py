@@ -139,7 +139,7 @@ def _attention(store_id: int) -> dict[str, int]:
 def _revenue_by_day(store_id: int, today: datetime) -> list[tuple[date, int]]:
     start = today - timedelta(days=CHART_DAYS - 1)
     day = utc_day(Order.paid_at)
-    totals = dict(db.session.execute(
+    totals: dict[str, int] = dict(db.session.execute(
         select(day, func.sum(Order.total))
         .where(Order.store_id == store_id, Order.paid_at >= start).group_by(day)).all())
     days = [(start + timedelta(days=i)).date() for i in range(CHART_DAYS)]

@@ -54,10 +54,10 @@ def write_alone(statement) -> int:
 M = TypeVar("M")
 
 
-def existing(session: Session | scoped_session[Any], model: type[M], ident: int) -> M:
-    """The ``model`` row ``ident`` for a caller that knows it is there: it wrote the row,
-    holds it locked, or read the id from the database, and such rows are never deleted.
-    A miss is a bug, not a visitor's mistake, so it is no NotFound."""
+def get_existing(session: Session | scoped_session[Any], model: type[M], ident: int) -> M:
+    """The ``model`` row ``ident`` for a caller that knows it is there: it wrote the row or
+    read its id from the database during this use case, and no row is deleted under a use
+    case that holds its id. A miss is a bug, not a visitor's mistake, so it is no NotFound."""
     row = session.get(model, ident)
     if row is None:
         raise LookupError(f"{model.__name__} {ident} vanished")
@@ -99,7 +99,7 @@ def tx_local(session: Session) -> dict:
     return session.info.setdefault(_TX_LOCAL, {})
 
 
-def after_commit(session: Session, callback: Callable[[], None]) -> None:
+def after_commit(session: Session, callback: Callable[[], object]) -> None:
     """Run ``callback`` once the current write transaction has committed (never on rollback)."""
     tx_local(session).setdefault("after_commit", []).append(callback)
 

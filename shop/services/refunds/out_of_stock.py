@@ -26,7 +26,7 @@ from ...extensions import db
 from ...models import Order, PaymentAttempt
 from ..payments.ledger import summary_for
 from ..platform.alerts import raise_alert
-from ..platform.tx import existing, write_transaction
+from ..platform.tx import get_existing, write_transaction
 from .refunds import OUT_OF_STOCK_ACTOR, refund_payment
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ def refund_out_of_stock(*, order_id: int) -> str:
 
 def _alert_refused(order_id: int, message: str) -> None:
     with write_transaction() as session:
-        order = existing(session, Order, order_id)
+        order = get_existing(session, Order, order_id)
         raise_alert(session, store_id=order.store_id, kind=AUTO_REFUND_FAILED, order_id=order_id,
                     message=f"Order {order.number} was paid after its stock sold out, and "
                             f"Stripe refused the automatic refund ({message}). Refund it by hand.")

@@ -47,7 +47,7 @@ from ..payments.ledger import (
     transactions,
 )
 from ..platform.audit import record_change
-from ..platform.tx import existing, write_transaction
+from ..platform.tx import get_existing, write_transaction
 from .effects import refund_succeeded
 from .lines import claim_refund_lines, quote_for
 from .policy import enforce_refund_policy
@@ -140,7 +140,7 @@ def refund_payment(*, attempt_id: int, amount: int | None = None, reason: str | 
     except GatewayError as exc:
         raise _record_failure(claim, exc, actor) from exc
     apply_refund(transaction_id=claim.transaction_id, refund=refund, actor=actor)
-    return existing(db.session, PaymentTransaction, claim.transaction_id)
+    return get_existing(db.session, PaymentTransaction, claim.transaction_id)
 
 
 def issue_refund(claim: RefundClaim) -> Refund:
@@ -166,7 +166,7 @@ def claim_for(row: PaymentTransaction) -> RefundClaim:
 def apply_refund(*, transaction_id: int, refund: Refund, actor: str) -> None:
     """Record what Stripe says of a refund: succeeded, failed, or still pending."""
     with write_transaction() as session:
-        row = existing(session, PaymentTransaction, transaction_id)
+        row = get_existing(session, PaymentTransaction, transaction_id)
         locked = lock_attempt(session, row.attempt_id)
         assert locked is not None, "the row's attempt exists (foreign key)"
         session.refresh(row)
@@ -197,7 +197,7 @@ def _record_failure(claim: RefundClaim, exc: GatewayError, actor: str) -> Ledger
         return ProviderUnavailable("Stripe could not be reached; the refund stays pending and "
                                    "will be reconciled.")
     with write_transaction() as session:
-        row = existing(session, PaymentTransaction, claim.transaction_id)
+        row = get_existing(session, PaymentTransaction, claim.transaction_id)
         fail(row, code=exc.code, message=str(exc))
         record_change(session, store_id=row.store_id, entity_type="payment_transaction",
                       entity_id=row.id, action="refund_failed",

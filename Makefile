@@ -59,6 +59,7 @@ bench: $(STAMP) wrk
 
 lint: $(STAMP)
 	$(BIN)/ruff check shop sandbox tests bench wsgi.py
+	$(BIN)/mypy shop/domain shop/services shop/stripe_gateway.py shop/stripe_objects.py
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache test-artifacts
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache test-artifacts

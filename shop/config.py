@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
@@ -113,7 +114,7 @@ def load_config(overrides: dict | None = None) -> dict:
     secret_key = env_secret("STRIPE_SECRET_KEY")
     sandbox = not secret_key and relaxed
     sandbox_base = f"http://127.0.0.1:{SANDBOX_STRIPE_PORT}"
-    config = {
+    config: dict[str, Any] = {
         "SHOP_ENV": env,
         "TESTING": env == "testing",
         "SECRET_KEY": env_secret("SECRET_KEY") or (DEV_SECRET_KEY if relaxed else ""),

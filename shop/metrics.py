@@ -93,9 +93,10 @@ class DatabaseCollector:
         now = utcnow()
         base = select(func.count()).select_from(InventoryHold).where(
             InventoryHold.status == HoldStatus.ACTIVE)
-        holds.add_metric(["active"], session.scalar(base.where(InventoryHold.expires_at > now)))
-        holds.add_metric(["expired"],
-                         session.scalar(base.where(InventoryHold.expires_at <= now)))
+        holds.add_metric(["active"], session.execute(
+            base.where(InventoryHold.expires_at > now)).scalar_one())
+        holds.add_metric(["expired"], session.execute(
+            base.where(InventoryHold.expires_at <= now)).scalar_one())
         yield holds
         yield GaugeMetricFamily(
             "shop_outbox_backlog", "Outbox rows not yet handed to Redis (or run in-process)",
@@ -112,7 +113,7 @@ def exposition() -> tuple[bytes, str]:
     else:
         process = REGISTRY
     stored = CollectorRegistry(auto_describe=False)
-    stored.register(DatabaseCollector(lambda: db.session))
+    stored.register(DatabaseCollector(db.session))
     return generate_latest(process) + generate_latest(stored), CONTENT_TYPE_LATEST
 
 

@@ -86,6 +86,7 @@ def rebuild(token: str):
     except NotRebuildable as exc:
         flash(str(exc), "error")
         return redirect(url_for("orders.status", token=token), 303)
+    assert refill.cart_token is not None, "a rebuild always leaves a cart"
     remember_cart(refill.cart_token)
     flash("We put the items of your order back in your cart." if refill.added
           else "None of the items of that order can be bought right now.",

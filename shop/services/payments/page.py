@@ -13,9 +13,10 @@ from sqlalchemy import exists, select
 
 from ...domain.states import OrderStatus, PaymentStatus
 from ...extensions import db
-from ...models import HoldStatus, InventoryHold, Order
+from ...models import InventoryHold, Order
 from ...models.types import utcnow
 from ...stripe_gateway import gateway
+from ..inventory.holds import counting
 from ..platform.tx import write_transaction
 from .settle import apply_intent, ensure_payment_intent
 
@@ -39,8 +40,7 @@ def reservation_lapsed(order: Order) -> bool:
             PaymentStatus.UNPAID, PaymentStatus.FAILED):
         return False
     holds = select(InventoryHold.id).where(InventoryHold.order_id == order.id)
-    live = holds.where(InventoryHold.status == HoldStatus.ACTIVE,
-                       InventoryHold.expires_at > utcnow())
+    live = holds.where(counting(utcnow()))
     return bool(db.session.scalar(select(exists(holds)))) and not db.session.scalar(
         select(exists(live)))
 

@@ -15,7 +15,8 @@ from sqlalchemy.sql.expression import FunctionElement
 
 from ...domain.states import AttemptStatus, OrderStatus, PaymentStatus
 from ...extensions import db
-from ...models import HoldStatus, InventoryHold, Order, PaymentAttempt
+from ...models import InventoryHold, Order, PaymentAttempt
+from ..inventory.holds import counting
 from ..payments.listing import count_stuck
 from ..webhooks.listing import count_failed
 
@@ -115,8 +116,7 @@ def _abandonment(store_id: int, now: datetime) -> float | None:
 def _active_holds(store_id: int, now: datetime) -> int:
     return db.session.scalar(
         select(func.count(InventoryHold.id)).join(Order, Order.id == InventoryHold.order_id)
-        .where(Order.store_id == store_id, InventoryHold.status == HoldStatus.ACTIVE,
-               InventoryHold.expires_at > now)) or 0
+        .where(Order.store_id == store_id, counting(now))) or 0
 
 
 def _count_orders(store_id: int, *conditions) -> int:

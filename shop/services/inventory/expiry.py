@@ -13,12 +13,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from ...domain.states import OrderStatus
+from ...domain.states import PAYMENT_CLOSABLE, OrderStatus
 from ...extensions import db
 from ...models import Order, PaymentAttempt, Store
 from ...models.types import utcnow
 from ...stripe_gateway import GatewayError, Intent, gateway
-from ..orders.closing import CLOSABLE_PAYMENTS, can_close, close_order
+from ..orders.closing import can_close, close_order
 from ..payments.settle import apply_intent, attempt_for_order
 from ..platform.settings import effective_settings
 from ..platform.tx import lock_rows, write_transaction
@@ -47,7 +47,7 @@ def stale_unpaid_orders(older_than: datetime, limit: int = 100, *,
                         store_id: int | None = None) -> list[int]:
     query = (select(Order.id)
              .where(Order.status == OrderStatus.PENDING, Order.created_at <= older_than,
-                    Order.payment_status.in_(CLOSABLE_PAYMENTS))
+                    Order.payment_status.in_(PAYMENT_CLOSABLE))
              .order_by(Order.id).limit(limit))
     if store_id is not None:
         query = query.where(Order.store_id == store_id)

@@ -19,17 +19,14 @@ from datetime import datetime
 from sqlalchemy import exists, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
-from ...domain.states import OrderStatus, PaymentStatus, transition
+from ...domain.states import PAYMENT_CLOSABLE, PAYMENT_UNPAID, OrderStatus, transition
 from ...models import AuditEvent, HoldStatus, InventoryHold, Order, PaymentAttempt
 from ..notifications.outbox import emit
-from ..orders.closing import CLOSABLE_PAYMENTS
 from ..platform.tx import write_transaction
 
 ACTOR = "system:hold-expiry"
 REASON = "its stock holds expired before it was paid"
 BATCH = 1000
-# Closed in SQL only when nothing can be in flight at Stripe; PROCESSING asks Stripe first.
-SQL_CLOSABLE = frozenset({PaymentStatus.UNPAID, PaymentStatus.FAILED})
 
 
 @dataclass
@@ -58,7 +55,7 @@ def lapsed_order_ids(session: Session, now: datetime, *, after: int, limit: int)
              .join(Order, Order.id == InventoryHold.order_id)
              .where(InventoryHold.status == HoldStatus.ACTIVE, InventoryHold.expires_at <= now,
                     InventoryHold.order_id > after, Order.status == OrderStatus.PENDING,
-                    Order.paid_at.is_(None), Order.payment_status.in_(CLOSABLE_PAYMENTS),
+                    Order.paid_at.is_(None), Order.payment_status.in_(PAYMENT_CLOSABLE),
                     ~still_held)
              .order_by(InventoryHold.order_id).limit(limit))
     return list(session.scalars(query))
@@ -68,11 +65,12 @@ def _expire_in_sql(session: Session, ids: list[int], now: datetime) -> list[tupl
     """Expire the orders of ``ids`` that still may be, returning (id, store_id) of each."""
     transition("order", OrderStatus.PENDING, OrderStatus.EXPIRED)  # the rule, checked once
     # The WHERE repeats every condition inside the UPDATE: a payment or a PaymentIntent that
-    # arrived since the candidates were read leaves its order alone.
+    # arrived since the candidates were read leaves its order alone. Only unpaid orders are
+    # closed in SQL: nothing can be in flight at Stripe (PROCESSING asks Stripe first).
     rows = session.execute(
         update(Order)
         .where(Order.id.in_(ids), Order.status == OrderStatus.PENDING, Order.paid_at.is_(None),
-               Order.payment_status.in_(SQL_CLOSABLE), ~_has_intent(Order.id))
+               Order.payment_status.in_(PAYMENT_UNPAID), ~_has_intent(Order.id))
         .values(status=OrderStatus.EXPIRED, updated_at=now)
         .returning(Order.id, Order.store_id)
         .execution_options(synchronize_session=False)).all()

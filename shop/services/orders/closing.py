@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from ...domain.states import OrderStatus, PaymentStatus, transition
+from ...domain.states import PAYMENT_CLOSABLE, OrderStatus, PaymentStatus, transition
 from ...models import Order
 from ...models.types import utcnow
 from ..inventory.holds import release_holds
 from ..notifications.outbox import emit
 from ..platform.audit import record_change
-
-# Payment states in which an order may be closed: nothing was taken, nothing is reserved.
-CLOSABLE_PAYMENTS = frozenset({PaymentStatus.UNPAID, PaymentStatus.FAILED,
-                               PaymentStatus.PROCESSING})
 
 _EMAIL_JOB = {OrderStatus.EXPIRED: "send_expiry_email",
               OrderStatus.CANCELED: "send_cancellation_email"}
@@ -21,7 +17,7 @@ _EMAIL_JOB = {OrderStatus.EXPIRED: "send_expiry_email",
 
 def can_close(order: Order) -> bool:
     return (order.status == OrderStatus.PENDING and order.paid_at is None
-            and PaymentStatus(order.payment_status) in CLOSABLE_PAYMENTS)
+            and PaymentStatus(order.payment_status) in PAYMENT_CLOSABLE)
 
 
 def close_order(session: Session, order: Order, *, target: OrderStatus, actor: str,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import exists, select
 
-from ...domain.states import OrderStatus, PaymentStatus
+from ...domain.states import PAYMENT_UNPAID, OrderStatus
 from ...extensions import db
 from ...models import InventoryHold, Order
 from ...models.types import utcnow
@@ -36,8 +36,7 @@ def reservation_lapsed(order: Order) -> bool:
     Only reports; marking the order expired and canceling its intent belongs to the expiry
     job. An order that never held anything is not lapsed.
     """
-    if order.status != OrderStatus.PENDING or order.payment_status not in (
-            PaymentStatus.UNPAID, PaymentStatus.FAILED):
+    if order.status != OrderStatus.PENDING or order.payment_status not in PAYMENT_UNPAID:
         return False
     holds = select(InventoryHold.id).where(InventoryHold.order_id == order.id)
     live = holds.where(counting(utcnow()))

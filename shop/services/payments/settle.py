@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session
 
 from ...domain.ledger import TransactionKind, TransactionStatus
 from ...domain.settlement import amount_mismatch, payment_status_for, plan_attempt_moves
-from ...domain.states import AttemptStatus, OrderStatus, PaymentStatus, can_move, transition
+from ...domain.states import (
+    PAYMENT_CAPTURED,
+    AttemptStatus,
+    OrderStatus,
+    PaymentStatus,
+    can_move,
+    transition,
+)
 from ...extensions import db
 from ...models import CartItem, Order, PaymentAttempt, PaymentTransaction
 from ...models.order import PAID_OUT_OF_STOCK
@@ -149,9 +156,6 @@ def _lock_order_and_attempt(session: Session, intent_id: str):
     return (None, None) if row is None else tuple(row)
 
 
-AFTER_CAPTURE = frozenset({PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED,
-                           PaymentStatus.DISPUTED})
-
 # An authorization stays good at the card network for about a week; its stock stays held.
 AUTHORIZED_HOLD = timedelta(days=7)
 
@@ -270,7 +274,7 @@ def _move_payment(session: Session, order: Order, target: PaymentStatus, actor: 
     current = PaymentStatus(order.payment_status)
     if current == target or not can_move("payment", current, target):
         return
-    if current in AFTER_CAPTURE:
+    if current in PAYMENT_CAPTURED:
         return  # refunds and disputes decide from here (settled_status.follow_ledger)
     order.payment_status = transition("payment", current, target)
     record_change(session, store_id=order.store_id, entity_type="order", entity_id=order.id,

@@ -32,9 +32,9 @@ from ...models import CartItem, Order, PaymentAttempt, PaymentTransaction
 from ...models.order import PAID_OUT_OF_STOCK
 from ...models.types import utcnow
 from ...stripe_gateway import GatewayError, Intent, gateway
+from ..inventory import expiry  # a module: expiry imports this one (see there)
 from ..inventory.holds import commit_stock, extend_holds, shorten_holds
 from ..notifications.outbox import emit
-from ..orders.closing import can_close, close_order
 from ..platform.alerts import AMOUNT_MISMATCH, raise_alert
 from ..platform.audit import record_change
 from ..platform.settings import effective_settings, hold_retry
@@ -197,8 +197,8 @@ def apply_intent(session: Session, intent: Intent, *, actor: str,
         result.paid_now = True
     elif attempt.status in (AttemptStatus.AUTHORIZING, AttemptStatus.AUTHORIZED):
         _extend_holds(session, order, attempt)
-    elif intent.status == "canceled" and can_close(order):
-        close_order(session, order, target=closed_as, actor=actor,
+    elif intent.status == "canceled" and expiry.can_close(order):
+        expiry.close_order(session, order, target=closed_as, actor=actor,
                     reason="the payment was canceled at Stripe")
     result.attempt_status = attempt.status
     result.payment_status = order.payment_status

@@ -50,7 +50,6 @@ class Settlement:
     order_id: int
     attempt_status: str
     payment_status: str
-    paid_now: bool = False
     failed_now: bool = False
 
 
@@ -194,7 +193,6 @@ def apply_intent(session: Session, intent: Intent, *, actor: str,
         # The receipt is asked for first: the shopper hears "paid" before any refund notice.
         emit(session, "send_receipt", order_id=order.id)
         _mark_paid(session, order, actor)
-        result.paid_now = True
     elif attempt.status in (AttemptStatus.AUTHORIZING, AttemptStatus.AUTHORIZED):
         _extend_holds(session, order, attempt)
     elif intent.status == "canceled" and expiry.can_close(order):

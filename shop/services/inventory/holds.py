@@ -13,7 +13,18 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, insert, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    FromClause,
+    Select,
+    and_,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from ...domain.errors import OutOfStock
@@ -21,9 +32,11 @@ from ...models import HoldStatus, InventoryHold, Order, OrderLine, Product
 from ..platform.tx import lock_rows
 
 _holds = InventoryHold.__table__
+# A moment: a time, or a statement's bind parameter.
+At = datetime | BindParameter[datetime]
 
 
-def counting(at, holds=_holds) -> ColumnElement[bool]:
+def counting(at: At, holds: FromClause = _holds) -> ColumnElement[bool]:
     """A hold counts against stock while it is active and unexpired at ``at`` (a time, or a
     bind parameter). ``holds`` is the holds table or an alias of it."""
     return and_(holds.c.status == HoldStatus.ACTIVE, holds.c.expires_at > at)
@@ -34,12 +47,12 @@ def counts(hold: InventoryHold, at: datetime) -> bool:
     return hold.status == HoldStatus.ACTIVE and hold.expires_at > at
 
 
-def lapsed(at, holds=_holds) -> ColumnElement[bool]:
+def lapsed(at: At, holds: FromClause = _holds) -> ColumnElement[bool]:
     """Active but no longer counting at ``at``: what the expiry job has still to release."""
     return and_(holds.c.status == HoldStatus.ACTIVE, holds.c.expires_at <= at)
 
 
-def held_per_product(at):
+def held_per_product(at: At) -> Select:
     """(product_id, held) for every product with units held at ``at``, to embed in a query."""
     return (select(_holds.c.product_id, func.sum(_holds.c.quantity).label("held"))
             .where(counting(at)).group_by(_holds.c.product_id))

@@ -76,8 +76,9 @@ class DatabaseCollector:
         self.session = session_factory
 
     def collect(self):
-        from .models import HoldStatus, InventoryHold, OutboxMessage, PaymentAttempt
+        from .models import InventoryHold, OutboxMessage, PaymentAttempt
         from .models.types import utcnow
+        from .services.inventory.holds import counting, lapsed
 
         session = self.session()
         attempts = GaugeMetricFamily("shop_payment_attempts", "Payment attempts by state",
@@ -91,12 +92,9 @@ class DatabaseCollector:
             "Active holds: 'active' still count against stock, 'expired' await release",
             labels=["state"])
         now = utcnow()
-        base = select(func.count()).select_from(InventoryHold).where(
-            InventoryHold.status == HoldStatus.ACTIVE)
-        holds.add_metric(["active"], session.execute(
-            base.where(InventoryHold.expires_at > now)).scalar_one())
-        holds.add_metric(["expired"], session.execute(
-            base.where(InventoryHold.expires_at <= now)).scalar_one())
+        base = select(func.count()).select_from(InventoryHold)
+        holds.add_metric(["active"], session.execute(base.where(counting(now))).scalar_one())
+        holds.add_metric(["expired"], session.execute(base.where(lapsed(now))).scalar_one())
         yield holds
         yield GaugeMetricFamily(
             "shop_outbox_backlog", "Outbox rows not yet handed to Redis (or run in-process)",

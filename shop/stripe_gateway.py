@@ -126,13 +126,6 @@ class StripeGateway:
         except stripe.StripeError as exc:
             raise _translate(exc) from exc
 
-    def client_secret(self, intent_id: str) -> str:
-        """Fetched for each payment page view; we never store it."""
-        try:
-            return self._client.v1.payment_intents.retrieve(intent_id)["client_secret"]
-        except stripe.StripeError as exc:
-            raise _translate(exc) from exc
-
     def payment_intent_with_secret(self, intent_id: str) -> tuple[Intent, str]:
         """The intent and its client secret in one call, for the payment page (never stored)."""
         try:

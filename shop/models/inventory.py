@@ -33,6 +33,6 @@ class InventoryHold(Model):
         CheckConstraint("quantity > 0", name="quantity_positive"),
         Index("ix_inventory_holds_product_status_expires", "product_id", "status", "expires_at"),
         Index("ix_inventory_holds_order", "order_id"),
-        # Hold expiry walks active holds in order-id batches (services.lapsed_holds).
+        # Hold expiry walks active holds in order-id batches (services/inventory/expiry.py).
         Index("ix_inventory_holds_status_order_expires", "status", "order_id", "expires_at"),
     )

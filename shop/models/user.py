@@ -51,12 +51,6 @@ class User(UserMixin, Model):
     def is_staff(self) -> bool:
         return bool(self.memberships)
 
-    def role_in(self, store_id: int) -> Role | None:
-        for membership in self.memberships:
-            if membership.store_id == store_id:
-                return Role(membership.role)
-        return None
-
     @property
     def store_ids(self) -> set[int]:
         return {m.store_id for m in self.memberships}

@@ -51,10 +51,6 @@ class CartView:
     def count(self) -> int:
         return sum(line.quantity for line in self.lines)
 
-    @property
-    def has_shortage(self) -> bool:
-        return any(line.short for line in self.lines)
-
 
 def find_cart(token: str | None, store_id: int) -> Cart | None:
     if not token:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from ...domain.errors import DomainError
 from ...domain.ledger import NotFound
-from ...domain.states import AttemptStatus, OrderStatus, PaymentStatus
+from ...domain.states import PAYMENT_UNPAID, AttemptStatus, OrderStatus
 from ...extensions import db
 from ...models import Order, PaymentAttempt
 from ...stripe_gateway import GatewayError
@@ -49,8 +49,7 @@ def create_attempt(*, order_id: int, actor: str, capture_method: str | None = No
         order = session.scalar(lock_rows(select(Order).where(Order.id == order_id)))
         if order is None or (store_ids is not None and order.store_id not in store_ids):
             raise NotFound("No such order.")
-        if order.status != OrderStatus.PENDING or order.payment_status not in (
-                PaymentStatus.UNPAID, PaymentStatus.FAILED):
+        if order.status != OrderStatus.PENDING or order.payment_status not in PAYMENT_UNPAID:
             raise OrderNotPayable(f"Order {order.number} is {order.status} and "
                                   f"{order.payment_status}: it takes no new payment.")
         open_attempt = session.scalar(select(PaymentAttempt.id).where(

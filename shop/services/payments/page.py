@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import exists, select
 
-from ...domain.states import OrderStatus, PaymentStatus
+from ...domain.states import PAYMENT_UNPAID, OrderStatus
 from ...extensions import db
-from ...models import HoldStatus, InventoryHold, Order
+from ...models import InventoryHold, Order
 from ...models.types import utcnow
 from ...stripe_gateway import gateway
+from ..inventory.holds import counting
 from ..platform.tx import write_transaction
 from .settle import apply_intent, ensure_payment_intent
 
@@ -35,12 +36,10 @@ def reservation_lapsed(order: Order) -> bool:
     Only reports; marking the order expired and canceling its intent belongs to the expiry
     job. An order that never held anything is not lapsed.
     """
-    if order.status != OrderStatus.PENDING or order.payment_status not in (
-            PaymentStatus.UNPAID, PaymentStatus.FAILED):
+    if order.status != OrderStatus.PENDING or order.payment_status not in PAYMENT_UNPAID:
         return False
     holds = select(InventoryHold.id).where(InventoryHold.order_id == order.id)
-    live = holds.where(InventoryHold.status == HoldStatus.ACTIVE,
-                       InventoryHold.expires_at > utcnow())
+    live = holds.where(counting(utcnow()))
     return bool(db.session.scalar(select(exists(holds)))) and not db.session.scalar(
         select(exists(live)))
 

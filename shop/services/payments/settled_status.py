@@ -11,13 +11,9 @@ from sqlalchemy.orm import Session
 
 from ...domain.disputes import DisputeStatus, settled_payment_status
 from ...domain.ledger import summarize
-from ...domain.states import PaymentStatus, transition
+from ...domain.states import PAYMENT_CAPTURED, PaymentStatus, transition
 from ...models import Order, PaymentAttempt, PaymentDispute, PaymentTransaction
 from ..platform.audit import record_change
-
-# Statuses of money we took; before capture the payment's own state machine decides.
-SETTLED = frozenset({PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED,
-                     PaymentStatus.REFUNDED, PaymentStatus.DISPUTED})
 
 
 def follow_ledger(session: Session, order: Order, *, actor: str,
@@ -29,7 +25,8 @@ def follow_ledger(session: Session, order: Order, *, actor: str,
     disputes = session.scalars(select(PaymentDispute.status)
                                .where(PaymentDispute.order_id == order.id))
     target = settled_payment_status(summarize(rows), [DisputeStatus(s) for s in disputes])
-    if current not in SETTLED or target is None or target == current:
+    # Before capture the payment's own state machine decides.
+    if current not in PAYMENT_CAPTURED or target is None or target == current:
         return current
     order.payment_status = transition("payment", current, target)
     record_change(session, store_id=order.store_id, entity_type="order", entity_id=order.id,

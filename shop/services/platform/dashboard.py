@@ -13,15 +13,20 @@ from sqlalchemy import String, case, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
-from ...domain.states import AttemptStatus, OrderStatus, PaymentStatus
+from ...domain.states import (
+    ORDER_TO_SHIP,
+    PAYMENT_HELD,
+    AttemptStatus,
+    OrderStatus,
+    PaymentStatus,
+)
 from ...extensions import db
-from ...models import HoldStatus, InventoryHold, Order, PaymentAttempt
+from ...models import InventoryHold, Order, PaymentAttempt
+from ..inventory.holds import counting
 from ..payments.listing import count_stuck
 from ..webhooks.listing import count_failed
 
 CHART_DAYS = 14
-# Money we hold for an order: a canceled order in these states still owes a refund.
-PAID_STATES = (PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED)
 
 
 class utc_day(FunctionElement):  # noqa: N801 (reads like the SQL function it is)
@@ -115,8 +120,7 @@ def _abandonment(store_id: int, now: datetime) -> float | None:
 def _active_holds(store_id: int, now: datetime) -> int:
     return db.session.scalar(
         select(func.count(InventoryHold.id)).join(Order, Order.id == InventoryHold.order_id)
-        .where(Order.store_id == store_id, InventoryHold.status == HoldStatus.ACTIVE,
-               InventoryHold.expires_at > now)) or 0
+        .where(Order.store_id == store_id, counting(now))) or 0
 
 
 def _count_orders(store_id: int, *conditions) -> int:
@@ -129,10 +133,11 @@ def _attention(store_id: int) -> dict[str, int]:
     return {
         "disputed": _count_orders(store_id, Order.payment_status == PaymentStatus.DISPUTED),
         "out_of_stock": _count_orders(
-            store_id, Order.status.in_([OrderStatus.PAID, OrderStatus.FULFILLING]),
+            store_id, Order.status.in_(ORDER_TO_SHIP),
             Order.attention.is_not(None)),
+        # A canceled order whose money we still hold owes a refund.
         "refunds_owed": _count_orders(store_id, Order.status == OrderStatus.CANCELED,
-                                      Order.payment_status.in_(PAID_STATES)),
+                                      Order.payment_status.in_(PAYMENT_HELD)),
     }
 
 

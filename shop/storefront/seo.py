@@ -20,7 +20,10 @@ _CANONICAL_ARGS = {"storefront.index": ("category", "page")}
 
 @bp.app_template_global()
 def canonical_url() -> str | None:
-    if request.endpoint is None or request.endpoint == "static":
+    """The page's address on BASE_URL; none for pages robots are kept out of (a shopper's
+    own, whose URL may carry an order's or a reset link's token)."""
+    if request.endpoint in (None, "static") or any(
+            request.path == p or request.path.startswith(f"{p}/") for p in seo.PRIVATE_PATHS):
         return None
     values = dict(request.view_args or {})
     for name in _CANONICAL_ARGS.get(request.endpoint, ()):

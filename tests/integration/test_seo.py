@@ -93,10 +93,14 @@ def test_the_catalog_pages_have_a_description_and_canonical_url(client, store, p
     assert "ld+json" not in html
 
 
-def test_an_error_page_has_no_canonical_url(client, store):
+def test_error_and_private_pages_have_no_canonical_url(client, store):
     response = client.get("/products/nothing-here")
     assert response.status_code == 404
     assert canonical(response.get_data(as_text=True)) is None
+    for path in ("/cart", "/account/login", "/orders/lookup"):
+        html = page(client, path)
+        assert canonical(html) is None and 'property="og:url"' not in html
+        assert meta(html, "name", "description")  # a description all the same
 
 
 def test_sitemap_lists_exactly_the_active_products_and_the_categories(client, store):

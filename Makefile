@@ -17,6 +17,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Without REDIS_URL the periodic jobs run in a loop next to the server (started once the
+# sandbox listens: its first pass reconciles with Stripe); Ctrl-C stops all three.
 dev: $(STAMP)
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi shop seed
@@ -30,7 +32,7 @@ dev: $(STAMP)
 	  fi; \
 	  if [ -z "$$REDIS_URL" ]; then \
 	    echo "No REDIS_URL: running the periodic jobs (hold expiry, reconciliation...) in-process"; \
-	    $(BIN)/flask --app wsgi shop run-periodic --loop & pids="$$pids $$!"; \
+	    (sleep 3; exec $(BIN)/flask --app wsgi shop run-periodic --loop) & pids="$$pids $$!"; \
 	  fi; \
 	  $(BIN)/flask --app wsgi run --host 127.0.0.1 --port 5000'
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -57,6 +58,28 @@ def hash_password(password: str, *, email: str | None = None) -> str:
     return generate_password_hash(password)
 
 
+# Top-level names reserved for tests and documentation (RFC 2606, RFC 6761): nobody's real
+# mailbox, so a development or test shop may use them (owner@beanleaf.test); production not.
+RESERVED_TEST_TLDS = ("test", "example", "invalid", "localhost")
+
+
+def valid_address(email: str) -> str:
+    """``email`` as email-validator normalizes it; raises ``EmailNotValidError``.
+
+    email-validator rejects .invalid and .localhost whatever it is told, and .test unless
+    ``test_environment``: outside production, such a domain is checked as ``….test`` in a
+    test environment (the local part and the labels before the TLD are checked all the same).
+    """
+    local, at, domain = email.rpartition("@")
+    name, _, tld = domain.rpartition(".")
+    if (at and tld.lower() in RESERVED_TEST_TLDS
+            and current_app.config["SHOP_ENV"] != "production"):
+        checked = validate_email(f"{local}@{name + '.' if name else ''}test",
+                                 check_deliverability=False, test_environment=True)
+        return f"{checked.local_part}@{checked.domain.removesuffix('test')}{tld.lower()}"
+    return validate_email(email, check_deliverability=False).normalized
+
+
 def user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalize_email(email)))
 
@@ -65,7 +88,7 @@ def check_registration(*, email: str, password: str) -> None:
     """What a sign-up form can be told before anything is looked up: ``InvalidEmail`` or
     ``WeakPassword`` (the same answers whether or not the address has an account)."""
     try:
-        validate_email(email, check_deliverability=False)
+        valid_address(email)
     except EmailNotValidError as exc:
         raise InvalidEmail(f"{email!r} is not a valid e-mail address.") from exc
     check_password_strength(password, email=email)

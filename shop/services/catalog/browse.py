@@ -125,6 +125,7 @@ class ProductDetail:
     currency: str
     available: int
     category: CategoryRow | None
+    image: str | None = None  # the upload's name (media.media), for link previews
 
 
 @cache
@@ -137,7 +138,7 @@ def _product_select():
     return (select(Product.id, Product.slug, Product.name, Product.description, Product.price,
                    Product.currency, Product.stock_on_hand, held_column(),
                    Category.id.label("category_id"), Category.slug.label("category_slug"),
-                   Category.name.label("category_name"))
+                   Category.name.label("category_name"), Product.image)
             .outerjoin(Category, Category.id == Product.category_id)
             .where(Product.store_id == bindparam("store_id"), Product.slug == bindparam("slug"),
                    Product.active.is_(True)))
@@ -153,4 +154,4 @@ def product_by_slug(store_id: int, slug: str) -> ProductDetail | None:
     category = (None if row.category_id is None
                 else CategoryRow(row.category_id, row.category_slug, row.category_name))
     return ProductDetail(row.id, row.slug, row.name, row.description, row.price, row.currency,
-                         available(row.stock_on_hand, row.held), category)
+                         available(row.stock_on_hand, row.held), category, row.image)

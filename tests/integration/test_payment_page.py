@@ -15,9 +15,7 @@ from shop.models import InventoryHold, Order, PaymentAttempt
 from shop.models.types import utcnow
 from shop.orders.messages import RESERVATION_EXPIRED, THREE_D_SECURE, client_messages
 
-from ..shopper import CARD_3DS, CARD_DECLINED, CARD_OK, intent_id_from_secret
-
-CARD_PROCESSING = "4000000000004954"  # the sandbox's slow bank (sandbox/patches.py)
+from ..shopper import CARD_3DS, CARD_DECLINED, CARD_OK, CARD_PROCESSING, intent_id_from_secret
 
 
 @pytest.fixture

@@ -121,7 +121,7 @@
     preflight().then(function (state) {
       // The server sends a lapsed reservation back to the cart, with the reason.
       if (state && state.lapsed) { go(form.dataset.payUrl); return; }
-      if (state && !state.can_pay) { go(returnUrl); return; }
+      if (state && !state.can_pay && !state.pending) { go(returnUrl); return; }
       return confirm();
     }).catch(function () {
       busy(false);

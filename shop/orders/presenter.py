@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from email.utils import parseaddr
 
 from flask import current_app
 
@@ -80,6 +81,11 @@ def refunded_amount(order: Order) -> int | None:
         return None
     refunded = order_summary(order_id=order.id).refunded
     return refunded or None
+
+
+def shop_contact() -> str:
+    """The address shoppers write to: the one our e-mails come from (MAIL_FROM)."""
+    return parseaddr(current_app.config["MAIL_FROM"])[1]
 
 
 def status_label(order: Order) -> str:

@@ -12,9 +12,10 @@ from shop.extensions import db
 from shop.models import Order, PaymentAttempt
 
 from ..browser import ARTIFACTS
-from ..shopper import CARD_OK
+from ..shopper import CARD_3DS, CARD_OK
 
 PAY = re.compile(r"^Pay ")
+CONTINUE = re.compile("^Continue verification$")
 STATUS_URL = re.compile(r"/orders/[^/?]+$")
 
 
@@ -131,3 +132,17 @@ def wait_until(page: Page, condition, what: str, timeout_ms: int = 10_000) -> No
             raise AssertionError(f"timed out waiting for {what}")
         page.wait_for_timeout(25)
         waited += 25
+
+
+def start_three_d_secure(live_shop, page: Page, slug: str) -> str:
+    """Pay with a 3-D Secure card and stop at the bank's dialog; returns the order token."""
+    base_url, app = live_shop
+    add_to_cart(page, base_url, slug)
+    checkout(page, base_url)
+    pay(page, CARD_3DS)
+    expect(page.get_by_role("dialog")).to_be_visible()
+    token = order_token(page)
+    # The shop hears of it from Stripe's webhook: the order is now "being confirmed".
+    wait_until(page, lambda: load_order(app, token).payment_status == "processing",
+               "the requires_action webhook")
+    return token

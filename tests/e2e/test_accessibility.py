@@ -99,7 +99,7 @@ def test_every_shopper_page_at_375px(live_shop, phone):
     page.get_by_label("Repeat the password").fill("wind tunnel 1958")
     page.get_by_role("button", name="Create account").click()
     audit.check("register-sent")
-    sign_in_after_sign_up(page, "mary@example.com", "wind tunnel 1958")
+    sign_in_after_sign_up(page, app, "mary@example.com", "wind tunnel 1958")
     add_to_cart(page, base_url, "paper-filters-100")
     checkout(page, base_url, email=None, save_address=True)
     pay(page, CARD_OK)

@@ -291,7 +291,7 @@ def _move_payment(session: Session, order: Order, target: PaymentStatus, actor: 
     if current == target or not can_move("payment", current, target):
         return
     if current in PAYMENT_CAPTURED:
-        return  # refunds and disputes decide from here (settled_status.follow_ledger)
+        return  # refunds and disputes decide from here (ledger.follow_ledger)
     order.payment_status = transition("payment", current, target)
     record_change(session, store_id=order.store_id, entity_type="order", entity_id=order.id,
                   action="payment_status_change", from_state=current, to_state=target,

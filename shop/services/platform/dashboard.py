@@ -23,7 +23,7 @@ from ...domain.states import (
 from ...extensions import db
 from ...models import InventoryHold, Order, PaymentAttempt
 from ..inventory.holds import counting
-from ..payments.listing import count_stuck
+from ..payments.queries import count_stuck
 from ..webhooks.listing import count_failed
 
 CHART_DAYS = 14

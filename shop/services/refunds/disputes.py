@@ -24,8 +24,7 @@ from ...domain.money import format_money
 from ...models import Order, PaymentDispute, StaffAlert
 from ...models.types import utcnow
 from ...stripe_gateway import Dispute
-from ..payments.ledger import lock_attempt
-from ..payments.settled_status import follow_ledger
+from ..payments.ledger import follow_ledger, lock_attempt
 from ..platform.alerts import raise_alert
 from ..platform.audit import record_change
 from .updates import attempt_of

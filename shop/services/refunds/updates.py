@@ -18,8 +18,15 @@ from sqlalchemy.orm import Session
 from ...domain.ledger import TransactionKind, TransactionStatus
 from ...models import Order, PaymentAttempt, PaymentTransaction
 from ...stripe_gateway import Refund
-from ..payments.ledger import add_transaction, fail, live, lock_attempt, succeed, transactions
-from ..payments.settled_status import follow_ledger
+from ..payments.ledger import (
+    add_transaction,
+    fail,
+    follow_ledger,
+    live,
+    lock_attempt,
+    succeed,
+    transactions,
+)
 from ..platform.alerts import raise_alert
 from ..platform.audit import record_change
 from .effects import refund_succeeded

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 SANDBOX_PORT ?= 8420
 export SHOP_ENV ?= development
 
-.PHONY: install dev test test-postgres browser wrk lint bench clean
+.PHONY: install dev admin test test-postgres browser wrk lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,17 +17,32 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Without REDIS_URL the periodic jobs run in a loop next to the server (started once the
+# sandbox listens: its first pass reconciles with Stripe); Ctrl-C stops all three.
 dev: $(STAMP)
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi shop seed
-	@bash -c 'if [ -z "$$STRIPE_SECRET_KEY" ]; then \
+	@echo "First owner of the dev shop (its admin at /admin): make admin EMAIL=you@example.test"
+	@bash -c 'pids=""; trap "kill \$$pids 2>/dev/null" EXIT; \
+	  if [ -z "$$STRIPE_SECRET_KEY" ]; then \
 	    echo "No STRIPE_SECRET_KEY: starting the offline Stripe sandbox on 127.0.0.1:$(SANDBOX_PORT)"; \
 	    $(BIN)/python -m sandbox --port $(SANDBOX_PORT) \
 	      --webhook-url http://127.0.0.1:5000/webhooks/stripe --webhook-secret whsec_sandbox \
-	      --store-path instance/stripe-sandbox.pickle & \
-	    trap "kill $$! 2>/dev/null" EXIT; \
+	      --store-path instance/stripe-sandbox.pickle & pids="$$pids $$!"; \
+	  fi; \
+	  if [ -z "$$REDIS_URL" ]; then \
+	    echo "No REDIS_URL: running the periodic jobs (hold expiry, reconciliation...) in-process"; \
+	    (sleep 3; exec $(BIN)/flask --app wsgi shop run-periodic --loop) & pids="$$pids $$!"; \
 	  fi; \
 	  $(BIN)/flask --app wsgi run --host 127.0.0.1 --port 5000'
+
+# An owner for the dev shop: `make admin EMAIL=you@example.test` asks for the password
+# (typed twice, never shown or kept in the terminal's scrollback); SHOP_ADMIN_PASSWORD
+# gives it without a prompt, for scripts.
+admin: $(STAMP)
+	@if [ -z "$(EMAIL)" ]; then echo "Usage: make admin EMAIL=you@example.test" >&2; exit 2; fi
+	@$(BIN)/flask --app wsgi db upgrade
+	$(BIN)/flask --app wsgi shop create-admin "$(EMAIL)"
 
 # Debian's Chromium for the browser tests (Playwright's own download does not work here).
 browser:
@@ -59,6 +74,7 @@ bench: $(STAMP) wrk
 
 lint: $(STAMP)
 	$(BIN)/ruff check shop sandbox tests bench wsgi.py
+	$(BIN)/mypy shop/domain shop/services shop/stripe_gateway.py shop/stripe_objects.py
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache test-artifacts
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache test-artifacts

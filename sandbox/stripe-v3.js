@@ -3,7 +3,7 @@
  *
  * It implements the part of Stripe.js our payment page uses, with the same API, so that the page
  * runs unchanged against real Stripe: Stripe(pk) -> elements({clientSecret}) -> create('payment')
- * -> mount(); confirmPayment(); retrievePaymentIntent(). The payment element is rendered into the
+ * -> mount(); confirmPayment(); handleNextAction(); retrievePaymentIntent(). The payment element is rendered into the
  * page (no iframe) as a plain accessible card form. Plain ES2017, no dependencies.
  */
 (function () {
@@ -532,6 +532,22 @@
     if (res.networkError) return connectionError();
     if (res.body.error) return { error: res.body.error };
     return { paymentIntent: res.body };
+  };
+
+  /* Like Stripe.js: finish an intent in requires_action (re-open the 3-D Secure dialog); an
+   * intent in any other status is an integration error. Never redirects for a card. */
+  Stripe.prototype.handleNextAction = async function (options) {
+    var clientSecret = options && options.clientSecret;
+    var id = intentIdFromSecret(clientSecret);
+    var res = await request('GET', '/v1/payment_intents/' + id,
+      { key: this._key, client_secret: clientSecret });
+    if (res.networkError) return connectionError();
+    if (res.body.error) return { error: res.body.error };
+    if (res.body.status !== 'requires_action') {
+      throw integrationError('handleNextAction: the PaymentIntent has the status ' +
+        res.body.status + ', not requires_action.');
+    }
+    return this._settle(res, clientSecret, null, 'if_required');
   };
 
   Stripe.prototype.confirmPayment = function (params) {

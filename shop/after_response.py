@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 _PENDING = "after_response"
 
 
-def defer_until_sent(callback: Callable[[], None]) -> bool:
+def defer_until_sent(callback: Callable[[], object]) -> bool:
     """Run ``callback`` once the current response has been sent; False (nothing queued)
     outside a request, where the caller should run it now."""
     if not has_request_context():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 import click
@@ -88,7 +89,14 @@ def replay_event_command(event_id: str, actor: str) -> None:
 @shop_cli.command("run-periodic")
 @click.option("--only", "names", multiple=True, metavar="NAME",
               help="Run only this periodic job (repeatable); default: all of them.")
-def run_periodic_command(names: tuple[str, ...]) -> None:
+@click.option("--loop", is_flag=True,
+              help="Keep running each job on its schedule until SIGTERM/Ctrl-C (no Redis).")
+@click.option("--every", type=click.FloatRange(min=0.1), default=None, metavar="SECONDS",
+              help="With --loop: run the jobs every SECONDS instead of their schedule.")
+@click.option("--in-production", is_flag=True,
+              help="Allow --loop under SHOP_ENV=production (there, `rq cron` is the way).")
+def run_periodic_command(names: tuple[str, ...], loop: bool, every: float | None,
+                         in_production: bool) -> None:
     """Run the periodic jobs now, in this process (what `rq cron` does with Redis)."""
     from .jobs.periodic import PERIODIC, by_name
 
@@ -98,8 +106,40 @@ def run_periodic_command(names: tuple[str, ...]) -> None:
         known = ", ".join(job.name for job in PERIODIC)
         raise click.BadParameter(f"unknown job {exc}; known: {known}",
                                  param_hint="--only") from exc
+    if loop:
+        _run_periodic_loop(jobs, every, in_production)
+        return
     for job in jobs:
         click.echo(f"{job.name}: {job.func()}")
+
+
+def _run_periodic_loop(jobs: list, every: float | None, in_production: bool) -> None:
+    from .jobs import scheduler
+
+    if current_app.config["SHOP_ENV"] == "production" and not in_production:
+        raise click.ClickException("SHOP_ENV=production: run the periodic jobs with `rq cron "
+                                   "shop.jobs.cron` (Procfile), or pass --in-production.")
+    try:
+        with scheduler.database_lock(current_app.config["SQLALCHEMY_DATABASE_URI"]), \
+                scheduler.stop_on_signals() as stop:
+            click.echo(f"Periodic jobs running ({len(jobs)}); Ctrl-C stops them.")
+            scheduler.run_loop(jobs, stop=stop, run=_run_one, every=every)
+    except scheduler.AlreadyRunning as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("Periodic jobs stopped.")
+
+
+def _run_one(job) -> None:
+    """One run of a job in the loop. A failure is logged with its traceback and the job runs
+    again when next due, as RQ retries a failed cron job; it does not stop the others."""
+    from .extensions import db
+
+    try:
+        click.echo(f"{job.name}: {job.func()}")
+    except Exception:
+        logging.getLogger(__name__).exception("periodic job %s failed", job.name)
+    finally:
+        db.session.remove()
 
 
 def register_cli(app: Flask) -> None:

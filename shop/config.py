@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
@@ -113,7 +114,7 @@ def load_config(overrides: dict | None = None) -> dict:
     secret_key = env_secret("STRIPE_SECRET_KEY")
     sandbox = not secret_key and relaxed
     sandbox_base = f"http://127.0.0.1:{SANDBOX_STRIPE_PORT}"
-    config = {
+    config: dict[str, Any] = {
         "SHOP_ENV": env,
         "TESTING": env == "testing",
         "SECRET_KEY": env_secret("SECRET_KEY") or (DEV_SECRET_KEY if relaxed else ""),
@@ -143,6 +144,10 @@ def load_config(overrides: dict | None = None) -> dict:
         # Units of one product one order may hold (owners override it per store).
         "MAX_UNITS_PER_PRODUCT": env_int("MAX_UNITS_PER_PRODUCT", 10, minimum=1),
         "SHOP_STORE_SLUG": os.environ.get("SHOP_STORE_SLUG", "main"),
+        # The meta description of pages that have none of their own (search results, link
+        # previews); a product page uses the product's text.
+        "SHOP_DESCRIPTION": os.environ.get("SHOP_DESCRIPTION")
+        or "Freshly roasted coffee and loose-leaf tea from Bean & Leaf, shipped to your door.",
         # Every absolute link in mail and jobs (shop/links.py); required in production.
         "BASE_URL": os.environ.get("BASE_URL") or (DEV_BASE_URL if relaxed else ""),
         "ALLOWED_HOSTS": env_hosts("ALLOWED_HOSTS"),

@@ -13,6 +13,8 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, g, has_request_context, request
 
@@ -103,16 +105,25 @@ def current_request_id() -> str | None:
 def install_record_factory() -> None:
     """Make every record of the process carry the request id and be redacted (idempotent)."""
     previous = logging.getLogRecordFactory()
-    if getattr(previous, "shop_redacting", False):
+    if isinstance(previous, _RedactingFactory):
         return
+    logging.setLogRecordFactory(_RedactingFactory(previous))
 
-    def factory(*args, **kwargs):
-        record = previous(*args, **kwargs)
+
+class _RedactingFactory:
+    """The log record factory that adds the request id and redacts, around the one before."""
+
+    def __init__(self, previous: Callable[..., logging.LogRecord]):
+        self._previous = previous
+
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = self._previous(*args, **kwargs)
         record.request_id = current_request_id() or "-"
         return redact_record(record)
 
-    factory.shop_redacting = True
-    logging.setLogRecordFactory(factory)
+
+class _ShopHandler(logging.StreamHandler):
+    """The handler ``configure_logging`` installs once, however many apps are created."""
 
 
 class JsonFormatter(logging.Formatter):
@@ -143,13 +154,12 @@ def configure_logging(app: Flask) -> None:
     install_record_factory()
     root = logging.getLogger()
     root.setLevel(app.config.get("LOG_LEVEL", "INFO"))
-    if not any(getattr(h, "shop_handler", False) for h in root.handlers):
-        handler = logging.StreamHandler()
-        handler.shop_handler = True
-        handler.addFilter(RedactSecrets())
-        root.addHandler(handler)
+    if not any(isinstance(h, _ShopHandler) for h in root.handlers):
+        ours = _ShopHandler()
+        ours.addFilter(RedactSecrets())
+        root.addHandler(ours)
     for handler in root.handlers:
-        if getattr(handler, "shop_handler", False):
+        if isinstance(handler, _ShopHandler):
             handler.setFormatter(JsonFormatter() if app.config.get("LOG_FORMAT") == "json"
                                  else logging.Formatter(PLAIN_FORMAT))
     _register_request_id(app)

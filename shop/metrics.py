@@ -76,8 +76,9 @@ class DatabaseCollector:
         self.session = session_factory
 
     def collect(self):
-        from .models import HoldStatus, InventoryHold, OutboxMessage, PaymentAttempt
+        from .models import InventoryHold, OutboxMessage, PaymentAttempt
         from .models.types import utcnow
+        from .services.inventory.holds import counting, lapsed
 
         session = self.session()
         attempts = GaugeMetricFamily("shop_payment_attempts", "Payment attempts by state",
@@ -91,11 +92,9 @@ class DatabaseCollector:
             "Active holds: 'active' still count against stock, 'expired' await release",
             labels=["state"])
         now = utcnow()
-        base = select(func.count()).select_from(InventoryHold).where(
-            InventoryHold.status == HoldStatus.ACTIVE)
-        holds.add_metric(["active"], session.scalar(base.where(InventoryHold.expires_at > now)))
-        holds.add_metric(["expired"],
-                         session.scalar(base.where(InventoryHold.expires_at <= now)))
+        base = select(func.count()).select_from(InventoryHold)
+        holds.add_metric(["active"], session.execute(base.where(counting(now))).scalar_one())
+        holds.add_metric(["expired"], session.execute(base.where(lapsed(now))).scalar_one())
         yield holds
         yield GaugeMetricFamily(
             "shop_outbox_backlog", "Outbox rows not yet handed to Redis (or run in-process)",
@@ -112,7 +111,7 @@ def exposition() -> tuple[bytes, str]:
     else:
         process = REGISTRY
     stored = CollectorRegistry(auto_describe=False)
-    stored.register(DatabaseCollector(lambda: db.session))
+    stored.register(DatabaseCollector(db.session))
     return generate_latest(process) + generate_latest(stored), CONTENT_TYPE_LATEST
 
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from flask import Flask, current_app, render_template, request, session
+from flask import Flask, Response, current_app, render_template, request, session
 from flask_limiter import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import TooManyRequests
@@ -83,9 +85,9 @@ def _failed_login(response) -> bool:
 @dataclass(frozen=True)
 class Rule:
     setting: str
-    key: object
+    key: Callable[[], str]
     methods: tuple[str, ...] | None = None
-    deduct_when: object = None
+    deduct_when: Callable[[Response], bool] | None = None
 
 
 ROUTE_LIMITS: dict[str, list[Rule]] = {
@@ -130,6 +132,8 @@ _DECORATORS = {
 
 
 class PaymentFailuresExceeded(TooManyRequests):
+    retry_after: int
+
     def __init__(self, retry_after: int):
         super().__init__("Too many payments from your connection were declined.")
         self.retry_after = retry_after
@@ -158,7 +162,8 @@ def init_rate_limits(app: Flask) -> None:
                     "its own, so each limit is multiplied by the number of workers "
                     "(see docs/operations.md)", extra={"storage": "memory"})
     for endpoint, decorators in _DECORATORS.items():
-        view = app.view_functions[endpoint]  # a KeyError here: the table names a lost route
+        # A KeyError here: the table names a lost route.
+        view: Callable[..., Any] = app.view_functions[endpoint]
         for decorate in decorators:
             view = decorate(view)
         app.view_functions[endpoint] = view

@@ -86,14 +86,17 @@ def init_security(app: Flask) -> None:
         session_cookie_http_only=config["SESSION_COOKIE_HTTPONLY"],
         session_cookie_samesite=config["SESSION_COOKIE_SAMESITE"],
     )
+    # Middleware wraps app.wsgi_app as Flask's documentation shows; Flask types it as a
+    # method, which mypy will not let be assigned.
     if config.get("TRUSTED_HOSTS"):
-        app.wsgi_app = ProbesOnAnyHost(app.wsgi_app, config["TRUSTED_HOSTS"][0])
+        app.wsgi_app = ProbesOnAnyHost(  # type: ignore[method-assign]
+            app.wsgi_app, config["TRUSTED_HOSTS"][0])
     app.register_error_handler(SecurityError, _untrusted_host)
     proxies = config.get("TRUSTED_PROXIES", 0)
     if proxies:
         # Client address, scheme and host come from the last ``proxies`` hops only.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,
-                                x_host=proxies, x_port=proxies)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies)
 
 
 def _untrusted_host(exc: SecurityError) -> Response:

@@ -11,7 +11,7 @@ import json
 import logging
 import time
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import stripe
 from flask import current_app
@@ -31,6 +31,10 @@ from .stripe_objects import (  # noqa: F401 (Charge, PaymentError: the gateway's
     refund_from,
 )
 from .timing import add_stripe_time
+
+if TYPE_CHECKING:
+    from stripe import RequestOptions
+    from stripe.params import EventListParams, PaymentIntentCreateParams, RefundCreateParams
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +95,7 @@ class StripeGateway:
         self, *, amount: int, currency: str, idempotency_key: str, metadata: dict[str, str],
         receipt_email: str | None = None, capture_method: str = "automatic",
     ) -> Intent:
-        params: dict[str, Any] = {
+        params: PaymentIntentCreateParams = {
             "amount": amount,
             "currency": currency.lower(),
             "metadata": metadata,
@@ -122,13 +126,6 @@ class StripeGateway:
         except stripe.StripeError as exc:
             raise _translate(exc) from exc
 
-    def client_secret(self, intent_id: str) -> str:
-        """Fetched for each payment page view; we never store it."""
-        try:
-            return self._client.v1.payment_intents.retrieve(intent_id)["client_secret"]
-        except stripe.StripeError as exc:
-            raise _translate(exc) from exc
-
     def payment_intent_with_secret(self, intent_id: str) -> tuple[Intent, str]:
         """The intent and its client secret in one call, for the payment page (never stored)."""
         try:
@@ -140,7 +137,7 @@ class StripeGateway:
     def cancel_payment_intent(self, intent_id: str, *, reason: str,
                               idempotency_key: str | None = None) -> Intent:
         """``reason``: abandoned, requested_by_customer, duplicate or fraudulent."""
-        options = {"idempotency_key": idempotency_key} if idempotency_key else {}
+        options: RequestOptions = {"idempotency_key": idempotency_key} if idempotency_key else {}
         try:
             return intent_from(self._client.v1.payment_intents.cancel(
                 intent_id, params={"cancellation_reason": reason, "expand": ["latest_charge"]},
@@ -161,8 +158,8 @@ class StripeGateway:
     def create_refund(self, *, intent_id: str, amount: int, idempotency_key: str,
                       reason: str | None = None,
                       metadata: dict[str, str] | None = None) -> Refund:
-        params: dict[str, Any] = {"payment_intent": intent_id, "amount": amount,
-                                  "metadata": metadata or {}}
+        params: RefundCreateParams = {"payment_intent": intent_id, "amount": amount,
+                                      "metadata": metadata or {}}
         if reason:
             params["reason"] = reason
         try:
@@ -193,14 +190,16 @@ class StripeGateway:
 
     def retrieve_charge(self, charge_id: str) -> Charge:
         try:
-            return charge_from(plain(self._client.v1.charges.retrieve(charge_id)))
+            charge = charge_from(plain(self._client.v1.charges.retrieve(charge_id)))
         except stripe.StripeError as exc:
             raise _translate(exc) from exc
+        assert charge is not None, "a retrieved charge is an object, never a bare id"
+        return charge
 
     def list_events(self, *, delivery_success: bool | None = None,
                     created_since: datetime | None = None, limit: int = 1000) -> list[dict]:
         """Events newest first as plain dicts (what a webhook body holds), all pages."""
-        params: dict[str, Any] = {"limit": 100}
+        params: EventListParams = {"limit": 100}
         if delivery_success is not None:
             params["delivery_success"] = delivery_success
         if created_since is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from typing import overload
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, render_template, request, session
@@ -75,6 +76,10 @@ class IdConverter(IntegerConverter):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
+@overload
+def query_int(name: str, default: int, *, maximum: int = ...) -> int: ...
+@overload
+def query_int(name: str, default: None = None, *, maximum: int = ...) -> int | None: ...
 def query_int(name: str, default: int | None = None, *, maximum: int = MAX_ID) -> int | None:
     """``request.args[name]`` as a whole number from 1 to ``maximum``; ``default`` when it is
     absent or empty; anything else is a 400 that says what is accepted."""

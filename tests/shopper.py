@@ -16,6 +16,7 @@ from .conftest import WEBHOOK_SECRET
 CARD_OK = "4242424242424242"
 CARD_3DS = "4000002500003155"
 CARD_DECLINED = "4000000000009995"
+CARD_PROCESSING = "4000000000004954"  # the sandbox's slow bank (sandbox/patches.py)
 
 ADDRESS = {
     "email": "ada@example.com", "name": "Ada Lovelace", "line1": "1 Analytical Way",

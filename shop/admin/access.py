@@ -12,13 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import wraps
 
-from flask import abort, current_app, g, render_template, session
+from flask import abort, g, render_template, session
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from ..domain.errors import NotFound
-from ..extensions import db
+from ..extensions import db, login_manager
 from ..models import Role, Store, StoreMembership, User
 from . import bp
 
@@ -55,7 +55,7 @@ def admin() -> Admin:
 @bp.before_request
 def load_admin():
     if not current_user.is_authenticated or not current_user.is_active:
-        return current_app.login_manager.unauthorized()
+        return login_manager.unauthorized()
     # One query, every request: a membership removed a second ago no longer counts.
     rows = db.session.execute(
         select(Store, StoreMembership.role).join(StoreMembership)

@@ -6,7 +6,7 @@ from ..domain.states import AttemptStatus
 from ..models.types import utcnow
 from ..services.payments.admin import reconciliation_card
 from ..services.payments.errors import GatewayError
-from ..services.payments.listing import list_attempts
+from ..services.payments.queries import list_attempts
 from ..services.payments.reconciliation import run_reconciliation
 from ..web import query_int
 from . import bp

@@ -37,11 +37,12 @@ def add():
 def update():
     form = UpdateCartForm()
     product_id = form.product_id_int()
-    if not form.validate() or product_id is None or not cart_token():
+    token = cart_token()
+    if not form.validate() or product_id is None or not token:
         flash(_first_error(form), "error")
         return redirect(url_for("cart.show"), 303)
     try:
-        carts.set_quantity(cart_token=cart_token(), store_id=current_store().id,
+        carts.set_quantity(cart_token=token, store_id=current_store().id,
                            product_id=product_id, quantity=form.quantity.data)
     except DomainError as exc:
         flash(str(exc), "error")

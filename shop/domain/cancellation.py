@@ -9,9 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .errors import DomainError
+from .states import (
+    ORDER_CANCELABLE,
+    ORDER_SENT,
+    ORDER_TO_SHIP,
+    PAYMENT_UNPAID,
+)
 from .states import OrderStatus as O
 from .states import PaymentStatus as P
-from .states import can_move
 
 
 class CannotCancel(DomainError):
@@ -28,10 +33,10 @@ class CancelRule:
 
 def cancel_rule(status: O, payment_status: P) -> CancelRule:
     """What canceling does to an order in these statuses; raises ``CannotCancel`` if it may not."""
-    if status in (O.SHIPPED, O.DELIVERED):
+    if status in ORDER_SENT:
         raise CannotCancel("This order has shipped, so it can no longer be canceled. "
                            "Refund it instead once the goods are back.")
-    if not can_move("order", status, O.CANCELED):
+    if status not in ORDER_CANCELABLE:
         raise CannotCancel(f"This order is {status.value}; it cannot be canceled.")
     if payment_status == P.PROCESSING:
         raise CannotCancel("A payment for this order is being confirmed right now. "
@@ -42,9 +47,9 @@ def cancel_rule(status: O, payment_status: P) -> CancelRule:
     if payment_status == P.DISPUTED:
         raise CannotCancel("This order's payment is disputed. Answer the dispute in Stripe "
                            "before canceling.")
-    if status == O.PENDING and payment_status in (P.UNPAID, P.FAILED):
+    if status == O.PENDING and payment_status in PAYMENT_UNPAID:
         return CancelRule(restock=False, refund_owed=False)
-    if status in (O.PAID, O.FULFILLING):
+    if status in ORDER_TO_SHIP:
         return CancelRule(restock=True, refund_owed=payment_status != P.REFUNDED)
     raise CannotCancel(f"An order that is {status.value} with payment "
                        f"{payment_status.value.replace('_', ' ')} cannot be canceled here.")

@@ -45,10 +45,6 @@ class Refunder:
     def api_key(cls) -> Refunder:
         return cls(role=RefundRole.API_KEY)
 
-    @classmethod
-    def system(cls) -> Refunder:
-        return cls(role=RefundRole.SYSTEM)
-
 
 LIMITED = frozenset({RefundRole.STAFF, RefundRole.API_KEY})
 

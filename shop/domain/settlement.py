@@ -56,13 +56,23 @@ def payment_status_for(attempt: A, *, failed: bool) -> P | None:
 
 
 class ReportedIntent(Protocol):
-    """The figures a provider reports for a payment (the gateway's ``Intent``)."""
+    """The figures a provider reports for a payment (the gateway's ``Intent``); read-only
+    properties, as the gateway's objects are frozen."""
 
-    status: str
-    amount: int
-    currency: str
-    amount_capturable: int
-    amount_received: int
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def amount(self) -> int: ...
+
+    @property
+    def currency(self) -> str: ...
+
+    @property
+    def amount_capturable(self) -> int: ...
+
+    @property
+    def amount_received(self) -> int: ...
 
 
 def amount_mismatch(intent: ReportedIntent, *, amount: int, currency: str,

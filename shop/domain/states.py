@@ -6,7 +6,9 @@ row for each move it returns.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any
 
 from .errors import IllegalTransition
 
@@ -90,7 +92,39 @@ PAYMENT_MOVES: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     P.REFUNDED: frozenset({P.DISPUTED, P.PARTIALLY_REFUNDED, P.PAID}),
 }
 
-MACHINES = {"attempt": ATTEMPT_MOVES, "order": ORDER_MOVES, "payment": PAYMENT_MOVES}
+# Keyed by each machine's own status enum (Any: a Mapping's key type admits no subclass).
+MACHINES: dict[str, Mapping[Any, frozenset[StrEnum]]] = {
+    "attempt": ATTEMPT_MOVES, "order": ORDER_MOVES, "payment": PAYMENT_MOVES}
+
+# Groups of statuses, named here only: code asks whether a status is in a group and never
+# lists members itself. tests/unit/test_states.py places every status: a new one must be put
+# in its groups (and given a label) before the suite passes.
+
+# Every order is open (something is still to happen to it) or closed, never both.
+ORDER_OPEN = frozenset({O.PENDING, O.PAID, O.FULFILLING, O.SHIPPED})
+ORDER_CLOSED = frozenset({O.DELIVERED, O.CANCELED, O.EXPIRED, O.ARCHIVED})
+# Staff may cancel these (the payment status may still refuse: domain/cancellation.py).
+ORDER_CANCELABLE = frozenset(s for s, moves in ORDER_MOVES.items() if O.CANCELED in moves)
+# Paid for and not sent yet: staff prepare and ship them.
+ORDER_TO_SHIP = frozenset({O.PAID, O.FULFILLING})
+# The goods have left: too late to cancel.
+ORDER_SENT = frozenset({O.SHIPPED, O.DELIVERED})
+# Closed before anything was sent: the shopper can rebuild the cart from them.
+ORDER_CALLED_OFF = frozenset({O.CANCELED, O.EXPIRED})
+
+# Every payment status is unpaid, in flight or captured, exactly one of them.
+# Unpaid: nothing taken and nothing on its way; the order takes a new payment.
+PAYMENT_UNPAID = frozenset({P.UNPAID, P.FAILED})
+# In flight: the bank is confirming it, or the money is reserved on the card.
+PAYMENT_IN_FLIGHT = frozenset({P.PROCESSING, P.AUTHORIZED})
+# Captured (the shopper sees "paid"): from here refunds and disputes decide, from the ledger.
+PAYMENT_CAPTURED = frozenset({P.PAID, P.PARTIALLY_REFUNDED, P.REFUNDED, P.DISPUTED})
+# An unpaid order in these may be closed (expired, canceled); PROCESSING asks Stripe first.
+PAYMENT_CLOSABLE = PAYMENT_UNPAID | {P.PROCESSING}
+# We hold the shopper's money, all or part of it.
+PAYMENT_HELD = frozenset({P.PAID, P.PARTIALLY_REFUNDED})
+# Money went back, all or part of it.
+PAYMENT_REFUNDED = frozenset({P.PARTIALLY_REFUNDED, P.REFUNDED})
 
 
 def can_move(machine: str, current: StrEnum, target: StrEnum) -> bool:

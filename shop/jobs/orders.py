@@ -14,7 +14,8 @@ def refund_out_of_stock_order(order_id: int) -> str:
 
 @app_job
 def close_lapsed_orders(order_ids: list[int]) -> dict[str, int]:
-    """Orders with a PaymentIntent whose holds lapsed: Stripe is asked, then each is closed."""
+    """Orders with a PaymentIntent whose holds lapsed: Stripe is asked, then each is closed
+    (path 2 of services/inventory/expiry.py; the every-minute batch asks for this job)."""
     from ..services.inventory.expiry import close_lapsed_orders as close
 
     return close(order_ids=order_ids).as_dict()

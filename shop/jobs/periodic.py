@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 @app_job
 def expire_holds() -> dict[str, int]:
+    """Orders whose holds lapsed, in SQL batches (path 1 of services/inventory/expiry.py)."""
     from ..services.inventory.expiry import expire_lapsed_orders
 
     return expire_lapsed_orders().as_dict()
@@ -24,6 +25,7 @@ def expire_holds() -> dict[str, int]:
 
 @app_job
 def cancel_unpaid_orders() -> dict[str, int]:
+    """Orders unpaid too long, Stripe first (path 2 of services/inventory/expiry.py)."""
     from ..services.inventory.expiry import cancel_stale_unpaid_orders
 
     return cancel_stale_unpaid_orders().as_dict()

@@ -5,11 +5,11 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 
-class Address(db.Model):
+class Address(Model):
     """A shipping address a signed-in shopper saved, offered again at checkout."""
 
     __tablename__ = "addresses"

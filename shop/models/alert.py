@@ -5,11 +5,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 
-class StaffAlert(db.Model):
+class StaffAlert(Model):
     """Something a person in the store must look at; open until ``resolved_at`` is set.
 
     ``kind`` says what (``authorization_expiring``, ``reconciliation_unresolved``, disputes

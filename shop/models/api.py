@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model, db
 from .types import UTCDateTime, utcnow
 
 
-class ApiKey(db.Model):
+class ApiKey(Model):
     """A bearer key scoped to one store. Only a prefix (to find it) and a hash are kept."""
 
     __tablename__ = "api_keys"
@@ -27,7 +27,7 @@ class ApiKey(db.Model):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class IdempotencyRecord(db.Model):
+class IdempotencyRecord(Model):
     """An ``Idempotency-Key`` seen by the API: a repeat finds the first request's outcome.
 
     The unique (store, key) is what makes two concurrent requests with one key create one

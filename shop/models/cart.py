@@ -5,12 +5,12 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model, db
 from .catalog import Product
 from .types import UTCDateTime, utcnow
 
 
-class Cart(db.Model):
+class Cart(Model):
     """A server-side cart; the browser only holds ``token`` in its signed session cookie."""
 
     __tablename__ = "carts"
@@ -31,7 +31,7 @@ class Cart(db.Model):
     )
 
 
-class CartItem(db.Model):
+class CartItem(Model):
     __tablename__ = "cart_items"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,11 +5,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 
-class PaymentDispute(db.Model):
+class PaymentDispute(Model):
     """A chargeback on a captured payment, as Stripe last told us (``provider_reference`` dp_…).
 
     One row per Stripe dispute, so that however often (and in whatever order) its events

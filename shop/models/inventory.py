@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 
@@ -16,7 +16,7 @@ class HoldStatus(enum.StrEnum):
     RELEASED = "released"  # given back (expired, canceled)
 
 
-class InventoryHold(db.Model):
+class InventoryHold(Model):
     """Stock set aside for an order while it is being paid for."""
 
     __tablename__ = "inventory_holds"
@@ -33,6 +33,6 @@ class InventoryHold(db.Model):
         CheckConstraint("quantity > 0", name="quantity_positive"),
         Index("ix_inventory_holds_product_status_expires", "product_id", "status", "expires_at"),
         Index("ix_inventory_holds_order", "order_id"),
-        # Hold expiry walks active holds in order-id batches (services.lapsed_holds).
+        # Hold expiry walks active holds in order-id batches (services/inventory/expiry.py).
         Index("ix_inventory_holds_status_order_expires", "status", "order_id", "expires_at"),
     )

@@ -5,11 +5,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model, db
 from .types import UTCDateTime, utcnow
 
 
-class SentEmail(db.Model):
+class SentEmail(Model):
     """One row per message actually sent; the unique key makes a repeated job a no-op."""
 
     __tablename__ = "sent_emails"

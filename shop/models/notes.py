@@ -5,11 +5,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 
-class OrderNote(db.Model):
+class OrderNote(Model):
     """An internal note staff leave on an order; never shown to the shopper."""
 
     __tablename__ = "order_notes"

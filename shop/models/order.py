@@ -6,14 +6,14 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..domain.states import OrderStatus, PaymentStatus
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 # How ``attention`` starts when a payment landed after the order's stock was gone.
 PAID_OUT_OF_STOCK = "Paid, out of stock"
 
 
-class Order(db.Model):
+class Order(Model):
     """What the shopper bought, at the prices the server computed when they checked out."""
 
     __tablename__ = "orders"
@@ -90,7 +90,7 @@ class Order(db.Model):
         return bool(self.attention and self.attention.startswith(PAID_OUT_OF_STOCK))
 
 
-class OrderLine(db.Model):
+class OrderLine(Model):
     __tablename__ = "order_lines"
 
     id: Mapped[int] = mapped_column(primary_key=True)

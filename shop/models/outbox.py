@@ -5,11 +5,11 @@ from datetime import datetime
 from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """A job that a committed state change asked for, written in the same transaction.
 
     The dispatcher hands it to RQ (or runs it in-process) and sets ``dispatched_at``; until

@@ -7,12 +7,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..domain.ledger import TransactionKind, TransactionStatus
 from ..domain.states import AttemptStatus
-from ..extensions import db
+from ..extensions import Model
 from .order import Order
 from .types import UTCDateTime, utcnow
 
 
-class PaymentAttempt(db.Model):
+class PaymentAttempt(Model):
     """One PaymentIntent and what we know of it; retried cards reuse the same intent."""
 
     __tablename__ = "payment_attempts"
@@ -56,7 +56,7 @@ class PaymentAttempt(db.Model):
     )
 
 
-class PaymentTransaction(db.Model):
+class PaymentTransaction(Model):
     """One movement of money on an attempt; the ledger's figures are sums over these rows.
 
     Rows are inserted PENDING before the provider is called (the row is the claim that stops

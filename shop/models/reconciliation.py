@@ -5,11 +5,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 
-class ReconciliationRun(db.Model):
+class ReconciliationRun(Model):
     """One pass of reconciliation over one store, so that its staff can see when it last ran
     and what it did (a run over every store records one row per store)."""
 

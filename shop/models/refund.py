@@ -5,11 +5,11 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime
 
 
-class RefundLine(db.Model):
+class RefundLine(Model):
     """Units of one order line given back by one REFUND transaction.
 
     Written with the refund's claim; they count as refunded unless the refund fails. With

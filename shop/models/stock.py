@@ -5,11 +5,11 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 
-class StockAdjustment(db.Model):
+class StockAdjustment(Model):
     """One change of a product's stock on hand made by staff (received, recount, restock…)."""
 
     __tablename__ = "stock_adjustments"

@@ -3,10 +3,10 @@ from __future__ import annotations
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 
 
-class Store(db.Model):
+class Store(Model):
     """A shop; every product, cart, order and payment belongs to one."""
 
     __tablename__ = "stores"

@@ -5,11 +5,11 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 
-class StoreSettings(db.Model):
+class StoreSettings(Model):
     """What an owner changed from the defaults; a NULL column means "use the default".
 
     ``services.settings.effective_settings`` merges these over the config's defaults.

@@ -8,7 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model, db
 from .types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ class Role(StrEnum):
     STAFF = "staff"
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A person who signs in: a shopper, and staff too when they hold store memberships."""
 
     __tablename__ = "users"
@@ -51,18 +51,12 @@ class User(UserMixin, db.Model):
     def is_staff(self) -> bool:
         return bool(self.memberships)
 
-    def role_in(self, store_id: int) -> Role | None:
-        for membership in self.memberships:
-            if membership.store_id == store_id:
-                return Role(membership.role)
-        return None
-
     @property
     def store_ids(self) -> set[int]:
         return {m.store_id for m in self.memberships}
 
 
-class StoreMembership(db.Model):
+class StoreMembership(Model):
     """Staff access: a user's role in one store. Every staff query is scoped through these."""
 
     __tablename__ = "store_memberships"
@@ -81,7 +75,7 @@ class StoreMembership(db.Model):
     )
 
 
-class LoginSession(db.Model):
+class LoginSession(Model):
     """One signed-in browser. Its session cookie carries a random token and only the token's
     hash is kept here: signing out deletes the row, so a copy of the cookie taken before
     stops working too. Signing out everywhere, a password change and a reset delete all of
@@ -99,7 +93,7 @@ class LoginSession(db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class StaffInvite(db.Model):
+class StaffInvite(Model):
     """An owner's invitation to join a store, waiting for the person to follow the e-mailed
     link. It grants nothing: access comes only from the membership made when it is accepted.
     The link's token is kept as a hash; it works once, until ``expires_at``, unless revoked."""

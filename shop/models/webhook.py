@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, synonym
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 
@@ -19,7 +19,7 @@ class EventStatus(StrEnum):
     UNMATCHED = "unmatched"  # not one of our PaymentIntents: kept for reconciliation
 
 
-class StripeEvent(db.Model):
+class StripeEvent(Model):
     """Each Stripe event id once: the primary key is the dedup."""
 
     __tablename__ = "stripe_events"

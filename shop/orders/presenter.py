@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from email.utils import parseaddr
 
 from flask import current_app
 
 from ..domain.carriers import carrier_name, tracking_link
-from ..domain.states import AttemptStatus, OrderStatus, PaymentStatus
+from ..domain.states import (
+    ORDER_CALLED_OFF,
+    ORDER_SENT,
+    PAYMENT_CAPTURED,
+    PAYMENT_REFUNDED,
+    AttemptStatus,
+    OrderStatus,
+    PaymentStatus,
+)
 from ..models import Order, PaymentAttempt
 from ..services.payments.ledger import order_summary
 from .messages import RESERVATION_EXPIRED, payment_error_message
-
-PAID_LIKE = (PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED,
-             PaymentStatus.DISPUTED)
-SHIPPED_LIKE = (OrderStatus.SHIPPED, OrderStatus.DELIVERED)
-FULFILLING_LIKE = (OrderStatus.FULFILLING, *SHIPPED_LIKE)
 
 STATUS_LABELS = {
     OrderStatus.PENDING: "Awaiting payment",
@@ -73,10 +77,15 @@ def refunded_amount(order: Order) -> int | None:
 
     Only refunds Stripe has confirmed count: a pending one is not money back yet.
     """
-    if order.payment_status not in PAID_LIKE:
+    if order.payment_status not in PAYMENT_CAPTURED:
         return None
     refunded = order_summary(order_id=order.id).refunded
     return refunded or None
+
+
+def shop_contact() -> str:
+    """The address shoppers write to: the one our e-mails come from (MAIL_FROM)."""
+    return parseaddr(current_app.config["MAIL_FROM"])[1]
 
 
 def status_label(order: Order) -> str:
@@ -91,14 +100,14 @@ def describe(order: Order, attempt: PaymentAttempt | None, *, lapsed: bool = Fal
              ) -> OrderState:
     payment = PaymentStatus(order.payment_status)
     status = OrderStatus(order.status)
-    if status in (OrderStatus.CANCELED, OrderStatus.EXPIRED) and payment not in PAID_LIKE:
+    if status in ORDER_CALLED_OFF and payment not in PAYMENT_CAPTURED:
         why = "was canceled" if status == OrderStatus.CANCELED else "expired before it was paid"
         return OrderState(f"This order {why}", "Nothing was charged. You can put the same "
                           "items back in your cart at today's prices.", False, False, None,
                           can_rebuild=True)
     if order.paid_out_of_stock and payment in (PaymentStatus.PAID, PaymentStatus.REFUNDED):
         return _paid_out_of_stock(order, refunded=payment == PaymentStatus.REFUNDED)
-    if payment in PAID_LIKE:
+    if payment in PAYMENT_CAPTURED:
         return _paid_state(order, status, payment)
     if payment == PaymentStatus.AUTHORIZED:
         return OrderState("Payment authorized", "Your card is authorized; we charge it when "
@@ -162,14 +171,15 @@ def timeline(order: Order) -> list[Step]:
     """The steps of the order, in order, each done or not yet."""
     status = OrderStatus(order.status)
     payment = PaymentStatus(order.payment_status)
-    paid = order.paid_at is not None or payment in PAID_LIKE
+    paid = order.paid_at is not None or payment in PAYMENT_CAPTURED
     steps = [Step("placed", "Order placed", True, order.created_at)]
-    if status in (OrderStatus.CANCELED, OrderStatus.EXPIRED) and not paid:
+    if status in ORDER_CALLED_OFF and not paid:
         label = "Canceled" if status == OrderStatus.CANCELED else "Expired"
         return [*steps, Step(status.value, label, True, order.canceled_at)]
     steps.append(Step("paid", "Paid", paid, order.paid_at))
-    steps.append(Step("fulfilling", "Being prepared", status in FULFILLING_LIKE))
-    shipped = status in SHIPPED_LIKE or order.shipped_at is not None
+    steps.append(Step("fulfilling", "Being prepared",
+                      status == OrderStatus.FULFILLING or status in ORDER_SENT))
+    shipped = status in ORDER_SENT or order.shipped_at is not None
     link = tracking_link(order.carrier, order.tracking_number)
     shipped_detail = None
     if shipped and order.carrier:
@@ -180,7 +190,7 @@ def timeline(order: Order) -> list[Step]:
                       "Track your parcel" if link else None))
     steps.append(Step("delivered", "Delivered", status == OrderStatus.DELIVERED
                       or order.delivered_at is not None, order.delivered_at))
-    if payment in (PaymentStatus.REFUNDED, PaymentStatus.PARTIALLY_REFUNDED):
+    if payment in PAYMENT_REFUNDED:
         label = PAYMENT_LABELS[payment]
         steps.append(Step("refunded", label, True))
     return steps

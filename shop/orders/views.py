@@ -1,4 +1,13 @@
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy import select
 
 from ..auth.session import signed_in_user_id
@@ -6,13 +15,20 @@ from ..extensions import db
 from ..models import Order
 from ..services.cart.refill import NotRebuildable, rebuild_cart_from_order
 from ..services.payments.errors import GatewayError
-from ..services.payments.page import open_payment, reservation_lapsed
+from ..services.payments.page import Step, open_payment, reservation_lapsed
 from ..services.payments.settle import attempt_for_order, settle_payment
 from ..web import cart_token, current_store, remember_cart
 from . import bp
 from .forms import RebuildForm
 from .messages import RESERVATION_EXPIRED, client_messages
-from .presenter import describe, payment_label, refunded_amount, status_label, timeline
+from .presenter import (
+    describe,
+    payment_label,
+    refunded_amount,
+    shop_contact,
+    status_label,
+    timeline,
+)
 
 
 def _order_or_404(token: str) -> Order:
@@ -21,6 +37,12 @@ def _order_or_404(token: str) -> Order:
     if order is None:
         abort(404, description="We could not find that order. Check the link in your email.")
     return order
+
+
+def no_store(response, status: int | None = None):
+    response = make_response(response, status) if status else make_response(response)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _state(order: Order):
@@ -55,25 +77,26 @@ def status_json(token: str):
 
 @bp.get("/orders/<token>/pay")
 def pay(token: str):
+    # no-store: Back after paying must ask us again, never show the old form from the cache.
     order = _order_or_404(token)
     state = _state(order)
-    if state.lapsed:
-        flash(RESERVATION_EXPIRED, "error")
-        return redirect(url_for("cart.show"), 303)
-    if not state.can_pay:
-        return redirect(url_for("orders.status", token=token), 303)
+    if not (state.lapsed or state.can_pay or state.pending):
+        return no_store(redirect(url_for("orders.status", token=token), 303))
     try:
-        page = open_payment(order_id=order.id)
+        page = None if state.lapsed else open_payment(order_id=order.id)
     except GatewayError as exc:
         current_app.logger.warning("payment page could not open a payment", exc_info=True)
-        return render_template("orders/pay.html", order=order, client_secret=None,
-                               refused=exc.permanent), 503
-    if page.settled:  # a refresh after "Pay": never offer a second charge
-        return redirect(url_for("orders.status", token=token), 303)
-    return render_template(
-        "orders/pay.html", order=order, client_secret=page.client_secret, state=state,
+        return no_store(render_template("orders/pay.html", order=order, page=None,
+                                        refused=exc.permanent), 503)
+    if page is None or page.step == Step.LAPSED:
+        flash(RESERVATION_EXPIRED, "error")
+        return no_store(redirect(url_for("cart.show"), 303))
+    if page.step == Step.SETTLED:  # a refresh after "Pay": never offer a second charge
+        return no_store(redirect(url_for("orders.status", token=token), 303))
+    return no_store(render_template(
+        "orders/pay.html", order=order, page=page, state=_state(order),
         return_url=url_for("orders.status", token=token, _external=True),
-        messages=client_messages())
+        messages=client_messages()))
 
 
 @bp.post("/orders/<token>/rebuild")
@@ -86,6 +109,7 @@ def rebuild(token: str):
     except NotRebuildable as exc:
         flash(str(exc), "error")
         return redirect(url_for("orders.status", token=token), 303)
+    assert refill.cart_token is not None, "a rebuild always leaves a cart"
     remember_cart(refill.cart_token)
     flash("We put the items of your order back in your cart." if refill.added
           else "None of the items of that order can be bought right now.",
@@ -98,5 +122,6 @@ def rebuild(token: str):
 bp.add_app_template_global(status_label, "status_label")
 bp.add_app_template_global(payment_label, "payment_label")
 bp.add_app_template_global(refunded_amount, "refunded_amount")
+bp.add_app_template_global(shop_contact, "shop_contact")
 
 from . import lookup  # noqa: E402,F401

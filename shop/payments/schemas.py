@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 from flask import Request
 
@@ -90,6 +90,10 @@ def refund_request(request: Request) -> dict:
             "note": text(body, "note")}
 
 
+@overload
+def _query_int(args, name: str, default: int, maximum: int = ...) -> int: ...
+@overload
+def _query_int(args, name: str, default: None, maximum: int = ...) -> int | None: ...
 def _query_int(args, name: str, default: int | None, maximum: int = MAX_INT) -> int | None:
     raw = args.get(name)
     if raw is None:

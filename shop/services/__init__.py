@@ -6,8 +6,8 @@ checkout/       one checkout token -> one order, its holds and its payment attem
 payments/       PaymentIntents, the settle function, capture and void, the ledger, reconciliation
 refunds/        money after capture: refunds, their policy and lines, disputes, out-of-stock refunds
 webhooks/       Stripe's events: verify, dedup, dispatch, replay
-inventory/      holds and stock: availability, expiry of lapsed holds, staff adjustments
-orders/         fulfilment, closing unpaid orders, notes, and the order pages' read models
+inventory/      holds and stock: availability, staff adjustments, releasing lapsed and unpaid orders
+orders/         fulfilment and staff cancel, notes, and the order pages' read models
 accounts/       users, staff, addresses, passwords, API keys
 notifications/  the outbox, e-mails and receipts
 platform/       transactions, audit, alerts, settings, the dashboard, API idempotency keys

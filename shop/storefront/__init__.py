@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("storefront", __name__)
 
-from . import helpers, views  # noqa: E402,F401
+from . import helpers, seo, views  # noqa: E402,F401

@@ -1,7 +1,9 @@
 from flask import abort, current_app, render_template, request
 
+from ..links import external_url
 from ..services.catalog import browse as catalog
 from ..services.catalog import cache as catalog_cache
+from ..services.catalog.seo import product_json_ld
 from ..web import current_store, query_page
 from . import bp
 
@@ -30,4 +32,6 @@ def product(slug: str):
     item = catalog.product_by_slug(store.id, slug)
     if item is None:
         abort(404, description="We could not find that product.")
-    return render_template("storefront/product.html", product=item)
+    json_ld = product_json_ld(item, url=external_url("storefront.product", slug=item.slug),
+                              image=item.image and external_url("media.media", name=item.image))
+    return render_template("storefront/product.html", product=item, json_ld=json_ld)

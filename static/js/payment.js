@@ -5,6 +5,10 @@
 // PaymentIntent, the button stays disabled while a confirmation runs, and after an error we
 // cannot read (a lost connection) we ask Stripe whether the intent was paid before offering
 // to try again. The words shown come from the server (shop/orders/messages.py).
+//
+// A page opened in the middle of 3-D Secure (a reload, a reopened tab) has no card form but
+// "Continue verification", which re-runs the intent's next action; whatever comes of it, the
+// server reads the intent again and shows the step that follows.
 (function () {
   "use strict";
   var form = document.getElementById("payment-form");
@@ -16,10 +20,36 @@
   var clientSecret = form.dataset.clientSecret;
   var returnUrl = form.dataset.returnUrl;
   var stripe = Stripe(form.dataset.publishableKey);
+  var PAID = ["succeeded", "processing", "requires_capture"];
+
+  function go(url) { window.location.assign(url); }
+
+  function settledUrl(intentId) {
+    return returnUrl + (returnUrl.indexOf("?") >= 0 ? "&" : "?") +
+      "payment_intent=" + encodeURIComponent(intentId);
+  }
+
+  if (form.dataset.step === "verify") {
+    button.disabled = false;
+    document.getElementById("payment-needs-js").hidden = true;
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (button.disabled) { return; }
+      button.disabled = true;
+      button.setAttribute("aria-busy", "true");
+      Promise.resolve().then(function () {
+        return stripe.handleNextAction({ clientSecret: clientSecret });
+      }).then(function (result) {
+          var intent = result && result.paymentIntent;
+          go(intent && PAID.indexOf(intent.status) >= 0 ? settledUrl(intent.id)
+            : form.dataset.payUrl);
+        }, function () { go(form.dataset.payUrl); });
+    });
+    return;
+  }
   var elements = stripe.elements({ clientSecret: clientSecret });
   var paymentElement = elements.create("payment");
   var working = false;
-  var PAID = ["succeeded", "processing", "requires_capture"];
   paymentElement.on("ready", function () {
     button.disabled = false;
     document.getElementById("payment-needs-js").hidden = true;
@@ -47,13 +77,6 @@
     button.disabled = on;
     button.setAttribute("aria-busy", on ? "true" : "false");
     button.textContent = on ? "Processing…" : label;
-  }
-
-  function go(url) { window.location.assign(url); }
-
-  function settledUrl(intentId) {
-    return returnUrl + (returnUrl.indexOf("?") >= 0 ? "&" : "?") +
-      "payment_intent=" + encodeURIComponent(intentId);
   }
 
   // Is the reservation still alive, and is there still something to pay? null if unknown.
@@ -98,7 +121,7 @@
     preflight().then(function (state) {
       // The server sends a lapsed reservation back to the cart, with the reason.
       if (state && state.lapsed) { go(form.dataset.payUrl); return; }
-      if (state && !state.can_pay) { go(returnUrl); return; }
+      if (state && !state.can_pay && !state.pending) { go(returnUrl); return; }
       return confirm();
     }).catch(function () {
       busy(false);

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import re
+import time
 
 import stripe
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
 from shop.extensions import db
-from shop.models import Order, PaymentAttempt
+from shop.models import Order, PaymentAttempt, User
 
 from ..browser import ARTIFACTS
-from ..shopper import CARD_OK
+from ..shopper import CARD_3DS, CARD_OK
 
 PAY = re.compile(r"^Pay ")
+CONTINUE = re.compile("^Continue verification$")
 STATUS_URL = re.compile(r"/orders/[^/?]+$")
 
 
@@ -30,9 +32,23 @@ def add_to_cart(page: Page, base_url: str, slug: str, quantity: int = 1) -> None
     expect(page.get_by_role("heading", name="Your cart")).to_be_visible()
 
 
-def sign_in_after_sign_up(page: Page, email: str, password: str) -> None:
+def wait_for_account(app, email: str, timeout: float = 10.0) -> None:
+    """The account a sign-up makes after its answer was sent exists (a browser is faster
+    than the person it stands in for)."""
+    deadline = time.monotonic() + timeout
+    with app.app_context():
+        while not db.session.scalar(select(User.id).where(User.email == email)):
+            db.session.rollback()
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no account for {email} {timeout} s after signing up")
+            time.sleep(0.05)
+        db.session.remove()
+
+
+def sign_in_after_sign_up(page: Page, app, email: str, password: str) -> None:
     """Signing up answers "check your email" (the same for a taken address); then sign in."""
     expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    wait_for_account(app, email)
     page.get_by_role("main").get_by_role("link", name="Sign in").click()
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
@@ -131,3 +147,17 @@ def wait_until(page: Page, condition, what: str, timeout_ms: int = 10_000) -> No
             raise AssertionError(f"timed out waiting for {what}")
         page.wait_for_timeout(25)
         waited += 25
+
+
+def start_three_d_secure(live_shop, page: Page, slug: str) -> str:
+    """Pay with a 3-D Secure card and stop at the bank's dialog; returns the order token."""
+    base_url, app = live_shop
+    add_to_cart(page, base_url, slug)
+    checkout(page, base_url)
+    pay(page, CARD_3DS)
+    expect(page.get_by_role("dialog")).to_be_visible()
+    token = order_token(page)
+    # The shop hears of it from Stripe's webhook: the order is now "being confirmed".
+    wait_until(page, lambda: load_order(app, token).payment_status == "processing",
+               "the requires_action webhook")
+    return token

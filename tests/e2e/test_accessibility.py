@@ -12,8 +12,9 @@ from shop.extensions import db
 from shop.models import User
 from shop.services.accounts.passwords import reset_token_for
 
-from ..shopper import CARD_DECLINED, CARD_OK
+from ..shopper import CARD_DECLINED, CARD_OK, CARD_PROCESSING
 from .flows import (
+    CONTINUE,
     PAY,
     add_to_cart,
     checkout,
@@ -22,6 +23,7 @@ from .flows import (
     pay,
     shot,
     sign_in_after_sign_up,
+    start_three_d_secure,
     wait_until,
 )
 
@@ -41,7 +43,8 @@ class Audit:
         """Audit the page as it is now."""
         self.page.wait_for_load_state("load")
         self.pages.append(name)
-        shot(self.page, f"a11y-375-{name}")
+        width = self.page.viewport_size["width"]
+        shot(self.page, f"a11y-{width}-{name}")
         results = self.axe.run(self.page)
         for violation in results.response["violations"]:
             if violation["impact"] in BLOCKING:
@@ -50,10 +53,9 @@ class Audit:
                                      f"{violation['help']} at {targets}")
         # Against the screen's width, not innerWidth: a mobile browser widens its layout
         # viewport to fit content that overflows, which would hide the very problem.
-        overflow = self.page.evaluate("() => document.documentElement.scrollWidth") \
-            - self.page.viewport_size["width"]
+        overflow = self.page.evaluate("() => document.documentElement.scrollWidth") - width
         if overflow > 0:
-            self.problems.append(f"{name}: scrolls sideways by {overflow}px at 375px")
+            self.problems.append(f"{name}: scrolls sideways by {overflow}px at {width}px")
 
 
 def test_every_shopper_page_at_375px(live_shop, phone):
@@ -97,7 +99,7 @@ def test_every_shopper_page_at_375px(live_shop, phone):
     page.get_by_label("Repeat the password").fill("wind tunnel 1958")
     page.get_by_role("button", name="Create account").click()
     audit.check("register-sent")
-    sign_in_after_sign_up(page, "mary@example.com", "wind tunnel 1958")
+    sign_in_after_sign_up(page, app, "mary@example.com", "wind tunnel 1958")
     add_to_cart(page, base_url, "paper-filters-100")
     checkout(page, base_url, email=None, save_address=True)
     pay(page, CARD_OK)
@@ -165,4 +167,31 @@ def test_closed_order_page_offers_to_rebuild_the_cart(live_shop, phone):
     page.get_by_role("button", name="Rebuild my cart").click()
     expect(page.get_by_role("heading", name="Your cart")).to_be_visible()
     expect(page.get_by_text("We put the items of your order back in your cart.")).to_be_visible()
+    assert audit.problems == [], "\n".join(audit.problems)
+
+
+@pytest.mark.parametrize("screen", ["phone", "page"])
+def test_interrupted_payment_pages_at_375_and_1280px(live_shop, screen, request):
+    """The pages of an interrupted payment: "Continue verification", the status page once it
+    offers a way forward, and the waiting page of a payment the bank is processing."""
+    base_url, _app = live_shop
+    page = request.getfixturevalue(screen)
+    audit = Audit(page)
+    page.clock.install()
+    token = start_three_d_secure(live_shop, page, "assam-breakfast")
+    page.reload()
+    expect(page.get_by_role("button", name=CONTINUE)).to_be_enabled()
+    audit.check("payment-continue-verification")
+    page.goto(f"{base_url}/orders/{token}")
+    page.clock.fast_forward(31_000)
+    expect(page.get_by_role("link", name="Check on your payment")).to_be_visible()
+    audit.check("order-status-way-forward")
+    add_to_cart(page, base_url, "paper-filters-100")
+    checkout(page, base_url)
+    pay(page, CARD_PROCESSING)
+    expect(page.get_by_role("heading", name="Confirming your payment…")).to_be_visible()
+    page.goto(f"{base_url}/orders/{order_token(page)}/pay")
+    page.clock.fast_forward(31_000)
+    expect(page.get_by_text("This is taking longer than usual.")).to_be_visible()
+    audit.check("payment-processing")
     assert audit.problems == [], "\n".join(audit.problems)

@@ -63,7 +63,7 @@ def test_registered_shopper_sees_history(live_shop, page):
     page.get_by_label("Repeat the password").fill("orbital mechanics 1962")
     shot(page, "register")
     page.get_by_role("button", name="Create account").click()
-    sign_in_after_sign_up(page, "katherine@example.com", "orbital mechanics 1962")
+    sign_in_after_sign_up(page, app, "katherine@example.com", "orbital mechanics 1962")
 
     add_to_cart(page, base_url, "espresso-blend")
     page.get_by_role("link", name="Check out").click()

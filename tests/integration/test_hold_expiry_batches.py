@@ -11,8 +11,12 @@ from sqlalchemy.orm import Session
 from shop.extensions import db
 from shop.models import AuditEvent, InventoryHold, Order, OutboxMessage, SentEmail
 from shop.models.types import utcnow
-from shop.services.inventory.expiry import expire_lapsed_orders
-from shop.services.inventory.lapsed import ExpiryReport, _expire_in_sql, expire_batch
+from shop.services.inventory.expiry import (
+    ExpiryReport,
+    _expire_in_sql,
+    expire_batch,
+    expire_lapsed_orders,
+)
 from shop.services.platform.tx import write_transaction
 
 from ..factories import make_order

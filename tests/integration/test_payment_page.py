@@ -7,14 +7,15 @@ import re
 from datetime import timedelta
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import func, select, update
 
 from shop.extensions import db
 from shop.models import InventoryHold, Order, PaymentAttempt
 from shop.models.types import utcnow
-from shop.orders.messages import RESERVATION_EXPIRED, client_messages
+from shop.orders.messages import RESERVATION_EXPIRED, THREE_D_SECURE, client_messages
 
-from ..shopper import CARD_DECLINED, CARD_OK, intent_id_from_secret
+from ..shopper import CARD_3DS, CARD_DECLINED, CARD_OK, CARD_PROCESSING, intent_id_from_secret
 
 
 @pytest.fixture
@@ -79,3 +80,81 @@ def test_the_page_carries_the_message_table(shopper, order_token):
     page = shopper.client.get(f"/orders/{order_token}/pay").get_data(as_text=True)
     raw = re.search(r"data-messages='([^']+)'", page).group(1)
     assert json.loads(html.unescape(raw)) == client_messages()
+
+
+def test_the_payment_page_is_never_cached(shopper, order_token):
+    response = shopper.client.get(f"/orders/{order_token}/pay")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_paid_orders_payment_page_sends_the_shopper_to_the_order(shopper, browser,
+                                                                   order_token):
+    secret = shopper.client_secret(order_token)
+    browser.confirm(secret, CARD_OK)
+    shopper.return_from_stripe(order_token, intent_id_from_secret(secret))
+    assert shopper.status(order_token)["payment_status"] == "paid"
+    response = shopper.client.get(f"/orders/{order_token}/pay")  # Back after paying
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/orders/{order_token}"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def start_three_d_secure(shopper, browser, token: str) -> str:
+    """Confirm with a 3-D Secure card and let the shop hear of it; returns the secret."""
+    secret = shopper.client_secret(token)
+    assert browser.confirm(secret, CARD_3DS).status == "requires_action"
+    shopper.return_from_stripe(token, intent_id_from_secret(secret))  # as the webhook would
+    assert shopper.status(token)["payment_status"] == "processing"
+    return secret
+
+
+def test_interrupted_three_d_secure_offers_to_continue_verification(shopper, browser,
+                                                                     order_token):
+    secret = start_three_d_secure(shopper, browser, order_token)
+    response = shopper.client.get(f"/orders/{order_token}/pay")  # the shopper reloaded
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Continue verification" in page and 'data-step="verify"' in page
+    assert f'data-client-secret="{secret}"' in page
+    assert 'id="payment-element"' not in page  # no card form: the intent has a card
+
+
+def test_verification_failed_elsewhere_shows_the_card_form_with_the_error(shopper, browser,
+                                                                          order_token):
+    secret = start_three_d_secure(shopper, browser, order_token)
+    browser.authenticate(secret, success=False)  # no webhook, no return: only Stripe knows
+    page = shopper.client.get(f"/orders/{order_token}/pay").get_data(as_text=True)
+    assert 'id="payment-element"' in page
+    assert str(escape(THREE_D_SECURE)) in page
+    assert shopper.status(order_token)["payment_status"] == "failed"
+
+
+def test_verification_finished_elsewhere_shows_the_paid_order(shopper, browser, order_token):
+    secret = start_three_d_secure(shopper, browser, order_token)
+    browser.authenticate(secret, success=True)
+    response = shopper.client.get(f"/orders/{order_token}/pay")
+    assert response.headers["Location"] == f"/orders/{order_token}"
+    assert shopper.status(order_token)["payment_status"] == "paid"
+
+
+def test_verification_abandoned_past_the_reservation_goes_back_to_the_cart(shopper, browser,
+                                                                           order_token):
+    start_three_d_secure(shopper, browser, order_token)
+    expire_holds()  # twenty minutes later
+    response = shopper.client.get(f"/orders/{order_token}/pay")
+    assert response.status_code == 303 and response.headers["Location"] == "/cart"
+    cart = shopper.client.get("/cart").get_data(as_text=True)
+    assert html.escape(RESERVATION_EXPIRED, quote=False) in cart and "Kenya Nyeri" in cart
+
+
+def test_a_processing_payment_says_so_and_offers_help(shopper, browser, order_token):
+    secret = shopper.client_secret(order_token)
+    assert browser.confirm(secret, CARD_PROCESSING).status == "processing"
+    page = shopper.client.get(f"/orders/{order_token}/pay").get_data(as_text=True)
+    assert "Your bank is confirming the payment" in page and 'data-pending="true"' in page
+    assert "shop@example.com" in page and f'href="/orders/{order_token}"' in page
+    assert 'id="payment-element"' not in page
+    status = shopper.client.get(f"/orders/{order_token}").get_data(as_text=True)
+    assert "Confirming your payment" in status
+    assert f'href="/orders/{order_token}/pay">Check on your payment' in status

@@ -99,6 +99,7 @@ def add_address(*, user_id: int, data: AddressData, make_default: bool = False) 
     """Save a new address; the first one becomes the default."""
     with write_transaction() as session:
         address = remember_address(session, user_id=user_id, data=data)
+        assert address is not None, "strict: a full book raised TooManyAddresses"
         if make_default and not address.is_default:
             _make_default(session, address)
     return address

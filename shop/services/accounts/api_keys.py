@@ -17,7 +17,7 @@ from ...domain.errors import DomainError
 from ...extensions import db
 from ...models import ApiKey
 from ...models.types import utcnow
-from ..platform.tx import write_transaction
+from ..platform.tx import get_existing, write_transaction
 
 SCHEME = "shk"
 # last_used_at is written at most this often, so that API traffic is not a stream of writes.
@@ -57,8 +57,8 @@ def authenticate_api_key(token: str) -> ApiKey | None:
     now = utcnow()
     if key.last_used_at is None or now - key.last_used_at > TOUCH_EVERY:
         with write_transaction() as session:
-            session.get(ApiKey, key.id).last_used_at = now
-        key = db.session.get(ApiKey, key.id)
+            get_existing(session, ApiKey, key.id).last_used_at = now
+        key = get_existing(db.session, ApiKey, key.id)
     return key
 
 

@@ -16,7 +16,7 @@ import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError
 from flask import current_app, render_template
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -29,8 +29,8 @@ from ...mail import send_mail
 from ...models import Role, StaffInvite, Store, StoreMembership, User
 from ...models.types import utcnow
 from ..platform.audit import record_change
-from ..platform.tx import lock_rows, write_transaction
-from .users import InvalidEmail, hash_password, normalize_email
+from ..platform.tx import get_existing, lock_rows, write_transaction
+from .users import InvalidEmail, hash_password, normalize_email, valid_address
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def invite_member(*, store_id: int, email: str, role: Role, actor: str) -> Invit
     address again replaces its open invitation (the old link dies). Raises ``InvalidEmail``
     or ``AlreadyMember``."""
     try:
-        email = normalize_email(validate_email(email, check_deliverability=False).normalized)
+        email = normalize_email(valid_address(email))
     except EmailNotValidError as exc:
         raise InvalidEmail(f"“{email}” is not a valid e-mail address.") from exc
     token = secrets.token_urlsafe(32)
@@ -99,7 +99,7 @@ def invite_member(*, store_id: int, email: str, role: Role, actor: str) -> Invit
         session.add(invite)
         session.flush()
         _audit(session, invite, "staff_invited", None, role, actor, email)
-        store_name = session.get(Store, store_id).name
+        store_name = get_existing(session, Store, store_id).name
     return Invited(email, role, _mail(invite, token, store_name, max_age))
 
 

@@ -95,5 +95,5 @@ def sign_out_everywhere(*, user_id: int) -> None:
 
 
 def active_sessions(user_id: int) -> int:
-    return db.session.scalar(select(db.func.count(LoginSession.id))
-                             .where(LoginSession.user_id == user_id))
+    return db.session.execute(select(db.func.count(LoginSession.id))
+                              .where(LoginSession.user_id == user_id)).scalar_one()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -22,7 +23,7 @@ from ...extensions import db
 from ...models import Role, Store, StoreMembership, User
 from ...models.types import utcnow
 from ..platform.audit import record_change
-from ..platform.tx import write_transaction
+from ..platform.tx import get_existing, write_transaction
 from .sessions import end_all_sessions
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,28 @@ def hash_password(password: str, *, email: str | None = None) -> str:
     return generate_password_hash(password)
 
 
+# Top-level names reserved for tests and documentation (RFC 2606, RFC 6761): nobody's real
+# mailbox, so a development or test shop may use them (owner@beanleaf.test); production not.
+RESERVED_TEST_TLDS = ("test", "example", "invalid", "localhost")
+
+
+def valid_address(email: str) -> str:
+    """``email`` as email-validator normalizes it; raises ``EmailNotValidError``.
+
+    email-validator rejects .invalid and .localhost whatever it is told, and .test unless
+    ``test_environment``: outside production, such a domain is checked as ``….test`` in a
+    test environment (the local part and the labels before the TLD are checked all the same).
+    """
+    local, at, domain = email.rpartition("@")
+    name, _, tld = domain.rpartition(".")
+    if (at and tld.lower() in RESERVED_TEST_TLDS
+            and current_app.config["SHOP_ENV"] != "production"):
+        checked = validate_email(f"{local}@{name + '.' if name else ''}test",
+                                 check_deliverability=False, test_environment=True)
+        return f"{checked.local_part}@{checked.domain.removesuffix('test')}{tld.lower()}"
+    return validate_email(email, check_deliverability=False).normalized
+
+
 def user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalize_email(email)))
 
@@ -65,7 +88,7 @@ def check_registration(*, email: str, password: str) -> None:
     """What a sign-up form can be told before anything is looked up: ``InvalidEmail`` or
     ``WeakPassword`` (the same answers whether or not the address has an account)."""
     try:
-        validate_email(email, check_deliverability=False)
+        valid_address(email)
     except EmailNotValidError as exc:
         raise InvalidEmail(f"{email!r} is not a valid e-mail address.") from exc
     check_password_strength(password, email=email)
@@ -102,7 +125,9 @@ def register_shopper(*, email: str, password: str, name: str) -> None:
         user = create_user(email=email, password=password, name=name)
         subject, template = "Welcome to Bean & Leaf", "mail/welcome.txt"
     except EmailTaken:
-        user = user_by_email(email)
+        taken = user_by_email(email)
+        assert taken is not None, "EmailTaken: an account has this address"
+        user = taken
         subject = "Someone tried to create a Bean & Leaf account with your e-mail"
         template = "mail/register_existing.txt"
     try:
@@ -117,6 +142,8 @@ def set_password(*, user_id: int, password: str) -> None:
     """A new password; every browser signed in to the account is signed out."""
     with write_transaction() as session:
         user = session.get(User, user_id)
+        if user is None:
+            raise UnknownUser(f"No user {user_id}.")
         user.password_hash = hash_password(password, email=user.email)
         end_all_sessions(session, user_id=user_id)
 
@@ -140,8 +167,8 @@ def authenticate(*, email: str, password: str) -> User | None:
     if not check_password_hash(user.password_hash, password) or user.disabled:
         return None
     with write_transaction() as session:
-        session.get(User, user.id).last_login_at = utcnow()
-    return db.session.get(User, user.id)
+        get_existing(session, User, user.id).last_login_at = utcnow()
+    return get_existing(db.session, User, user.id)
 
 
 def grant_role(*, user_id: int, store_id: int, role: Role) -> StoreMembership:

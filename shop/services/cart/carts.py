@@ -51,10 +51,6 @@ class CartView:
     def count(self) -> int:
         return sum(line.quantity for line in self.lines)
 
-    @property
-    def has_shortage(self) -> bool:
-        return any(line.short for line in self.lines)
-
 
 def find_cart(token: str | None, store_id: int) -> Cart | None:
     if not token:
@@ -66,7 +62,7 @@ def view_cart(cart: Cart | None) -> CartView:
     if cart is None:
         return CartView(None, [])
     items = list(cart.items)
-    available = available_quantities(db.session, (i.product for i in items), utcnow())
+    available = available_quantities(db.session(), (i.product for i in items), utcnow())
     lines = [CartLine(i.product, i.quantity, available[i.product.id]) for i in items]
     return CartView(cart, lines)
 

@@ -14,15 +14,13 @@ from sqlalchemy.orm import Session
 
 from ...domain.errors import DomainError
 from ...domain.money import format_money
-from ...domain.states import OrderStatus, PaymentStatus
+from ...domain.states import ORDER_CALLED_OFF, PaymentStatus
 from ...models import Cart, CartItem, Order, Product
 from ...models.types import utcnow
 from ..inventory.holds import available_quantities
 from ..platform.settings import effective_settings
 from ..platform.tx import write_transaction
 from .carts import MAX_QUANTITY
-
-REBUILDABLE = (OrderStatus.CANCELED, OrderStatus.EXPIRED)
 
 
 class NotRebuildable(DomainError):
@@ -98,7 +96,7 @@ def rebuild_cart_from_order(*, store_id: int, order_id: int, cart_token: str | N
     """Put a canceled or expired order's lines back in the cart at today's prices."""
     with write_transaction() as session:
         order = session.get(Order, order_id)
-        if order is None or order.store_id != store_id or order.status not in REBUILDABLE \
+        if order is None or order.store_id != store_id or order.status not in ORDER_CALLED_OFF \
                 or order.payment_status == PaymentStatus.PAID:
             raise NotRebuildable("Only a canceled or expired order can be put back in the cart.")
         cart = session.scalar(select(Cart).where(

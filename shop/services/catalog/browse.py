@@ -17,6 +17,7 @@ from functools import cache
 
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.expression import BindParameter
 
 from ...extensions import db
 from ...models import Category, Product, Store
@@ -55,7 +56,7 @@ def _filters(product, by_category: bool, searching: bool) -> list:
     if by_category:
         where.append(product.category_id == bindparam("category_id"))
     if searching:
-        like = bindparam("like")
+        like: BindParameter[str] = bindparam("like")
         where.append(or_(func.lower(product.name).like(like),
                          func.lower(product.description).like(like)))
     return where
@@ -125,6 +126,7 @@ class ProductDetail:
     currency: str
     available: int
     category: CategoryRow | None
+    image: str | None = None  # the upload's name (media.media), for link previews
 
 
 @cache
@@ -132,7 +134,7 @@ def _product_by_slug():
     return (select(Product.id, Product.slug, Product.name, Product.description, Product.price,
                    Product.currency, Product.stock_on_hand, held_column(),
                    Category.id.label("category_id"), Category.slug.label("category_slug"),
-                   Category.name.label("category_name"))
+                   Category.name.label("category_name"), Product.image)
             .outerjoin(Category, Category.id == Product.category_id)
             .where(Product.store_id == bindparam("store_id"), Product.slug == bindparam("slug"),
                    Product.active.is_(True)))
@@ -148,4 +150,4 @@ def product_by_slug(store_id: int, slug: str) -> ProductDetail | None:
     category = (None if row.category_id is None
                 else CategoryRow(row.category_id, row.category_slug, row.category_name))
     return ProductDetail(row.id, row.slug, row.name, row.description, row.price, row.currency,
-                         available(row.stock_on_hand, row.held), category)
+                         available(row.stock_on_hand, row.held), category, row.image)

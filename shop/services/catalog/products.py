@@ -17,7 +17,7 @@ from ...extensions import db
 from ...models import Category, Product, Store
 from ..inventory.stock import ProductNotFound
 from ..platform.audit import record_change
-from ..platform.tx import after_commit, write_transaction
+from ..platform.tx import after_commit, get_existing, write_transaction
 from .media import discard_if_unused
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -85,7 +85,7 @@ def create_product(*, store_id: int, data: ProductInput, actor: str) -> Product:
     """Raises ``SlugTaken`` or ``UnknownCategory``; the product starts with no stock."""
     try:
         with write_transaction() as session:
-            store = session.get(Store, store_id)
+            store = get_existing(session, Store, store_id)
             product = Product(store_id=store_id, currency=store.currency, stock_on_hand=0,
                               active=True)
             _apply(session, product, data)

@@ -17,7 +17,8 @@ from functools import cache
 from sqlalchemy import bindparam, exists, func, or_, select
 
 from ...domain.states import OrderStatus, PaymentStatus
-from ...models import Cart, CartItem, HoldStatus, InventoryHold, Order, Product
+from ...models import Cart, CartItem, InventoryHold, Order, Product
+from ..inventory.holds import counting
 
 
 def unpaid_orders_of(cart_id) -> tuple:
@@ -30,9 +31,7 @@ def open_checkouts_of(order, key_column: str, key, cart_id, now) -> tuple:
     """An unpaid ``order`` (the model or an alias) whose ``key_column`` is ``key``, of
     another cart than ``cart_id`` (a checkout of the same cart replaces its orders), whose
     holds still count at ``now``."""
-    live = exists().where(InventoryHold.order_id == order.id,
-                          InventoryHold.status == HoldStatus.ACTIVE,
-                          InventoryHold.expires_at > now)
+    live = exists().where(InventoryHold.order_id == order.id, counting(now))
     return (getattr(order, key_column) == key,
             or_(order.cart_id.is_(None), order.cart_id != cart_id),
             order.status == OrderStatus.PENDING,

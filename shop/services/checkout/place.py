@@ -11,21 +11,21 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from ...domain.errors import DomainError, TooManyUnits
 from ...domain.pricing import PricedLine, RateTable, quote
 from ...domain.states import AttemptStatus, OrderStatus, PaymentStatus, transition
 from ...extensions import db
-from ...models import Cart, HoldStatus, InventoryHold, Order, OrderLine, PaymentAttempt
+from ...models import Cart, InventoryHold, Order, OrderLine, PaymentAttempt
 from ...models.types import utcnow
 from ..accounts.addresses import AddressData, remember_address
-from ..inventory.holds import place_holds, release_live_holds
+from ..inventory.holds import counting, place_holds, release_live_holds
 from ..payments.ledger import configured_capture_method
 from ..payments.settle import IntentRequest
 from ..platform.audit import record_change
 from ..platform.settings import ShopSettings, effective_settings
-from ..platform.tx import write_transaction
+from ..platform.tx import get_existing, write_transaction
 from . import cart_read
 from .client_keys import ip_hash, session_hash
 
@@ -76,7 +76,7 @@ def checkout_token_for(cart: Cart) -> str:
     if cart.checkout_token:
         return cart.checkout_token
     with write_transaction() as session:
-        fresh = session.get(Cart, cart.id)
+        fresh = get_existing(session, Cart, cart.id)
         if not fresh.checkout_token:
             fresh.checkout_token = secrets.token_urlsafe(24)
         token = fresh.checkout_token
@@ -235,12 +235,12 @@ def _check_open_checkouts(session: Session, cart: CheckoutCart, client: Client,
 def _first_hold_end(session: Session, column: str, key: str | None, cart_id: int,
                     now: datetime) -> datetime | None:
     """When the first of those open orders stops holding stock (the refusal's Retry-After)."""
-    held = aliased(InventoryHold)
+    held = InventoryHold.__table__.alias("held")
     ends = session.execute(
-        select(func.max(held.expires_at))
-        .select_from(Order).join(held, held.order_id == Order.id)
+        select(func.max(held.c.expires_at))
+        .select_from(Order).join(held, held.c.order_id == Order.id)
         .where(*cart_read.open_checkouts_of(Order, column, key, cart_id, now),
-               held.status == HoldStatus.ACTIVE, held.expires_at > now)
+               counting(now, held))
         .group_by(Order.id)).scalars().all()
     return min(ends, default=None)
 
@@ -304,7 +304,8 @@ def _supersede_unpaid_orders(session: Session, cart_id: int,
     ended (None: none did), which the new order's holds may not outlast.
     """
     stale = session.scalars(select(Order).where(*cart_read.unpaid_orders_of(cart_id))).all()
-    attempt_ids, ends = [], None
+    attempt_ids: list[int] = []
+    ends: datetime | None = None
     for order in stale:
         order.status = transition("order", OrderStatus(order.status), OrderStatus.CANCELED)
         until = release_live_holds(session, order.id, now)

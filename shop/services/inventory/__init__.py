@@ -1,3 +1,4 @@
 """Stock and holds: availability and holds (``holds``: available = on hand - live holds,
-enforced in the database), staff stock changes (``stock``), and the two paths that release
-what nobody paid for: lapsed holds in batches (``lapsed``) and unpaid orders (``expiry``)."""
+enforced in the database; ``counting`` is the one rule of what a hold counts), staff stock
+changes (``stock``), and releasing what nobody paid for, lapsed holds and unpaid orders, by
+both its paths (``expiry``)."""

@@ -1,8 +1,31 @@
-"""Closing orders nobody paid for: holds that lapsed (expired) and old unpaid orders (canceled).
+"""Releasing what nobody paid for: orders whose stock holds lapsed (they become expired) and
+orders left unpaid too long (canceled). Every step of it lives in this module.
 
-Correctness never waits for these: a lapsed hold already stops counting when it lapses.
-They tidy up: cancel the PaymentIntent at Stripe so the shopper can no longer pay for
-stock that may be gone, close the order, release its holds and tell the shopper.
+Correctness never waits for it: a hold stops counting against stock when it lapses
+(``holds.counting``). This tidies up: it closes the order, releases its holds, cancels its
+PaymentIntent so that nobody can pay for stock that may be gone, and tells the shopper.
+
+Two paths:
+
+1. **In SQL, in batches, no call to Stripe** (``expire_lapsed_orders``). Every minute, from
+   the periodic job ``expire_holds`` (shop/jobs/periodic.py, scheduled by
+   ``rq cron shop.jobs.cron``, or run by ``flask shop run-periodic`` without Redis).
+   Pending, unpaid orders whose holds all lapsed come in ascending id batches, each batch
+   one transaction: an order with no PaymentIntent is expired by one guarded UPDATE (only
+   rows the order state machine lets expire), its holds released, audited, and one outbox
+   row sends the batch's e-mails (``send_expiry_emails``); an order with a PaymentIntent
+   must ask Stripe first (the shopper may have paid a moment ago), so it is handed to path
+   2 through the outbox (job ``close_lapsed_orders``) in the same transaction.
+2. **Stripe first, one order at a time** (``close_unpaid_order``): cancel the PaymentIntent,
+   settle whatever Stripe answers (a payment that won the race is recorded as paid, not
+   closed), then ``close_order``. From the job ``close_lapsed_orders`` (shop/jobs/orders.py,
+   asked for by path 1; orders become expired) and from the periodic job
+   ``cancel_unpaid_orders`` (every 15 minutes: ``cancel_stale_unpaid_orders``, orders still
+   unpaid after their store's unpaid-order TTL become canceled).
+
+``close_order`` is the one way an unpaid order closes: the settle function
+(``payments.settle.apply_intent``) calls it too when Stripe reports the intent canceled.
+Releasing one order's holds (``holds.release_holds``) is shared with staff cancel.
 """
 
 from __future__ import annotations
@@ -11,21 +34,164 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import exists, insert, select, update
+from sqlalchemy.orm import Session
 
-from ...domain.states import OrderStatus
+from ...domain.states import (
+    PAYMENT_CLOSABLE,
+    PAYMENT_UNPAID,
+    OrderStatus,
+    PaymentStatus,
+    transition,
+)
 from ...extensions import db
-from ...models import Order, PaymentAttempt, Store
+from ...models import AuditEvent, HoldStatus, InventoryHold, Order, PaymentAttempt, Store
 from ...models.types import utcnow
 from ...stripe_gateway import GatewayError, Intent, gateway
-from ..orders.closing import CLOSABLE_PAYMENTS, can_close, close_order
-from ..payments.settle import apply_intent, attempt_for_order
+from ..notifications.outbox import emit
+
+# settle calls close_order and this module calls settle: each imports the other as a
+# module (names looked up at call time), so either may be imported first.
+from ..payments import settle
+from ..platform.audit import record_change
 from ..platform.settings import effective_settings
-from ..platform.tx import lock_rows, write_transaction
-from . import lapsed as lapsed_holds
+from ..platform.tx import lock_rows, rows_matched, write_transaction
+from .holds import counting, lapsed, release_holds
 
 log = logging.getLogger(__name__)
 
+ACTOR = "system:hold-expiry"
+REASON = "its stock holds expired before it was paid"
+BATCH = 1000
+
+_EMAIL_JOB = {OrderStatus.EXPIRED: "send_expiry_email",
+              OrderStatus.CANCELED: "send_cancellation_email"}
+
+
+# Closing one unpaid order (both paths, and settling a canceled intent).
+
+def can_close(order: Order) -> bool:
+    return (order.status == OrderStatus.PENDING and order.paid_at is None
+            and PaymentStatus(order.payment_status) in PAYMENT_CLOSABLE)
+
+
+def close_order(session: Session, order: Order, *, target: OrderStatus, actor: str,
+                reason: str) -> None:
+    """Move a locked, unpaid, pending order to ``target``, free its holds, tell the shopper."""
+    previous = OrderStatus(order.status)
+    order.status = transition("order", previous, target)
+    if target == OrderStatus.CANCELED:
+        order.canceled_at = utcnow()
+    release_holds(session, order.id)
+    record_change(session, store_id=order.store_id, entity_type="order", entity_id=order.id,
+                  action="order_state_change", from_state=previous, to_state=order.status,
+                  actor=actor, reason=reason)
+    # A person closing it (a staff void) is not "not paid in time": the e-mail says so.
+    by_staff = target == OrderStatus.CANCELED and actor.startswith("staff:")
+    emit(session, _EMAIL_JOB[target], order_id=order.id, **({"by_staff": True} if by_staff
+                                                               else {}))
+
+
+# Path 1: lapsed holds, in SQL batches.
+
+@dataclass
+class ExpiryReport:
+    expired: int = 0  # closed here, in SQL
+    holds_released: int = 0
+    handed_on: int = 0  # orders with a PaymentIntent, passed to close_lapsed_orders
+    batches: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"expired": self.expired, "holds_released": self.holds_released,
+                "handed_on": self.handed_on, "batches": self.batches}
+
+
+def expire_lapsed_orders(*, now: datetime | None = None, batch: int = BATCH) -> ExpiryReport:
+    """Expire every order whose holds lapsed as of ``now`` (the every-minute job), each batch
+    committed on its own; orders with a PaymentIntent go to ``close_lapsed_orders``."""
+    now = now or utcnow()
+    report = ExpiryReport()
+    after: int | None = 0
+    while after is not None:
+        after = expire_batch(now, after=after, limit=batch, report=report)
+    log.info("expired lapsed orders", extra=report.as_dict())
+    return report
+
+
+def expire_batch(now: datetime, *, after: int, limit: int, report: ExpiryReport) -> int | None:
+    """One batch in one transaction; returns the last order id looked at (None: no more)."""
+    with write_transaction() as session:
+        ids = lapsed_order_ids(session, now, after=after, limit=limit)
+        if not ids:
+            return None
+        with_intent = set(session.scalars(
+            select(PaymentAttempt.order_id).distinct().where(
+                PaymentAttempt.order_id.in_(ids), PaymentAttempt.provider_reference.is_not(None))))
+        expired = _expire_in_sql(session, [i for i in ids if i not in with_intent], now)
+        expired_ids = [order_id for order_id, _ in expired]
+        if expired_ids:
+            report.holds_released += _release(session, expired_ids)
+            _audit(session, expired, now)
+            emit(session, "send_expiry_emails", order_ids=expired_ids)
+        if with_intent:
+            emit(session, "close_lapsed_orders", order_ids=sorted(with_intent))
+        report.expired += len(expired_ids)
+        report.handed_on += len(with_intent)
+        report.batches += 1
+        return ids[-1]
+
+
+def lapsed_order_ids(session: Session, now: datetime, *, after: int, limit: int) -> list[int]:
+    """Pending, unpaid orders past ``after`` whose active holds have all lapsed."""
+    fresh = InventoryHold.__table__.alias("fresh")
+    still_held = exists().where(fresh.c.order_id == InventoryHold.order_id, counting(now, fresh))
+    query = (select(InventoryHold.order_id).distinct()
+             .join(Order, Order.id == InventoryHold.order_id)
+             .where(lapsed(now), InventoryHold.order_id > after,
+                    Order.status == OrderStatus.PENDING, Order.paid_at.is_(None),
+                    Order.payment_status.in_(PAYMENT_CLOSABLE), ~still_held)
+             .order_by(InventoryHold.order_id).limit(limit))
+    return list(session.scalars(query))
+
+
+def _has_intent(order_id_column):
+    return exists().where(PaymentAttempt.order_id == order_id_column,
+                          PaymentAttempt.provider_reference.is_not(None))
+
+
+def _expire_in_sql(session: Session, ids: list[int], now: datetime) -> list[tuple[int, int]]:
+    """Expire the orders of ``ids`` that still may be, returning (id, store_id) of each."""
+    transition("order", OrderStatus.PENDING, OrderStatus.EXPIRED)  # the rule, checked once
+    # The WHERE repeats every condition inside the UPDATE: a payment or a PaymentIntent that
+    # arrived since the candidates were read leaves its order alone. Only unpaid orders are
+    # closed in SQL: nothing can be in flight at Stripe (PROCESSING asks Stripe first).
+    rows = session.execute(
+        update(Order)
+        .where(Order.id.in_(ids), Order.status == OrderStatus.PENDING, Order.paid_at.is_(None),
+               Order.payment_status.in_(PAYMENT_UNPAID), ~_has_intent(Order.id))
+        .values(status=OrderStatus.EXPIRED, updated_at=now)
+        .returning(Order.id, Order.store_id)
+        .execution_options(synchronize_session=False)).all()
+    return sorted((row.id, row.store_id) for row in rows)
+
+
+def _release(session: Session, order_ids: list[int]) -> int:
+    return rows_matched(session, (
+        update(InventoryHold)
+        .where(InventoryHold.order_id.in_(order_ids), InventoryHold.status == HoldStatus.ACTIVE)
+        .values(status=HoldStatus.RELEASED).execution_options(synchronize_session=False)))
+
+
+def _audit(session: Session, expired: list[tuple[int, int]], now: datetime) -> None:
+    session.execute(insert(AuditEvent), [
+        {"store_id": store_id, "entity_type": "order", "entity_id": order_id,
+         "action": "order_state_change", "from_state": OrderStatus.PENDING.value,
+         "to_state": OrderStatus.EXPIRED.value, "actor": ACTOR, "reason": REASON,
+         "created_at": now}
+        for order_id, store_id in expired])
+
+
+# Path 2: Stripe first, one order at a time.
 
 @dataclass
 class CloseReport:
@@ -43,31 +209,11 @@ class CloseReport:
                 "deferred": len(self.deferred)}
 
 
-def stale_unpaid_orders(older_than: datetime, limit: int = 100, *,
-                        store_id: int | None = None) -> list[int]:
-    query = (select(Order.id)
-             .where(Order.status == OrderStatus.PENDING, Order.created_at <= older_than,
-                    Order.payment_status.in_(CLOSABLE_PAYMENTS))
-             .order_by(Order.id).limit(limit))
-    if store_id is not None:
-        query = query.where(Order.store_id == store_id)
-    return list(db.session.scalars(query))
-
-
-def expire_lapsed_orders(*, now: datetime | None = None,
-                         batch: int = lapsed_holds.BATCH) -> lapsed_holds.ExpiryReport:
-    """Expire every order whose holds lapsed (the every-minute job): in SQL batches, or
-    through ``close_lapsed_orders`` for orders with a PaymentIntent (Stripe is asked first)."""
-    report = lapsed_holds.expire_lapsed(now=now or utcnow(), batch=batch)
-    log.info("expired lapsed orders", extra=report.as_dict())
-    return report
-
-
 def close_lapsed_orders(*, order_ids: list[int]) -> CloseReport:
     """Cancel each order's PaymentIntent, then expire the order (the hand-on job). An order
     paid meanwhile is settled instead; one Stripe could not be asked about stays for the
     next run of the periodic job."""
-    return _close_all(order_ids, OrderStatus.EXPIRED, lapsed_holds.ACTOR, lapsed_holds.REASON)
+    return _close_all(order_ids, OrderStatus.EXPIRED, ACTOR, REASON)
 
 
 def cancel_stale_unpaid_orders(*, now: datetime | None = None, limit: int = 100,
@@ -83,6 +229,17 @@ def cancel_stale_unpaid_orders(*, now: datetime | None = None, limit: int = 100,
                               f"unpaid {store_ttl.total_seconds() / 3600:g} hours after it "
                               "was placed"))
     return report
+
+
+def stale_unpaid_orders(older_than: datetime, limit: int = 100, *,
+                        store_id: int | None = None) -> list[int]:
+    query = (select(Order.id)
+             .where(Order.status == OrderStatus.PENDING, Order.created_at <= older_than,
+                    Order.payment_status.in_(PAYMENT_CLOSABLE))
+             .order_by(Order.id).limit(limit))
+    if store_id is not None:
+        query = query.where(Order.store_id == store_id)
+    return list(db.session.scalars(query))
 
 
 def _close_all(ids: list[int], target: OrderStatus, actor: str, reason: str) -> CloseReport:
@@ -107,13 +264,14 @@ def close_unpaid_order(*, order_id: int, target: OrderStatus, actor: str, reason
     Returns ``closed`` or ``kept`` (the intent was paid or is still completing: the payment
     is settled instead). Raises ``GatewayError`` if Stripe cannot be asked.
     """
-    attempt = attempt_for_order(order_id)
-    intent = _cancel_intent(attempt) if attempt and attempt.provider_reference else None
+    attempt = settle.attempt_for_order(order_id)
+    intent = (_cancel_intent(attempt.provider_reference)
+              if attempt and attempt.provider_reference else None)
     with write_transaction() as session:
         order = session.scalar(lock_rows(select(Order).where(Order.id == order_id)))
         session.refresh(order)
         if intent is not None:
-            apply_intent(session, intent, actor=actor, closed_as=target)
+            settle.apply_intent(session, intent, actor=actor, closed_as=target)
             if intent.status != "canceled":
                 return "kept"
         if not can_close(order):
@@ -122,12 +280,12 @@ def close_unpaid_order(*, order_id: int, target: OrderStatus, actor: str, reason
     return "closed"
 
 
-def _cancel_intent(attempt: PaymentAttempt) -> Intent:
+def _cancel_intent(intent_id: str) -> Intent:
     """The intent after our cancel; if Stripe refused (paid, processing) the intent as it is."""
     try:
         # Lapsed holds and unpaid orders: the shopper walked away.
-        return gateway().cancel_payment_intent(attempt.provider_reference, reason="abandoned")
+        return gateway().cancel_payment_intent(intent_id, reason="abandoned")
     except GatewayError as exc:
         log.info("PaymentIntent not canceled; settling it as it is",
-                 extra={"payment_intent": attempt.provider_reference, "code": exc.code})
-    return gateway().retrieve_payment_intent(attempt.provider_reference)
+                 extra={"payment_intent": intent_id, "code": exc.code})
+    return gateway().retrieve_payment_intent(intent_id)

@@ -1,5 +1,7 @@
 """Stock and holds. Available = on hand − active holds not yet expired, always computed at
-read time, so an expired hold stops counting at its expiry even if no job has run.
+read time, so an expired hold stops counting at its expiry even if no job has run. That rule
+is ``counting`` (in SQL) and ``counts`` (on a loaded hold); every count of held stock in the
+shop uses one of them.
 
 Writers lock the products they touch in primary-key order (one order for everyone: no
 deadlock), then check and change inside that lock.
@@ -11,30 +13,56 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    FromClause,
+    Select,
+    and_,
+    bindparam,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from ...domain.errors import OutOfStock
 from ...models import HoldStatus, InventoryHold, Order, OrderLine, Product
-from ..platform.tx import lock_rows
+from ..platform.tx import lock_rows, rows_matched
 
 _holds = InventoryHold.__table__
+# A moment: a time, or a statement's bind parameter.
+At = datetime | BindParameter[datetime]
 
 
-def _counts(at):
+def counting(at: At, holds: FromClause = _holds) -> ColumnElement[bool]:
     """A hold counts against stock while it is active and unexpired at ``at`` (a time, or a
-    bind parameter): the one rule both queries below apply."""
-    return (_holds.c.status == HoldStatus.ACTIVE, _holds.c.expires_at > at)
+    bind parameter). ``holds`` is the holds table or an alias of it."""
+    return and_(holds.c.status == HoldStatus.ACTIVE, holds.c.expires_at > at)
+
+
+def counts(hold: InventoryHold, at: datetime) -> bool:
+    """``counting`` for a hold already loaded."""
+    return hold.status == HoldStatus.ACTIVE and hold.expires_at > at
+
+
+def lapsed(at: At, holds: FromClause = _holds) -> ColumnElement[bool]:
+    """Active but no longer counting at ``at``: what the expiry job has still to release."""
+    return and_(holds.c.status == HoldStatus.ACTIVE, holds.c.expires_at <= at)
+
+
+def held_per_product(at: At) -> Select:
+    """(product_id, held) for every product with units held at ``at``, to embed in a query."""
+    return (select(_holds.c.product_id, func.sum(_holds.c.quantity).label("held"))
+            .where(counting(at)).group_by(_holds.c.product_id))
 
 
 @cache
 def _held_by_product(except_order: bool):
     # Built once (run on every checkout and every paying webhook): a Core statement on the
     # table, its product ids an expanding parameter.
-    query = (select(_holds.c.product_id, func.sum(_holds.c.quantity))
-             .where(_holds.c.product_id.in_(bindparam("ids", expanding=True)),
-                    *_counts(bindparam("now")))
-             .group_by(_holds.c.product_id))
+    query = held_per_product(bindparam("now")).where(
+        _holds.c.product_id.in_(bindparam("ids", expanding=True)))
     return query.where(_holds.c.order_id != bindparam("except_order")) if except_order else query
 
 
@@ -62,7 +90,7 @@ def held_column():
     statement is immutable and may be shared): building it took 0.7 ms a request."""
     return (
         select(func.coalesce(func.sum(_holds.c.quantity), 0))
-        .where(_holds.c.product_id == Product.id, *_counts(bindparam(HOLDS_AT)))
+        .where(_holds.c.product_id == Product.id, counting(bindparam(HOLDS_AT)))
         .correlate(Product)
         .scalar_subquery()
         .label("held")
@@ -124,20 +152,22 @@ def release_live_holds(session: Session, order_id: int, now: datetime) -> dateti
     """Release the order's holds; returns when the last of those still counting at ``now``
     would have ended (None if none still counted)."""
     holds = active_holds(session, order_id)
+    ends = max((h.expires_at for h in holds if counts(h, now)), default=None)
     for hold in holds:
         hold.status = HoldStatus.RELEASED
-    return max((h.expires_at for h in holds if h.expires_at > now), default=None)
+    return ends
 
 
 def shorten_holds(session: Session, *, order_id: int, until: datetime) -> int:
     """Bring the order's active holds that run past ``until`` in to it, never later: a
     declined payment keeps its stock only for a retry. Frees stock, so it needs no lock."""
-    return session.execute(
+    return rows_matched(
+        session,
         update(InventoryHold)
         .where(InventoryHold.order_id == order_id, InventoryHold.status == HoldStatus.ACTIVE,
                InventoryHold.expires_at > until)
         .values(expires_at=until)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False))
 
 
 def commit_stock(session: Session, *, order: Order, now: datetime) -> list[str]:
@@ -189,7 +219,8 @@ def extend_holds(session: Session, *, order_id: int, until: datetime, now: datet
     A hold that has already lapsed stays lapsed: its stock may have been sold since, and
     reviving it could oversell (the payment, if it lands, takes whatever stock is free).
     """
-    holds = [h for h in active_holds(session, order_id) if now < h.expires_at < until]
+    holds = [h for h in active_holds(session, order_id)
+             if counts(h, now) and h.expires_at < until]
     for hold in holds:
         hold.expires_at = until
     return len(holds)

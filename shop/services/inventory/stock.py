@@ -1,7 +1,7 @@
 """Stock on hand changed by staff: every change is a ``StockAdjustment`` row and an audit row.
 
-Available stock (on hand − active holds) is computed in ``services.inventory``; this module
-only moves the on-hand count, under the product's row lock.
+Available stock (on hand − active holds) is computed in ``holds``; this module only moves
+the on-hand count, under the product's row lock.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from ...domain.errors import DomainError, NotFound
 from ...extensions import db
-from ...models import HoldStatus, InventoryHold, Product, StockAdjustment
+from ...models import Product, StockAdjustment
 from ...models.types import utcnow
 from ..platform.audit import record_change
 from ..platform.tx import write_transaction
-from .holds import held_quantities, lock_products
+from .holds import available, held_per_product, held_quantities, lock_products
 
 
 class StockBelowZero(DomainError):
@@ -72,21 +72,18 @@ class StockLevel:
 
     @property
     def available(self) -> int:
-        return max(0, self.product.stock_on_hand - self.held)
+        return available(self.product.stock_on_hand, self.held)
 
 
 def stock_level(product: Product) -> StockLevel:
-    held = held_quantities(db.session, [product.id], utcnow()).get(product.id, 0)
+    held = held_quantities(db.session(), [product.id], utcnow()).get(product.id, 0)
     return StockLevel(product, held)
 
 
 def low_stock(*, store_id: int, threshold: int) -> list[StockLevel]:
     """Active products with ``threshold`` or fewer units available, scarcest first."""
-    held = (select(InventoryHold.product_id, func.sum(InventoryHold.quantity).label("qty"))
-            .where(InventoryHold.status == HoldStatus.ACTIVE,
-                   InventoryHold.expires_at > utcnow())
-            .group_by(InventoryHold.product_id).subquery())
-    held_qty = func.coalesce(held.c.qty, 0)
+    held = held_per_product(utcnow()).subquery()
+    held_qty = func.coalesce(held.c.held, 0)
     rows = db.session.execute(
         select(Product, held_qty)
         .outerjoin(held, held.c.product_id == Product.id)

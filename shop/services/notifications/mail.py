@@ -63,8 +63,10 @@ def _send_once(order_id: int, kind: str, build: Callable[[Order], Mail | None]) 
                                                     SentEmail.kind == kind)):
         return False
     order = db.session.get(Order, order_id)
+    if order is None:
+        return False
     # Drawn before the transaction: no lock is held while the PDF is made.
-    mail = build(order) if order is not None else None
+    mail = build(order)
     if mail is None:
         return False
     recipient = order.email  # read before the transaction expires the order
@@ -170,8 +172,8 @@ def resend_receipt(*, order_id: int, actor: str, store_id: int | None = None) ->
             raise OrderNotFound("We could not find that order in this store.")
         if order is None or order.paid_at is None:
             raise NotPaid("Only a paid order has a receipt to resend.")
-        sent = session.scalar(select(func.count(SentEmail.id)).where(
-            SentEmail.order_id == order_id, SentEmail.kind.like(f"{RECEIPT}%")))
+        sent = session.execute(select(func.count(SentEmail.id)).where(
+            SentEmail.order_id == order_id, SentEmail.kind.like(f"{RECEIPT}%"))).scalar_one()
         kind = f"{RECEIPT}#{sent + 1}"
         record_change(session, store_id=order.store_id, entity_type="order",
                       entity_id=order.id, action="receipt_resent", from_state=None,

@@ -28,7 +28,7 @@ from ...extensions import db
 from ...metrics import count_job_failure
 from ...models import OutboxMessage
 from ...models.types import utcnow
-from ..platform.tx import after_commit, tx_local, write_alone, write_transaction
+from ..platform.tx import after_commit, rows_matched, tx_local, write_alone, write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +55,16 @@ def emit(session: Session, job: str, **kwargs: object) -> OutboxMessage:
     return row
 
 
+def _committed_id(row: OutboxMessage) -> int:
+    identity = inspect(row).identity
+    assert identity is not None, "a committed row has its primary key"
+    return identity[0]
+
+
 def _hand_on_born_claimed(born: list[tuple[OutboxMessage, str, str]]) -> None:
     # The identity key, not ``row.id``: the commit expired the row, and reading an
     # attribute would load it again.
-    claimed = [(inspect(row).identity[0], job, json.loads(args)) for row, job, args in born]
+    claimed = [(_committed_id(row), job, json.loads(args)) for row, job, args in born]
 
     def deliver() -> None:
         for row_id, job, kwargs in claimed:
@@ -90,9 +96,9 @@ def dispatch_pending(*, limit: int = 200, now: datetime | None = None) -> int:
 def purge_dispatched(*, older_than: timedelta, now: datetime | None = None) -> int:
     cutoff = (now or utcnow()) - older_than
     with write_transaction() as session:
-        result = session.execute(delete(OutboxMessage).where(
+        purged = rows_matched(session, delete(OutboxMessage).where(
             OutboxMessage.dispatched_at.is_not(None), OutboxMessage.dispatched_at < cutoff))
-    return result.rowcount
+    return purged
 
 
 def _dispatch_one(row_id: int, now: datetime) -> bool:

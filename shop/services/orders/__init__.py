@@ -1,3 +1,3 @@
-"""Orders after checkout: staff fulfilment and cancel (``fulfilment``), closing an unpaid order
-(``closing``), internal notes (``notes``), and the read models of the order pages (``detail``,
-``history``, ``queries``)."""
+"""Orders after checkout: staff fulfilment and cancel (``fulfilment``), internal notes
+(``notes``), and the read models of the order pages (``detail``, ``history``, ``queries``).
+Closing an unpaid order (expired, canceled) lives with hold expiry: ``inventory.expiry``."""

@@ -8,7 +8,7 @@ from sqlalchemy import and_, or_, select
 
 from ...domain.cancellation import CannotCancel, cancel_rule
 from ...domain.ledger import LedgerSummary, summarize
-from ...domain.states import OrderStatus, PaymentStatus, can_move
+from ...domain.states import ORDER_CANCELABLE, ORDER_TO_SHIP, OrderStatus, PaymentStatus, can_move
 from ...extensions import db
 from ...models import (
     AuditEvent,
@@ -74,10 +74,9 @@ def available_actions(order: Order) -> OrderActions:
     status = OrderStatus(order.status)
     return OrderActions(
         fulfil=can_move("order", status, OrderStatus.FULFILLING),
-        ship=status in (OrderStatus.PAID, OrderStatus.FULFILLING),
+        ship=status in ORDER_TO_SHIP,
         deliver=can_move("order", status, OrderStatus.DELIVERED),
-        cancel=can_move("order", status, OrderStatus.CANCELED)
-        and status not in (OrderStatus.CANCELED, OrderStatus.EXPIRED),
+        cancel=status in ORDER_CANCELABLE,
     )
 
 

@@ -88,6 +88,7 @@ def decode_cursor(cursor: str | None, sort: str):
     if not cursor or "~" not in cursor:
         return None
     raw, _, raw_id = cursor.rpartition("~")
+    value: datetime | int
     try:
         if SORTS[sort][0].key == "created_at":
             value = datetime.fromisoformat(raw)

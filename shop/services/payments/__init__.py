@@ -1,6 +1,6 @@
 """Payments up to capture: creating the PaymentIntent and the one settle function that the
 webhook and the shopper's return both call (``settle``), the payment page (``page``), staff
 capture and void (``capture``), attempts started through the API (``attempts``), the ledger's
-bookkeeping (``ledger``), a captured order's status from its ledger (``settled_status``),
+bookkeeping and a captured order's status from its ledger (``ledger``),
 reconciliation with Stripe (``reconciliation``), the card-testing guard (``card_testing``),
-and the staff pages' read models (``admin``, ``listing``, ``queries``)."""
+and the staff pages' read models (``admin``, ``queries``)."""

@@ -26,6 +26,7 @@ from ...extensions import db
 from ...models import Order, PaymentAttempt, PaymentTransaction, ReconciliationRun
 from ...models.types import utcnow
 from ..platform.settings import effective_settings
+from ..platform.tx import get_existing
 from ..refunds.lines import check_restock, quote_for, refundable_lines, restockable_units
 from ..refunds.policy import check_policy, refunder_role
 from .ledger import live, order_summary
@@ -101,7 +102,7 @@ def payment_view(*, store_id: int, attempt_id: int) -> PaymentView:
         PaymentAttempt.id == attempt_id, PaymentAttempt.store_id == store_id))
     if attempt is None:
         raise PaymentNotFound("We could not find that payment in this store.")
-    return PaymentView(db.session.get(Order, attempt.order_id), ledger_of(attempt),
+    return PaymentView(get_existing(db.session, Order, attempt.order_id), ledger_of(attempt),
                        order_summary(order_id=attempt.order_id))
 
 
@@ -126,7 +127,7 @@ class RefundOptions:
 def refund_options(*, store_id: int, attempt_id: int, user_id: int) -> RefundOptions:
     """What the refund page offers this staff member for this payment."""
     view = payment_view(store_id=store_id, attempt_id=attempt_id)
-    session = db.session
+    session = db.session()
     role = refunder_role(session, Refunder.user(user_id), store_id)
     settings = effective_settings(store_id)
     restockable = restockable_units(session, view.order.id, count_pending=True)
@@ -157,13 +158,14 @@ def preview_refund(*, store_id: int, attempt_id: int, user_id: int, amount: int 
     summary = view.ledger.summary
     if view.ledger.attempt.status != AttemptStatus.CAPTURED or summary.refundable == 0:
         raise NotRefundable("Nothing is left to refund on this payment.")
-    quote = quote_for(db.session, view.order, lines) if lines is not None else None
+    session = db.session()
+    quote = quote_for(session, view.order, lines) if lines is not None else None
     if quote is not None and restock:
-        check_restock(db.session, order=view.order, quote=quote)
+        check_restock(session, order=view.order, quote=quote)
     amount = quote.amount if quote else (summary.refundable if amount is None else amount)
     check_refund_amount(amount, summary)
     policy = check_policy(
-        db.session, order=view.order, attempt=view.ledger.attempt, amount=amount,
+        session, order=view.order, attempt=view.ledger.attempt, amount=amount,
         paid_at=view.order.paid_at or view.ledger.captured_at, by=Refunder.user(user_id),
         override_reason=override_reason)
     return RefundPreview(amount, quote, policy)

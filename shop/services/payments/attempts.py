@@ -9,12 +9,12 @@ from sqlalchemy import select
 
 from ...domain.errors import DomainError
 from ...domain.ledger import NotFound
-from ...domain.states import AttemptStatus, OrderStatus, PaymentStatus
+from ...domain.states import PAYMENT_UNPAID, AttemptStatus, OrderStatus
 from ...extensions import db
 from ...models import Order, PaymentAttempt
 from ...stripe_gateway import GatewayError
 from ..platform.audit import record_change
-from ..platform.tx import lock_rows, write_transaction
+from ..platform.tx import get_existing, lock_rows, write_transaction
 from .ledger import CAPTURE_METHODS, configured_capture_method
 from .settle import ensure_payment_intent
 
@@ -49,8 +49,7 @@ def create_attempt(*, order_id: int, actor: str, capture_method: str | None = No
         order = session.scalar(lock_rows(select(Order).where(Order.id == order_id)))
         if order is None or (store_ids is not None and order.store_id not in store_ids):
             raise NotFound("No such order.")
-        if order.status != OrderStatus.PENDING or order.payment_status not in (
-                PaymentStatus.UNPAID, PaymentStatus.FAILED):
+        if order.status != OrderStatus.PENDING or order.payment_status not in PAYMENT_UNPAID:
             raise OrderNotPayable(f"Order {order.number} is {order.status} and "
                                   f"{order.payment_status}: it takes no new payment.")
         open_attempt = session.scalar(select(PaymentAttempt.id).where(
@@ -71,4 +70,4 @@ def create_attempt(*, order_id: int, actor: str, capture_method: str | None = No
         ensure_payment_intent(order_id=order_id)
     except GatewayError:
         pass  # counted on the attempt with its retry time by ensure_payment_intent
-    return db.session.get(PaymentAttempt, attempt_id)
+    return get_existing(db.session, PaymentAttempt, attempt_id)

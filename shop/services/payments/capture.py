@@ -15,6 +15,8 @@ import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from ...domain.ledger import (
     NotFound,
     OperationInProgress,
@@ -27,10 +29,10 @@ from ...domain.ledger import (
 )
 from ...domain.states import AttemptStatus, transition, void_transition
 from ...extensions import db
-from ...models import PaymentTransaction
+from ...models import Order, PaymentAttempt, PaymentTransaction
 from ...stripe_gateway import GatewayError, Intent, gateway
 from ..platform.audit import record_change
-from ..platform.tx import write_transaction
+from ..platform.tx import get_existing, write_transaction
 from .ledger import add_transaction, fail, live, lock_attempt, provider_key, transactions
 from .settle import apply_intent
 
@@ -43,12 +45,13 @@ K = TransactionKind
 class Claim:
     transaction_id: int
     attempt_id: int
-    intent_id: str | None
+    intent_id: str
     amount: int
     idempotency_key: str
 
 
-def locked_in_scope(session, attempt_id: int, store_ids: Collection[int] | None):
+def locked_in_scope(session: Session, attempt_id: int,
+                    store_ids: Collection[int] | None) -> tuple[Order, PaymentAttempt]:
     locked = lock_attempt(session, attempt_id)
     if locked is None or (store_ids is not None and locked[1].store_id not in store_ids):
         raise NotFound("No such payment.")
@@ -71,6 +74,7 @@ def capture_payment(*, attempt_id: int, amount: int | None = None, actor: str,
         authorized = auth.amount if auth else attempt.amount
         amount = authorized if amount is None else amount
         check_capture_amount(amount, authorized)
+        assert attempt.provider_reference is not None, "Stripe authorized it: it has an intent"
         row = add_transaction(session, attempt, kind=K.CAPTURE, amount=amount, actor=actor,
                               parent_id=auth.id if auth else None)
         claim = Claim(row.id, attempt.id, attempt.provider_reference, amount,
@@ -129,7 +133,7 @@ def _refuse_if_pending(rows: list[PaymentTransaction]) -> None:
 def _apply(claim: Claim, intent: Intent, actor: str) -> None:
     with write_transaction() as session:
         apply_intent(session, intent, actor=actor)
-        row = session.get(PaymentTransaction, claim.transaction_id)
+        row = get_existing(session, PaymentTransaction, claim.transaction_id)
         if row.status == TransactionStatus.PENDING:
             # Stripe answered but the intent does not show the effect (it never should).
             fail(row, code="not_applied", message=f"PaymentIntent is {intent.status}")
@@ -150,7 +154,7 @@ def _after_failure(claim: Claim, exc: GatewayError, actor: str) -> PaymentTransa
         intent = None
     definitive = not exc.retryable
     with write_transaction() as session:
-        row = session.get(PaymentTransaction, claim.transaction_id)
+        row = get_existing(session, PaymentTransaction, claim.transaction_id)
         if definitive or intent is not None and not _took_effect(row, intent):
             fail(row, code=exc.code, message=str(exc))
         if intent is not None:
@@ -176,4 +180,4 @@ def _took_effect(row: PaymentTransaction, intent: Intent) -> bool:
 
 
 def _reload(transaction_id: int) -> PaymentTransaction:
-    return db.session.get(PaymentTransaction, transaction_id)
+    return get_existing(db.session, PaymentTransaction, transaction_id)

@@ -18,14 +18,16 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ...domain.disputes import DisputeStatus, settled_payment_status
 from ...domain.ledger import LedgerSummary, TransactionKind, TransactionStatus, summarize
 from ...domain.retry import is_retryable, retry_delay
-from ...domain.states import AttemptStatus
+from ...domain.states import PAYMENT_CAPTURED, AttemptStatus, PaymentStatus, transition
 from ...extensions import db
-from ...models import Order, PaymentAttempt, PaymentTransaction
+from ...models import Order, PaymentAttempt, PaymentDispute, PaymentTransaction
 from ...models.types import utcnow
 from ...stripe_gateway import Intent
 from ..platform.alerts import STRIPE_REFUSED, raise_alert
+from ..platform.audit import record_change
 from ..platform.tx import lock_rows, write_transaction
 
 log = logging.getLogger(__name__)
@@ -201,3 +203,25 @@ def record_intent_creation_failure(*, attempt_id: int, error: Exception) -> None
                                 "keys, STRIPE_API_VERSION and STRIPE_PAYMENT_METHOD_TYPES.")
     log.warning("PaymentIntent creation failed", extra={"attempt_id": attempt_id,
                                                         "code": code})
+
+
+# A captured order's payment status follows its ledger and its disputes, from one rule:
+# refund and dispute updates (webhooks, reconciliation) call this after changing
+# transaction or dispute rows, inside their transaction, with the order row locked.
+def follow_ledger(session: Session, order: Order, *, actor: str,
+                  reason: str | None = None) -> PaymentStatus:
+    """Move the order's payment status to what its transactions and disputes say."""
+    current = PaymentStatus(order.payment_status)
+    rows = session.scalars(select(PaymentTransaction).join(PaymentAttempt)
+                           .where(PaymentAttempt.order_id == order.id))
+    disputes = session.scalars(select(PaymentDispute.status)
+                               .where(PaymentDispute.order_id == order.id))
+    target = settled_payment_status(summarize(rows), [DisputeStatus(s) for s in disputes])
+    # Before capture the payment's own state machine decides.
+    if current not in PAYMENT_CAPTURED or target is None or target == current:
+        return current
+    order.payment_status = transition("payment", current, target)
+    record_change(session, store_id=order.store_id, entity_type="order", entity_id=order.id,
+                  action="payment_status_change", from_state=current, to_state=target,
+                  actor=actor, reason=reason)
+    return target

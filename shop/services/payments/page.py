@@ -3,30 +3,46 @@
 A refresh after "Pay" must never lead to a second charge: if Stripe already has the money
 (or is taking it), the intent is settled here and the shopper sees the status page instead
 of a fresh card form. The same PaymentIntent is used for every retry.
+
+The next step comes from the PaymentIntent as Stripe has it, never from the browser: a
+shopper who reloaded or closed the tab in the middle of 3-D Secure comes back to
+"Continue verification", not to a page that waits for ever.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlalchemy import exists, select
 
-from ...domain.states import OrderStatus, PaymentStatus
+from ...domain.states import PAYMENT_UNPAID, AttemptStatus, OrderStatus
 from ...extensions import db
-from ...models import HoldStatus, InventoryHold, Order
+from ...models import InventoryHold, Order
 from ...models.types import utcnow
 from ...stripe_gateway import gateway
+from ..inventory.holds import counting
 from ..platform.tx import write_transaction
 from .settle import apply_intent, ensure_payment_intent
 
-# Stripe is holding or taking the money: nothing more to pay.
-SETTLED_INTENT = frozenset({"succeeded", "processing", "requires_capture"})
+# Stripe needs a card (again): the Payment Element.
+TAKES_A_CARD = frozenset({"requires_payment_method", "requires_confirmation"})
+
+
+class Step(StrEnum):
+    """What the payment page offers, from the PaymentIntent's status."""
+
+    PAY = "pay"  # the Payment Element, with the last error if any
+    VERIFY = "verify"  # 3-D Secure was interrupted: "Continue verification"
+    PROCESSING = "processing"  # the bank is taking the money: wait a while, then help
+    SETTLED = "settled"  # paid, authorized or canceled: the status page says which
+    LAPSED = "lapsed"  # verification abandoned until the reservation ran out: the cart
 
 
 @dataclass(frozen=True)
 class PaymentPage:
     client_secret: str | None
-    settled: bool  # send the shopper to the status page
+    step: Step
 
 
 def reservation_lapsed(order: Order) -> bool:
@@ -35,23 +51,37 @@ def reservation_lapsed(order: Order) -> bool:
     Only reports; marking the order expired and canceling its intent belongs to the expiry
     job. An order that never held anything is not lapsed.
     """
-    if order.status != OrderStatus.PENDING or order.payment_status not in (
-            PaymentStatus.UNPAID, PaymentStatus.FAILED):
+    if order.status != OrderStatus.PENDING or order.payment_status not in PAYMENT_UNPAID:
         return False
-    holds = select(InventoryHold.id).where(InventoryHold.order_id == order.id)
-    live = holds.where(InventoryHold.status == HoldStatus.ACTIVE,
-                       InventoryHold.expires_at > utcnow())
+    return _holds_lapsed(order.id)
+
+
+def _holds_lapsed(order_id: int) -> bool:
+    holds = select(InventoryHold.id).where(InventoryHold.order_id == order_id)
+    live = holds.where(counting(utcnow()))
     return bool(db.session.scalar(select(exists(holds)))) and not db.session.scalar(
         select(exists(live)))
 
 
 def open_payment(*, order_id: int) -> PaymentPage:
-    """Create or reuse the order's PaymentIntent; raises ``GatewayError`` if Stripe is away."""
+    """Create or reuse the order's PaymentIntent and say what the shopper can do next;
+    raises ``GatewayError`` if Stripe is away."""
     attempt = ensure_payment_intent(order_id=order_id)
+    assert attempt.provider_reference is not None, "ensure_payment_intent gave it its intent"
     intent, client_secret = gateway().payment_intent_with_secret(attempt.provider_reference)
-    if intent.status not in SETTLED_INTENT:
-        return PaymentPage(client_secret, False)
-    # Jobs the settlement asks for (the receipt) go through the outbox after this commit.
+    if intent.status == "requires_action":
+        # Not applied: settling extends the holds, and a reload must not keep stock for ever.
+        lapsed = _holds_lapsed(order_id)
+        return PaymentPage(None if lapsed else client_secret,
+                           Step.LAPSED if lapsed else Step.VERIFY)
+    if intent.status in TAKES_A_CARD and attempt.status != AttemptStatus.AUTHORIZING:
+        return PaymentPage(client_secret, Step.PAY)
+    # We are behind Stripe (3-D Secure failed, the money arrived, the intent was canceled):
+    # catch up as the webhook would. Jobs it asks for go through the outbox after the commit.
     with write_transaction() as session:
         apply_intent(session, intent, actor="shopper:payment-page")
-    return PaymentPage(None, True)
+    if intent.status in TAKES_A_CARD:
+        return PaymentPage(client_secret, Step.PAY)
+    if intent.status == "processing":
+        return PaymentPage(None, Step.PROCESSING)
+    return PaymentPage(None, Step.SETTLED)

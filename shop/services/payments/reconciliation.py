@@ -33,7 +33,7 @@ from ...models import PaymentAttempt, PaymentTransaction, ReconciliationRun, Sto
 from ...models.types import utcnow
 from ...stripe_gateway import GatewayError, Refund, gateway
 from ..platform.alerts import RECONCILIATION_UNRESOLVED, raise_alert
-from ..platform.tx import write_transaction
+from ..platform.tx import get_existing, write_transaction
 from ..refunds.refunds import apply_refund, claim_for, issue_refund
 from ..webhooks.events import event_intent_id, handle_event
 from .ledger import fail
@@ -89,12 +89,12 @@ def _run_store(store_id: int, trigger: str, now: datetime, stuck_for: timedelta,
         _finish(run_id, tally, error=f"{type(exc).__name__}: {exc}")
         raise
     _finish(run_id, tally)
-    return db.session.get(ReconciliationRun, run_id)
+    return get_existing(db.session, ReconciliationRun, run_id)
 
 
 def _finish(run_id: int, tally: Tally, error: str | None = None) -> None:
     with write_transaction() as session:
-        run = session.get(ReconciliationRun, run_id)
+        run = get_existing(session, ReconciliationRun, run_id)
         run.finished_at = utcnow()
         run.examined, run.fixed, run.flagged = tally.examined, tally.fixed, tally.flagged
         run.events_replayed = tally.events_replayed
@@ -114,6 +114,7 @@ def _stuck_attempts(tally: Tally, store_ids, now: datetime, stuck_for: timedelta
     for attempt in stuck_attempts(store_ids=store_ids, now=now, stuck_for=stuck_for):
         tally.examined += 1
         attempt_id, intent_id = attempt.id, attempt.provider_reference
+        assert intent_id is not None, "AUTHORIZING is what Stripe said of its intent"
         try:
             result = settle_payment(intent_id=intent_id, actor=actor)
         except GatewayError as exc:
@@ -124,7 +125,7 @@ def _stuck_attempts(tally: Tally, store_ids, now: datetime, stuck_for: timedelta
             tally.fixed += 1
             continue
         tally.flagged += 1
-        _flag(db.session.get(PaymentAttempt, attempt_id),
+        _flag(get_existing(db.session, PaymentAttempt, attempt_id),
               f"Payment {intent_id} is still being authorized at Stripe after "
               f"{int(stuck_for.total_seconds() // 60)} minutes.")
 
@@ -143,7 +144,7 @@ def _pending_claims(tally: Tally, store_ids, older_than: datetime, actor: str) -
                        else _settle_claim(row.id, actor))
         except GatewayError as exc:
             tally.flagged += 1
-            _flag(db.session.get(PaymentTransaction, row.id).attempt,
+            _flag(get_existing(db.session, PaymentTransaction, row.id).attempt,
                   f"Pending {row.kind} {row.id} could not be checked at Stripe: {exc}")
             continue
         if settled:
@@ -152,11 +153,11 @@ def _pending_claims(tally: Tally, store_ids, older_than: datetime, actor: str) -
 
 def _settle_claim(transaction_id: int, actor: str) -> bool:
     """A capture or void whose outcome we never recorded: Stripe's intent says."""
-    row = db.session.get(PaymentTransaction, transaction_id)
-    intent = gateway().retrieve_payment_intent(row.attempt.provider_reference)
+    row = get_existing(db.session, PaymentTransaction, transaction_id)
+    intent = gateway().retrieve_payment_intent(_intent_of(row))
     with write_transaction() as session:
         apply_intent(session, intent, actor=actor)
-        row = session.get(PaymentTransaction, transaction_id)
+        row = get_existing(session, PaymentTransaction, transaction_id)
         if row.status == TransactionStatus.PENDING:
             # Stripe shows no effect long after the call: it never happened. A retry is free.
             fail(row, code="abandoned", message=f"PaymentIntent is {intent.status}")
@@ -164,7 +165,7 @@ def _settle_claim(transaction_id: int, actor: str) -> bool:
 
 
 def _settle_refund(transaction_id: int, actor: str) -> bool:
-    row = db.session.get(PaymentTransaction, transaction_id)
+    row = get_existing(db.session, PaymentTransaction, transaction_id)
     if row.provider_reference:
         refund = gateway().retrieve_refund(row.provider_reference)
     else:
@@ -174,16 +175,23 @@ def _settle_refund(transaction_id: int, actor: str) -> bool:
         # asked for now (staff asked for it; it still counts as pending).
         refund = _refund_at_stripe(row) or issue_refund(claim_for(row))
     apply_refund(transaction_id=transaction_id, refund=refund, actor=actor)
-    return db.session.get(PaymentTransaction, transaction_id).status != TransactionStatus.PENDING
+    return (get_existing(db.session, PaymentTransaction, transaction_id).status
+            != TransactionStatus.PENDING)
 
 
 def _refund_at_stripe(row: PaymentTransaction) -> Refund | None:
-    intent = gateway().retrieve_payment_intent(row.attempt.provider_reference)
+    intent = gateway().retrieve_payment_intent(_intent_of(row))
     if intent.latest_charge_id is None:
         return None
     wanted = str(row.id)
     return next((refund for refund in gateway().list_refunds(charge_id=intent.latest_charge_id)
                  if refund.metadata.get("transaction_id") == wanted), None)
+
+
+def _intent_of(row: PaymentTransaction) -> str:
+    intent_id = row.attempt.provider_reference
+    assert intent_id is not None, "a claim at Stripe is only made on an attempt with an intent"
+    return intent_id
 
 
 def _due_intent_creations(tally: Tally, store_ids, now: datetime) -> None:

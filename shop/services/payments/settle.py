@@ -18,19 +18,26 @@ from sqlalchemy.orm import Session
 
 from ...domain.ledger import TransactionKind, TransactionStatus
 from ...domain.settlement import amount_mismatch, payment_status_for, plan_attempt_moves
-from ...domain.states import AttemptStatus, OrderStatus, PaymentStatus, can_move, transition
+from ...domain.states import (
+    PAYMENT_CAPTURED,
+    AttemptStatus,
+    OrderStatus,
+    PaymentStatus,
+    can_move,
+    transition,
+)
 from ...extensions import db
 from ...models import CartItem, Order, PaymentAttempt, PaymentTransaction
 from ...models.order import PAID_OUT_OF_STOCK
 from ...models.types import utcnow
 from ...stripe_gateway import GatewayError, Intent, gateway
+from ..inventory import expiry  # a module: expiry imports this one (see there)
 from ..inventory.holds import commit_stock, extend_holds, shorten_holds
 from ..notifications.outbox import emit
-from ..orders.closing import can_close, close_order
 from ..platform.alerts import AMOUNT_MISMATCH, raise_alert
 from ..platform.audit import record_change
 from ..platform.settings import effective_settings, hold_retry
-from ..platform.tx import after_commit, lock_rows, write_alone, write_transaction
+from ..platform.tx import after_commit, get_existing, lock_rows, write_alone, write_transaction
 from .card_testing import record_failed_payment
 from .ledger import record_intent, record_intent_creation_failure, schedule_retry
 
@@ -42,7 +49,6 @@ class Settlement:
     order_id: int
     attempt_status: str
     payment_status: str
-    paid_now: bool = False
     failed_now: bool = False
 
 
@@ -88,7 +94,7 @@ def ensure_payment_intent(*, order_id: int) -> PaymentAttempt:
         raise LookupError(f"order {order_id} has no payment attempt")
     if attempt.provider_reference:
         return attempt
-    create_payment_intent(IntentRequest.of(db.session.get(Order, order_id), attempt))
+    create_payment_intent(IntentRequest.of(get_existing(db.session, Order, order_id), attempt))
     return attempt  # expired since: read again, fresh, if the caller uses it
 
 
@@ -129,9 +135,6 @@ def _lock_order_and_attempt(session: Session, intent_id: str):
     return (None, None) if row is None else tuple(row)
 
 
-AFTER_CAPTURE = frozenset({PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED,
-                           PaymentStatus.DISPUTED})
-
 # An authorization stays good at the card network for about a week; its stock stays held.
 AUTHORIZED_HOLD = timedelta(days=7)
 
@@ -170,11 +173,10 @@ def apply_intent(session: Session, intent: Intent, *, actor: str,
         # The receipt is asked for first: the shopper hears "paid" before any refund notice.
         emit(session, "send_receipt", order_id=order.id)
         _mark_paid(session, order, actor)
-        result.paid_now = True
     elif attempt.status in (AttemptStatus.AUTHORIZING, AttemptStatus.AUTHORIZED):
         _extend_holds(session, order, attempt)
-    elif intent.status == "canceled" and can_close(order):
-        close_order(session, order, target=closed_as, actor=actor,
+    elif intent.status == "canceled" and expiry.can_close(order):
+        expiry.close_order(session, order, target=closed_as, actor=actor,
                     reason="the payment was canceled at Stripe")
     result.attempt_status = attempt.status
     result.payment_status = order.payment_status
@@ -250,8 +252,8 @@ def _move_payment(session: Session, order: Order, target: PaymentStatus, actor: 
     current = PaymentStatus(order.payment_status)
     if current == target or not can_move("payment", current, target):
         return
-    if current in AFTER_CAPTURE:
-        return  # refunds and disputes decide from here (settled_status.follow_ledger)
+    if current in PAYMENT_CAPTURED:
+        return  # refunds and disputes decide from here (ledger.follow_ledger)
     order.payment_status = transition("payment", current, target)
     record_change(session, store_id=order.store_id, entity_type="order", entity_id=order.id,
                   action="payment_status_change", from_state=current, to_state=target,

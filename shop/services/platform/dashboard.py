@@ -13,15 +13,20 @@ from sqlalchemy import String, case, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
-from ...domain.states import AttemptStatus, OrderStatus, PaymentStatus
+from ...domain.states import (
+    ORDER_TO_SHIP,
+    PAYMENT_HELD,
+    AttemptStatus,
+    OrderStatus,
+    PaymentStatus,
+)
 from ...extensions import db
-from ...models import HoldStatus, InventoryHold, Order, PaymentAttempt
-from ..payments.listing import count_stuck
+from ...models import InventoryHold, Order, PaymentAttempt
+from ..inventory.holds import counting
+from ..payments.queries import count_stuck
 from ..webhooks.listing import count_failed
 
 CHART_DAYS = 14
-# Money we hold for an order: a canceled order in these states still owes a refund.
-PAID_STATES = (PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED)
 
 
 class utc_day(FunctionElement):  # noqa: N801 (reads like the SQL function it is)
@@ -115,8 +120,7 @@ def _abandonment(store_id: int, now: datetime) -> float | None:
 def _active_holds(store_id: int, now: datetime) -> int:
     return db.session.scalar(
         select(func.count(InventoryHold.id)).join(Order, Order.id == InventoryHold.order_id)
-        .where(Order.store_id == store_id, InventoryHold.status == HoldStatus.ACTIVE,
-               InventoryHold.expires_at > now)) or 0
+        .where(Order.store_id == store_id, counting(now))) or 0
 
 
 def _count_orders(store_id: int, *conditions) -> int:
@@ -129,17 +133,18 @@ def _attention(store_id: int) -> dict[str, int]:
     return {
         "disputed": _count_orders(store_id, Order.payment_status == PaymentStatus.DISPUTED),
         "out_of_stock": _count_orders(
-            store_id, Order.status.in_([OrderStatus.PAID, OrderStatus.FULFILLING]),
+            store_id, Order.status.in_(ORDER_TO_SHIP),
             Order.attention.is_not(None)),
+        # A canceled order whose money we still hold owes a refund.
         "refunds_owed": _count_orders(store_id, Order.status == OrderStatus.CANCELED,
-                                      Order.payment_status.in_(PAID_STATES)),
+                                      Order.payment_status.in_(PAYMENT_HELD)),
     }
 
 
 def _revenue_by_day(store_id: int, today: datetime) -> list[tuple[date, int]]:
     start = today - timedelta(days=CHART_DAYS - 1)
     day = utc_day(Order.paid_at)
-    totals = dict(db.session.execute(
+    totals: dict[str, int] = dict(db.session.execute(
         select(day, func.sum(Order.total))
         .where(Order.store_id == store_id, Order.paid_at >= start).group_by(day)).all())
     days = [(start + timedelta(days=i)).date() for i in range(CHART_DAYS)]

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from ...domain.errors import DomainError
 from ...models import IdempotencyRecord
 from ...models.types import utcnow
-from .tx import write_transaction
+from .tx import get_existing, rows_matched, write_transaction
 
 KEEP_FOR = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
@@ -80,12 +80,14 @@ def _existing(record: IdempotencyRecord, fingerprint: str) -> Replay:
         raise IdempotencyKeyReused("This Idempotency-Key was used with a different request.")
     if record.state != "done":
         raise IdempotencyKeyInUse("A request with this Idempotency-Key is in progress.")
+    assert record.response_status is not None and record.response_body is not None, \
+        "complete_key stores the response with the state done"
     return Replay(record.response_status, json.loads(record.response_body))
 
 
 def complete_key(*, record_id: int, status: int, body: dict) -> None:
     with write_transaction() as session:
-        record = session.get(IdempotencyRecord, record_id)
+        record = get_existing(session, IdempotencyRecord, record_id)
         record.state = "done"
         record.response_status = status
         record.response_body = json.dumps(body)
@@ -99,6 +101,6 @@ def release_key(*, record_id: int) -> None:
 def purge_idempotency_records(*, older_than: datetime) -> int:
     """Delete records created before ``older_than``; returns how many went."""
     with write_transaction() as session:
-        result = session.execute(delete(IdempotencyRecord)
-                                 .where(IdempotencyRecord.created_at < older_than))
-    return result.rowcount
+        purged = rows_matched(session, delete(IdempotencyRecord)
+                              .where(IdempotencyRecord.created_at < older_than))
+    return purged

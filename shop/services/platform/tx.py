@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
-from sqlalchemy import Row
-from sqlalchemy.orm import Session
+from sqlalchemy import CursorResult, Executable, Row
+from sqlalchemy.orm import Session, scoped_session
 
 from ...db_setup import AUTOCOMMIT, IMMEDIATE
 from ...extensions import db
@@ -18,7 +19,7 @@ def write_transaction() -> Iterator[Session]:
 
     Whatever the request read before is ended first, so the use case sees current data.
     """
-    session = db.session
+    session = db.session()
     _refuse_nesting(session)
     session.rollback()
     session.info[_TX_LOCAL] = {}
@@ -44,10 +45,31 @@ def write_alone(statement) -> int:
     ``write_transaction``, it first ends whatever the request read (its objects are read
     again, fresh, when next used).
     """
-    _refuse_nesting(db.session)
+    _refuse_nesting(db.session())
     db.session.rollback()
     with _alone() as connection:
         return connection.execute(statement).rowcount
+
+
+M = TypeVar("M")
+
+
+def get_existing(session: Session | scoped_session[Any], model: type[M], ident: int) -> M:
+    """The ``model`` row ``ident`` for a caller that knows it is there: it wrote the row or
+    read its id from the database during this use case, and no row is deleted under a use
+    case that holds its id. A miss is a bug, not a visitor's mistake, so it is no NotFound."""
+    row = session.get(model, ident)
+    if row is None:
+        raise LookupError(f"{model.__name__} {ident} vanished")
+    return row
+
+
+def rows_matched(session: Session, statement: Executable) -> int:
+    """Run an UPDATE or DELETE in ``session``; returns how many rows it matched. (The session
+    types every result as a Result; a DML statement's is a CursorResult, which counts.)"""
+    result = session.execute(statement)
+    assert isinstance(result, CursorResult), "an UPDATE or DELETE gives a CursorResult"
+    return result.rowcount
 
 
 def read_alone(statement, params: dict | None = None) -> list[Row]:
@@ -77,7 +99,7 @@ def tx_local(session: Session) -> dict:
     return session.info.setdefault(_TX_LOCAL, {})
 
 
-def after_commit(session: Session, callback: Callable[[], None]) -> None:
+def after_commit(session: Session, callback: Callable[[], object]) -> None:
     """Run ``callback`` once the current write transaction has committed (never on rollback)."""
     tx_local(session).setdefault("after_commit", []).append(callback)
 

@@ -24,8 +24,7 @@ from ...domain.money import format_money
 from ...models import Order, PaymentDispute, StaffAlert
 from ...models.types import utcnow
 from ...stripe_gateway import Dispute
-from ..payments.ledger import lock_attempt
-from ..payments.settled_status import follow_ledger
+from ..payments.ledger import follow_ledger, lock_attempt
 from ..platform.alerts import raise_alert
 from ..platform.audit import record_change
 from .updates import attempt_of
@@ -38,7 +37,9 @@ def sync_dispute(session: Session, dispute: Dispute, *, actor: str) -> bool:
     attempt_id = attempt_of(session, dispute)
     if attempt_id is None:
         return False
-    order, attempt = lock_attempt(session, attempt_id)
+    locked = lock_attempt(session, attempt_id)
+    assert locked is not None, "attempt_of found it in this transaction; none is ever deleted"
+    order, attempt = locked
     seen = dispute_status(dispute.status)
     row = session.scalar(select(PaymentDispute)
                          .where(PaymentDispute.provider_reference == dispute.id))

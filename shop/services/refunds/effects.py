@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ...domain.states import PaymentStatus
 from ...models import Order, PaymentTransaction
 from ..notifications.outbox import emit
-from ..payments.settled_status import follow_ledger
+from ..payments.ledger import follow_ledger
 from ..platform.audit import record_change
 from .lines import restock_refund
 

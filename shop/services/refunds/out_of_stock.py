@@ -26,7 +26,7 @@ from ...extensions import db
 from ...models import Order, PaymentAttempt
 from ..payments.ledger import summary_for
 from ..platform.alerts import raise_alert
-from ..platform.tx import write_transaction
+from ..platform.tx import get_existing, write_transaction
 from .refunds import OUT_OF_STOCK_ACTOR, refund_payment
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ def refund_out_of_stock(*, order_id: int) -> str:
         PaymentAttempt.order_id == order_id, PaymentAttempt.status == AttemptStatus.CAPTURED))
     if attempt is None:
         return "not_needed"
-    if summary_for(db.session, attempt.id).refundable == 0:
+    if summary_for(db.session(), attempt.id).refundable == 0:
         return "already_refunded"
     try:
         row = refund_payment(attempt_id=attempt.id, reason="requested_by_customer",
@@ -73,7 +73,7 @@ def refund_out_of_stock(*, order_id: int) -> str:
 
 def _alert_refused(order_id: int, message: str) -> None:
     with write_transaction() as session:
-        order = session.get(Order, order_id)
+        order = get_existing(session, Order, order_id)
         raise_alert(session, store_id=order.store_id, kind=AUTO_REFUND_FAILED, order_id=order_id,
                     message=f"Order {order.number} was paid after its stock sold out, and "
                             f"Stripe refused the automatic refund ({message}). Refund it by hand.")

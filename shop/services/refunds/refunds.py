@@ -47,7 +47,7 @@ from ..payments.ledger import (
     transactions,
 )
 from ..platform.audit import record_change
-from ..platform.tx import write_transaction
+from ..platform.tx import get_existing, write_transaction
 from .effects import refund_succeeded
 from .lines import claim_refund_lines, quote_for
 from .policy import enforce_refund_policy
@@ -119,6 +119,8 @@ def refund_payment(*, attempt_id: int, amount: int | None = None, reason: str | 
             raise RefundAmountChanged(amount, expected_amount, attempt.currency)
         check_refund_amount(amount, summary)
         capture = live(rows, TransactionKind.CAPTURE)
+        assert capture is not None, "a CAPTURED attempt has its CAPTURE row"
+        assert attempt.provider_reference is not None, "Stripe captured it: it has an intent"
         enforce_refund_policy(session, order=order, attempt=attempt, amount=amount,
                               paid_at=order.paid_at or capture.created_at, by=by,
                               override_reason=override_reason, actor=actor)
@@ -138,7 +140,7 @@ def refund_payment(*, attempt_id: int, amount: int | None = None, reason: str | 
     except GatewayError as exc:
         raise _record_failure(claim, exc, actor) from exc
     apply_refund(transaction_id=claim.transaction_id, refund=refund, actor=actor)
-    return db.session.get(PaymentTransaction, claim.transaction_id)
+    return get_existing(db.session, PaymentTransaction, claim.transaction_id)
 
 
 def issue_refund(claim: RefundClaim) -> Refund:
@@ -153,7 +155,10 @@ def issue_refund(claim: RefundClaim) -> Refund:
 
 
 def claim_for(row: PaymentTransaction) -> RefundClaim:
+    """The claim of a REFUND row the shop made (the only kind without a Stripe refund id)."""
     attempt = row.attempt
+    assert attempt.provider_reference is not None, "a refunded attempt was captured at Stripe"
+    assert row.idempotency_key is not None, "the claiming transaction gave the row its key"
     return RefundClaim(row.id, attempt.id, attempt.order_id, attempt.provider_reference,
                        row.amount, row.reason, row.idempotency_key, _shop_reason(row.actor))
 
@@ -161,8 +166,9 @@ def claim_for(row: PaymentTransaction) -> RefundClaim:
 def apply_refund(*, transaction_id: int, refund: Refund, actor: str) -> None:
     """Record what Stripe says of a refund: succeeded, failed, or still pending."""
     with write_transaction() as session:
-        row = session.get(PaymentTransaction, transaction_id)
+        row = get_existing(session, PaymentTransaction, transaction_id)
         locked = lock_attempt(session, row.attempt_id)
+        assert locked is not None, "the row's attempt exists (foreign key)"
         session.refresh(row)
         order, _attempt = locked
         if row.status != TransactionStatus.PENDING:
@@ -191,7 +197,7 @@ def _record_failure(claim: RefundClaim, exc: GatewayError, actor: str) -> Ledger
         return ProviderUnavailable("Stripe could not be reached; the refund stays pending and "
                                    "will be reconciled.")
     with write_transaction() as session:
-        row = session.get(PaymentTransaction, claim.transaction_id)
+        row = get_existing(session, PaymentTransaction, claim.transaction_id)
         fail(row, code=exc.code, message=str(exc))
         record_change(session, store_id=row.store_id, entity_type="payment_transaction",
                       entity_id=row.id, action="refund_failed",

@@ -18,8 +18,15 @@ from sqlalchemy.orm import Session
 from ...domain.ledger import TransactionKind, TransactionStatus
 from ...models import Order, PaymentAttempt, PaymentTransaction
 from ...stripe_gateway import Refund
-from ..payments.ledger import add_transaction, fail, live, lock_attempt, succeed, transactions
-from ..payments.settled_status import follow_ledger
+from ..payments.ledger import (
+    add_transaction,
+    fail,
+    follow_ledger,
+    live,
+    lock_attempt,
+    succeed,
+    transactions,
+)
 from ..platform.alerts import raise_alert
 from ..platform.audit import record_change
 from .effects import refund_succeeded
@@ -47,7 +54,9 @@ def sync_refund(session: Session, refund: Refund, *, actor: str) -> bool:
     attempt_id = attempt_of(session, refund)
     if attempt_id is None:
         return False
-    order, attempt = lock_attempt(session, attempt_id)
+    locked = lock_attempt(session, attempt_id)
+    assert locked is not None, "attempt_of found it in this transaction; none is ever deleted"
+    order, attempt = locked
     rows = transactions(session, attempt.id)
     seen = LEDGER_STATUS.get(refund.status, S.PENDING)
     row = _match(rows, refund)

@@ -21,7 +21,7 @@ from ...extensions import db
 from ...models import EventStatus, StripeEvent
 from ...models.types import utcnow
 from ...stripe_gateway import gateway
-from ..platform.tx import lock_rows, write_transaction
+from ..platform.tx import lock_rows, rows_matched, write_transaction
 from .handlers import HANDLERS
 from .versions import note_event_version
 
@@ -146,6 +146,6 @@ def purge_webhook_events(*, older_than: timedelta, now: datetime | None = None) 
     """Forget settled events received before ``older_than`` ago; failed ones stay for staff."""
     cutoff = (now or utcnow()) - older_than
     with write_transaction() as session:
-        result = session.execute(delete(StripeEvent).where(
+        purged = rows_matched(session, delete(StripeEvent).where(
             StripeEvent.received_at < cutoff, StripeEvent.outcome != EventStatus.FAILED))
-    return result.rowcount
+    return purged

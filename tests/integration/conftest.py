@@ -1,5 +1,7 @@
 import pytest
 
+from shop.extensions import limiter
+
 from ..background import (  # noqa: F401 (fixtures)
     holding_smtp,
     private_redis,
@@ -9,6 +11,19 @@ from ..background import (  # noqa: F401 (fixtures)
 )
 from ..factories import make_product, make_store
 from ..shopper import Browser, Shopper
+
+
+@pytest.fixture
+def limits(clean_app, monkeypatch):
+    """Set some limits tight for this test, on fresh counters."""
+    limiter.reset()
+
+    def set_limits(**values):
+        for name, value in values.items():
+            monkeypatch.setitem(clean_app.config, name, value)
+
+    yield set_limits
+    limiter.reset()
 
 
 @pytest.fixture

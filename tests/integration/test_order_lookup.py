@@ -5,26 +5,11 @@ import re
 
 import pytest
 
-from shop.extensions import limiter
-
 from ..factories import make_order
 from ..shopper import csrf_token, post_form
 from ..statements import recorded_statements
 
 SENT = "If an order matches, we have e-mailed its link to that address."
-
-
-@pytest.fixture
-def limits(clean_app, monkeypatch):
-    """Set some limits tight for this test, on fresh counters."""
-    limiter.reset()
-
-    def set_limits(**values):
-        for name, value in values.items():
-            monkeypatch.setitem(clean_app.config, name, value)
-
-    yield set_limits
-    limiter.reset()
 
 
 def lookup(client, number, email, **kwargs):

@@ -17,9 +17,11 @@ def named_paths():
             path = match.group(1).rstrip(".")
             if "*" in path or "<" in path or path.endswith("_"):
                 continue  # a pattern (``tests/integration/test_faults_*.py``), not a path
-            yield doc.name, path
+            yield doc.relative_to(ROOT).as_posix(), path
 
 
 @pytest.mark.parametrize(("doc", "path"), sorted(set(named_paths())))
 def test_a_path_the_docs_name_exists(doc, path):
-    assert (ROOT / path).exists(), f"{doc} names {path}, which does not exist"
+    # From the repository's root, or (a Markdown link) from the page's own folder.
+    assert (ROOT / path).exists() or (ROOT / doc).parent.joinpath(path).exists(), \
+        f"{doc} names {path}, which does not exist"

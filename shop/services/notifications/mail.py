@@ -11,12 +11,13 @@ from flask import render_template
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ...domain.errors import DomainError, NotFound
+from ...domain.errors import DomainError
 from ...domain.states import OrderStatus
 from ...extensions import db
 from ...links import external_url
 from ...mail import Attachment, send_mail
 from ...models import Order, SentEmail
+from ..orders.errors import OrderNotFound
 from ..payments.settle import attempt_for_order
 from ..platform.audit import record_change
 from ..platform.tx import write_transaction
@@ -32,10 +33,6 @@ RECEIPT = "receipt"
 class NotPaid(DomainError):
     code = "order_not_paid"
     status = 409
-
-
-class OrderNotFound(NotFound):
-    code = "order_not_found"
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ from ...models import (
     SentEmail,
 )
 from ..payments.admin import AttemptLedger, order_ledgers
-from .fulfilment import OrderNotFound, refund_owed_text
+from .errors import OrderNotFound
+from .fulfilment import refund_owed_text
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...domain.cancellation import cancel_rule
-from ...domain.errors import NotFound
 from ...domain.money import format_money
 from ...domain.states import OrderStatus, PaymentStatus, transition
 from ...models import HoldStatus, InventoryHold, Order, PaymentAttempt
@@ -24,10 +23,7 @@ from ..payments.settle import cancel_superseded
 from ..platform.audit import record_change
 from ..platform.tx import lock_rows, write_transaction
 from ..refunds.lines import restockable_units
-
-
-class OrderNotFound(NotFound):
-    code = "order_not_found"
+from .errors import OrderNotFound
 
 
 def lock_order(session: Session, *, order_id: int, store_id: int) -> Order:

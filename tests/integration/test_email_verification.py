@@ -120,7 +120,7 @@ def test_someone_who_registers_anothers_address_sees_none_of_their_orders(
     assert f"Order {victim_order.number}" not in html
     assert attacker.get(f"/account/orders/{victim_order.id}").status_code == 404
     # Signing in again does not claim either, and the victim's order stays a guest's.
-    login(attacker, "victim@example.com", CHOSEN)
+    assert login(clean_app.test_client(), "victim@example.com", CHOSEN).status_code == 303
     assert owners(victim_order) == [None]
     assert claims() == []
 
@@ -141,7 +141,8 @@ def test_a_verified_account_claims_later_guest_orders_at_sign_in(client, store, 
     [claim] = claims()
     assert claim.reason == f"orders claimed: 1 ({later.number})"
     # The next sign-in finds nothing new and writes nothing.
-    login(client, "grace@example.com", CHOSEN)
+    assert login(client.application.test_client(), "grace@example.com", CHOSEN) \
+        .status_code == 303
     assert len(claims()) == 1
 
 

@@ -39,7 +39,6 @@ SALT = "email-verify"
 
 class InvalidVerifyToken(DomainError):
     code = "invalid_verify_token"
-    status = 400
 
 
 @dataclass(frozen=True)

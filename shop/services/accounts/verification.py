@@ -75,7 +75,8 @@ def verify_email(*, token: str, store_id: int) -> Verified:
                                      "Ask for a new one below.")
         mark_verified(session, user, how="verification link")
         verified = Verified(user.email, _claim(session, user=user, store_id=store_id))
-    log.info("verification link followed", extra={"user_id": data["uid"], "claimed": verified.claimed})
+    log.info("verification link followed",
+             extra={"user_id": data["uid"], "claimed": verified.claimed})
     return verified
 
 

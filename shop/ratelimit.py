@@ -111,6 +111,8 @@ ROUTE_LIMITS: dict[str, list[Rule]] = {
                       Rule("RATELIMIT_REGISTER_PER_EMAIL", account_key, ("POST",))],
     "auth.forgot_password": [Rule("RATELIMIT_RESET_PER_IP", ip_key, ("POST",)),
                              Rule("RATELIMIT_RESET_PER_EMAIL", account_key, ("POST",))],
+    "auth.resend_verification": [Rule("RATELIMIT_VERIFY_PER_IP", ip_key, ("POST",)),
+                                 Rule("RATELIMIT_VERIFY_PER_EMAIL", account_key, ("POST",))],
     # Every lookup counts, found or not: the answer is the same either way.
     "orders.lookup": [Rule("RATELIMIT_LOOKUP_PER_IP", ip_key, ("POST",)),
                       Rule("RATELIMIT_LOOKUP_PER_EMAIL", lookup_email_key, ("POST",))],
@@ -213,7 +215,8 @@ def _refusal(exc: TooManyRequests, wait: int) -> str:
     if request.endpoint in ("auth.login", "account.change_password"):
         return (f"Too many wrong passwords from your connection: {later} Forgot your "
                 "password? You can reset it by e-mail meanwhile.")
-    if request.endpoint in ("auth.register", "auth.forgot_password"):
+    if request.endpoint in ("auth.register", "auth.forgot_password",
+                            "auth.resend_verification"):
         return f"Too many requests from your connection. Please slow down: {later}"
     return f"Too many requests from your connection. Please slow down: {later} " \
         "Nothing was charged."

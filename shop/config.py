@@ -310,6 +310,10 @@ RATE_LIMIT_DEFAULTS = {
     # address, and these keep guessing (and mailing) slow.
     "RATELIMIT_LOOKUP_PER_IP": "10 per minute;50 per hour",
     "RATELIMIT_LOOKUP_PER_EMAIL": "5 per hour;20 per day",
+    # State-changing admin and staff-API actions, per staff member (or API key): enough for
+    # a person clicking through orders, short enough that a stolen session or a runaway
+    # script is slowed at once. Reading pages is never limited, so nobody is locked out.
+    "RATELIMIT_ADMIN_ACTIONS": "60 per minute",
     "CARD_TESTING_PER_IP": "10 per hour",
     "CARD_TESTING_PER_SESSION": "4 per hour",
 }

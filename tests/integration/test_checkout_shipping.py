@@ -15,7 +15,17 @@ from shop.domain.pricing import DEFAULT_RATES, PricedLine, quote
 from shop.extensions import db
 from shop.models import InventoryHold, Order, PaymentAttempt
 
-from ..shopper import ADDRESS, CARD_OK, csrf_token, hidden, intent_id_from_secret, order_token
+from ..factories import PASSWORD, make_user
+from ..shopper import (
+    ADDRESS,
+    CARD_OK,
+    csrf_token,
+    hidden,
+    intent_id_from_secret,
+    login,
+    order_token,
+    post_form,
+)
 
 EDIT_LINK = "Edit address or shipping"
 
@@ -210,3 +220,19 @@ def test_an_order_is_edited_only_from_its_own_cart(clean_app, shopper, product):
         as_text=True)
     assert stranger.get("/checkout?order=no-such-order").status_code == 404
     assert db.session.scalar(select(Order.status)) == "pending"
+
+
+def test_a_signed_in_shopper_edits_the_orders_details_not_their_saved_address(
+        client, shopper, product, store):
+    make_user("ada@example.com")
+    login(client, "ada@example.com", PASSWORD)
+    post_form(client, "/account/addresses", "/account/addresses", name="Ada Lovelace",
+              line1="12 Engine Street", line2="", city="Chicago", postal_code="60601",
+              country="US")
+    shopper.add(product, 1)
+    token = shopper.checkout(line1="3 Difference Row", city="London", postal_code="N1 7AA",
+                             country="GB", shipping_method="express")
+    page = client.get(f"/checkout?order={token}").get_data(as_text=True)
+    assert 'value="3 Difference Row"' in page and 'value="12 Engine Street"' not in page
+    assert re.search(r'<option selected value="GB">|<option value="GB" selected', page)
+    assert shown(page) == expected(product, 1, "GB", "express")

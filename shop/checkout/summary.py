@@ -70,14 +70,16 @@ def checkout_summary(view: CartView, rates: RateTable, country: str | None,
     missing or not offered: then only the subtotal is known)."""
     lines = [PricedLine(line.product.id, line.product.name, line.product.price, line.quantity)
              for line in view.lines if line.product.active]
-    quotes = quotes_by_destination(lines, rates)
-    table = {code: {"name": rates.countries[code], "methods": {
-        m: {"label": SHIPPING_METHODS[m].label, **_figures(q)} for m, q in by_method.items()}}
-        for code, by_method in quotes.items()}
-    here = table.get(country or "", {}).get("methods", {})
+    figures = {code: {m: {"label": SHIPPING_METHODS[m].label, **_figures(q)}
+                      for m, q in by_method.items()}
+               for code, by_method in quotes_by_destination(lines, rates).items()}
+    table = {code: {"name": rates.countries[code], "methods": by_method}
+             for code, by_method in figures.items()}
+    here = figures.get(country or "", {})
     chosen = here.get(method or "")
     name = rates.countries.get(country or "")
-    offered = {m.code for m in offered_methods(rates, country)} if name else set(SHIPPING_METHODS)
+    offered = ({m.code for m in offered_methods(rates, country)} if country and name
+               else set(SHIPPING_METHODS))
     offers = tuple(Offer(m.code, m.label, m.days, m.code in offered,
                          here[m.code]["shipping"] if m.code in here else None)
                    for m in SHIPPING_METHODS.values())

@@ -106,6 +106,30 @@ def shipping_price(zone: Zone, method: str, subtotal: int) -> int:
     return zone.shipping[method]
 
 
+def offered_methods(rates: RateTable, country: str) -> tuple[ShippingMethod, ...]:
+    """The methods the shop ships ``country`` by, in the shop's order; raises
+    ``UnsupportedDestination``."""
+    zone = rates.zone_for(country)
+    return tuple(method for code, method in SHIPPING_METHODS.items() if code in zone.shipping)
+
+
+def quotes_by_destination(
+    lines: Iterable[PricedLine], rates: RateTable
+) -> dict[str, dict[str, Quote]]:
+    """``quote()`` for every country the shop serves and every method offered there
+    (country → method → quote): what the checkout page shows before the shopper submits.
+    Empty when no line has a quantity."""
+    priced = tuple(line for line in lines if line.quantity > 0)
+    if not priced:
+        return {}
+    table: dict[str, dict[str, Quote]] = {}
+    for country in rates.countries:
+        table[country] = {
+            method.code: quote(priced, country=country, shipping_method=method.code, rates=rates)
+            for method in offered_methods(rates, country)}
+    return table
+
+
 def quote(
     lines: Iterable[PricedLine], *, country: str, shipping_method: str, rates: RateTable
 ) -> Quote:

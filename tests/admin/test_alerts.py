@@ -21,8 +21,8 @@ from shop.models import (
     AlertSettings,
     InventoryHold,
     OutboxMessage,
-    Role,
     PaymentAttempt,
+    Role,
     StaffAlert,
     StripeEvent,
 )

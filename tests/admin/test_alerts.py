@@ -141,8 +141,8 @@ KINDS = {
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
-def test_a_breach_opens_one_alert_mailed_once_then_resolves_when_clear(kind, store, owner,
-                                                                        mailbox):
+def test_a_breach_opens_one_alert_mailed_once_then_resolves_when_clear(kind, clean_app, store,
+                                                                        owner, mailbox):
     breach, _, later = KINDS[kind]
     product = make_product(store, price=1000, stock=500)
     breach(store, product)
@@ -154,7 +154,7 @@ def test_a_breach_opens_one_alert_mailed_once_then_resolves_when_clear(kind, sto
     [mail] = alert_mails(mailbox, kind)
     assert mail["To"] == owner.email
     body = mail.get_body(("plain",)).get_content()
-    assert "http://localhost/admin/alerts" in body or "/admin/alerts" in body
+    assert f"{clean_app.config['BASE_URL']}/admin/alerts" in body
 
     # Still breached five minutes later: the same alert, no second e-mail.
     assert evaluate_alerts(now=t0 + timedelta(minutes=5)).opened == 0
@@ -341,6 +341,21 @@ def test_a_new_secret_replaces_the_old_one(as_owner, store, owner, receiver):
     [(headers, body)] = hook.received
     assert verify(second, headers["X-Shop-Signature"], body)
     assert not verify(first, headers["X-Shop-Signature"], body)
+
+
+def test_the_webhook_links_to_base_url_never_the_requests_host(clean_app, as_owner, store,
+                                                              owner, receiver):
+    hook = receiver([])
+    set_webhook(as_owner, hook.url)
+    alert_id = open_alert(store)
+    page = f"/admin/alerts/{alert_id}/resolve"
+    response = post(as_owner, page, {"note": "Fixed the key."}, token_from=page,
+                    headers={"X-Forwarded-Host": "evil.example"})
+    assert response.status_code == 303
+    opened, resolved = (json.loads(body) for _, body in hook.received)
+    assert (opened["type"], resolved["type"]) == ("alert.opened", "alert.resolved")
+    assert resolved["note"] == "Fixed the key."
+    assert resolved["url"] == f"{clean_app.config['BASE_URL']}/admin/alerts"
 
 
 def test_a_webhook_url_must_be_http(as_owner, store, owner):

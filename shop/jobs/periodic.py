@@ -99,7 +99,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("redispatch_outbox", redispatch_outbox, interval=60),
     Periodic("cancel_unpaid_orders", cancel_unpaid_orders, cron="*/15 * * * *"),
     Periodic("reconcile_payments", reconcile_payments, cron="*/10 * * * *"),
-    Periodic("evaluate_alerts", evaluate_alerts, interval=300),
+    Periodic("evaluate_alerts", evaluate_alerts, cron="*/5 * * * *"),
     Periodic("alert_expiring_authorizations", alert_expiring_authorizations,
              cron="7 * * * *"),
     Periodic("purge_webhook_events", purge_webhook_events, cron="23 3 * * *"),

@@ -24,6 +24,7 @@ from ...extensions import db
 from ...models import AlertSettings, PaymentAttempt, StaffAlert
 from ...models.types import utcnow
 from ..notifications.outbox import emit
+from .alert_notices import webhook_url
 from .audit import record_change
 from .tx import write_transaction
 
@@ -77,8 +78,6 @@ def raise_alert(session: Session, *, store_id: int, kind: str, message: str,
 
 
 def _emit_webhook(session: Session, alert: StaffAlert, event: str) -> None:
-    from .alert_notices import webhook_url
-
     settings = session.get(AlertSettings, alert.store_id)
     if settings is not None and settings.webhook_secret_nonce and webhook_url(settings):
         emit(session, "post_alert_webhook", alert_id=alert.id, event=event)

@@ -33,6 +33,7 @@ from ...models import (
 )
 from ...models.inventory import HoldStatus
 from ...models.types import utcnow
+from .alert_notices import new_nonce, signing_secret
 from .alerts import SYSTEM, close_alert, raise_alert
 from .audit import record_change
 from .dashboard import payment_outcomes
@@ -181,8 +182,6 @@ def update_alert_settings(*, store_id: int, thresholds: Thresholds, webhook_url:
                           new_secret: bool, actor: str) -> tuple[list[str], str | None]:
     """Save the owner's thresholds and webhook; returns the changes in words and, when a new
     signing secret was made (asked for, or the first webhook URL), that secret: shown once."""
-    from .alert_notices import new_nonce, signing_secret
-
     base = default_thresholds()
     with write_transaction() as session:
         before = alert_settings(store_id)

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 
 revision = '0016_alerts'
-down_revision = '0015_catalog_dates'
+down_revision = '0016_verify'
 branch_labels = None
 depends_on = None
 

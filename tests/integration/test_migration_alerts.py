@@ -18,7 +18,7 @@ def test_existing_alerts_are_migrated_and_the_revision_goes_back_down(tmp_path,
                                 tmp_path))
     build_schema(app)
     with app.app_context():
-        downgrade(revision="0015_catalog_dates")
+        downgrade(revision="0016_verify")
         assert "store_alert_settings" not in inspect(db.engine).get_table_names()
         with db.engine.begin() as conn:
             conn.execute(text("INSERT INTO stores (id, slug, name, currency) "
@@ -37,7 +37,7 @@ def test_existing_alerts_are_migrated_and_the_revision_goes_back_down(tmp_path,
             ("dispute", "Open one", None, None), ("refund_failed", "Closed one", None, None)]
         assert all(r.emailed_at == r.created_at for r in rows)
         assert "store_alert_settings" in inspect(db.engine).get_table_names()
-        downgrade(revision="0015_catalog_dates")
+        downgrade(revision="0016_verify")
         columns = {c["name"] for c in inspect(db.engine).get_columns("staff_alerts")}
         assert "figures" not in columns and "emailed_at" not in columns
         db.session.remove()

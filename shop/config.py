@@ -8,6 +8,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .config_limits import (
+    OPEN_CHECKOUT_DEFAULTS,
+    RATE_LIMIT_DEFAULTS,
+    TESTING_OPEN_CHECKOUTS,
+    TESTING_RATE_LIMIT,
+)
+
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 
 # The Stripe API version every request is sent at (and webhook endpoints must be set to).
@@ -304,43 +311,6 @@ def _check_alert_settings(config: dict) -> None:
     url = config.get("ALERT_WEBHOOK_URL")
     if url and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname):
         raise ConfigError(f"ALERT_WEBHOOK_URL must be an http(s) URL, got {url!r}")
-
-
-# Limits for shoppers (Flask-Limiter syntax, several separated by ";"). Tests get generous
-# values so that suites with many shoppers on one loopback address are not throttled.
-RATE_LIMIT_DEFAULTS = {
-    "RATELIMIT_CHECKOUT_PER_IP": "30 per minute;300 per hour",
-    "RATELIMIT_CHECKOUT_PER_SESSION": "10 per minute;60 per hour",
-    "RATELIMIT_PAYMENT_PER_IP": "60 per minute;600 per hour",
-    "RATELIMIT_PAYMENT_PER_SESSION": "20 per minute;120 per hour",
-    # Failed sign-ins only: per address, and per (account, address). The windows grow, so
-    # each refusal asks a guesser to wait longer (1 minute, 15 minutes, an hour, a day).
-    "RATELIMIT_LOGIN_PER_IP": "30 per minute;300 per hour",
-    "RATELIMIT_LOGIN_PER_ACCOUNT": "5 per minute;10 per 15 minutes;20 per hour;50 per day",
-    # Every sign-up, reset and verification-link request (each may send an e-mail), per
-    # address and per e-mail.
-    "RATELIMIT_REGISTER_PER_IP": "10 per hour;50 per day",
-    "RATELIMIT_REGISTER_PER_EMAIL": "3 per hour;10 per day",
-    "RATELIMIT_RESET_PER_IP": "10 per hour;50 per day",
-    "RATELIMIT_RESET_PER_EMAIL": "3 per hour;10 per day",
-    "RATELIMIT_VERIFY_PER_IP": "10 per hour;50 per day",
-    "RATELIMIT_VERIFY_PER_EMAIL": "3 per hour;10 per day",
-    # The guest order lookup: what a correct guess yields is an e-mail to the order's own
-    # address, and these keep guessing (and mailing) slow.
-    "RATELIMIT_LOOKUP_PER_IP": "10 per minute;50 per hour",
-    "RATELIMIT_LOOKUP_PER_EMAIL": "5 per hour;20 per day",
-    # State-changing admin and staff-API actions, per staff member (or API key): enough for
-    # a person clicking through orders, short enough that a stolen session or a runaway
-    # script is slowed at once. Reading pages is never limited, so nobody is locked out.
-    "RATELIMIT_ADMIN_ACTIONS": "60 per minute",
-    "CARD_TESTING_PER_IP": "10 per hour",
-    "CARD_TESTING_PER_SESSION": "4 per hour",
-}
-TESTING_RATE_LIMIT = "10000 per minute"
-# Unpaid checkouts holding stock at once, per browser session and per address. Tests run
-# many shoppers from one loopback address, so under SHOP_ENV=testing they default high too.
-OPEN_CHECKOUT_DEFAULTS = {"MAX_OPEN_CHECKOUTS_PER_SESSION": 3, "MAX_OPEN_CHECKOUTS_PER_IP": 10}
-TESTING_OPEN_CHECKOUTS = 10000
 
 
 def env_limit(name: str, default: str) -> str:

@@ -1,8 +1,8 @@
 """Telling owners about an alert: the e-mail (once per opening) and the signed webhook POST.
 
 Both are outbox jobs (``jobs/alerts.py``): with Redis, RQ runs them and retries a failure
-with backoff (``jobs/queue.RETRY``); without it they run in-process and a failure leaves the
-outbox row pending for ``redispatch_outbox``, which tries again with backoff. So each raises
+with backoff and jitter (``jobs/queue.job_retry``); without it they run in-process and a
+failure leaves the outbox row pending for ``redispatch_outbox``, which tries again with backoff. So each raises
 when it did not deliver.
 
 The webhook body is JSON; its signature is an HMAC-SHA256 over ``"<t>.<body>"`` with the

@@ -42,7 +42,7 @@ def form():
         flash("Your cart is empty.", "info")
         return redirect(url_for("cart.show"), 303)
     checkout_form = CheckoutForm(checkout_token=checkout_token_for(view.cart))
-    return _render(checkout_form.set_choices(current_rates()), view,
+    return _render(checkout_form.set_choices(current_rates(), home=current_store().country), view,
                    chosen=query_int("address"))
 
 

@@ -72,7 +72,6 @@ class InvalidRegion(DomainError):
     """A shipping address's state or province is missing, or not one of its country's."""
 
     code = "invalid_region"
-    status = 400
 
 
 class EmptyCart(DomainError):

@@ -58,7 +58,7 @@ def test_a_missing_or_foreign_region_is_refused_with_a_reason(country, region, m
     with pytest.raises(InvalidRegion) as refused:
         check_region(country, region)
     assert str(refused.value) == message
-    assert (refused.value.code, refused.value.status) == ("invalid_region", 400)
+    assert (refused.value.code, refused.value.status) == ("invalid_region", 422)
 
 
 @pytest.mark.parametrize(("country", "region", "rate"), [

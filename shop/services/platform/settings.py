@@ -147,9 +147,9 @@ def _describe_changes(before: ShopSettings, update: SettingsUpdate) -> list[str]
     currency = before.rates.currency
     changes = [f"{name.replace('_', ' ')}: {getattr(before, name)} → {getattr(update, name)}"
                for name in SCALARS if getattr(before, name) != getattr(update, name)]
-    for table, entered in ((before.rates.tax_bp, update.tax_bp),
-                           (before.rates.region_tax_bp, update.region_tax_bp)):
-        for code, bp in sorted(entered.items()):
+    for table, rates in ((before.rates.tax_bp, update.tax_bp),
+                         (before.rates.region_tax_bp, update.region_tax_bp)):
+        for code, bp in sorted(rates.items()):
             old = table.get(code, 0)
             if old != bp:
                 changes.append(f"tax {code}: {format_percent(old)}% → {format_percent(bp)}%")

@@ -17,7 +17,7 @@ from .domain.regions import SERVED_KINDS, check_region, country_name, regions_of
 
 def region_choices() -> list[SelectChoice]:
     """"None" first, then one group per country with regions (names from pycountry)."""
-    choices = [SelectChoice("", "None (outside the United States and Canada)")]
+    choices = [SelectChoice("", "None (other countries)")]
     for country in SERVED_KINDS:
         group = country_name(country)
         choices += [SelectChoice(region.code, region.name, optgroup=group)

@@ -44,7 +44,7 @@ CANADA_PARTS: dict[str, tuple[int, int, str]] = {
     "CA-NU": (500, 0, "GST 5%"),
     "CA-ON": (1300, 0, "HST 13%"),
     "CA-PE": (1500, 0, "HST 15%"),
-    "CA-QC": (500, 997, "GST 5% + QST 9.975%"),
+    "CA-QC": (500, 997, "GST 5% + QST 9.975%, rounded down"),
     "CA-SK": (500, 600, "GST 5% + PST 6%"),
     "CA-YT": (500, 0, "GST 5%"),
 }

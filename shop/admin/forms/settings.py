@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Optiona
 
 from ...domain.money import format_percent, minor_to_decimal, parse_money, parse_percent
 from ...domain.pricing import SHIPPING_METHODS
-from ...domain.regions import regions_of
+from ...domain.regions import REGION_WORD, regions_of
 from ...domain.tax_rates import default_breakdown
 from ...services.cart.carts import MAX_QUANTITY
 from ...services.platform.settings import FREE_OVER, SettingsUpdate, ShopSettings
@@ -71,7 +71,7 @@ def settings_form(current: ShopSettings) -> SettingsForm:
                 validators=[tax_rate_validator]))
             tax_fields.append((region.code, field_name))
             group.append(field_name)
-        region_groups.append((name, group))
+        region_groups.append((f"{name}: tax by {REGION_WORD[code]}", group))
     for zone in rates.zones:
         for method in zone.shipping:
             label = f"{zone.label}: {SHIPPING_METHODS[method].label}"
@@ -87,8 +87,8 @@ def settings_form(current: ShopSettings) -> SettingsForm:
     form = Form(data=_initial(current, tax_fields, ship_fields))
     form.currency = rates.currency
     form.tax_fields = [form[name] for code, name in tax_fields if "-" not in code]
-    form.region_groups = [(country, [form[name] for name in names])
-                          for country, names in region_groups]
+    form.region_groups = [(legend, [form[name] for name in names])
+                          for legend, names in region_groups]
     form.ship_fields = [form[name] for *_, name in ship_fields]
     form.layout = (tax_fields, ship_fields)
     return form

@@ -3,8 +3,10 @@ the store the country of its currency; the downgrade takes the columns away agai
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 
+import pytest
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
@@ -12,6 +14,19 @@ from shop import create_app
 from shop.extensions import db
 
 from ..conftest import app_config
+from ..services import create_private_database, drop_private_database
+
+
+@pytest.fixture
+def empty_database(tmp_path):
+    """A database of its own: SQLite, or a private one beside TEST_DATABASE_URL's."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    private = create_private_database(url)
+    yield private
+    drop_private_database(private)
 
 
 def insert(conn, table: sa.Table, **values) -> int:
@@ -31,9 +46,8 @@ def insert(conn, table: sa.Table, **values) -> int:
     return conn.execute(table.insert().values(**values)).inserted_primary_key[0]
 
 
-def test_existing_rows_get_a_region_and_stores_a_country(tmp_path):
-    app = create_app(app_config(f"sqlite:///{tmp_path / 'old.db'}", "http://127.0.0.1:9",
-                                tmp_path))
+def test_existing_rows_get_a_region_and_stores_a_country(empty_database, tmp_path):
+    app = create_app(app_config(empty_database, "http://127.0.0.1:9", tmp_path))
     with app.app_context():
         upgrade(revision="0015_catalog_dates")
         old = sa.MetaData()

@@ -148,7 +148,7 @@ def test_the_receipt_shows_the_address_and_the_method(shopper, product, browser,
     assert "Express, $15.00" in pdf_text and "Shipping (Express)" in pdf_text
 
 
-def test_a_saved_address_keeps_its_region(client, store):
+def test_a_saved_address_keeps_its_region(client, store, product, shopper):
     user = make_user("ada@example.com")
     login(client, "ada@example.com", PASSWORD)
     page = client.get("/account/addresses").get_data(as_text=True)
@@ -168,3 +168,11 @@ def test_a_saved_address_keeps_its_region(client, store):
         "/account/addresses").get_data(as_text=True)
     edit = client.get(f"/account/addresses/{saved.id}/edit").get_data(as_text=True)
     assert selected(edit, "region") == "US-TX"
+
+    shopper.add(product)
+    checkout = client.get("/checkout").get_data(as_text=True)
+    assert (selected(checkout, "country"), selected(checkout, "region")) == ("US", "US-TX")
+    token = shopper.checkout(**VANCOUVER)
+    order = the_order(token)
+    page = client.get(f"/account/orders/{order.id}").get_data(as_text=True)
+    assert "Vancouver, British Columbia V6B 1A1, Canada" in page

@@ -4,6 +4,7 @@ pyinstrument and a count of the SQL statements of one request.
 
     python -m bench.profile_money checkout [--requests 200] [--sql]
     python -m bench.profile_money webhook [--requests 200] [--sql] [--redis-url URL]
+    python -m bench.profile_money checkout|webhook --calls   # Python calls a request only
 
 Wipes ``BENCH_DATABASE_URL`` like the benchmarks. A tool for finding work to cut, not a
 benchmark: it prints a profile, not figures.
@@ -57,6 +58,9 @@ def main(argv=None) -> int:
     parser.add_argument("endpoint", choices=("checkout", "webhook"))
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--sql", action="store_true", help="print one request's statements")
+    parser.add_argument("--calls", action="store_true",
+                        help="only count the Python function calls of 40 requests (cProfile): "
+                             "the figure a busy machine does not disturb")
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL"),
                         help="jobs (a webhook's receipt) to RQ here, as in production; "
                              "default $BENCH_REDIS_URL, else in-process")
@@ -89,6 +93,9 @@ def main(argv=None) -> int:
             for statement in statements:
                 flat = " ".join(statement.split())  # its start, and its end (locks, RETURNING)
                 print("  ", flat[:160], "…", flat[-90:])
+        if args.calls:
+            print(json.dumps({"calls_per_request": _calls(posts[warm + 1:warm + 41])}))
+            return 0
         # The first half is timed without the profiler (its sampling costs CPU too), the
         # second half is profiled.
         rest = posts[warm + 1:]
@@ -117,6 +124,18 @@ def main(argv=None) -> int:
     finally:
         sandbox.stop()
     return 0
+
+
+def _calls(posts) -> float:
+    import cProfile
+    import pstats
+
+    profile = cProfile.Profile()
+    profile.enable()
+    for post in posts:
+        post().close()
+    profile.disable()
+    return round(pstats.Stats(profile).total_calls / len(posts), 1)
 
 
 def _order(app, slug: str) -> str:

@@ -34,6 +34,7 @@ def create_admin_command(email: str, store_slug: str | None, store_name: str) ->
     from .domain.errors import DomainError
     from .models import Role
     from .services.accounts.users import create_user, ensure_store, grant_role, user_by_email
+    from .services.accounts.verification import vouch_for_address
 
     store = ensure_store(store_slug or current_app.config["SHOP_STORE_SLUG"], store_name)
     user = user_by_email(email)
@@ -45,6 +46,7 @@ def create_admin_command(email: str, store_slug: str | None, store_name: str) ->
         except DomainError as exc:
             raise click.ClickException(str(exc)) from exc
     grant_role(user_id=user.id, store_id=store.id, role=Role.OWNER)
+    vouch_for_address(user_id=user.id, actor="shop create-admin")
     click.echo(f"{user.email} is an owner of store {store.slug!r}.")
 
 

@@ -179,6 +179,8 @@ def load_config(overrides: dict | None = None) -> dict:
                                                   minimum=60),
         "STAFF_INVITE_MAX_AGE_SECONDS": env_int("STAFF_INVITE_MAX_AGE_SECONDS", 3 * 86400,
                                                 minimum=60),
+        "EMAIL_VERIFY_MAX_AGE_SECONDS": env_int("EMAIL_VERIFY_MAX_AGE_SECONDS", 3 * 86400,
+                                                minimum=60),
         "CAPTURE_METHOD": env_choice("CAPTURE_METHOD", ("automatic", "manual"), "automatic"),
         "RECONCILE_STUCK_MINUTES": env_int("RECONCILE_STUCK_MINUTES", 15, minimum=1),
         # Admin (owners override hold/unpaid TTLs, refund window and staff refund limit per
@@ -296,15 +298,22 @@ RATE_LIMIT_DEFAULTS = {
     # each refusal asks a guesser to wait longer (1 minute, 15 minutes, an hour, a day).
     "RATELIMIT_LOGIN_PER_IP": "30 per minute;300 per hour",
     "RATELIMIT_LOGIN_PER_ACCOUNT": "5 per minute;10 per 15 minutes;20 per hour;50 per day",
-    # Every sign-up and reset request (each may send an e-mail), per address and per e-mail.
+    # Every sign-up, reset and verification-link request (each may send an e-mail), per
+    # address and per e-mail.
     "RATELIMIT_REGISTER_PER_IP": "10 per hour;50 per day",
     "RATELIMIT_REGISTER_PER_EMAIL": "3 per hour;10 per day",
     "RATELIMIT_RESET_PER_IP": "10 per hour;50 per day",
     "RATELIMIT_RESET_PER_EMAIL": "3 per hour;10 per day",
+    "RATELIMIT_VERIFY_PER_IP": "10 per hour;50 per day",
+    "RATELIMIT_VERIFY_PER_EMAIL": "3 per hour;10 per day",
     # The guest order lookup: what a correct guess yields is an e-mail to the order's own
     # address, and these keep guessing (and mailing) slow.
     "RATELIMIT_LOOKUP_PER_IP": "10 per minute;50 per hour",
     "RATELIMIT_LOOKUP_PER_EMAIL": "5 per hour;20 per day",
+    # State-changing admin and staff-API actions, per staff member (or API key): enough for
+    # a person clicking through orders, short enough that a stolen session or a runaway
+    # script is slowed at once. Reading pages is never limited, so nobody is locked out.
+    "RATELIMIT_ADMIN_ACTIONS": "60 per minute",
     "CARD_TESTING_PER_IP": "10 per hour",
     "CARD_TESTING_PER_SESSION": "4 per hour",
 }

@@ -46,8 +46,8 @@ CHECKOUT_SECONDS = Histogram(
 JOB_FAILURES = Counter("shop_job_failures_total",
                        "Background jobs that raised or could not be handed to Redis", ["job"])
 
-_CHECKOUT_OUTCOMES = {303: "placed", 302: "placed", 400: "invalid", 409: "sold_out",
-                      422: "refused", 429: "rate_limited"}
+_CHECKOUT_OUTCOMES = {200: "repriced", 303: "placed", 302: "placed", 400: "invalid",
+                      409: "sold_out", 422: "refused", 429: "rate_limited"}
 
 
 @contextmanager

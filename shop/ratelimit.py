@@ -19,10 +19,12 @@ from typing import Any
 from flask import Flask, Response, current_app, render_template, request, session
 from flask_limiter import RateLimitExceeded
 from flask_limiter.util import get_remote_address
+from flask_login import current_user
 from werkzeug.exceptions import TooManyRequests
 
 from .errors import wants_json
 from .extensions import limiter
+from .services.accounts.api_keys import prefix_of
 from .services.payments import card_testing
 
 log = logging.getLogger(__name__)
@@ -78,6 +80,17 @@ def _setting(name: str):
     return provider
 
 
+def staff_key() -> str:
+    """Who acts in the admin or the staff API: the API key (its public prefix; an unknown
+    key is refused right after, uncounted or not) or the signed-in person."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return f"api_key:{prefix_of(token.strip())}"
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return f"ip:{get_remote_address()}"
+
+
 def _failed_login(response) -> bool:
     return response.status_code == 401
 
@@ -111,10 +124,19 @@ ROUTE_LIMITS: dict[str, list[Rule]] = {
                       Rule("RATELIMIT_REGISTER_PER_EMAIL", account_key, ("POST",))],
     "auth.forgot_password": [Rule("RATELIMIT_RESET_PER_IP", ip_key, ("POST",)),
                              Rule("RATELIMIT_RESET_PER_EMAIL", account_key, ("POST",))],
+    "auth.resend_verification": [Rule("RATELIMIT_VERIFY_PER_IP", ip_key, ("POST",)),
+                                 Rule("RATELIMIT_VERIFY_PER_EMAIL", account_key, ("POST",))],
     # Every lookup counts, found or not: the answer is the same either way.
     "orders.lookup": [Rule("RATELIMIT_LOOKUP_PER_IP", ip_key, ("POST",)),
                       Rule("RATELIMIT_LOOKUP_PER_EMAIL", lookup_email_key, ("POST",))],
 }
+# Every state-changing request of these blueprints shares one budget per staff member
+# (RATELIMIT_ADMIN_ACTIONS). The Stripe webhook is not among them: Stripe sends bursts, and
+# its signature is checked before anything else is done (docs/operations.md).
+ADMIN_BLUEPRINTS = frozenset({"admin", "payments"})
+STATE_CHANGING = ["POST", "PUT", "PATCH", "DELETE"]
+_ADMIN_ACTIONS = limiter.shared_limit(_setting("RATELIMIT_ADMIN_ACTIONS"), scope="admin_actions",
+                                      key_func=staff_key, methods=STATE_CHANGING)
 # Pages that create a PaymentIntent: refused while a session or address has too many failed
 # payments behind it (failures are counted where settling records them).
 CARD_TESTING_GUARDED = frozenset({"checkout.submit", "orders.pay"})
@@ -167,6 +189,8 @@ def init_rate_limits(app: Flask) -> None:
         for decorate in decorators:
             view = decorate(view)
         app.view_functions[endpoint] = view
+    for endpoint in [e for e in app.view_functions if e.split(".")[0] in ADMIN_BLUEPRINTS]:
+        app.view_functions[endpoint] = _ADMIN_ACTIONS(app.view_functions[endpoint])
     app.before_request(_guard_card_testing)
     app.register_error_handler(429, _too_many_requests)
 
@@ -213,7 +237,11 @@ def _refusal(exc: TooManyRequests, wait: int) -> str:
     if request.endpoint in ("auth.login", "account.change_password"):
         return (f"Too many wrong passwords from your connection: {later} Forgot your "
                 "password? You can reset it by e-mail meanwhile.")
-    if request.endpoint in ("auth.register", "auth.forgot_password"):
+    if request.blueprint in ADMIN_BLUEPRINTS:
+        return (f"Too many changes from your account in a short time: {later} Pages can "
+                "still be read meanwhile.")
+    if request.endpoint in ("auth.register", "auth.forgot_password",
+                            "auth.resend_verification"):
         return f"Too many requests from your connection. Please slow down: {later}"
     return f"Too many requests from your connection. Please slow down: {later} " \
         "Nothing was charged."

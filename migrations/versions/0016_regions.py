@@ -6,7 +6,8 @@ stores get the country of their currency where that names one country, else "US"
 store so far sells in USD).
 
 Revision ID: 0016_regions
-Revises: 0015_catalog_dates
+Revises: 0016_verify (written on 0015_catalog_dates; chained after 0016_verify when main,
+which has it, was merged into this branch)
 Create Date: 2026-12-07 14:00:00
 
 """
@@ -15,7 +16,7 @@ import sqlalchemy as sa
 
 
 revision = '0016_regions'
-down_revision = '0015_catalog_dates'
+down_revision = '0016_verify'
 branch_labels = None
 depends_on = None
 

@@ -44,6 +44,14 @@ class ForgotPasswordForm(FlaskForm):
         Email("Enter an email address like name@example.com.")])
 
 
+class VerifyRequestForm(FlaskForm):
+    """Ask for a new verification link (the account page's banner sends its own address)."""
+
+    email = EmailField("Email", filters=[strip], validators=[
+        InputRequired("Enter your email address."), Length(max=254),
+        Email("Enter an email address like name@example.com.")])
+
+
 class ResetPasswordForm(FlaskForm):
     password = PasswordField("New password", description=CHOOSING_HINT,
                              validators=[InputRequired("Choose a new password."),

@@ -20,6 +20,7 @@ from ..services.accounts.sessions import (
     signed_in,
     touch_login_session,
 )
+from ..services.accounts.verification import claim_guest_orders
 from ..services.cart.refill import merge_guest_cart
 from ..web import CART_SESSION_KEY, current_store
 
@@ -51,14 +52,20 @@ def start_session(user: User) -> str | None:
 
 
 def sign_in(user: User) -> list[str]:
-    """Start the session and merge the guest cart into the account's; returns what the merge
-    had to change (quantities capped at stock), for the shopper to read."""
+    """Start the session, merge the guest cart into the account's and, for a verified
+    account, claim the guest orders placed with its address; returns what the shopper
+    should read (quantities capped at stock, orders added)."""
+    store_id = current_store().id
     guest_token = start_session(user)
-    refill = merge_guest_cart(store_id=current_store().id, guest_token=guest_token,
-                              user_id=user.id)
+    refill = merge_guest_cart(store_id=store_id, guest_token=guest_token, user_id=user.id)
     if refill.cart_token:
         session[CART_SESSION_KEY] = refill.cart_token
-    return refill.notes
+    claimed = claim_guest_orders(user_id=user.id, store_id=store_id)
+    if not claimed:
+        return refill.notes
+    added = ("1 order you placed as a guest is" if claimed == 1
+             else f"{claimed} orders you placed as a guest are")
+    return [*refill.notes, f"{added} now in your account."]
 
 
 def end_session() -> None:

@@ -64,4 +64,4 @@ def logout():
     return redirect(url_for("storefront.index"), 303)
 
 
-from . import invite_views, password_views  # noqa: E402,F401
+from . import invite_views, password_views, verify_views  # noqa: E402,F401

@@ -1,4 +1,4 @@
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..auth.session import signed_in_user_id
@@ -6,6 +6,7 @@ from ..domain.errors import DomainError, EmptyCart, OutOfStock, TooManyUnits
 from ..domain.pricing import DEFAULT_RATES
 from ..services.accounts.addresses import addresses_for
 from ..services.cart import carts
+from ..services.checkout.edit import OrderNotEditable, OrderOfAnotherCart, details_to_edit
 from ..services.checkout.place import (
     PlacedOrder,
     StaleCheckout,
@@ -13,6 +14,7 @@ from ..services.checkout.place import (
     checkout_token_for,
     place_order,
 )
+from ..services.orders.errors import OrderNotFound
 from ..services.payments.errors import GatewayError
 from ..services.payments.settle import (
     cancel_superseded,
@@ -22,28 +24,47 @@ from ..services.payments.settle import (
 from ..web import cart_token, current_rates, current_store, query_int, shopper_session_key
 from . import bp
 from .forms import CheckoutForm
+from .summary import checkout_summary
 
 
 def _render(form: CheckoutForm, view, status: int = 200, error: str | None = None,
-            chosen: int | None = None, headers: dict | None = None):
+            chosen: int | None = None, headers: dict | None = None,
+            editing: str | None = None):
     saved = addresses_for(current_user.id) if current_user.is_authenticated else []
     shown = None
-    if current_user.is_authenticated and request.method == "GET":
+    if current_user.is_authenticated and request.method == "GET" and editing is None:
         shown = form.prefill(current_user.email, saved, chosen)
+    rates = current_rates()
     return render_template("checkout/form.html", form=form, view=view, error=error,
-                           rates=current_rates(), saved=saved, shown=shown), status, \
-        headers or {}
+                           rates=rates, saved=saved, shown=shown, editing=editing,
+                           summary=checkout_summary(view, rates, *form.destination())), \
+        status, headers or {}
 
 
 @bp.get("/checkout")
 def form():
-    view = _cart_view(current_store().id)
+    """The checkout form; ``?order=<token>`` fills it with that unpaid order's details, to
+    change them (the order is replaced when the form is submitted)."""
+    store_id, editing = current_store().id, request.args.get("order") or None
+    view = _cart_view(store_id)
+    try:
+        details = editing and details_to_edit(
+            store_id=store_id, order_token=editing, cart_id=view.cart and view.cart.id)
+    except OrderNotFound:
+        abort(404, description="We could not find that order. Check the link in your email.")
+    except OrderNotEditable:
+        return redirect(url_for("orders.status", token=editing), 303)
+    except OrderOfAnotherCart as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("orders.pay", token=editing), 303)
     if not view.lines:
         flash("Your cart is empty.", "info")
         return redirect(url_for("cart.show"), 303)
     checkout_form = CheckoutForm(checkout_token=checkout_token_for(view.cart))
-    return _render(checkout_form.set_choices(current_rates(), home=current_store().country), view,
-                   chosen=query_int("address"))
+    if details:
+        checkout_form.fill(details)
+    checkout_form.set_choices(current_rates(), home=current_store().country)
+    return _render(checkout_form, view, chosen=query_int("address"), editing=editing)
 
 
 @bp.post("/checkout")
@@ -54,6 +75,11 @@ def submit():
     # post need the store's settings: owners change prices and rates, never which countries
     # are served (place_order reads the settings in its transaction).
     checkout_form = CheckoutForm().set_choices(DEFAULT_RATES)
+    if checkout_form.update_total.data:
+        # "Update total" without JavaScript: the summary for the destination chosen, and the
+        # form as it was sent; nothing is placed.
+        valid = checkout_form.validate_destination()
+        return _render(checkout_form, _cart_view(store.id), 200 if valid else 400)
     if not checkout_form.validate():
         return _render(checkout_form, _cart_view(store.id), 400)
     try:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from .errors import EmptyCart, UnsupportedDestination
 from .money import apply_rate
-from .regions import check_region, country_name
+from .regions import check_region, country_name, regions_of
 from .tax_rates import REGION_BP
 
 EU = frozenset(
@@ -121,6 +121,34 @@ def tax_rate(country: str, region: str, rates: RateTable) -> int:
     if region.startswith(f"{country}-") and region in rates.region_tax_bp:
         return rates.region_tax_bp[region]
     return rates.tax_bp.get(country, 0)
+
+
+def offered_methods(rates: RateTable, country: str) -> tuple[ShippingMethod, ...]:
+    """The methods the shop ships ``country`` by, in the shop's order; raises
+    ``UnsupportedDestination``."""
+    zone = rates.zone_for(country)
+    return tuple(method for code, method in SHIPPING_METHODS.items() if code in zone.shipping)
+
+
+def quotes_by_destination(
+    lines: Iterable[PricedLine], rates: RateTable
+) -> dict[str, dict[str, Quote]]:
+    """``quote()`` for every destination the shop serves and every method offered there
+    (destination → method → quote): what the checkout page shows before the shopper
+    submits. A destination is a country, or, where its addresses name one, each of its
+    regions ("US-TX"; tax differs by region). Empty when no line has a quantity."""
+    priced = tuple(line for line in lines if line.quantity > 0)
+    if not priced:
+        return {}
+    table: dict[str, dict[str, Quote]] = {}
+    for country in rates.countries:
+        methods = offered_methods(rates, country)
+        for region in [r.code for r in regions_of(country)] or [""]:
+            table[region or country] = {
+                method.code: quote(priced, country=country, region=region,
+                                   shipping_method=method.code, rates=rates)
+                for method in methods}
+    return table
 
 
 def quote(

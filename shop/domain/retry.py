@@ -19,6 +19,12 @@ RETRYABLE_CODES = frozenset({
 BASE_DELAY = timedelta(seconds=30)
 MAX_DELAY = timedelta(hours=1)
 
+# Seed 003: a background job, and the creation of a PaymentIntent, is tried at most five
+# times in all (the first try and four retries); after that a person has to look.
+MAX_TRIES = 5
+JOB_BASE_DELAY = timedelta(seconds=15)
+JOB_MAX_DELAY = timedelta(minutes=15)
+
 
 def is_retryable(code: str | None) -> bool:
     return code in RETRYABLE_CODES
@@ -39,3 +45,19 @@ def retry_delay(
     exponent = min(attempt_count - 1, 30)  # 2**30 × 30 s is far past any cap
     step = min(cap, base * (2**exponent))
     return step / 2 + step / 2 * rand()
+
+
+def retry_schedule(
+    tries: int = MAX_TRIES, *, base: timedelta = JOB_BASE_DELAY, cap: timedelta = JOB_MAX_DELAY,
+    rand: Callable[[], float] = random.random,
+) -> list[timedelta]:
+    """The waits before each retry of something tried at most ``tries`` times in all:
+    ``retry_delay`` of each failure, drawn once (a job carries its whole schedule)."""
+    if tries < 1:
+        raise ValueError("something is tried at least once")
+    return [retry_delay(failures, base=base, cap=cap, rand=rand) for failures in range(1, tries)]
+
+
+def retries_exhausted(failures: int, tries: int = MAX_TRIES) -> bool:
+    """Whether ``failures`` failed tries used up all ``tries``."""
+    return failures >= tries

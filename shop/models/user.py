@@ -38,6 +38,9 @@ class User(UserMixin, Model):
                                                     server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set once the address is proven (its verification link followed, or a staff invitation
+    # accepted): only then does the account claim the guest orders placed with it.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     memberships: Mapped[list[StoreMembership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="StoreMembership.id"
@@ -46,6 +49,10 @@ class User(UserMixin, Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return not self.disabled
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     @property
     def is_staff(self) -> bool:

@@ -14,6 +14,7 @@ from ..auth.session import signed_in_user_id
 from ..extensions import db
 from ..models import Order
 from ..services.cart.refill import NotRebuildable, rebuild_cart_from_order
+from ..services.checkout.edit import editable
 from ..services.payments.errors import GatewayError
 from ..services.payments.page import Step, open_payment, reservation_lapsed
 from ..services.payments.settle import attempt_for_order, settle_payment
@@ -96,7 +97,7 @@ def pay(token: str):
     return no_store(render_template(
         "orders/pay.html", order=order, page=page, state=_state(order),
         return_url=url_for("orders.status", token=token, _external=True),
-        messages=client_messages()))
+        messages=client_messages(), editable=editable(order)))
 
 
 @bp.post("/orders/<token>/rebuild")

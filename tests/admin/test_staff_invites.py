@@ -203,4 +203,5 @@ def test_inviting_again_sends_a_new_link_and_kills_the_old(clean_app, as_owner, 
     assert accept(clean_app.test_client(), new).status_code == 303
     assert member("new.hire@example.com", store.id).role == Role.OWNER
     actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
-    assert actions == ["staff_invited", "staff_invite_revoked", "staff_invited", "staff_added"]
+    assert actions == ["staff_invited", "staff_invite_revoked", "staff_invited",
+                       "email_verified", "staff_added"]

@@ -207,3 +207,31 @@ def test_one_audit_row_per_transition(manual_capture, clean_app, shopper, browse
     actors = {new: actor for kind, _old, new, actor in audit if kind == "payment_attempt"}
     assert actors["captured"].startswith("staff:")
     assert actors["initiated"] == "shopper:ada@example.com"
+
+
+def test_intent_creation_is_tried_at_most_max_tries_then_a_person_is_told(
+        clean_app, store, product, fault_proxy):
+    from shop.domain.retry import MAX_TRIES
+    from shop.services.platform.alerts import PAYMENT_CREATION_FAILED
+
+    from ..factories import make_user
+    from .test_stripe_refusals import open_alerts
+
+    order = make_order(store, product, attempt=False)
+    staff = Api.staff(clean_app, make_user(store=store))
+    fault_proxy.add("POST", "/v1/payment_intents", "drop")
+    body = staff.post("/attempt", {"order_id": order.id}, key="create-1").get_json()["attempt"]
+    attempt = fresh(PaymentAttempt, body["id"])
+    while attempt.next_retry_at is not None:  # reconciliation retries while tries are left
+        assert open_alerts(PAYMENT_CREATION_FAILED) == []
+        run_reconciliation(trigger="test", now=attempt.next_retry_at + timedelta(seconds=1))
+        attempt = fresh(PaymentAttempt, attempt.id)
+    assert attempt.attempt_count == MAX_TRIES
+    assert fault_proxy.count("POST", "/v1/payment_intents") >= MAX_TRIES
+    [alert] = open_alerts(PAYMENT_CREATION_FAILED)
+    assert alert.order_id == order.id
+    assert f"after {MAX_TRIES} tries" in alert.message
+
+    fault_proxy.clear()
+    run_reconciliation(trigger="test", now=utcnow() + timedelta(days=1))
+    assert fresh(PaymentAttempt, attempt.id).provider_reference is None  # not retried again

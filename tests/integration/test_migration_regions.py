@@ -16,6 +16,8 @@ from shop.extensions import db
 from ..conftest import app_config
 from ..services import create_private_database, drop_private_database
 
+BEFORE = "0016_verify"  # the revision 0016_regions follows
+
 
 @pytest.fixture
 def empty_database(tmp_path):
@@ -49,7 +51,7 @@ def insert(conn, table: sa.Table, **values) -> int:
 def test_existing_rows_get_a_region_and_stores_a_country(empty_database, tmp_path):
     app = create_app(app_config(empty_database, "http://127.0.0.1:9", tmp_path))
     with app.app_context():
-        upgrade(revision="0015_catalog_dates")
+        upgrade(revision=BEFORE)
         old = sa.MetaData()
         old.reflect(bind=db.engine)
         with db.engine.begin() as conn:
@@ -69,7 +71,7 @@ def test_existing_rows_get_a_region_and_stores_a_country(empty_database, tmp_pat
             assert conn.execute(sa.text("SELECT ship_region, ship_country FROM orders")
                                 ).one() == ("", "CA")
 
-        downgrade(revision="0015_catalog_dates")
+        downgrade(revision=BEFORE)
         after = sa.MetaData()
         after.reflect(bind=db.engine)
         assert "region" not in after.tables["addresses"].columns

@@ -1,8 +1,21 @@
+import math
+import random
 from datetime import timedelta
 
 import pytest
 
-from shop.domain.retry import BASE_DELAY, MAX_DELAY, is_retryable, retry_delay
+from shop.domain.retry import (
+    BASE_DELAY,
+    JOB_BASE_DELAY,
+    JOB_MAX_DELAY,
+    MAX_DELAY,
+    MAX_TRIES,
+    is_retryable,
+    retries_exhausted,
+    retry_delay,
+    retry_schedule,
+)
+from shop.jobs.queue import job_retry
 
 
 @pytest.mark.parametrize("code", ["api_connection_error", "rate_limit", "processing_error"])
@@ -34,3 +47,35 @@ def test_backoff_is_capped_and_jitter_spreads_it():
 def test_attempt_count_starts_at_one():
     with pytest.raises(ValueError):
         retry_delay(0)
+
+
+def test_a_schedule_with_a_fixed_seed_is_reproducible_and_jittered():
+    first = retry_schedule(rand=random.Random(2026).random)
+    assert first == retry_schedule(rand=random.Random(2026).random)
+    assert first != retry_schedule(rand=random.Random(7).random)
+    assert len(first) == MAX_TRIES - 1  # the first try, then the retries
+    for failures, wait in enumerate(first, start=1):
+        step = min(JOB_MAX_DELAY, JOB_BASE_DELAY * 2 ** (failures - 1))
+        assert step / 2 <= wait <= step
+
+
+def test_a_schedule_grows_exponentially_and_stops_at_its_cap():
+    low = retry_schedule(8, cap=timedelta(minutes=1), rand=lambda: 0.0)
+    assert [w.total_seconds() for w in low] == [7.5, 15, 30, 30, 30, 30, 30]
+    assert retry_schedule(1) == []
+    with pytest.raises(ValueError):
+        retry_schedule(0)
+
+
+def test_tries_are_exhausted_at_the_maximum():
+    assert not retries_exhausted(MAX_TRIES - 1)
+    assert retries_exhausted(MAX_TRIES)
+
+
+def test_each_job_carries_its_own_jittered_schedule():
+    retry = job_retry(rand=random.Random(1).random)
+    assert retry.max == MAX_TRIES - 1
+    expected = [math.ceil(w.total_seconds())
+                for w in retry_schedule(rand=random.Random(1).random)]
+    assert retry.intervals == expected
+    assert job_retry(rand=random.Random(2).random).intervals != expected

@@ -43,10 +43,21 @@ def create_api_key(*, store_id: int, name: str) -> tuple[ApiKey, str]:
     return key, token
 
 
-def authenticate_api_key(token: str) -> ApiKey | None:
-    """The live key ``token`` names, or None (malformed, unknown, wrong secret, revoked)."""
+def _parts(token: str) -> tuple[str, str, str]:
+    """A key ``<scheme>_<prefix>_<secret>`` in its three parts (empty where missing)."""
     scheme, _, rest = token.partition("_")
     prefix, _, secret = rest.partition("_")
+    return scheme, prefix, secret
+
+
+def prefix_of(token: str) -> str:
+    """The public part of a key as sent, checked or not (a rate limit's key)."""
+    return _parts(token)[1][:32]
+
+
+def authenticate_api_key(token: str) -> ApiKey | None:
+    """The live key ``token`` names, or None (malformed, unknown, wrong secret, revoked)."""
+    scheme, prefix, secret = _parts(token)
     if scheme != SCHEME or not prefix or not secret:
         return None
     key = db.session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))

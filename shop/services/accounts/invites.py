@@ -31,6 +31,7 @@ from ...models.types import utcnow
 from ..platform.audit import record_change
 from ..platform.tx import get_existing, lock_rows, write_transaction
 from .users import InvalidEmail, hash_password, normalize_email, valid_address
+from .verification import mark_verified
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +172,8 @@ def accept_invite(*, token: str, password: str | None = None,
                     f"This invitation is for {invite.email}. Sign in as {invite.email} "
                     "to accept it.")
             invite.accepted_at = utcnow()
+            # The invitation was mailed to this address: following it proves the mailbox.
+            mark_verified(session, user, how="staff invitation")
             _join(session, invite, user)
             return user
     except IntegrityError as exc:  # the address got an account (or membership) just now

@@ -7,12 +7,9 @@ when a newer one is used.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 
 from flask import current_app, render_template
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from ...domain.errors import DomainError
@@ -21,6 +18,7 @@ from ...links import external_url
 from ...mail import send_mail
 from ...models import User
 from ..platform.tx import lock_rows, write_transaction
+from . import signed
 from .sessions import end_all_sessions
 from .users import hash_password, user_by_email
 
@@ -33,34 +31,19 @@ class InvalidResetToken(DomainError):
     code = "invalid_reset_token"
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
-
-
-def _fingerprint(user: User) -> str:
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:20]
-
-
 def reset_token_for(user: User) -> str:
-    return _serializer().dumps({"uid": user.id, "pw": _fingerprint(user)})
+    return signed.dump(SALT, uid=user.id, pw=user.password_hash)
 
 
 def _token_data(token: str) -> dict:
     max_age = current_app.config["PASSWORD_RESET_MAX_AGE_SECONDS"]
-    try:
-        data = _serializer().loads(token, max_age=max_age)
-    except SignatureExpired as exc:
-        raise InvalidResetToken("This reset link has expired. Ask for a new one below.") from exc
-    except BadSignature as exc:
-        raise InvalidResetToken("This reset link is not valid. Ask for a new one below.") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("uid"), int):
-        raise InvalidResetToken("This reset link is not valid. Ask for a new one below.")
-    return data
+    return signed.load(SALT, token, max_age=max_age, error=InvalidResetToken,
+                       what="reset link")
 
 
 def _check_live(user: User | None, data: dict) -> User:
-    if user is None or user.disabled or not hmac.compare_digest(
-            str(data.get("pw", "")), _fingerprint(user)):
+    if user is None or user.disabled or not signed.same_fingerprint(data, "pw",
+                                                                   user.password_hash):
         raise InvalidResetToken("This reset link was already used or replaced. "
                                 "Ask for a new one below.")
     return user

@@ -110,9 +110,10 @@ def create_user(*, email: str, password: str, name: str = "") -> User:
 def register_shopper(*, email: str, password: str, name: str) -> None:
     """A shopper's sign-up, run after the response (the caller answers the same either way).
 
-    A new address gets its account and a welcome e-mail; an address that already has an
-    account gets an e-mail telling its owner that someone tried, and how to sign in or reset
-    instead. Nobody waits for the outcome, so mail failures are logged, not raised.
+    A new address gets its account and a welcome e-mail carrying the link that verifies the
+    address; an address that already has an account gets an e-mail telling its owner that
+    someone tried, and how to sign in or reset instead. Nobody waits for the outcome, so
+    mail failures are logged, not raised.
     """
     import smtplib
 
@@ -120,10 +121,13 @@ def register_shopper(*, email: str, password: str, name: str) -> None:
 
     from ...links import external_url
     from ...mail import send_mail
+    from .verification import link_days, verification_link
 
+    extra: dict[str, object] = {}
     try:
         user = create_user(email=email, password=password, name=name)
         subject, template = "Welcome to Bean & Leaf", "mail/welcome.txt"
+        extra = {"verify_link": verification_link(user), "days": link_days()}
     except EmailTaken:
         taken = user_by_email(email)
         assert taken is not None, "EmailTaken: an account has this address"
@@ -133,7 +137,7 @@ def register_shopper(*, email: str, password: str, name: str) -> None:
     try:
         send_mail(to=user.email, subject=subject, text=render_template(
             template, user=user, link=external_url("auth.login"),
-            reset_link=external_url("auth.forgot_password")))
+            reset_link=external_url("auth.forgot_password"), **extra))
     except (OSError, smtplib.SMTPException):
         log.warning("sign-up e-mail not sent", extra={"user_id": user.id}, exc_info=True)
 

@@ -17,7 +17,7 @@ from ...domain.errors import DomainError, TooManyUnits
 from ...domain.pricing import PricedLine, RateTable, quote
 from ...domain.states import AttemptStatus, OrderStatus, PaymentStatus, transition
 from ...extensions import db
-from ...models import Cart, InventoryHold, Order, OrderLine, PaymentAttempt
+from ...models import Cart, InventoryHold, Order, PaymentAttempt
 from ...models.types import utcnow
 from ..accounts.addresses import AddressData, remember_address
 from ..inventory.holds import counting, place_holds, release_live_holds
@@ -28,6 +28,7 @@ from ..platform.settings import ShopSettings, effective_settings
 from ..platform.tx import get_existing, write_transaction
 from . import cart_read
 from .client_keys import ip_hash, session_hash
+from .order_rows import NewOrder, insert_order
 
 log = logging.getLogger(__name__)
 
@@ -166,10 +167,7 @@ def place_order(
             if user_id is not None and save_address:
                 remember_address(session, user_id=user_id, data=_address_data(details),
                                  strict=False)
-            quantities: dict[int, int] = {}
-            for line in order.lines:
-                quantities[line.product_id] = quantities.get(line.product_id, 0) + line.quantity
-            place_holds(session, order_id=order.id, quantities=quantities, now=now,
+            place_holds(session, order_id=order.id, quantities=order.quantities, now=now,
                         ttl=_hold_time(settings, ends, now))
             attempt = _create_attempt(session, order)
             # Spent: the cart's next checkout gets a new one.
@@ -258,10 +256,10 @@ def _hold_time(settings: ShopSettings, ends: datetime | None, now: datetime) -> 
 def _create_order(
     session: Session, store_id: int, cart: CheckoutCart, checkout_token: str,
     details: CheckoutDetails, rates: RateTable, *, client: Client, user_id: int | None,
-) -> Order:
+) -> NewOrder:
     q = quote(cart.lines, country=details.country, region=details.region,
               shipping_method=details.shipping_method, rates=rates)
-    order = Order(
+    return insert_order(session, dict(
         store_id=store_id, token=secrets.token_urlsafe(24), checkout_token=checkout_token,
         cart_id=cart.id, status=OrderStatus.PENDING, payment_status=PaymentStatus.UNPAID,
         email=details.email, ship_name=details.name, ship_line1=details.line1,
@@ -271,16 +269,11 @@ def _create_order(
         subtotal=q.subtotal, shipping=q.shipping, tax=q.tax, tax_rate_bp=q.tax_rate_bp,
         total=q.total, client_ip_hash=client.ip, client_session=client.session,
         user_id=user_id,
-        lines=[OrderLine(product_id=line.product_id, name=line.name,
-                         unit_price=line.unit_price, quantity=line.quantity, total=line.total)
-               for line in q.lines],
-    )
-    session.add(order)
-    session.flush()  # its id, for the holds and the attempt
-    return order
+    ), [dict(product_id=line.product_id, name=line.name, unit_price=line.unit_price,
+             quantity=line.quantity, total=line.total) for line in q.lines])
 
 
-def _create_attempt(session: Session, order: Order) -> PaymentAttempt:
+def _create_attempt(session: Session, order: NewOrder) -> PaymentAttempt:
     attempt = PaymentAttempt(
         store_id=order.store_id, order_id=order.id, provider="stripe",
         status=AttemptStatus.INITIATED, amount=order.total, currency=order.currency,

@@ -20,13 +20,13 @@ from sqlalchemy.orm import Session
 
 from ...domain.disputes import DisputeStatus, settled_payment_status
 from ...domain.ledger import LedgerSummary, TransactionKind, TransactionStatus, summarize
-from ...domain.retry import is_retryable, retry_delay
+from ...domain.retry import is_retryable, retries_exhausted, retry_delay
 from ...domain.states import PAYMENT_CAPTURED, AttemptStatus, PaymentStatus, transition
 from ...extensions import db
 from ...models import Order, PaymentAttempt, PaymentDispute, PaymentTransaction
 from ...models.types import utcnow
 from ...stripe_gateway import Intent
-from ..platform.alerts import STRIPE_REFUSED, raise_alert
+from ..platform.alerts import PAYMENT_CREATION_FAILED, STRIPE_REFUSED, raise_alert
 from ..platform.audit import record_change
 from ..platform.tx import lock_rows, write_transaction
 
@@ -173,8 +173,9 @@ def _store_capture_before(attempt: PaymentAttempt, intent: Intent) -> None:
 
 def schedule_retry(attempt: PaymentAttempt, *, code: str | None,
                    now: datetime | None = None) -> None:
-    """After a counted failure: when to try again, or never (a decline is the card's answer)."""
-    if is_retryable(code):
+    """After a counted failure: when to try again, or never (a decline is the card's answer;
+    and after MAX_TRIES failures a person has to look)."""
+    if is_retryable(code) and not retries_exhausted(attempt.attempt_count):
         attempt.next_retry_at = (now or utcnow()) + retry_delay(max(1, attempt.attempt_count))
     else:
         attempt.next_retry_at = None
@@ -196,6 +197,14 @@ def record_intent_creation_failure(*, attempt_id: int, error: Exception) -> None
         attempt.last_error_code = str(code)[:100]
         attempt.last_error_message = str(error)
         schedule_retry(attempt, code=code)
+        if is_retryable(code) and retries_exhausted(attempt.attempt_count):
+            raise_alert(session, store_id=attempt.store_id, kind=PAYMENT_CREATION_FAILED,
+                        order_id=attempt.order_id,
+                        message=f"Order {attempt.order_id:06d}: the payment could not be "
+                                f"created at Stripe after {attempt.attempt_count} tries "
+                                f"({code}). Reconciliation no longer retries it; the "
+                                "shopper's payment page still tries when opened. Check "
+                                "Stripe's status and the shop's network.")
         if getattr(error, "permanent", False):
             raise_alert(session, store_id=attempt.store_id, kind=STRIPE_REFUSED,
                         message=f"Stripe refused to create a payment ({code}): {error}. "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 from flask import current_app
 from sqlalchemy import delete, select, update
@@ -58,6 +59,17 @@ def attempt_for_order(order_id: int) -> PaymentAttempt | None:
     return db.session.scalar(query)
 
 
+class OrderIds(Protocol):
+    """What an intent request reads of its order: an ``Order``, or the checkout's new one."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def store_id(self) -> int: ...
+    @property
+    def email(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class IntentRequest:
     """What Stripe is asked for when an attempt's PaymentIntent is created: read with the
@@ -73,7 +85,7 @@ class IntentRequest:
     metadata: dict[str, str]
 
     @classmethod
-    def of(cls, order: Order, attempt: PaymentAttempt) -> IntentRequest:
+    def of(cls, order: OrderIds, attempt: PaymentAttempt) -> IntentRequest:
         return cls(attempt_id=attempt.id, amount=attempt.amount, currency=attempt.currency,
                    idempotency_key=attempt.idempotency_key,
                    capture_method=attempt.capture_method, receipt_email=order.email,

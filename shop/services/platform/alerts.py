@@ -21,6 +21,8 @@ AUTHORIZATION_EXPIRING = "authorization_expiring"
 RECONCILIATION_UNRESOLVED = "reconciliation_unresolved"
 STRIPE_REFUSED = "stripe_refused"  # Stripe refused a request outright: no shopper can pay
 API_VERSION_MISMATCH = "api_version_mismatch"  # events arrive at another API version
+# A PaymentIntent could not be created in MAX_TRIES tries: reconciliation stops retrying it.
+PAYMENT_CREATION_FAILED = "payment_creation_failed"
 # Stripe reported an amount or currency other than the one we asked for: nothing was applied.
 AMOUNT_MISMATCH = "amount_mismatch"
 EXPIRY_WARNING = timedelta(hours=24)

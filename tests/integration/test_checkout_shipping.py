@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from shop.checkout.forms import CheckoutForm
 from shop.domain.money import format_money
 from shop.domain.pricing import DEFAULT_RATES, PricedLine, quote
-from shop.extensions import db
 from shop.domain.regions import regions_of
+from shop.extensions import db
 from shop.models import InventoryHold, Order, PaymentAttempt
 
 from ..factories import PASSWORD, make_user

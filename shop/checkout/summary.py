@@ -113,7 +113,7 @@ def checkout_summary(view: CartView, rates: RateTable, country: str | None,
                    for m in SHIPPING_METHODS.values())
     subtotal = _money(sum(line.total for line in lines), rates.currency)
     chosen = place["methods"].get(method or "") if place else None
-    if chosen is None:
+    if chosen is None or place is None:
         shipping = here.get(method or "", {}).get("shipping")
         label = here.get(method or "", {}).get("label")
         return Summary(subtotal, name, None, needs_region and place is None, label, shipping,

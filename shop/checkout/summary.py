@@ -71,9 +71,13 @@ def _figures(q: Quote) -> dict[str, str]:
 
 
 def _table(lines: list[PricedLine], rates: RateTable) -> dict:
-    figures = {code: {m: {"label": SHIPPING_METHODS[m].label, **_figures(q)}
-                      for m, q in by_method.items()}
-               for code, by_method in quotes_by_destination(lines, rates).items()}
+    formatted: dict[int, dict] = {}  # destinations at the same rate share their quotes
+    figures = {}
+    for code, by_method in quotes_by_destination(lines, rates).items():
+        if id(by_method) not in formatted:
+            formatted[id(by_method)] = {m: {"label": SHIPPING_METHODS[m].label, **_figures(q)}
+                                        for m, q in by_method.items()}
+        figures[code] = formatted[id(by_method)]
     table: dict = {}
     for country, name in rates.countries.items():
         regions = regions_of(country)

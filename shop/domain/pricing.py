@@ -141,13 +141,18 @@ def quotes_by_destination(
     if not priced:
         return {}
     table: dict[str, dict[str, Quote]] = {}
+    # Regions of one country at the same rate get the same quotes (one object): 64 regions
+    # have about 30 distinct rates, and the page formats each quote once.
+    by_rate: dict[tuple[str, int], dict[str, Quote]] = {}
     for country in rates.countries:
         methods = offered_methods(rates, country)
         for region in [r.code for r in regions_of(country)] or [""]:
-            table[region or country] = {
-                method.code: quote(priced, country=country, region=region,
-                                   shipping_method=method.code, rates=rates)
-                for method in methods}
+            key = (country, tax_rate(country, region, rates))
+            if key not in by_rate:
+                by_rate[key] = {method.code: quote(priced, country=country, region=region,
+                                                   shipping_method=method.code, rates=rates)
+                                for method in methods}
+            table[region or country] = by_rate[key]
     return table
 
 

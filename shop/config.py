@@ -189,6 +189,15 @@ def load_config(overrides: dict | None = None) -> dict:
         "STAFF_REFUND_LIMIT": env_int("STAFF_REFUND_LIMIT", 0)
         if os.environ.get("STAFF_REFUND_LIMIT") else None,
         "LOW_STOCK_THRESHOLD": env_int("LOW_STOCK_THRESHOLD", 5),
+        # Threshold alerts (services/platform/thresholds.py), in whole percent; owners override
+        # them per store in /admin/settings. A ratio over fewer than ALERT_MIN_SAMPLE cases
+        # never alerts (a quiet shop is not paged for one decline).
+        "ALERT_SUCCESS_RATE_MIN": env_int("ALERT_SUCCESS_RATE_MIN", 90),
+        "ALERT_MIN_SAMPLE": env_int("ALERT_MIN_SAMPLE", 20, minimum=1),
+        "ALERT_WEBHOOK_FAILURE_MAX": env_int("ALERT_WEBHOOK_FAILURE_MAX", 5),
+        "ALERT_HOLD_LAPSE_MAX": env_int("ALERT_HOLD_LAPSE_MAX", 20),
+        # Where alerts are POSTed, signed, for stores that set no URL of their own.
+        "ALERT_WEBHOOK_URL": os.environ.get("ALERT_WEBHOOK_URL") or None,
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR") or str(INSTANCE_DIR / "uploads"),
         "ADMIN_IMAGE_MAX_BYTES": 2 * 1024 * 1024,
         "ADMIN_ORDERS_PER_PAGE": 50,
@@ -268,6 +277,7 @@ def _check_secret_keys(config: dict) -> None:
 
 def _check(config: dict) -> None:
     _check_locale(config["SHOP_LOCALE"])
+    _check_alert_settings(config)
     if config["SHOP_ENV"] != "production":
         if config.get("BASE_URL"):
             _check_base_url(config)
@@ -285,6 +295,15 @@ def _check(config: dict) -> None:
         )
     _check_secret_keys(config)
     _check_base_url(config)
+
+
+def _check_alert_settings(config: dict) -> None:
+    for name in ("ALERT_SUCCESS_RATE_MIN", "ALERT_WEBHOOK_FAILURE_MAX", "ALERT_HOLD_LAPSE_MAX"):
+        if not 0 <= int(config[name]) <= 100:
+            raise ConfigError(f"{name} is a percentage from 0 to 100, got {config[name]!r}")
+    url = config.get("ALERT_WEBHOOK_URL")
+    if url and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname):
+        raise ConfigError(f"ALERT_WEBHOOK_URL must be an http(s) URL, got {url!r}")
 
 
 # Limits for shoppers (Flask-Limiter syntax, several separated by ";"). Tests get generous

@@ -6,8 +6,8 @@ stores get the country of their currency where that names one country, else "US"
 store so far sells in USD).
 
 Revision ID: 0016_regions
-Revises: 0016_verify (written on 0015_catalog_dates; chained after 0016_verify when main,
-which has it, was merged into this branch)
+Revises: 0016_alerts (written on 0015_catalog_dates; chained after main's head, 0016_alerts,
+when main was merged into this branch)
 Create Date: 2026-12-07 14:00:00
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 
 revision = '0016_regions'
-down_revision = '0016_verify'
+down_revision = '0016_alerts'
 branch_labels = None
 depends_on = None
 

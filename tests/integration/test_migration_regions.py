@@ -16,7 +16,7 @@ from shop.extensions import db
 from ..conftest import app_config
 from ..services import create_private_database, drop_private_database
 
-BEFORE = "0016_verify"  # the revision 0016_regions follows
+BEFORE = "0016_alerts"  # the revision 0016_regions follows
 
 
 @pytest.fixture

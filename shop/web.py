@@ -13,7 +13,8 @@ from werkzeug.routing import IntegerConverter
 
 from .domain.money import format_money, format_money_in_text
 from .domain.numbers import MAX_ID, MAX_PAGE, OutOfBounds, bounded_int
-from .domain.pricing import RateTable
+from .domain.pricing import RateTable, method_label
+from .domain.regions import country_name
 from .extensions import db
 from .models import Store
 
@@ -149,6 +150,8 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters["money"] = shop_money
     app.jinja_env.filters["money_text"] = _money_text
     app.jinja_env.filters["date"] = _date
+    app.jinja_env.filters["country_name"] = country_name
+    app.jinja_env.filters["shipping_label"] = method_label
     app.jinja_env.globals["cart_count"] = _cart_count
 
     @app.errorhandler(HTTPException)

@@ -2,8 +2,8 @@
 
 Both are outbox jobs (``jobs/alerts.py``): with Redis, RQ runs them and retries a failure
 with backoff and jitter (``jobs/queue.job_retry``); without it they run in-process and a
-failure leaves the outbox row pending for ``redispatch_outbox``, which tries again with backoff. So each raises
-when it did not deliver.
+failure leaves the outbox row pending for ``redispatch_outbox``, which tries again with
+backoff. So each raises when it did not deliver.
 
 The webhook body is JSON; its signature is an HMAC-SHA256 over ``"<t>.<body>"`` with the
 store's secret, sent as ``X-Shop-Signature: t=<unix time>,v1=<hex digest>`` (docs/operations.md

@@ -85,8 +85,8 @@ def seed_demo(store_slug: str = "main", *, images: bool = True) -> tuple[Store, 
 def draw_missing_images(store_id: int) -> int:
     """A drawn picture for every product of the store with none (one committed change per
     product: the files are written before their row, as an upload's are)."""
-    from .services.catalog.media import store_image
     from .seed_images import draw_product
+    from .services.catalog.media import store_image
 
     bare = db.session.execute(
         select(Product.id, Product.name, Category.slug)

@@ -62,17 +62,18 @@ def upgrade():
                       'original': image, 'alt': name[:300]})
     if moved:
         op.bulk_insert(images, moved)
-    with op.batch_alter_table('products', schema=None) as batch_op:
-        batch_op.drop_column('image')
-        for name, columns in INDEXES:
-            batch_op.create_index(name, columns, unique=False, postgresql_include=['active'])
+    # No batch (a copy of the table) on SQLite: rebuilding products while order lines, carts
+    # and now images refer to it fails their foreign keys. SQLite (3.35+) drops a column
+    # that no index or constraint names in place, and adds indexes in place.
+    op.drop_column('products', 'image')
+    for name, columns in INDEXES:
+        op.create_index(name, 'products', columns, unique=False, postgresql_include=['active'])
 
 
 def downgrade():
-    with op.batch_alter_table('products', schema=None) as batch_op:
-        for name, _columns in INDEXES:
-            batch_op.drop_index(name)
-        batch_op.add_column(sa.Column('image', sa.String(length=200), nullable=True))
+    for name, _columns in INDEXES:
+        op.drop_index(name, table_name='products')
+    op.add_column('products', sa.Column('image', sa.String(length=200), nullable=True))
     conn = op.get_bind()
     firsts = conn.execute(sa.text(
         'SELECT product_id, original FROM product_images WHERE position = 0')).all()

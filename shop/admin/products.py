@@ -48,9 +48,8 @@ def _store_uploads(form: ProductForm) -> list | None:
         for upload in uploads:
             stored.append(store_image(read_upload(upload.stream)))
     except InvalidImage as exc:
-        form.images.errors.append(f"{upload.filename}: {exc}")
-        for image in stored:
-            discard(image)
+        form.images.errors.append(f"{upload.filename[:80]}: {exc}")
+        _discard_all(stored)
         return None
     return stored
 
@@ -75,9 +74,16 @@ def _save(form: ProductForm, product=None):
         form.category_id.errors.append(str(exc))
     except TooManyImages as exc:
         form.images.errors.append(str(exc))
+    except BaseException:
+        _discard_all(stored)  # nothing refers to them: the change did not commit
+        raise
+    _discard_all(stored)
+    return None
+
+
+def _discard_all(stored: list) -> None:
     for image in stored:
         discard(image)
-    return None
 
 
 @bp.get("/products")

@@ -42,4 +42,4 @@ def product_img(image: ImageRef, variant: str, sizes: str, *, lazy: bool = True,
     if class_:
         attrs["class"] = class_
     return Markup("<img {}>").format(
-        Markup(" ").join(Markup('{}="{}"').format(Markup(k), v) for k, v in attrs.items()))
+        Markup(" ").join(Markup('{}="{}"').format(k, v) for k, v in attrs.items()))

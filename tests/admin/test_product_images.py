@@ -186,11 +186,12 @@ def test_reorder_describe_and_delete(as_staff, store, product, upload_dir):
     change(as_staff, product, a, "save", alt="   ")
     assert images_of(product)[1].alt == "Kenya Nyeri"  # empty: the product's name again
 
+    gone_key, gone_original, a_key, b_key = c.key, c.original, a.key, b.key
     assert change(as_staff, product, c, "delete").status_code == 303
     left = images_of(product)
-    assert [(i.key, i.position) for i in left] == [(a.key, 0), (b.key, 1)]
-    assert not any(name.startswith(c.key) for name in files_in(upload_dir / "products"))
-    assert not (upload_dir / c.original).exists() and (upload_dir / a.original).exists()
+    assert [(i.key, i.position) for i in left] == [(a_key, 0), (b_key, 1)]
+    assert not any(name.startswith(gone_key) for name in files_in(upload_dir / "products"))
+    assert not (upload_dir / gone_original).exists() and (upload_dir / left[0].original).exists()
     actions = [e.action for e in db.session.scalars(
         select(AuditEvent).where(AuditEvent.action.like("product_image%"))
         .order_by(AuditEvent.id))]

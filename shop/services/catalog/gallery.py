@@ -30,7 +30,6 @@ MOVES = {"up": -1, "down": 1}
 
 class TooManyImages(DomainError):
     code = "too_many_images"
-    status = 400
 
 
 class ImageNotFound(NotFound):

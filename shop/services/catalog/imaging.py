@@ -32,7 +32,6 @@ SIGNATURES = (
 
 class InvalidImage(DomainError):
     code = "invalid_image"
-    status = 400
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ def fill(app, *, products: int, store_slug: str = "main") -> dict:
             # One picture each, as a seeded shop has: the pages' statements join them. The
             # pages are measured, not the files, so none is written.
             conn.execute(insert(ProductImage.__table__), [
-                {"product_id": product_id, "position": 0, "key": f"bench{product_id}",
+                {"product_id": product_id, "position": 0, "stem": f"bench{product_id}",
                  "original": f"originals/bench{product_id}.png", "width": 1200,
                  "height": 900, "alt": f"Picture {product_id}"} for product_id in ids])
         # Statistics for the planner and, on PostgreSQL, the visibility map that lets the

@@ -96,7 +96,7 @@ def draw_missing_images(store_id: int) -> int:
         .order_by(Product.id)).all()
     for product_id, name, category in bare:
         stored = store_image(draw_product(name, category or ""))
-        db.session.add(ProductImage(product_id=product_id, position=0, key=stored.key,
+        db.session.add(ProductImage(product_id=product_id, position=0, stem=stored.stem,
                                     original=stored.original, width=stored.width,
                                     height=stored.height, alt=name))
         db.session.commit()

@@ -3,7 +3,7 @@
 Each product's old single ``products.image`` becomes its first image (position 0, alt text
 the product's name). Its size is not known here: ``flask shop resize-images`` makes the
 resized copies and records it (until then the page shows the original). Two products that
-shared one file keep sharing it; each row gets a key of its own for its resized copies.
+shared one file keep sharing it; each row gets a stem of its own for its resized copies.
 
 Indexes for sorting a store's (or a category's) active products by price either way and
 by newest (id) without reading the whole category: the name sort has had its own since
@@ -37,7 +37,7 @@ def upgrade():
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('product_id', sa.Integer(), nullable=False),
         sa.Column('position', sa.Integer(), nullable=False),
-        sa.Column('key', sa.String(length=64), nullable=False),
+        sa.Column('stem', sa.String(length=64), nullable=False),
         sa.Column('original', sa.String(length=200), nullable=False),
         sa.Column('width', sa.Integer(), nullable=True),
         sa.Column('height', sa.Integer(), nullable=True),
@@ -47,18 +47,18 @@ def upgrade():
         sa.ForeignKeyConstraint(['product_id'], ['products.id']),
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('product_id', 'position', name='uq_product_images_position'),
-        sa.UniqueConstraint('key', name='uq_product_images_key'),
+        sa.UniqueConstraint('stem', name='uq_product_images_stem'),
     )
     conn = op.get_bind()
     rows = conn.execute(sa.text(
         'SELECT id, name, image FROM products WHERE image IS NOT NULL ORDER BY id')).all()
-    keys = set()
+    stems = set()
     moved = []
     for product_id, name, image in rows:
-        stem = image.rsplit('/', 1)[-1].split('.', 1)[0][:40] or 'image'
-        key = stem if stem not in keys else f'{stem}-{product_id}'
-        keys.add(key)
-        moved.append({'product_id': product_id, 'position': 0, 'key': key,
+        base = image.rsplit('/', 1)[-1].split('.', 1)[0][:40] or 'image'
+        stem = base if base not in stems else f'{base}-{product_id}'
+        stems.add(stem)
+        moved.append({'product_id': product_id, 'position': 0, 'stem': stem,
                       'original': image, 'alt': name[:300]})
     if moved:
         op.bulk_insert(images, moved)

@@ -71,7 +71,7 @@ class Product(Model):
 class ProductImage(Model):
     """One picture of a product; position 0 is the one the catalog card shows.
 
-    ``key`` names the resized copies (``products/<key>-<variant>.webp``, see
+    ``stem`` names the resized copies (``products/<stem>-<variant>.webp``, see
     ``services.catalog.media``); ``original`` is the stored upload. ``width`` and ``height``
     are the original's once it has been resized; an image moved from the old single
     ``products.image`` column has none until ``flask shop resize-images`` has run, and is
@@ -83,7 +83,7 @@ class ProductImage(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
     position: Mapped[int] = mapped_column(Integer)
-    key: Mapped[str] = mapped_column(String(64))
+    stem: Mapped[str] = mapped_column(String(64))
     original: Mapped[str] = mapped_column(String(200))
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
@@ -97,5 +97,5 @@ class ProductImage(Model):
         # Positions are dense from 0 (services.catalog.gallery renumbers them): the card's
         # image is one index lookup, (product_id, 0).
         db.UniqueConstraint("product_id", "position", name="uq_product_images_position"),
-        db.UniqueConstraint("key", name="uq_product_images_key"),
+        db.UniqueConstraint("stem", name="uq_product_images_stem"),
     )

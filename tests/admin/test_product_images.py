@@ -59,11 +59,11 @@ def test_several_images_are_resized_served_and_shown(as_staff, store, product, u
     assert (first.position, first.width, first.height, first.alt) == (0, 1600, 1200,
                                                                        "Kenya Nyeri")
     assert (second.position, second.width, second.height) == (1, 800, 800)
-    assert first.original == f"originals/{first.key}.png"
+    assert first.original == f"originals/{first.stem}.png"
     assert files_in(upload_dir / "products") == {
-        f"{image.key}-{size}.webp" for image in (first, second)
+        f"{image.stem}-{size}.webp" for image in (first, second)
         for size in ("thumb", "card", "full")}
-    served = as_staff.application.test_client().get(f"/media/products/{first.key}-card.webp")
+    served = as_staff.application.test_client().get(f"/media/products/{first.stem}-card.webp")
     assert served.status_code == 200 and served.mimetype == "image/webp"
     assert Image.open(io.BytesIO(served.data)).size == (480, 360)
     cache = served.headers["Cache-Control"]
@@ -73,22 +73,22 @@ def test_several_images_are_resized_served_and_shown(as_staff, store, product, u
 
     catalog = as_staff.application.test_client().get("/").get_data(as_text=True)
     card = re.search(r'<img [^>]*class="card-image"[^>]*>', catalog).group(0)
-    assert f'src="/media/products/{first.key}-card.webp"' in card
-    assert (f'srcset="/media/products/{first.key}-thumb.webp 160w, '
-            f'/media/products/{first.key}-card.webp 480w, '
-            f'/media/products/{first.key}-full.webp 1200w"') in card
+    assert f'src="/media/products/{first.stem}-card.webp"' in card
+    assert (f'srcset="/media/products/{first.stem}-thumb.webp 160w, '
+            f'/media/products/{first.stem}-card.webp 480w, '
+            f'/media/products/{first.stem}-full.webp 1200w"') in card
     assert 'sizes="' in card and 'loading="lazy"' in card
     assert 'width="480" height="360"' in card and 'alt="Kenya Nyeri"' in card
 
     page = as_staff.application.test_client().get(f"/products/{product.slug}")
     html = page.get_data(as_text=True)
     main = re.search(r'<img [^>]*class="main-image"[^>]*>', html).group(0)
-    assert f'src="/media/products/{first.key}-full.webp"' in main
+    assert f'src="/media/products/{first.stem}-full.webp"' in main
     assert "loading=" not in main and 'width="1200" height="900"' in main
     more = re.search(r'<ul class="more-images".*?</ul>', html, re.S).group(0)
-    assert f"{second.key}-card.webp" in more and 'loading="lazy"' in more
+    assert f"{second.stem}-card.webp" in more and 'loading="lazy"' in more
     # The link previews and the JSON-LD use the first image, as an absolute URL.
-    full = f"/media/products/{first.key}-full.webp"
+    full = f"/media/products/{first.stem}-full.webp"
     og = re.search(r'<meta property="og:image" content="([^"]+)"', html).group(1)
     assert og.startswith("http") and og.endswith(full)
     ld = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html,
@@ -173,23 +173,23 @@ def test_reorder_describe_and_delete(as_staff, store, product, upload_dir):
            (picture(colour=(0, 255, 0)), "b.png"), (picture(colour=(0, 0, 255)), "c.png"))
     a, b, c = images_of(product)
     assert change(as_staff, product, c, "up").status_code == 303
-    assert [i.key for i in images_of(product)] == [a.key, c.key, b.key]
+    assert [i.stem for i in images_of(product)] == [a.stem, c.stem, b.stem]
     change(as_staff, product, a, "down")
-    assert [i.key for i in images_of(product)] == [c.key, a.key, b.key]
+    assert [i.stem for i in images_of(product)] == [c.stem, a.stem, b.stem]
     change(as_staff, product, c, "up")  # already first: nothing moves
-    assert [i.key for i in images_of(product)] == [c.key, a.key, b.key]
+    assert [i.stem for i in images_of(product)] == [c.stem, a.stem, b.stem]
     catalog = as_staff.application.test_client().get("/").get_data(as_text=True)
-    assert f"{c.key}-card.webp" in catalog and f"{a.key}-card.webp" not in catalog
+    assert f"{c.stem}-card.webp" in catalog and f"{a.stem}-card.webp" not in catalog
 
     assert change(as_staff, product, a, "save", alt="Kenya Nyeri, the bag").status_code == 303
     assert [i.alt for i in images_of(product)][1] == "Kenya Nyeri, the bag"
     change(as_staff, product, a, "save", alt="   ")
     assert images_of(product)[1].alt == "Kenya Nyeri"  # empty: the product's name again
 
-    gone_key, gone_original, a_key, b_key = c.key, c.original, a.key, b.key
+    gone_key, gone_original, a_key, b_key = c.stem, c.original, a.stem, b.stem
     assert change(as_staff, product, c, "delete").status_code == 303
     left = images_of(product)
-    assert [(i.key, i.position) for i in left] == [(a_key, 0), (b_key, 1)]
+    assert [(i.stem, i.position) for i in left] == [(a_key, 0), (b_key, 1)]
     assert not any(name.startswith(gone_key) for name in files_in(upload_dir / "products"))
     assert not (upload_dir / gone_original).exists() and (upload_dir / left[0].original).exists()
     actions = [e.action for e in db.session.scalars(
@@ -219,6 +219,6 @@ def test_the_edit_page_lists_the_images(as_staff, store, product, upload_dir):
     upload(as_staff, product, (picture(), "a.png"), (picture(), "b.png"))
     first, second = images_of(product)
     page = as_staff.get(f"/admin/products/{product.id}").get_data(as_text=True)
-    assert f'src="/media/products/{first.key}-thumb.webp"' in page
+    assert f'src="/media/products/{first.stem}-thumb.webp"' in page
     assert f'id="image-{second.id}-alt"' in page and 'value="Kenya Nyeri"' in page
     assert page.count(">Move up<") == 1 and page.count(">Move down<") == 1

@@ -54,7 +54,7 @@ def test_single_images_move_and_are_resized(old_app, tmp_path):
                 ":image, 1)"), {"slug": slug, "name": slug.title(), "image": image})
         db.session.commit()
         upgrade()
-        rows = db.session.execute(select(Product.slug, ProductImage.key, ProductImage.original,
+        rows = db.session.execute(select(Product.slug, ProductImage.stem, ProductImage.original,
                                          ProductImage.position, ProductImage.alt,
                                          ProductImage.width)
                                   .join(ProductImage).order_by(Product.id)).all()
@@ -72,7 +72,7 @@ def test_single_images_move_and_are_resized(old_app, tmp_path):
     assert result.exit_code == 1  # one original is missing, and it says which
     assert "2 images resized." in result.output and "products/gone.png" in result.output
     assert {p.name for p in uploads.iterdir()} >= {
-        f"{key}-{size}.webp" for key in ("a1b2c3", "a1b2c3-2")
+        f"{stem}-{size}.webp" for stem in ("a1b2c3", "a1b2c3-2")
         for size in ("thumb", "card", "full")}
     after = client.get("/products/two").get_data(as_text=True)
     assert 'srcset="/media/products/a1b2c3-2-thumb.webp 160w, ' \
@@ -102,6 +102,6 @@ def test_the_seed_draws_a_picture_for_each_product(old_app, tmp_path):
         assert all(i.alt for i in images)
         assert draw_missing_images(store.id) == 0  # a second seed draws nothing
         assert seed_demo("main")[1] == 0
-        card = tmp_path / "uploads" / "products" / f"{images[0].key}-card.webp"
+        card = tmp_path / "uploads" / "products" / f"{images[0].stem}-card.webp"
         assert Image.open(card).size == (480, 360)
         db.session.remove()

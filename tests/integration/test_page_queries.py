@@ -29,7 +29,7 @@ def fill(store, count: int) -> list:
     products = [make_product(store, name=f"Product {n:03d}", category=(tea, coffee)[n % 2],
                              stock=n % 7) for n in range(count)]
     # Pictures (rows only: the pages are counted, not the files): none, one, or two each.
-    db.session.add_all(ProductImage(product_id=p.id, position=position, key=f"k{p.id}-{position}",
+    db.session.add_all(ProductImage(product_id=p.id, position=position, stem=f"k{p.id}-{position}",
                                     original=f"originals/k{p.id}.png", width=800, height=600,
                                     alt=p.name)
                        for n, p in enumerate(products) for position in range(n % 3))

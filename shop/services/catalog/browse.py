@@ -102,7 +102,7 @@ _first_image = aliased(ProductImage, name="first_image")
 
 
 def _image_columns(image) -> list:
-    return [image.key.label("image_key"), image.original.label("image_original"),
+    return [image.stem.label("image_stem"), image.original.label("image_original"),
             image.width.label("image_width"), image.height.label("image_height"),
             image.alt.label("image_alt")]
 
@@ -157,9 +157,9 @@ def list_products(
 
 
 def _image(row) -> ImageRef | None:
-    if row.image_key is None:
+    if row.image_stem is None:
         return None
-    return ImageRef(row.image_key, row.image_original, row.image_width, row.image_height,
+    return ImageRef(row.image_stem, row.image_original, row.image_width, row.image_height,
                     row.image_alt)
 
 

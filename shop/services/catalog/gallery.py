@@ -46,7 +46,7 @@ def append_images(session: Session, product: Product, images: Sequence[StoredIma
     if count + len(images) > limit:
         raise TooManyImages(f"A product can have at most {limit} images; this one has "
                             f"{count}.")
-    session.add_all(ProductImage(product_id=product.id, position=count + n, key=image.key,
+    session.add_all(ProductImage(product_id=product.id, position=count + n, stem=image.stem,
                                  original=image.original, width=image.width,
                                  height=image.height, alt=product.name[:300])
                     for n, image in enumerate(images))
@@ -74,9 +74,9 @@ def delete_image(*, store_id: int, product_id: int, image_id: int, actor: str) -
         session.delete(image)
         session.flush()
         _renumber(session, images)
-        _audit(session, store_id, product_id, "product_image_deleted", actor, image.key)
-        key, original = image.key, image.original
-        after_commit(session, lambda: remove_files(key, original))
+        _audit(session, store_id, product_id, "product_image_deleted", actor, image.stem)
+        stem, original = image.stem, image.original
+        after_commit(session, lambda: remove_files(stem, original))
 
 
 def describe_image(*, store_id: int, product_id: int, image_id: int, alt: str,
@@ -95,12 +95,12 @@ def resize_moved_images() -> tuple[int, list[str]]:
     """Make the copies of images moved from the old single column (no size yet); returns
     how many were done and the originals that could not be (missing or not an image)."""
     done, failed = 0, []
-    pending = db.session.execute(select(ProductImage.id, ProductImage.key, ProductImage.original)
+    pending = db.session.execute(select(ProductImage.id, ProductImage.stem, ProductImage.original)
                                  .where(ProductImage.width.is_(None))
                                  .order_by(ProductImage.id)).all()
-    for image_id, key, original in pending:
+    for image_id, stem, original in pending:
         try:
-            width, height = resize_stored(original, key)
+            width, height = resize_stored(original, stem)
         except (InvalidImage, OSError) as exc:
             log.warning("could not resize a product image", extra={"media": original,
                                                                      "error": str(exc)})

@@ -1,7 +1,7 @@
 """Migration 0016_images moves each product's single image into ``product_images`` (two
 products that shared a file keep it), ``flask shop resize-images`` then makes the copies,
 and the demo seed draws a picture for every product that has none. On a database of its
-own (SQLite), from revision 0015_catalog_dates."""
+own (SQLite), from the revision 0016_images follows (whatever the heads are chained to)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,15 @@ from shop.models import Product, ProductImage
 from ..conftest import app_config
 
 
+def parent_of_images(app) -> str:
+    from alembic.script import ScriptDirectory
+
+    config = app.extensions["migrate"].migrate.get_config()
+    parent = ScriptDirectory.from_config(config).get_revision("0016_images").down_revision
+    assert isinstance(parent, str)
+    return parent
+
+
 @pytest.fixture
 def old_app(tmp_path, stripe_sandbox):
     app = create_app({**app_config(f"sqlite:///{tmp_path / 'old.db'}", stripe_sandbox.url,
@@ -27,7 +36,7 @@ def old_app(tmp_path, stripe_sandbox):
                       "UPLOAD_DIR": str(tmp_path / "uploads")})
     with app.app_context():
         drop_everything(db.engine)
-        upgrade(revision="0015_catalog_dates")
+        upgrade(revision=parent_of_images(app))
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -81,7 +90,7 @@ def test_single_images_move_and_are_resized(old_app, tmp_path):
     assert "0 images resized." in again.output
 
     with old_app.app_context():
-        downgrade(revision="0015_catalog_dates")
+        downgrade(revision=parent_of_images(old_app))
         back = db.session.execute(text("SELECT slug, image FROM products ORDER BY id")).all()
         assert [tuple(row) for row in back] == [
             ("one", "products/a1b2c3.png"), ("two", "products/a1b2c3.png"), ("three", None),

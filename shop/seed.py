@@ -7,6 +7,8 @@ from sqlalchemy import select
 
 from .extensions import db
 from .models import Category, Product, ProductImage, Store
+from .seed_images import draw_product
+from .services.catalog.media import store_image
 
 CATALOG = {
     "Coffee": [
@@ -48,7 +50,7 @@ def slugify(text: str) -> str:
     return "-".join(part for part in keep.split("-") if part)
 
 
-def seed_demo(store_slug: str = "main", *, images: bool = True) -> tuple[Store, int]:
+def seed_demo(store_slug: str = "main") -> tuple[Store, int]:
     """Create the demo store and catalog if missing, and draw a picture for each product
     that has none; returns the store and products added."""
     store = db.session.scalar(select(Store).where(Store.slug == store_slug))
@@ -77,17 +79,13 @@ def seed_demo(store_slug: str = "main", *, images: bool = True) -> tuple[Store, 
                 currency=store.currency, stock_on_hand=stock, active=True))
             added += 1
     db.session.commit()
-    if images:
-        draw_missing_images(store.id)
+    draw_missing_images(store.id)
     return store, added
 
 
 def draw_missing_images(store_id: int) -> int:
     """A drawn picture for every product of the store with none (one committed change per
     product: the files are written before their row, as an upload's are)."""
-    from .seed_images import draw_product
-    from .services.catalog.media import store_image
-
     bare = db.session.execute(
         select(Product.id, Product.name, Category.slug)
         .outerjoin(Category, Category.id == Product.category_id)

@@ -27,48 +27,68 @@ _HELD = ("(SELECT coalesce(sum(inventory_holds.quantity), :zero) AS coalesce_1 F
          "inventory_holds WHERE inventory_holds.product_id = products.id AND "
          "inventory_holds.status = :active_hold AND inventory_holds.expires_at > :now) AS held")
 
+_IMAGE = ("{t}.stem AS image_stem, {t}.original AS image_original, {t}.width AS image_width, "
+          "{t}.height AS image_height, {t}.alt AS image_alt")
+
+
 def catalog_sql(dialect: str) -> str:
     """The shop's product list with a category filter: one page of products, the units each
-    has on hold and the count of all the category's products
+    has on hold, the count of all the category's products and each one's first image
     (``services.catalog.list_products``)."""
     return ("SELECT products.id, products.slug, products.name, products.price, "
             f"products.currency, products.stock_on_hand, {_HELD}, "
             "(SELECT count(products_1.id) AS count_1 FROM products AS products_1 "
             "WHERE products_1.store_id = :store_id AND products_1.active IS "
-            f"{_true(dialect)} AND products_1.category_id = :category_id) AS total "
-            "FROM products WHERE products.store_id = :store_id AND products.active IS "
+            f"{_true(dialect)} AND products_1.category_id = :category_id) AS total, "
+            f"{_IMAGE.format(t='first_image')} "
+            "FROM products LEFT OUTER JOIN product_images AS first_image ON "
+            "first_image.product_id = products.id AND first_image.position = :position "
+            "WHERE products.store_id = :store_id AND products.active IS "
             f"{_true(dialect)} AND products.category_id = :category_id "
             "ORDER BY products.name, products.id LIMIT :limit OFFSET :offset")
 
 
 def product_sql(dialect: str) -> str:
-    """The shop's product by slug, with its units on hold and its category
-    (``services.catalog.product_by_slug``)."""
+    """The shop's product by slug, with its units on hold, its category and its images, one
+    row each (``services.catalog.product_by_slug``)."""
     return ("SELECT products.id, products.slug, products.name, products.description, "
             f"products.price, products.currency, products.stock_on_hand, {_HELD}, "
             "categories.id AS category_id, categories.slug AS category_slug, "
-            "categories.name AS category_name FROM products LEFT OUTER JOIN categories "
-            "ON categories.id = products.category_id WHERE products.store_id = :store_id "
-            f"AND products.slug = :slug AND products.active IS {_true(dialect)}")
+            f"categories.name AS category_name, {_IMAGE.format(t='product_images')} "
+            "FROM products LEFT OUTER JOIN categories "
+            "ON categories.id = products.category_id LEFT OUTER JOIN product_images ON "
+            "product_images.product_id = products.id WHERE products.store_id = :store_id "
+            f"AND products.slug = :slug AND products.active IS {_true(dialect)} "
+            "ORDER BY product_images.position")
 
 
 def _holds() -> dict:
-    return {"zero": 0, "active_hold": "active", "now": datetime.now(UTC)}
+    return {"zero": 0, "active_hold": "active", "now": datetime.now(UTC), "position": 0}
 
 
 def _true(dialect: str) -> str:
     return "1" if dialect == "sqlite" else "true"
 
 
+# An image's tag as the shop writes it for a picture of 1200 px or more (its srcset, size
+# and alt), by string formatting: no url_for, no size arithmetic.
+IMG = ('<img src="/media/products/{{ i.image_stem }}-{{ v }}.webp" alt="{{ i.image_alt }}" '
+       'srcset="/media/products/{{ i.image_stem }}-card.webp 480w, '
+       '/media/products/{{ i.image_stem }}-full.webp 1200w" sizes="50vw" '
+       'width="{{ w }}" height="{{ (i.image_height * w) // i.image_width }}">')
+
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>{{ title }}</title></head><body><main>
 {% if products %}<p>{{ products[0].total }} products</p><ul>{% for p in products %}
-<li><a href="/products/{{ p.slug }}">{{ p.name }}</a> {{ p.price }} {{ p.currency }}
+<li>{% if p.image_stem %}{% with i = p, v = 'card', w = 480 %}IMG{% endwith %}{% endif %}
+<a href="/products/{{ p.slug }}">{{ p.name }}</a> {{ p.price }} {{ p.currency }}
 {{ p.stock_on_hand - p.held }}</li>
-{% endfor %}</ul>{% else %}<h1>{{ product.name }}</h1><p>{{ product.description }}</p>
+{% endfor %}</ul>{% elif images %}{% set product = images[0] %}<h1>{{ product.name }}</h1>
+{% for i in images if i.image_stem %}{% with v = 'full', w = 1200 %}IMG{% endwith %}
+{% endfor %}<p>{{ product.description }}</p>
 <p>{{ product.price }} {{ product.currency }} {{ product.stock_on_hand - product.held }}</p>
 {% endif %}
-</main></body></html>"""
+</main></body></html>""".replace("IMG", IMG)
 
 
 def create_app(database_url: str, store_slug: str = "main") -> Flask:
@@ -106,11 +126,11 @@ def create_app(database_url: str, store_slug: str = "main") -> Flask:
     @app.get("/products/<slug>")
     def show(slug: str):
         with engine.connect() as conn:
-            row = conn.execute(product, {**_holds(), "store_id": store_id,
-                                         "slug": slug}).mappings().first()
-        if row is None:
+            rows = conn.execute(product, {**_holds(), "store_id": store_id,
+                                          "slug": slug}).mappings().all()
+        if not rows:
             abort(404)
-        return page_template.render(title=row["name"], products=None, product=row)
+        return page_template.render(title=rows[0]["name"], products=None, images=rows)
 
     return app
 

@@ -25,7 +25,7 @@ def fill(app, *, products: int, store_slug: str = "main") -> dict:
     """Empty the database, migrate, and add one store with ``products`` products spread
     over the categories. Returns the slugs the load cycles over."""
     from shop.extensions import db
-    from shop.models import Category, Product, Store
+    from shop.models import Category, Product, ProductImage, Store
 
     rebuild_schema(app)
     with app.app_context():
@@ -40,6 +40,13 @@ def fill(app, *, products: int, store_slug: str = "main") -> dict:
                 for n in range(1, products + 1)]
         with db.engine.begin() as conn:
             conn.execute(insert(Product.__table__), rows)
+            ids = conn.execute(text("SELECT id FROM products ORDER BY id")).scalars().all()
+            # One picture each, as a seeded shop has: the pages' statements join them. The
+            # pages are measured, not the files, so none is written.
+            conn.execute(insert(ProductImage.__table__), [
+                {"product_id": product_id, "position": 0, "stem": f"bench{product_id}",
+                 "original": f"originals/bench{product_id}.png", "width": 1200,
+                 "height": 900, "alt": f"Picture {product_id}"} for product_id in ids])
         # Statistics for the planner and, on PostgreSQL, the visibility map that lets the
         # count be index-only: what autovacuum does soon after a bulk load.
         analyze = "VACUUM ANALYZE" if db.engine.dialect.name == "postgresql" else "ANALYZE"
@@ -55,7 +62,7 @@ def _product_row(n: int, store_id: int, category_id: int) -> dict:
     return {"store_id": store_id, "category_id": category_id, "slug": f"product-{n}",
             "name": f"{first} {second} {n:05d}", "description": f"{first} {second}, lot {n}.",
             "price": 500 + (n * 37) % 5000, "currency": "USD",
-            "stock_on_hand": n % 40, "image": None, "active": n % 50 != 0}
+            "stock_on_hand": n % 40, "active": n % 50 != 0}
 
 
 def shop_statements(app, path: str) -> list[str]:

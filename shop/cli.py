@@ -21,6 +21,19 @@ def seed_command() -> None:
     click.echo(f"Store {store.slug!r}: {added} products added.")
 
 
+@shop_cli.command("resize-images")
+def resize_images_command() -> None:
+    """Make the resized copies of product images that have none yet (those moved from the
+    single image of each product by migration 0016_images). Safe to run again."""
+    from .services.catalog.gallery import resize_moved_images
+
+    done, failed = resize_moved_images()
+    click.echo(f"{done} images resized.")
+    if failed:
+        raise click.ClickException(f"{len(failed)} could not be read (still shown from "
+                                   f"their original): {', '.join(failed)}")
+
+
 @shop_cli.command("create-admin")
 @click.argument("email")
 @click.option("--store", "store_slug", default=None,

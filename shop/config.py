@@ -207,6 +207,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "ALERT_WEBHOOK_URL": os.environ.get("ALERT_WEBHOOK_URL") or None,
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR") or str(INSTANCE_DIR / "uploads"),
         "ADMIN_IMAGE_MAX_BYTES": 2 * 1024 * 1024,
+        # Several images per post; the request's body limit is raised to fit them.
+        "ADMIN_IMAGES_PER_UPLOAD": 6,
+        "MAX_IMAGES_PER_PRODUCT": env_int("MAX_IMAGES_PER_PRODUCT", 12, minimum=1),
+        # Refused before decoding: a small file can announce a huge picture (a bomb).
+        "MEDIA_MAX_PIXELS": env_int("MEDIA_MAX_PIXELS", 40_000_000, minimum=1),
         "ADMIN_ORDERS_PER_PAGE": 50,
     }
     config.update(_hardening_config(env))

@@ -1,11 +1,14 @@
-"""Demo catalog: one store, several categories, some items scarce or sold out."""
+"""Demo catalog: one store, several categories, some items scarce or sold out, each with a
+picture drawn at seed time (shop/seed_images.py)."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
 from .extensions import db
-from .models import Category, Product, Store
+from .models import Category, Product, ProductImage, Store
+from .seed_images import draw_product
+from .services.catalog.media import store_image
 
 CATALOG = {
     "Coffee": [
@@ -48,7 +51,8 @@ def slugify(text: str) -> str:
 
 
 def seed_demo(store_slug: str = "main") -> tuple[Store, int]:
-    """Create the demo store and catalog if missing; returns the store and products added."""
+    """Create the demo store and catalog if missing, and draw a picture for each product
+    that has none; returns the store and products added."""
     store = db.session.scalar(select(Store).where(Store.slug == store_slug))
     if store is None:
         store = Store(slug=store_slug, name="Bean & Leaf", currency="USD")
@@ -75,4 +79,23 @@ def seed_demo(store_slug: str = "main") -> tuple[Store, int]:
                 currency=store.currency, stock_on_hand=stock, active=True))
             added += 1
     db.session.commit()
+    draw_missing_images(store.id)
     return store, added
+
+
+def draw_missing_images(store_id: int) -> int:
+    """A drawn picture for every product of the store with none (one committed change per
+    product: the files are written before their row, as an upload's are)."""
+    bare = db.session.execute(
+        select(Product.id, Product.name, Category.slug)
+        .outerjoin(Category, Category.id == Product.category_id)
+        .where(Product.store_id == store_id,
+               ~select(ProductImage.id).where(ProductImage.product_id == Product.id).exists())
+        .order_by(Product.id)).all()
+    for product_id, name, category in bare:
+        stored = store_image(draw_product(name, category or ""))
+        db.session.add(ProductImage(product_id=product_id, position=0, stem=stored.stem,
+                                    original=stored.original, width=stored.width,
+                                    height=stored.height, alt=name))
+        db.session.commit()
+    return len(bare)

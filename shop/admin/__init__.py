@@ -13,6 +13,7 @@ from . import (  # noqa: E402,F401
     order_actions,
     orders,
     payments,
+    product_images,
     products,
     settings,
     staff,

@@ -1,27 +1,30 @@
-"""Products: list, create, edit, archive. Images are uploaded with the product form."""
+"""Products: list, create, edit, archive. Images are uploaded with the product form and
+arranged one by one (``product_images``)."""
 
 from functools import wraps
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 
 from ..services.catalog import products as catalog
-from ..services.catalog.media import InvalidImage, discard, save_product_image
+from ..services.catalog.gallery import TooManyImages
+from ..services.catalog.media import ImageRef, InvalidImage, discard, read_upload, store_image
 from ..services.inventory.stock import recent_adjustments, stock_level
 from ..web import query_page
 from . import bp
 from .access import admin, in_store
 from .forms import ActionForm
-from .forms.products import ProductForm, StockForm
+from .forms.products import ImageForm, ProductForm, StockForm
 
 UPLOAD_HEADROOM = 64 * 1024  # the rest of the form around the image
 
 
 def accepts_image(view):
-    """Raise this request's body limit (256 KB app-wide) so that an image fits."""
+    """Raise this request's body limit (256 KB app-wide) so that several images fit."""
     @wraps(view)
     def wrapper(*args, **kwargs):
-        request.max_content_length = (current_app.config["ADMIN_IMAGE_MAX_BYTES"]
-                                      + UPLOAD_HEADROOM)
+        config = current_app.config
+        request.max_content_length = (config["ADMIN_IMAGE_MAX_BYTES"]
+                                      * config["ADMIN_IMAGES_PER_UPLOAD"] + UPLOAD_HEADROOM)
         return view(*args, **kwargs)
     return wrapper
 
@@ -32,24 +35,33 @@ def _form(**kwargs) -> ProductForm:
                        categories=catalog.store_categories(store.id), **kwargs)
 
 
-def _image(form: ProductForm, current: str | None) -> str | None:
-    """The image the product should have after this form: new upload, removed or kept."""
-    upload = form.image.data
-    if upload and getattr(upload, "filename", ""):
-        return save_product_image(upload.stream)
-    return None if form.remove_image.data else current
+def _store_uploads(form: ProductForm) -> list | None:
+    """Check and store the form's new images; None (errors on the form) if one is refused,
+    and then none is kept."""
+    uploads = form.uploads()
+    limit = current_app.config["ADMIN_IMAGES_PER_UPLOAD"]
+    if len(uploads) > limit:
+        form.images.errors.append(f"Choose at most {limit} images at a time.")
+        return None
+    stored = []
+    try:
+        for upload in uploads:
+            stored.append(store_image(read_upload(upload.stream)))
+    except InvalidImage as exc:
+        form.images.errors.append(f"{upload.filename[:80]}: {exc}")
+        _discard_all(stored)
+        return None
+    return stored
 
 
 def _save(form: ProductForm, product=None):
     """Validate and save; returns the product, or None with the errors on the form."""
     if not form.validate_on_submit():
         return None
-    current = product.image if product else None
-    try:
-        data = form.product_input(_image(form, current))
-    except InvalidImage as exc:
-        form.image.errors.append(str(exc))
+    stored = _store_uploads(form)
+    if stored is None:
         return None
+    data = form.product_input(stored)
     try:
         if product is None:
             return catalog.create_product(store_id=admin().store.id, data=data,
@@ -60,9 +72,18 @@ def _save(form: ProductForm, product=None):
         form.slug.errors.append(str(exc))
     except catalog.UnknownCategory as exc:
         form.category_id.errors.append(str(exc))
-    if data.image != current:
-        discard(data.image)
+    except TooManyImages as exc:
+        form.images.errors.append(str(exc))
+    except BaseException:
+        _discard_all(stored)  # nothing refers to them: the change did not commit
+        raise
+    _discard_all(stored)
     return None
+
+
+def _discard_all(stored: list) -> None:
+    for image in stored:
+        discard(image)
 
 
 @bp.get("/products")
@@ -93,6 +114,9 @@ def edit_page(product, form: ProductForm | None = None, stock_form: StockForm | 
     form = form or _form(formdata=None, data=ProductForm.initial(product))
     return render_template(
         "admin/products/form.html", form=form, product=product,
+        images=[(image, ImageRef.of(image), ImageForm(formdata=None, prefix=f"image-{image.id}",
+                                                      data={"alt": image.alt}))
+                for image in product.images],
         stock=stock_level(product), history=recent_adjustments(product.id),
         stock_form=stock_form or StockForm(formdata=None),
         action_form=ActionForm(formdata=None)), status

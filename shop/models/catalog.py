@@ -38,12 +38,13 @@ class Product(Model):
     price: Mapped[int] = mapped_column(Integer)  # minor units
     currency: Mapped[str] = mapped_column(String(3))
     stock_on_hand: Mapped[int] = mapped_column(Integer, default=0)
-    image: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow,
                                                  server_default=func.now())  # as Category's
 
     category: Mapped[Category | None] = relationship(lazy="joined")
+    images: Mapped[list[ProductImage]] = relationship(
+        back_populates="product", order_by="ProductImage.position", lazy="select")
 
     __table_args__ = (
         db.UniqueConstraint("store_id", "slug", name="uq_products_store_slug"),
@@ -55,4 +56,46 @@ class Product(Model):
               postgresql_include=["active"]),
         Index("ix_products_store_name_id", "store_id", "name", "id",
               postgresql_include=["active"]),
+        # The catalog's other sorts (price either way, newest first), in a category or not
+        # (migration 0016_images; the plans are checked in tests/integration/test_catalog_sort.py).
+        Index("ix_products_store_category_price_id", "store_id", "category_id", "price", "id",
+              postgresql_include=["active"]),
+        Index("ix_products_store_price_id", "store_id", "price", "id",
+              postgresql_include=["active"]),
+        Index("ix_products_store_category_id", "store_id", "category_id", "id",
+              postgresql_include=["active"]),
+        Index("ix_products_store_id", "store_id", "id", postgresql_include=["active"]),
+    )
+
+
+class ProductImage(Model):
+    """One picture of a product; position 0 is the one the catalog card shows.
+
+    ``stem`` names the resized copies (``products/<stem>-<variant>.webp``, see
+    ``services.catalog.media``); ``original`` is the stored upload. ``width`` and ``height``
+    are the original's once it has been resized; an image moved from the old single
+    ``products.image`` column has none until ``flask shop resize-images`` has run, and is
+    shown from its original meanwhile.
+    """
+
+    __tablename__ = "product_images"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    stem: Mapped[str] = mapped_column(String(64))
+    original: Mapped[str] = mapped_column(String(200))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    alt: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow,
+                                                 server_default=func.now())
+
+    product: Mapped[Product] = relationship(back_populates="images")
+
+    __table_args__ = (
+        # Positions are dense from 0 (services.catalog.gallery renumbers them): the card's
+        # image is one index lookup, (product_id, 0).
+        db.UniqueConstraint("product_id", "position", name="uq_product_images_position"),
+        db.UniqueConstraint("stem", name="uq_product_images_stem"),
     )

@@ -1,8 +1,7 @@
-"""Products and stock: create, edit, archive, images, stock adjustments, low stock."""
+"""Products and stock: create, edit, archive, stock adjustments, low stock (images:
+test_product_images.py)."""
 
 from __future__ import annotations
-
-import io
 
 import pytest
 from sqlalchemy import func, select
@@ -12,8 +11,6 @@ from shop.models import AuditEvent, Category, Product, StockAdjustment
 
 from ..factories import make_product
 from .helpers import field_error, make_order, post
-
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def product_form(**overrides) -> dict:
@@ -110,101 +107,6 @@ def test_archive_hides_from_the_shop_and_restore_brings_back(as_staff, store, pr
     assert as_staff.get(f"/products/{product.slug}").status_code == 200
 
 
-class TestImages:
-    def test_an_image_is_stored_and_served(self, as_staff, store, product, upload_dir):
-        response = post(as_staff, f"/admin/products/{product.id}", {
-            **product_form(slug=product.slug), "image": (io.BytesIO(PNG), "photo.PNG")},
-            content_type="multipart/form-data")
-        assert response.status_code == 303
-        db.session.refresh(product)
-        assert product.image.startswith("products/") and product.image.endswith(".png")
-        assert (upload_dir / product.image).read_bytes() == PNG
-        served = as_staff.application.test_client().get(f"/media/{product.image}")
-        assert served.status_code == 200 and served.data == PNG
-        assert served.mimetype == "image/png"
-
-    def test_a_file_that_is_not_an_image_is_refused(self, as_staff, store, product,
-                                                    upload_dir):
-        response = post(as_staff, f"/admin/products/{product.id}", {
-            **product_form(slug=product.slug), "image": (io.BytesIO(b"<html>"), "x.png")},
-            content_type="multipart/form-data")
-        assert response.status_code == 400
-        assert field_error(response.get_data(as_text=True), "image") == \
-            "Upload a PNG, JPEG, GIF or WebP image."
-        db.session.refresh(product)
-        assert product.image is None and not upload_dir.exists()
-
-    def test_an_image_over_the_limit_is_refused(self, as_staff, store, product, upload_dir,
-                                                monkeypatch):
-        monkeypatch.setitem(as_staff.application.config, "ADMIN_IMAGE_MAX_BYTES", 1000)
-        response = post(as_staff, f"/admin/products/{product.id}", {
-            **product_form(slug=product.slug),
-            "image": (io.BytesIO(PNG + b"\x00" * 2000), "big.png")},
-            content_type="multipart/form-data")
-        assert response.status_code == 400
-        assert "larger than" in field_error(response.get_data(as_text=True), "image")
-
-    def upload(self, client, product, body: bytes = PNG, **fields):
-        return post(client, f"/admin/products/{product.id}", {
-            **product_form(slug=product.slug), "image": (io.BytesIO(body), "photo.png"),
-            **fields}, content_type="multipart/form-data")
-
-    def image_of(self, product) -> str | None:
-        db.session.expire_all()
-        return db.session.get(Product, product.id).image
-
-    def test_a_replaced_image_is_deleted(self, as_staff, store, product, upload_dir):
-        assert self.upload(as_staff, product).status_code == 303
-        old = self.image_of(product)
-        assert self.upload(as_staff, product, PNG + b"new").status_code == 303
-        new = self.image_of(product)
-        assert new != old and (upload_dir / new).exists()
-        assert not (upload_dir / old).exists()
-        assert as_staff.application.test_client().get(f"/media/{old}").status_code == 404
-
-    def test_a_removed_image_is_deleted(self, as_staff, store, product, upload_dir):
-        self.upload(as_staff, product)
-        old = self.image_of(product)
-        response = post(as_staff, f"/admin/products/{product.id}",
-                        {**product_form(slug=product.slug), "remove_image": "y"})
-        assert response.status_code == 303
-        assert self.image_of(product) is None and not (upload_dir / old).exists()
-
-    def test_an_image_another_product_shows_is_kept(self, as_staff, store, product,
-                                                    upload_dir):
-        self.upload(as_staff, product)
-        shared = self.image_of(product)
-        twin = make_product(store, name="Kenya Nyeri (gift box)")
-        twin.image = shared  # e.g. loaded by a catalog import
-        db.session.commit()
-        post(as_staff, f"/admin/products/{product.id}",
-             {**product_form(slug=product.slug), "remove_image": "y"})
-        assert self.image_of(product) is None
-        assert (upload_dir / shared).exists()
-        assert as_staff.application.test_client().get(f"/media/{shared}").status_code == 200
-
-    @pytest.mark.parametrize("change", ["replace", "remove"])
-    def test_a_change_that_fails_keeps_the_image(self, as_staff, store, product, upload_dir,
-                                                 change):
-        self.upload(as_staff, product)
-        old = self.image_of(product)
-        taken = make_product(store, name="Other")
-        fields = {"slug": taken.slug}  # refused by the database: the change rolls back
-        if change == "replace":
-            response = self.upload(as_staff, product, PNG + b"new", **fields)
-        else:
-            response = post(as_staff, f"/admin/products/{product.id}", {
-                **product_form(**fields), "remove_image": "y"})
-        assert response.status_code == 400
-        assert "already uses the address" in response.get_data(as_text=True)
-        assert self.image_of(product) == old
-        assert [p.name for p in (upload_dir / "products").iterdir()] == [old.split("/")[1]]
-
-    def test_media_cannot_leave_the_upload_folder(self, client, upload_dir):
-        upload_dir.mkdir(parents=True)
-        assert client.get("/media/../secret.txt").status_code == 404
-
-
 class TestStock:
     def test_add_stock_with_a_reason(self, as_staff, store, product):
         response = post(as_staff, f"/admin/products/{product.id}/stock",
@@ -248,12 +150,3 @@ class TestStock:
         assert "Scarce" in page and "Held down" in page
         assert "Plenty" not in page and "Gone" not in page
         assert page.index("Scarce") < page.index("Held down")
-
-
-def test_an_image_sent_with_a_refused_form_is_not_kept(as_staff, store, upload_dir):
-    taken = make_product(store)
-    response = post(as_staff, "/admin/products/new", {
-        **product_form(slug=taken.slug), "image": (io.BytesIO(PNG), "photo.png")},
-        content_type="multipart/form-data")
-    assert response.status_code == 400
-    assert list((upload_dir / "products").iterdir()) == []

@@ -25,10 +25,11 @@ def live_shop(tmp_path_factory):
     base_url = f"http://127.0.0.1:{port}"
     sandbox = Sandbox(webhook_url=f"{base_url}/webhooks/stripe", webhook_secret=WEBHOOK_SECRET)
     app = create_app({**app_config(database_url, sandbox.url, tmp_path_factory.mktemp("mail")),
-                      "BASE_URL": base_url})
+                      "BASE_URL": base_url,
+                      "UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads"))})
     build_schema(app)
     with app.app_context():
-        seed_demo("main")
+        seed_demo("main")  # its pictures too (drawn, about a second): the pages show them
         db.session.remove()
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

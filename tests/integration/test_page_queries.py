@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from shop.extensions import db
-from shop.models import Category, HoldStatus, InventoryHold
+from shop.models import Category, HoldStatus, InventoryHold, ProductImage
 from shop.models.types import utcnow
 
 from ..conftest import wipe
@@ -17,7 +17,8 @@ from ..statements import recorded_statements
 
 # The last is past the last page (it shows the last): a count, then that page.
 PAGES = ("/", "/?category=tea", "/?category=tea&page=2", "/?q=product", "/?page=2",
-         "/?category=tea&page=99")
+         "/?category=tea&page=99", "/?category=tea&sort=newest&page=2",
+         "/?sort=price_desc&in_stock=1&min_price=1&max_price=100")
 
 
 def fill(store, count: int) -> list:
@@ -25,8 +26,15 @@ def fill(store, count: int) -> list:
     coffee = Category(store_id=store.id, slug="coffee", name="Coffee")
     db.session.add_all([tea, coffee])
     db.session.commit()
-    return [make_product(store, name=f"Product {n:03d}", category=(tea, coffee)[n % 2],
-                         stock=n % 7) for n in range(count)]
+    products = [make_product(store, name=f"Product {n:03d}", category=(tea, coffee)[n % 2],
+                             stock=n % 7) for n in range(count)]
+    # Pictures (rows only: the pages are counted, not the files): none, one, or two each.
+    db.session.add_all(ProductImage(product_id=p.id, position=position, stem=f"k{p.id}-{position}",
+                                    original=f"originals/k{p.id}.png", width=800, height=600,
+                                    alt=p.name)
+                       for n, p in enumerate(products) for position in range(n % 3))
+    db.session.commit()
+    return products
 
 
 def queries_per_page(client, products) -> dict[str, int]:

@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from flask_wtf.file import MultipleFileField
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -12,6 +12,7 @@ from wtforms.validators import (
 )
 
 from ...domain.money import minor_to_decimal, parse_money
+from ...services.catalog.media import StoredImage
 from ...services.catalog.products import SLUG, ProductInput, slugify
 from . import money_validator, strip
 
@@ -35,8 +36,9 @@ class ProductForm(FlaskForm):
         money_validator(lambda form: form.currency)])
     category_id = SelectField("Category", coerce=lambda v: int(v) if v else None,
                               validators=[Optional()])
-    image = FileField("Image", description="PNG, JPEG, GIF or WebP, up to 2 MB.")
-    remove_image = BooleanField("Remove the current image")
+    images = MultipleFileField("Add images", description="PNG, JPEG, GIF or WebP, up to 2 MB "
+                               "each; choose several at once if you like.",
+                               render_kw={"accept": "image/png,image/jpeg,image/gif,image/webp"})
 
     def __init__(self, *args, currency: str, categories, **kwargs):
         super().__init__(*args, **kwargs)
@@ -58,12 +60,25 @@ class ProductForm(FlaskForm):
             return False
         return valid
 
-    def product_input(self, image: str | None) -> ProductInput:
+    def uploads(self) -> list:
+        """The files chosen in ``images`` (a browser sends one empty part for none)."""
+        return [f for f in self.images.data or [] if getattr(f, "filename", "")]
+
+    def product_input(self, new_images: list[StoredImage]) -> ProductInput:
         return ProductInput(
             name=self.name.data, slug=self.slug.data or slugify(self.name.data),
             description=self.description.data or "",
             price=parse_money(self.price.data, self.currency),
-            category_id=self.category_id.data, image=image)
+            category_id=self.category_id.data, new_images=tuple(new_images))
+
+
+class ImageForm(FlaskForm):
+    """One image of a product: its alt text, or a move or its deletion (the button)."""
+
+    alt = StringField("Description for screen readers (alt text)", filters=[strip],
+                      validators=[Optional(), Length(max=300)])
+    action = SelectField(choices=["save", "up", "down", "delete"],
+                         validators=[InputRequired()])
 
 
 class StockForm(FlaskForm):

@@ -6,8 +6,9 @@ bind parameters for the values) and return plain rows, not ORM objects: the cata
 shop's busiest page, and building its statement on every request (the correlated holds
 column, the count's alias, the filters) doubled the page's CPU in-process (1.6-2.0 ms a
 catalog page built once, 2.7-3.2 ms built per request; docs/performance.md, decisions).
-Their columns come from the models. Everything else about the pages is plain Flask:
-``url_for`` for every link.
+Their columns come from the models. One statement per shape of the page (category or not,
+search or not, sort, each filter): a few dozen at most. Everything else about the pages is
+plain Flask: ``url_for`` for every link.
 """
 
 from __future__ import annotations
@@ -15,16 +16,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import BindParameter
 
+from ...domain.catalog_query import CatalogQuery
 from ...extensions import db
-from ...models import Category, Product, Store
+from ...models import Category, Product, ProductImage, Store
 from ...models.types import utcnow
-from ..inventory.holds import HOLDS_AT, available, held_column
+from ..inventory.holds import HOLDS_AT, available, held_column, held_for
 from ..platform.tx import read_alone
 from .cache import CategoryRow
+from .media import ImageRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +40,7 @@ class ProductCard:
     price: int
     currency: str
     available: int
+    image: ImageRef | None = None
 
 
 @dataclass(frozen=True)
@@ -51,67 +55,120 @@ def store_by_slug(slug: str) -> Store | None:
     return db.session.scalar(select(Store).where(Store.slug == slug))
 
 
-def _filters(product, by_category: bool, searching: bool) -> list:
+@dataclass(frozen=True)
+class _Shape:
+    """Which parts a page's statement has; one statement is built for each shape."""
+
+    by_category: bool
+    searching: bool
+    sort: str
+    in_stock: bool
+    min_price: bool
+    max_price: bool
+
+
+_ORDER = {
+    "name": lambda p: (p.name, p.id),
+    "price_asc": lambda p: (p.price, p.id),
+    "price_desc": lambda p: (p.price.desc(), p.id.desc()),
+    "newest": lambda p: (p.id.desc(),),  # ids grow with every product added
+}
+
+
+def _filters(product, shape: _Shape) -> list:
     where = [product.store_id == bindparam("store_id"), product.active.is_(True)]
-    if by_category:
+    if shape.by_category:
         where.append(product.category_id == bindparam("category_id"))
-    if searching:
+    if shape.searching:
         like: BindParameter[str] = bindparam("like")
         where.append(or_(func.lower(product.name).like(like),
                          func.lower(product.description).like(like)))
+    if shape.min_price:
+        where.append(product.price >= bindparam("min_price"))
+    if shape.max_price:
+        where.append(product.price <= bindparam("max_price"))
+    if shape.in_stock:
+        # Available = on hand − holds that count now: the rule of inventory.holds.counting.
+        where.append(product.stock_on_hand > held_for(product))
     return where
 
 
 @cache
-def _count_statement(by_category: bool, searching: bool):
-    return select(func.count(Product.id)).where(*_filters(Product, by_category, searching))
+def _count_statement(shape: _Shape):
+    return select(func.count(Product.id)).where(*_filters(Product, shape))
+
+
+_first_image = aliased(ProductImage, name="first_image")
+
+
+def _image_columns(image) -> list:
+    return [image.stem.label("image_stem"), image.original.label("image_original"),
+            image.width.label("image_width"), image.height.label("image_height"),
+            image.alt.label("image_alt")]
 
 
 @cache
-def _page_statement(by_category: bool, searching: bool):
+def _page_statement(shape: _Shape):
     # The count of all matches rides along as an uncorrelated subquery (run once, the same
-    # plan as the count alone): one round trip instead of a count and then a page.
+    # plan as the count alone): one round trip instead of a count and then a page. The
+    # card's image is position 0, one lookup in the (product, position) key.
     counted = aliased(Product)
-    total = (select(func.count(counted.id)).where(*_filters(counted, by_category, searching))
+    total = (select(func.count(counted.id)).where(*_filters(counted, shape))
              .scalar_subquery().label("total"))
     return (select(Product.id, Product.slug, Product.name, Product.price, Product.currency,
-                   Product.stock_on_hand, held_column(), total)
-            .where(*_filters(Product, by_category, searching))
-            .order_by(Product.name, Product.id)
+                   Product.stock_on_hand, held_column(), total, *_image_columns(_first_image))
+            .outerjoin(_first_image, and_(_first_image.product_id == Product.id,
+                                          _first_image.position == 0))
+            .where(*_filters(Product, shape))
+            .order_by(*_ORDER[shape.sort](Product))
             .limit(bindparam("limit")).offset(bindparam("offset")))
 
 
 def list_products(
     *, store_id: int, page: int, per_page: int, category_id: int | None = None,
-    search: str = "",
+    search: str = "", query: CatalogQuery | None = None,
 ) -> ProductPage:
-    """One page of the store's active products by name (of a category, matching a search),
-    each with the units available now. A page past the last shows the last."""
-    shape = (category_id is not None, bool(search))
+    """One page of the store's active products (of a category, matching a search, in
+    stock, in a price range), in the query's order, each with the units available now.
+    A page past the last shows the last."""
+    query = query or CatalogQuery()
+    shape = _Shape(category_id is not None, bool(search), query.sort, query.in_stock,
+                   query.min_price is not None, query.max_price is not None)
     params = {"store_id": store_id, "limit": per_page, HOLDS_AT: utcnow()}
     if category_id is not None:
         params["category_id"] = category_id
     if search:
         params["like"] = f"%{search.lower()}%"
+    if query.min_price is not None:
+        params["min_price"] = query.min_price
+    if query.max_price is not None:
+        params["max_price"] = query.max_price
     page = max(1, page)
     rows = _page_rows(shape, params, page, per_page)
     total = rows[0].total if rows else 0
     if not rows and page > 1:  # past the last page (or nothing matches): show the last
-        total = read_alone(_count_statement(*shape), params)[0][0]
+        total = read_alone(_count_statement(shape), params)[0][0]
         page = _pages(total, per_page)
         rows = _page_rows(shape, params, page, per_page) if total else []
     return ProductPage(
         [ProductCard(row.id, row.slug, row.name, row.price, row.currency,
-                     available(row.stock_on_hand, row.held)) for row in rows],
+                     available(row.stock_on_hand, row.held), _image(row)) for row in rows],
         page, _pages(total, per_page), total)
+
+
+def _image(row) -> ImageRef | None:
+    if row.image_stem is None:
+        return None
+    return ImageRef(row.image_stem, row.image_original, row.image_width, row.image_height,
+                    row.image_alt)
 
 
 def _pages(total: int, per_page: int) -> int:
     return max(1, -(-total // per_page))
 
 
-def _page_rows(shape: tuple[bool, bool], params: dict, page: int, per_page: int) -> list:
-    return read_alone(_page_statement(*shape), {**params, "offset": (page - 1) * per_page})
+def _page_rows(shape: _Shape, params: dict, page: int, per_page: int) -> list:
+    return read_alone(_page_statement(shape), {**params, "offset": (page - 1) * per_page})
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,22 +183,25 @@ class ProductDetail:
     currency: str
     available: int
     category: CategoryRow | None
-    image: str | None = None  # the upload's name (media.media), for link previews
+    images: tuple[ImageRef, ...] = ()  # in the staff's order; the first leads the page
 
 
 @cache
 def _product_by_slug():
+    # One row per image (one with no image columns when it has none), in their order.
     return (select(Product.id, Product.slug, Product.name, Product.description, Product.price,
                    Product.currency, Product.stock_on_hand, held_column(),
                    Category.id.label("category_id"), Category.slug.label("category_slug"),
-                   Category.name.label("category_name"), Product.image)
+                   Category.name.label("category_name"), *_image_columns(ProductImage))
             .outerjoin(Category, Category.id == Product.category_id)
+            .outerjoin(ProductImage, ProductImage.product_id == Product.id)
             .where(Product.store_id == bindparam("store_id"), Product.slug == bindparam("slug"),
-                   Product.active.is_(True)))
+                   Product.active.is_(True))
+            .order_by(ProductImage.position))
 
 
 def product_by_slug(store_id: int, slug: str) -> ProductDetail | None:
-    """The active product with ``slug``, its category and the units available now."""
+    """The active product with ``slug``, its category, images and the units available now."""
     rows = read_alone(_product_by_slug(), {"store_id": store_id, "slug": slug,
                                            HOLDS_AT: utcnow()})
     if not rows:
@@ -149,5 +209,6 @@ def product_by_slug(store_id: int, slug: str) -> ProductDetail | None:
     row = rows[0]
     category = (None if row.category_id is None
                 else CategoryRow(row.category_id, row.category_slug, row.category_name))
+    images = tuple(image for image in map(_image, rows) if image is not None)
     return ProductDetail(row.id, row.slug, row.name, row.description, row.price, row.currency,
-                         available(row.stock_on_hand, row.held), category, row.image)
+                         available(row.stock_on_hand, row.held), category, images)

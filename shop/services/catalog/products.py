@@ -7,7 +7,7 @@ Uniqueness is the database's job (``uq_products_store_slug``): we insert and tra
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -17,8 +17,9 @@ from ...extensions import db
 from ...models import Category, Product, Store
 from ..inventory.stock import ProductNotFound
 from ..platform.audit import record_change
-from ..platform.tx import after_commit, get_existing, write_transaction
-from .media import discard_if_unused
+from ..platform.tx import get_existing, write_transaction
+from .gallery import append_images
+from .media import StoredImage
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -38,7 +39,8 @@ class ProductInput:
     description: str
     price: int  # minor units, from ``domain.money.parse_money``
     category_id: int | None
-    image: str | None  # a stored media name (``services.media``), or None for no image
+    # Uploaded with this form (``media.store_image``), added after the product's others.
+    new_images: tuple[StoredImage, ...] = field(default=())
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,8 @@ def product_in_store(*, store_id: int, product_id: int) -> Product:
 
 
 def create_product(*, store_id: int, data: ProductInput, actor: str) -> Product:
-    """Raises ``SlugTaken`` or ``UnknownCategory``; the product starts with no stock."""
+    """Raises ``SlugTaken``, ``UnknownCategory`` or ``gallery.TooManyImages``; the product
+    starts with no stock."""
     try:
         with write_transaction() as session:
             store = get_existing(session, Store, store_id)
@@ -91,6 +94,7 @@ def create_product(*, store_id: int, data: ProductInput, actor: str) -> Product:
             _apply(session, product, data)
             session.add(product)
             session.flush()
+            append_images(session, product, data.new_images)
             record_change(session, store_id=store_id, entity_type="product",
                           entity_id=product.id, action="product_created", from_state=None,
                           to_state="active", actor=actor, reason=product.name)
@@ -104,15 +108,12 @@ def update_product(*, store_id: int, product_id: int, data: ProductInput,
     try:
         with write_transaction() as session:
             product = product_in_store(store_id=store_id, product_id=product_id)
-            replaced = product.image
             _apply(session, product, data)
             session.flush()
+            append_images(session, product, data.new_images)
             record_change(session, store_id=store_id, entity_type="product",
                           entity_id=product.id, action="product_updated", from_state=None,
                           to_state=None, actor=actor, reason=product.name)
-            if replaced and replaced != product.image:
-                # Only once this is saved, and only if no other product shows it too.
-                after_commit(session, lambda: discard_if_unused(replaced))
     except IntegrityError as exc:
         raise _slug_taken(exc, data.slug) from exc
     return product
@@ -151,4 +152,3 @@ def _apply(session, product: Product, data: ProductInput) -> None:
     product.description = data.description
     product.price = data.price
     product.category_id = data.category_id
-    product.image = data.image

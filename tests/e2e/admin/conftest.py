@@ -9,8 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from shop.extensions import db
-from shop.models import Role, StaffAlert, Store
+from shop.models import ProductImage, Role, StaffAlert, Store
+from shop.seed_images import draw_product
 from shop.services.accounts.users import grant_role, set_platform_admin
+from shop.services.catalog.media import store_image
 
 from ...admin.helpers import make_order, paid_order
 from ...factories import PASSWORD, make_product, make_store, make_user
@@ -32,6 +34,14 @@ def admin_site(live_shop):
         set_platform_admin(email=OWNER, granted=True, actor="test")
         # Its own product: the shop's demo stock belongs to the checkout tests.
         product = make_product(store, name="Admin Test Blend", price=1650, stock=20)
+        # Two pictures, so that its page shows the image list with every button.
+        for position, look in enumerate(("coffee", "gifts")):
+            stored = store_image(draw_product(product.name, look))
+            db.session.add(ProductImage(product_id=product.id, position=position,
+                                        stem=stored.stem, original=stored.original,
+                                        width=stored.width, height=stored.height,
+                                        alt=product.name))
+        db.session.commit()
         order = paid_order(store, product=product, email="find.me@example.com",
                            name="Grace Hopper")
         make_order(store, product=product, email="someone.else@example.com")

@@ -3,6 +3,7 @@
 from flask import flash, redirect, url_for
 
 from ..services.catalog import gallery
+from ..services.catalog import products as catalog
 from . import bp
 from .access import admin, in_store
 from .forms.products import ImageForm
@@ -13,6 +14,7 @@ DONE = {"save": "The description was saved.", "up": "The image was moved.",
 
 @bp.post("/products/<int:product_id>/images/<int:image_id>")
 def change_product_image(product_id: int, image_id: int):
+    in_store(catalog.product_in_store, product_id=product_id)  # another store's: 404
     form = ImageForm(prefix=f"image-{image_id}")
     if not form.validate_on_submit():
         flash(form.alt.errors[0] if form.alt.errors else "The form expired. Please try again.",

@@ -52,6 +52,8 @@ ROUTES = {
     ("admin.edit_product", "GET"): ("scoped", 200),
     ("admin.edit_product", "POST"): ("scoped", 400),
     ("admin.archive_product", "POST"): ("scoped", 303),
+    # A post without its action is refused with a message on the product's page.
+    ("admin.change_product_image", "POST"): ("scoped", 303),
     ("admin.adjust_product_stock", "POST"): ("scoped", 400),
     ("admin.low_stock_list", "GET"): ("page", 200),
     ("admin.webhooks", "GET"): ("page", 200),
@@ -144,7 +146,8 @@ def _targets(store, staff_id: int):
     db.session.commit()
     return {"order_id": order.id, "product_id": product.id, "membership_id": membership.id,
             "attempt_id": attempt_id, "event_id": event.id, "invite_id": invite.id,
-            "alert_id": alert.id}
+            "alert_id": alert.id,
+            "image_id": 1}  # any id: the post is refused before the image is looked up
 
 
 def _client(app, role: str):

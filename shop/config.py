@@ -356,6 +356,9 @@ def _hardening_config(env: str) -> dict:
         "METRICS_TOKEN": env_secret("METRICS_TOKEN"),
         "HSTS_ENABLED": env_bool("HSTS_ENABLED", production),
         "DATABASE_LOCK_TIMEOUT_MS": env_int("DATABASE_LOCK_TIMEOUT_MS", 10_000, minimum=1),
+        # An owner's alert webhook may not reach the shop's own network (Redis, PostgreSQL,
+        # cloud metadata) in production; development and tests post to loopback receivers.
+        "ALERT_WEBHOOK_PRIVATE_OK": env_bool("ALERT_WEBHOOK_PRIVATE_OK", not production),
     }
 
 

@@ -364,3 +364,18 @@ def test_a_webhook_url_must_be_http(as_owner, store, owner):
     assert field_error(response.get_data(as_text=True), "alert_webhook_url")
     db.session.rollback()
     assert db.session.get(AlertSettings, store.id) is None
+
+
+def test_a_webhook_into_the_shops_own_network_is_refused_in_production(
+        clean_app, as_owner, store, owner, receiver, monkeypatch):
+    hook = receiver([200])  # listening on 127.0.0.1: loopback, as Redis and PostgreSQL are
+    set_webhook(as_owner, hook.url)
+    monkeypatch.setitem(clean_app.config, "ALERT_WEBHOOK_PRIVATE_OK", False)  # production's
+    stuck_breach(store, make_product(store, price=1000, stock=5))
+    evaluate_alerts()
+    assert hook.received == []  # never called
+    db.session.rollback()
+    row = db.session.scalar(select(OutboxMessage).where(
+        OutboxMessage.job == "post_alert_webhook"))
+    assert row.dispatched_at is None
+    assert "non-public address (127.0.0.1)" in row.last_error

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import secrets
+import socket
 import time
+from urllib.parse import urlsplit
 
 import requests
 from flask import current_app, render_template
@@ -114,6 +117,24 @@ def webhook_body(alert: StaffAlert, event: str) -> bytes:
     }, sort_keys=True, separators=(",", ":")).encode()
 
 
+def refuse_private_address(url: str) -> None:
+    """Raise unless every address the URL's host resolves to is public (an owner's webhook
+    must not make the shop call its own Redis, database or cloud metadata), unless
+    ALERT_WEBHOOK_PRIVATE_OK. Redirects are never followed, so the check covers the call;
+    a host whose DNS changes between this lookup and the connection is not covered."""
+    if current_app.config["ALERT_WEBHOOK_PRIVATE_OK"]:
+        return
+    host = urlsplit(url).hostname or ""
+    try:
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
+    except (socket.gaierror, UnicodeError) as exc:
+        raise WebhookNotDelivered(f"alert webhook host {host!r} does not resolve") from exc
+    private = sorted(a for a in addresses if not ipaddress.ip_address(a.split("%")[0]).is_global)
+    if private:
+        raise WebhookNotDelivered(f"alert webhook refused: {host} resolves to a non-public "
+                                  f"address ({', '.join(private)})")
+
+
 def post_alert_webhook(alert_id: int, event: str) -> bool:
     """POST the alert, signed, to the store's webhook; raises unless the receiver took it."""
     alert = db.session.get(StaffAlert, alert_id)
@@ -128,6 +149,7 @@ def post_alert_webhook(alert_id: int, event: str) -> bool:
     headers = {"Content-Type": "application/json", "User-Agent": "shop-alerts/1",
                SIGNATURE_HEADER: signature(secret, int(time.time()), body)}
     db.session.rollback()  # no transaction stays open across the call
+    refuse_private_address(url)
     try:
         response = requests.post(url, data=body, headers=headers, timeout=WEBHOOK_TIMEOUT,
                                  allow_redirects=False)

@@ -189,6 +189,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "STAFF_REFUND_LIMIT": env_int("STAFF_REFUND_LIMIT", 0)
         if os.environ.get("STAFF_REFUND_LIMIT") else None,
         "LOW_STOCK_THRESHOLD": env_int("LOW_STOCK_THRESHOLD", 5),
+        # Closed orders untouched this long are archived by the daily job (per store too).
+        "ARCHIVE_AFTER_DAYS": env_int("ARCHIVE_AFTER_DAYS", 90, minimum=1),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR") or str(INSTANCE_DIR / "uploads"),
         "ADMIN_IMAGE_MAX_BYTES": 2 * 1024 * 1024,
         "ADMIN_ORDERS_PER_PAGE": 50,

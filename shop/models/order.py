@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..domain.states import OrderStatus, PaymentStatus
@@ -53,6 +53,9 @@ class Order(Model):
     shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set by the archive job (services/orders/archive.py): hidden from the default admin
+    # list, still searchable, exported and in the shopper's history; status is unchanged.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Where the checkout came from, as keyed hashes (services/checkout/client_keys.py), never
     # the raw address: the card-testing guard counts declines per address, and checkout caps the
     # unpaid orders holding stock per browser session and per address.
@@ -66,6 +69,10 @@ class Order(Model):
     __table_args__ = (
         # The admin's keyset pages: (sort column, id) behind the store, per filter.
         Index("ix_orders_store_created_id", "store_id", "created_at", "id"),
+        # The default admin list and the archive job's scan: orders not archived yet.
+        Index("ix_orders_store_live_created_id", "store_id", "created_at", "id",
+              sqlite_where=text("archived_at IS NULL"),
+              postgresql_where=text("archived_at IS NULL")),
         Index("ix_orders_store_status", "store_id", "status"),
         Index("ix_orders_email", "email"),
         Index("ix_orders_user_created", "user_id", "created_at"),

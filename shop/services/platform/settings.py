@@ -19,7 +19,7 @@ from .audit import record_change
 from .tx import write_transaction
 
 SCALARS = ("hold_ttl_minutes", "unpaid_order_ttl_minutes", "refund_window_days",
-           "staff_refund_limit", "max_units_per_product")
+           "staff_refund_limit", "max_units_per_product", "archive_after_days")
 FREE_OVER = "free_over"  # shipping_rates key: subtotal from which standard shipping is free
 
 
@@ -31,6 +31,7 @@ class ShopSettings:
     staff_refund_limit: int | None  # minor units; None: staff may refund any amount
     max_units_per_product: int  # in one order: one checkout cannot hold a product's stock
     rates: RateTable
+    archive_after_days: int = 90  # closed orders untouched this long leave the default list
 
     @property
     def hold_ttl(self) -> timedelta:
@@ -55,6 +56,7 @@ def default_settings() -> ShopSettings:
         staff_refund_limit=config["STAFF_REFUND_LIMIT"],
         max_units_per_product=config["MAX_UNITS_PER_PRODUCT"],
         rates=DEFAULT_RATES,
+        archive_after_days=config["ARCHIVE_AFTER_DAYS"],
     )
 
 
@@ -94,6 +96,7 @@ class SettingsUpdate:
     max_units_per_product: int
     tax_bp: dict[str, int]  # country → basis points
     shipping: dict[str, dict[str, int | None]]  # zone → method (or "free_over") → minor units
+    archive_after_days: int = 90
 
 
 def update_settings(*, store_id: int, update: SettingsUpdate, actor: str) -> list[str]:

@@ -1,0 +1,42 @@
+"""archive: orders.archived_at (hidden from the default admin list, never deleted) and a
+per-store archive_after_days setting
+
+Existing orders start unarchived (archived_at NULL): the daily archive_orders job archives
+the eligible ones on its first run, in batches, with its audit rows, rather than this
+migration doing it silently. The default admin list (store, newest first, not archived)
+gets a partial index so that archived rows cost it nothing.
+
+Revision ID: 0016_archive
+Revises: 0015_catalog_dates
+Create Date: 2026-12-07 14:40:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0016_archive'
+down_revision = '0015_catalog_dates'
+branch_labels = None
+depends_on = None
+
+LIVE = sa.text('archived_at IS NULL')
+
+
+def upgrade():
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('archived_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.create_index('ix_orders_store_live_created_id',
+                              ['store_id', 'created_at', 'id'], unique=False,
+                              sqlite_where=LIVE, postgresql_where=LIVE)
+    with op.batch_alter_table('store_settings', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('archive_after_days', sa.Integer(), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table('store_settings', schema=None) as batch_op:
+        batch_op.drop_column('archive_after_days')
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.drop_index('ix_orders_store_live_created_id', sqlite_where=LIVE,
+                            postgresql_where=LIVE)
+        batch_op.drop_column('archived_at')

@@ -1,5 +1,6 @@
 """archive: orders.archived_at (hidden from the default admin list, never deleted) and a
-per-store archive_after_days setting
+per-store archive_after_days setting; an index on inventory_holds.created_at for the
+last day's holds that /metrics reports
 
 Existing orders start unarchived (archived_at NULL): the daily archive_orders job archives
 the eligible ones on its first run, in batches, with its audit rows, rather than this
@@ -7,7 +8,7 @@ migration doing it silently. The default admin list (store, newest first, not ar
 gets a partial index so that archived rows cost it nothing.
 
 Revision ID: 0016_archive
-Revises: 0015_catalog_dates
+Revises: 0016_verify
 Create Date: 2026-12-07 14:40:00
 
 """
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 
 
 revision = '0016_archive'
-down_revision = '0015_catalog_dates'
+down_revision = '0016_verify'  # main's head (0016_verify) follows 0015_catalog_dates
 branch_labels = None
 depends_on = None
 
@@ -31,9 +32,11 @@ def upgrade():
                               sqlite_where=LIVE, postgresql_where=LIVE)
     with op.batch_alter_table('store_settings', schema=None) as batch_op:
         batch_op.add_column(sa.Column('archive_after_days', sa.Integer(), nullable=True))
+    op.create_index('ix_inventory_holds_created', 'inventory_holds', ['created_at'])
 
 
 def downgrade():
+    op.drop_index('ix_inventory_holds_created', table_name='inventory_holds')
     with op.batch_alter_table('store_settings', schema=None) as batch_op:
         batch_op.drop_column('archive_after_days')
     with op.batch_alter_table('orders', schema=None) as batch_op:

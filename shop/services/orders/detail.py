@@ -38,10 +38,10 @@ class HoldRow:
 class OrderActions:
     fulfil: bool
     ship: bool
-    pack: bool = False
-    hand_over: bool = False
     deliver: bool
     cancel: bool
+    pack: bool = False
+    hand_over: bool = False
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,10 @@ REQUEST_SECONDS = Histogram(
 CHECKOUT_SECONDS = Histogram(
     "shop_checkout_duration_seconds", "Time to answer POST /checkout, by outcome",
     ["outcome"], buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30))
+PAYMENT_TRIES = Counter(
+    "shop_payment_tries_total",
+    "Finished tries to pay: succeeded, declined (3-D Secure failures too), failed, abandoned",
+    ["outcome"])
 AUTHORIZATION_SECONDS = Histogram(
     "shop_authorization_latency_seconds",
     "Time from a payment attempt's creation (checkout) to its authorization",
@@ -149,13 +153,14 @@ def _alert_inputs(session: Session):
               .group_by(ReconciliationRun.store_id).scalar_subquery())
     ratio = GaugeMetricFamily(
         "shop_reconciliation_discrepancy_ratio",
-        "Share of the payments the store's last reconciliation examined that disagreed with "
-        "Stripe (fixed or flagged for staff)", labels=["store_id"])
-    for store_id, examined, fixed, flagged in session.execute(
+        "Share of the payments the store's last reconciliation examined whose record "
+        "disagreed with Stripe and was put right", labels=["store_id"])
+    # Flagged payments are not counted: Stripe could not tell us more than we knew either.
+    for store_id, examined, fixed in session.execute(
             select(ReconciliationRun.store_id, ReconciliationRun.examined,
-                   ReconciliationRun.fixed, ReconciliationRun.flagged)
+                   ReconciliationRun.fixed)
             .where(ReconciliationRun.id.in_(latest), ReconciliationRun.store_id.is_not(None))):
-        ratio.add_metric([str(store_id)], (fixed + flagged) / examined if examined else 0.0)
+        ratio.add_metric([str(store_id)], fixed / examined if examined else 0.0)
     yield ratio
 
 
@@ -177,13 +182,32 @@ def _track_audit_rows(session: Session, _flush_context) -> None:
 
     # Audit rows (entity, action, to-state) of the transaction: counted as state changes
     # when it commits, forgotten if it rolls back.
-    rows = [(o.entity_type, o.action, o.to_state or "")
+    rows = [(o.entity_type, o.action, o.to_state or "", o.from_state or "")
             for o in session.new if isinstance(o, AuditEvent)]
     if rows:
         session.info.setdefault("shop.audit_rows", []).extend(rows)
         latencies = _authorization_latencies(session)
         if latencies:
             session.info.setdefault("shop.auth_latency", []).extend(latencies)
+
+
+def try_outcome(from_state: str, to_state: str) -> str | None:
+    """How an attempt's move ends a try, if it does: what the success-rate alert counts.
+    An unpaid intent we cancel (expiry, a new checkout) was abandoned; a void of an
+    authorization ends no try (that one succeeded). Declines move no attempt state (the
+    intent takes another card): settling reports them with ``count_decline``."""
+    if to_state == "authorized":
+        return "succeeded"
+    if to_state == "failed":
+        return "failed"
+    if to_state == "canceled" and from_state in ("initiated", "authorizing"):
+        return "abandoned"
+    return None
+
+
+def count_decline(session: Session) -> None:
+    """A decline or failed 3-D Secure learnt in this transaction: counted if it commits."""
+    session.info["shop.declines"] = session.info.get("shop.declines", 0) + 1
 
 
 def _authorization_latencies(session: Session) -> list[float]:
@@ -203,15 +227,23 @@ def _authorization_latencies(session: Session) -> list[float]:
 
 
 def _count_committed(session: Session) -> None:
-    for entity, action, to_state in session.info.pop("shop.audit_rows", []):
+    for entity, action, to_state, from_state in session.info.pop("shop.audit_rows", []):
         STATE_CHANGES.labels(entity, action, to_state).inc()
+        if entity == "payment_attempt":
+            outcome = try_outcome(from_state, to_state)
+            if outcome:
+                PAYMENT_TRIES.labels(outcome).inc()
     for seconds in session.info.pop("shop.auth_latency", []):
         AUTHORIZATION_SECONDS.observe(seconds)
+    declines = session.info.pop("shop.declines", 0)
+    if declines:
+        PAYMENT_TRIES.labels("declined").inc(declines)
 
 
 def _forget(session: Session, *_args) -> None:
     session.info.pop("shop.audit_rows", None)
     session.info.pop("shop.auth_latency", None)
+    session.info.pop("shop.declines", None)
 
 
 def init_metrics(app: Flask) -> None:

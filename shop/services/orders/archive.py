@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, tuple_, update
 
 from ...domain.states import OrderStatus, PaymentStatus
 from ...extensions import db
@@ -61,23 +61,37 @@ def archive_orders(*, now: datetime | None = None, batch: int = BATCH) -> Archiv
         days = effective_settings(store_id).archive_after_days
         db.session.rollback()
         run.stores += 1
-        while archived := archive_batch(store_id=store_id, cutoff=now - timedelta(days=days),
-                                        batch=batch, days=days):
-            run.batches += 1
-            run.archived += archived
-            if archived < batch:
+        after: tuple[datetime, int] | None = None
+        while True:
+            archived, after = archive_batch(store_id=store_id, after=after, batch=batch,
+                                            cutoff=now - timedelta(days=days), days=days)
+            if archived:
+                run.batches += 1
+                run.archived += archived
+            if after is None:
                 break
     return run
 
 
-def archive_batch(*, store_id: int, cutoff: datetime, batch: int, days: int) -> int:
-    """Archive up to ``batch`` of the store's eligible orders, oldest first; how many."""
+def archive_batch(*, store_id: int, cutoff: datetime, batch: int, days: int,
+                  after: tuple[datetime, int] | None = None
+                  ) -> tuple[int, tuple[datetime, int] | None]:
+    """Archive up to ``batch`` of the store's eligible orders, oldest first, after the
+    ``(created_at, id)`` the previous batch ended on; returns how many, and where the next
+    batch starts (None: nothing is left). Walking on by key, not from the start again,
+    keeps old orders that stay (paid, never delivered) from being read by every batch."""
     with write_transaction() as session:
-        query = (select(Order.id).where(*eligible(store_id, cutoff))
-                 .order_by(Order.created_at, Order.id).limit(batch))
-        ids = list(session.scalars(lock_rows(query, of=Order, skip_locked=True)))
-        if not ids:
-            return 0
+        query = select(Order.id, Order.created_at).where(*eligible(store_id, cutoff))
+        if after is not None:
+            query = query.where(tuple_(Order.created_at, Order.id) > tuple_(
+                bindparam("after_created", after[0], type_=Order.created_at.type),
+                bindparam("after_id", after[1], type_=Order.id.type)))
+        query = query.order_by(Order.created_at, Order.id).limit(batch)
+        rows = session.execute(lock_rows(query, of=Order, skip_locked=True)).all()
+        if not rows:
+            return 0, None
+        ids = [row.id for row in rows]
+        last = (rows[-1].created_at, rows[-1].id)
         stamp = utcnow()
         # updated_at kept: archiving changes nothing the shopper or staff would call a change.
         archived = session.execute(
@@ -85,9 +99,10 @@ def archive_batch(*, store_id: int, cutoff: datetime, batch: int, days: int) -> 
             .values(archived_at=stamp, updated_at=Order.updated_at)
             .execution_options(synchronize_session=False)).rowcount
         # Created at the batch's archived_at: the audit row names exactly its orders.
-        session.add(AuditEvent(
-            store_id=store_id, entity_type="store", entity_id=store_id,
-            action="orders_archived", actor=ACTOR, created_at=stamp,
-            reason=f"{archived} orders archived (ids {min(ids)}–{max(ids)}): delivered, "
-                   f"canceled or refunded, untouched for {days} days"))
-    return archived
+        if archived:  # else a concurrent run took them all: nothing to record
+            session.add(AuditEvent(
+                store_id=store_id, entity_type="store", entity_id=store_id,
+                action="orders_archived", actor=ACTOR, created_at=stamp,
+                reason=f"{archived} orders archived (ids {min(ids)}–{max(ids)}): delivered, "
+                       f"canceled or refunded, untouched for {days} days"))
+    return archived, last if len(rows) == batch else None

@@ -26,7 +26,7 @@ from ...extensions import db
 from ...models import AuditEvent, Order, Store
 from ...models.types import utcnow
 from ..platform.settings import effective_settings
-from ..platform.tx import lock_rows, write_transaction
+from ..platform.tx import lock_rows, rows_matched, write_transaction
 
 ACTOR = "job:archive_orders"
 BATCH = 1000
@@ -94,10 +94,10 @@ def archive_batch(*, store_id: int, cutoff: datetime, batch: int, days: int,
         last = (rows[-1].created_at, rows[-1].id)
         stamp = utcnow()
         # updated_at kept: archiving changes nothing the shopper or staff would call a change.
-        archived = session.execute(
-            update(Order).where(Order.id.in_(ids), Order.archived_at.is_(None))
+        archived = rows_matched(session, update(Order).where(
+            Order.id.in_(ids), Order.archived_at.is_(None))
             .values(archived_at=stamp, updated_at=Order.updated_at)
-            .execution_options(synchronize_session=False)).rowcount
+            .execution_options(synchronize_session=False))
         # Created at the batch's archived_at: the audit row names exactly its orders.
         if archived:  # else a concurrent run took them all: nothing to record
             session.add(AuditEvent(

@@ -15,7 +15,8 @@ from shop.models.types import utcnow
 from shop.services.orders.archive import ACTOR, archive_orders
 from shop.services.orders.history import orders_for_user
 
-from ..factories import make_order, make_product, make_store, make_user
+from ..factories import PASSWORD, make_order, make_product, make_store, make_user
+from ..shopper import login
 
 OLD = timedelta(days=91)
 
@@ -121,7 +122,8 @@ def test_the_env_default_applies_without_a_setting(clean_app, store, product, mo
     assert archive_orders().archived == 1 and archived_ids() == {order.id}
 
 
-def test_the_shopper_still_sees_archived_orders_in_their_history(clean_app, store, product):
+def test_the_shopper_still_sees_archived_orders_in_their_history(clean_app, client, store,
+                                                                  product):
     user = make_user("ada@example.com")
     mine = old(store, product, "delivered", user=user)
     recent = make_order(store, product, status="paid", payment_status="paid", user=user)
@@ -129,6 +131,11 @@ def test_the_shopper_still_sees_archived_orders_in_their_history(clean_app, stor
     assert archived_ids() == {mine.id}
     page = orders_for_user(user_id=user.id, store_id=store.id, page=1, per_page=10)
     assert [o.id for o in page.orders] == [recent.id, mine.id]
+    login(client, "ada@example.com", PASSWORD)
+    html = client.get("/account/orders").get_data(as_text=True)
+    assert f"/account/orders/{mine.id}" in html and f"/account/orders/{recent.id}" in html
+    detail = client.get(f"/account/orders/{mine.id}")
+    assert detail.status_code == 200 and "Delivered" in detail.get_data(as_text=True)
 
 
 def test_the_periodic_job_runs_from_the_cli(clean_app, store, product):

@@ -31,7 +31,7 @@ class ShopSettings:
     staff_refund_limit: int | None  # minor units; None: staff may refund any amount
     max_units_per_product: int  # in one order: one checkout cannot hold a product's stock
     rates: RateTable
-    archive_after_days: int = 90  # closed orders untouched this long leave the default list
+    archive_after_days: int  # closed orders untouched this long leave the default list
 
     @property
     def hold_ttl(self) -> timedelta:
@@ -96,7 +96,7 @@ class SettingsUpdate:
     max_units_per_product: int
     tax_bp: dict[str, int]  # country → basis points
     shipping: dict[str, dict[str, int | None]]  # zone → method (or "free_over") → minor units
-    archive_after_days: int = 90
+    archive_after_days: int
 
 
 def update_settings(*, store_id: int, update: SettingsUpdate, actor: str) -> list[str]:

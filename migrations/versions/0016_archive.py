@@ -4,8 +4,9 @@ last day's holds that /metrics reports
 
 Existing orders start unarchived (archived_at NULL): the daily archive_orders job archives
 the eligible ones on its first run, in batches, with its audit rows, rather than this
-migration doing it silently. The default admin list (store, newest first, not archived)
-gets a partial index so that archived rows cost it nothing.
+migration doing it silently. The admin list's indexes (store, newest first; by status; by
+payment status; by total) become partial, over orders not archived: once most old orders
+are archived, a full index would walk them to fill a filtered page.
 
 Revision ID: 0016_archive
 Revises: 0016_verify
@@ -22,6 +23,13 @@ branch_labels = None
 depends_on = None
 
 LIVE = sa.text('archived_at IS NULL')
+REPLACED = (
+    ('ix_orders_store_status_created_id', 'ix_orders_store_live_status_created_id',
+     ['store_id', 'status', 'created_at', 'id']),
+    ('ix_orders_store_payment_created_id', 'ix_orders_store_live_payment_created_id',
+     ['store_id', 'payment_status', 'created_at', 'id']),
+    ('ix_orders_store_total_id', 'ix_orders_store_live_total_id', ['store_id', 'total', 'id']),
+)
 
 
 def upgrade():
@@ -30,6 +38,10 @@ def upgrade():
         batch_op.create_index('ix_orders_store_live_created_id',
                               ['store_id', 'created_at', 'id'], unique=False,
                               sqlite_where=LIVE, postgresql_where=LIVE)
+        for old, new, columns in REPLACED:
+            batch_op.drop_index(old)
+            batch_op.create_index(new, columns, unique=False, sqlite_where=LIVE,
+                                  postgresql_where=LIVE)
     with op.batch_alter_table('store_settings', schema=None) as batch_op:
         batch_op.add_column(sa.Column('archive_after_days', sa.Integer(), nullable=True))
     op.create_index('ix_inventory_holds_created', 'inventory_holds', ['created_at'])
@@ -40,6 +52,9 @@ def downgrade():
     with op.batch_alter_table('store_settings', schema=None) as batch_op:
         batch_op.drop_column('archive_after_days')
     with op.batch_alter_table('orders', schema=None) as batch_op:
+        for old, new, columns in REPLACED:
+            batch_op.drop_index(new, sqlite_where=LIVE, postgresql_where=LIVE)
+            batch_op.create_index(old, columns, unique=False)
         batch_op.drop_index('ix_orders_store_live_created_id', sqlite_where=LIVE,
                             postgresql_where=LIVE)
         batch_op.drop_column('archived_at')

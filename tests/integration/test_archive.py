@@ -162,3 +162,17 @@ def test_archived_orders_are_never_deleted(clean_app, store, mix):
     archive_orders()
     archive_orders()
     assert db.session.scalar(select(func.count()).select_from(Order)) == total
+
+
+def test_two_runs_at_once_archive_each_order_once(clean_app, store, product):
+    from .test_races import run_together
+
+    ids = {old(store, product, "delivered").id for _ in range(7)}
+
+    def run():
+        with clean_app.app_context():
+            return archive_orders(batch=2).archived
+
+    assert sum(run_together(run, run)) == 7
+    assert archived_ids() == ids
+    assert sum(int(r.reason.split(" ")[0]) for r in audit_rows()) == 7

@@ -104,6 +104,7 @@ def _token(html: str, name: str) -> str:
 
 ADDRESS = {"email": "load@example.com", "name": "Load Test", "line1": "1 Bench St",
            "line2": "", "city": "Springfield", "postal_code": "62701", "country": "US",
+           "region": "US-IL",
            "shipping_method": "standard"}
 
 

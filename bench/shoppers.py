@@ -18,6 +18,7 @@ from bench.schema import rebuild_schema
 STOCK = 10_000_000  # nobody sells out, however long the run
 ADDRESS = {"email": "bench@example.com", "name": "Bench Shopper", "line1": "1 Bench St",
            "line2": "", "city": "Springfield", "postal_code": "62701", "country": "US",
+           "region": "US-IL",
            "shipping_method": "standard"}
 _FIELD = {name: re.compile(rf'name="{name}"[^>]*value="([^"]+)"')
           for name in ("csrf_token", "checkout_token", "product_id")}

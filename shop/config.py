@@ -8,6 +8,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .config_limits import (
+    OPEN_CHECKOUT_DEFAULTS,
+    RATE_LIMIT_DEFAULTS,
+    TESTING_OPEN_CHECKOUTS,
+    TESTING_RATE_LIMIT,
+)
+
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 
 # The Stripe API version every request is sent at (and webhook endpoints must be set to).
@@ -191,6 +198,15 @@ def load_config(overrides: dict | None = None) -> dict:
         "LOW_STOCK_THRESHOLD": env_int("LOW_STOCK_THRESHOLD", 5),
         # Closed orders untouched this long are archived by the daily job (per store too).
         "ARCHIVE_AFTER_DAYS": env_int("ARCHIVE_AFTER_DAYS", 90, minimum=1),
+        # Threshold alerts (services/platform/thresholds.py), in whole percent; owners override
+        # them per store in /admin/settings. A ratio over fewer than ALERT_MIN_SAMPLE cases
+        # never alerts (a quiet shop is not paged for one decline).
+        "ALERT_SUCCESS_RATE_MIN": env_int("ALERT_SUCCESS_RATE_MIN", 90),
+        "ALERT_MIN_SAMPLE": env_int("ALERT_MIN_SAMPLE", 20, minimum=1),
+        "ALERT_WEBHOOK_FAILURE_MAX": env_int("ALERT_WEBHOOK_FAILURE_MAX", 5),
+        "ALERT_HOLD_LAPSE_MAX": env_int("ALERT_HOLD_LAPSE_MAX", 20),
+        # Where alerts are POSTed, signed, for stores that set no URL of their own.
+        "ALERT_WEBHOOK_URL": os.environ.get("ALERT_WEBHOOK_URL") or None,
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR") or str(INSTANCE_DIR / "uploads"),
         "ADMIN_IMAGE_MAX_BYTES": 2 * 1024 * 1024,
         "ADMIN_ORDERS_PER_PAGE": 50,
@@ -270,6 +286,7 @@ def _check_secret_keys(config: dict) -> None:
 
 def _check(config: dict) -> None:
     _check_locale(config["SHOP_LOCALE"])
+    _check_alert_settings(config)
     if config["SHOP_ENV"] != "production":
         if config.get("BASE_URL"):
             _check_base_url(config)
@@ -289,41 +306,13 @@ def _check(config: dict) -> None:
     _check_base_url(config)
 
 
-# Limits for shoppers (Flask-Limiter syntax, several separated by ";"). Tests get generous
-# values so that suites with many shoppers on one loopback address are not throttled.
-RATE_LIMIT_DEFAULTS = {
-    "RATELIMIT_CHECKOUT_PER_IP": "30 per minute;300 per hour",
-    "RATELIMIT_CHECKOUT_PER_SESSION": "10 per minute;60 per hour",
-    "RATELIMIT_PAYMENT_PER_IP": "60 per minute;600 per hour",
-    "RATELIMIT_PAYMENT_PER_SESSION": "20 per minute;120 per hour",
-    # Failed sign-ins only: per address, and per (account, address). The windows grow, so
-    # each refusal asks a guesser to wait longer (1 minute, 15 minutes, an hour, a day).
-    "RATELIMIT_LOGIN_PER_IP": "30 per minute;300 per hour",
-    "RATELIMIT_LOGIN_PER_ACCOUNT": "5 per minute;10 per 15 minutes;20 per hour;50 per day",
-    # Every sign-up, reset and verification-link request (each may send an e-mail), per
-    # address and per e-mail.
-    "RATELIMIT_REGISTER_PER_IP": "10 per hour;50 per day",
-    "RATELIMIT_REGISTER_PER_EMAIL": "3 per hour;10 per day",
-    "RATELIMIT_RESET_PER_IP": "10 per hour;50 per day",
-    "RATELIMIT_RESET_PER_EMAIL": "3 per hour;10 per day",
-    "RATELIMIT_VERIFY_PER_IP": "10 per hour;50 per day",
-    "RATELIMIT_VERIFY_PER_EMAIL": "3 per hour;10 per day",
-    # The guest order lookup: what a correct guess yields is an e-mail to the order's own
-    # address, and these keep guessing (and mailing) slow.
-    "RATELIMIT_LOOKUP_PER_IP": "10 per minute;50 per hour",
-    "RATELIMIT_LOOKUP_PER_EMAIL": "5 per hour;20 per day",
-    # State-changing admin and staff-API actions, per staff member (or API key): enough for
-    # a person clicking through orders, short enough that a stolen session or a runaway
-    # script is slowed at once. Reading pages is never limited, so nobody is locked out.
-    "RATELIMIT_ADMIN_ACTIONS": "60 per minute",
-    "CARD_TESTING_PER_IP": "10 per hour",
-    "CARD_TESTING_PER_SESSION": "4 per hour",
-}
-TESTING_RATE_LIMIT = "10000 per minute"
-# Unpaid checkouts holding stock at once, per browser session and per address. Tests run
-# many shoppers from one loopback address, so under SHOP_ENV=testing they default high too.
-OPEN_CHECKOUT_DEFAULTS = {"MAX_OPEN_CHECKOUTS_PER_SESSION": 3, "MAX_OPEN_CHECKOUTS_PER_IP": 10}
-TESTING_OPEN_CHECKOUTS = 10000
+def _check_alert_settings(config: dict) -> None:
+    for name in ("ALERT_SUCCESS_RATE_MIN", "ALERT_WEBHOOK_FAILURE_MAX", "ALERT_HOLD_LAPSE_MAX"):
+        if not 0 <= int(config[name]) <= 100:
+            raise ConfigError(f"{name} is a percentage from 0 to 100, got {config[name]!r}")
+    url = config.get("ALERT_WEBHOOK_URL")
+    if url and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname):
+        raise ConfigError(f"ALERT_WEBHOOK_URL must be an http(s) URL, got {url!r}")
 
 
 def env_limit(name: str, default: str) -> str:

@@ -190,7 +190,8 @@ def init_rate_limits(app: Flask) -> None:
             view = decorate(view)
         app.view_functions[endpoint] = view
     for endpoint in [e for e in app.view_functions if e.split(".")[0] in ADMIN_BLUEPRINTS]:
-        app.view_functions[endpoint] = _ADMIN_ACTIONS(app.view_functions[endpoint])
+        admin_view: Callable[..., Any] = app.view_functions[endpoint]
+        app.view_functions[endpoint] = _ADMIN_ACTIONS(admin_view)
     app.before_request(_guard_card_testing)
     app.register_error_handler(429, _too_many_requests)
 

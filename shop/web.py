@@ -11,9 +11,10 @@ from flask import Flask, abort, current_app, g, render_template, request, sessio
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
-from .domain.money import format_money
+from .domain.money import format_money, format_money_in_text
 from .domain.numbers import MAX_ID, MAX_PAGE, OutOfBounds, bounded_int
-from .domain.pricing import RateTable
+from .domain.pricing import RateTable, method_label
+from .domain.regions import country_name
 from .extensions import db
 from .models import Store
 
@@ -126,8 +127,13 @@ def _cart_count() -> int:
     return view_cart(find_cart(token, current_store().id)).count
 
 
-def _money(amount: int, currency: str = "USD") -> str:
+def shop_money(amount: int, currency: str = "USD") -> str:
+    """Money in the shop's locale (SHOP_LOCALE): the ``money`` filter, and views' messages."""
     return format_money(amount, currency, current_app.config["SHOP_LOCALE"])
+
+
+def _money_text(text: str | None) -> str:
+    return format_money_in_text(text or "", current_app.config["SHOP_LOCALE"])
 
 
 def _date(moment, style: str = "long") -> str:
@@ -141,8 +147,11 @@ def register_web(app: Flask) -> None:
 
     app.url_map.converters["int"] = IdConverter  # before any blueprint adds its rules
     app.extensions["catalog_cache"] = CatalogCache(app.config["CATALOG_CACHE_SECONDS"])
-    app.jinja_env.filters["money"] = _money
+    app.jinja_env.filters["money"] = shop_money
+    app.jinja_env.filters["money_text"] = _money_text
     app.jinja_env.filters["date"] = _date
+    app.jinja_env.filters["country_name"] = country_name
+    app.jinja_env.filters["shipping_label"] = method_label
     app.jinja_env.globals["cart_count"] = _cart_count
 
     @app.errorhandler(HTTPException)

@@ -80,7 +80,8 @@ def attempt_moves(attempt_id: int) -> list[tuple[str | None, str]]:
     db.session.rollback()
     return [tuple(row) for row in db.session.execute(
         select(AuditEvent.from_state, AuditEvent.to_state)
-        .where(AuditEvent.entity_type == "payment_attempt", AuditEvent.entity_id == attempt_id)
+        .where(AuditEvent.entity_type == "payment_attempt", AuditEvent.entity_id == attempt_id,
+               AuditEvent.action == "payment_state_change")
         .order_by(AuditEvent.id))]
 
 

@@ -18,10 +18,11 @@ CARD_3DS = "4000002500003155"
 CARD_DECLINED = "4000000000009995"
 CARD_PROCESSING = "4000000000004954"  # the sandbox's slow bank (sandbox/patches.py)
 
+# California: its 7.25 % state rate is the rate the suite's totals were written for.
 ADDRESS = {
     "email": "ada@example.com", "name": "Ada Lovelace", "line1": "1 Analytical Way",
-    "line2": "", "city": "Springfield", "postal_code": "62701", "country": "US",
-    "shipping_method": "standard",
+    "line2": "", "city": "Springfield", "region": "US-CA", "postal_code": "62701",
+    "country": "US", "shipping_method": "standard",
 }
 
 

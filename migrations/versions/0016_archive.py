@@ -9,7 +9,7 @@ payment status; by total) become partial, over orders not archived: once most ol
 are archived, a full index would walk them to fill a filtered page.
 
 Revision ID: 0016_archive
-Revises: 0016_verify
+Revises: 0016_regions
 Create Date: 2026-12-07 14:40:00
 
 """
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 
 revision = '0016_archive'
-down_revision = '0016_verify'  # main's head (0016_verify) follows 0015_catalog_dates
+down_revision = '0016_regions'  # main's head at the merge (the brief named 0015_catalog_dates)
 branch_labels = None
 depends_on = None
 

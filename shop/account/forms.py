@@ -2,6 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length, Optional
 
+from ..address_fields import CountryRegionForm
 from ..domain.pricing import RateTable
 from ..orders.presenter import STATUS_LABELS
 from ..services.accounts.addresses import AddressData
@@ -11,7 +12,7 @@ def strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-class AddressForm(FlaskForm):
+class AddressForm(CountryRegionForm):
     name = StringField("Full name", filters=[strip], validators=[
         InputRequired("Enter the name to ship to."), Length(max=120)])
     line1 = StringField("Address", filters=[strip], validators=[
@@ -22,17 +23,17 @@ class AddressForm(FlaskForm):
         InputRequired("Enter a city."), Length(max=120)])
     postal_code = StringField("Postal code", filters=[strip], validators=[
         InputRequired("Enter a postal code."), Length(max=20)])
-    country = SelectField("Country", validators=[InputRequired("Choose a country.")])
     is_default = BooleanField("Use as my default shipping address")
 
-    def set_choices(self, rates: RateTable) -> "AddressForm":
-        self.country.choices = sorted(rates.countries.items(), key=lambda item: item[1])
+    def set_choices(self, rates: RateTable, home: str | None = None) -> "AddressForm":
+        self.set_countries(rates, home)
         return self
 
     def data_(self) -> AddressData:
         return AddressData(name=self.name.data, line1=self.line1.data,
                            line2=self.line2.data or "", city=self.city.data,
-                           postal_code=self.postal_code.data, country=self.country.data)
+                           postal_code=self.postal_code.data, country=self.country.data,
+                           region=self.region.data or "")
 
 
 class OrderFilterForm(FlaskForm):

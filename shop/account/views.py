@@ -58,7 +58,7 @@ def _addresses_page(form: AddressForm, error: str | None = None):
 @bp.route("/addresses", methods=["GET", "POST"])
 @login_required
 def addresses():
-    form = AddressForm().set_choices(current_rates())
+    form = AddressForm().set_choices(current_rates(), home=current_store().country)
     if not form.validate_on_submit():
         return _addresses_page(form), 400 if form.errors else 200
     try:

@@ -74,7 +74,15 @@ def load_admin():
 
 @bp.context_processor
 def inject_admin():
-    return {"admin": g.get("admin")}
+    return {"admin": g.get("admin"), "open_alert_count": open_alert_count}
+
+
+def open_alert_count() -> int:
+    """The navigation's badge: one COUNT, only on pages that draw the navigation."""
+    from ..services.platform.alerts import count_open
+
+    current = g.get("admin")
+    return count_open(store_id=current.store.id) if current is not None else 0
 
 
 def owner_only(view):

@@ -8,13 +8,14 @@ computes the amount, shows it, and refunds only that amount once confirmed.
 
 from flask import flash, redirect, render_template, request, url_for
 
-from ..domain.money import format_money, minor_to_decimal
+from ..domain.money import minor_to_decimal
 from ..domain.refund_policy import Refunder
 from ..services.notifications.mail import resend_receipt
 from ..services.orders.detail import order_in_store
 from ..services.payments.admin import payment_view, preview_refund, refund_options
 from ..services.payments.capture import capture_payment, void_payment
 from ..services.refunds.refunds import refund_payment
+from ..web import shop_money
 from . import bp
 from .access import admin, in_store
 from .forms import ConfirmForm
@@ -67,7 +68,7 @@ def capture(attempt_id: int):
     except REFUSALS as exc:
         return _capture_page(attempt_id, form, *refusal(exc, currency=currency,
                                                         verb="captured"))
-    return _done(view.order.id, f"Captured {format_money(row.amount, currency)}.")
+    return _done(view.order.id, f"Captured {shop_money(row.amount, currency)}.")
 
 
 def _void_page(attempt_id: int, form: VoidForm | None = None, status: int = 200,
@@ -163,7 +164,7 @@ def _review(options, form, preview):
 
 
 def _refunded(row, *, restock: bool) -> str:
-    amount = format_money(row.amount, row.currency)
+    amount = shop_money(row.amount, row.currency)
     if row.status == "succeeded":
         return f"Refunded {amount}." + (" The items are back in stock." if restock else "")
     return (f"The refund of {amount} was sent to Stripe and is pending; the order will show "

@@ -10,8 +10,8 @@ from flask import abort
 
 from ..domain import ledger
 from ..domain.errors import DomainError, IllegalTransition, NotFound
-from ..domain.money import format_money
 from ..services.payments.errors import GatewayError
+from ..web import shop_money
 
 # What the admin's money actions catch; anything else is a bug and a 500.
 REFUSALS = (DomainError, GatewayError)
@@ -25,7 +25,7 @@ def refusal(exc: Exception, *, currency: str, verb: str) -> tuple[int, str]:
 
 
 def _words(exc: Exception, currency: str, verb: str) -> str:
-    money = lambda amount: format_money(amount, currency)  # noqa: E731
+    money = lambda amount: shop_money(amount, currency)  # noqa: E731
     if isinstance(exc, IllegalTransition):
         return f"This payment is {exc.current}, so it cannot be {verb}."
     if isinstance(exc, ledger.OperationInProgress):

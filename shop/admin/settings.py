@@ -3,6 +3,7 @@ from flask import flash, redirect, render_template, url_for
 from ..services.platform.settings import effective_settings, update_settings
 from . import bp
 from .access import admin, owner_only
+from .alerts import alert_form_for
 from .forms.settings import settings_form, to_update
 
 
@@ -12,7 +13,8 @@ def settings():
     current = admin()
     form = settings_form(effective_settings(current.store.id))
     if not form.validate_on_submit():
-        return render_template("admin/settings.html", form=form), 400 if form.errors else 200
+        return render_template("admin/settings.html", form=form,
+                               **alert_form_for(current.store.id)), 400 if form.errors else 200
     changes = update_settings(store_id=current.store.id, update=to_update(form),
                               actor=current.actor)
     flash(f"Settings saved: {len(changes)} change{'s' if len(changes) != 1 else ''}."

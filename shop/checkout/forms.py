@@ -1,17 +1,9 @@
 from dataclasses import fields
 
-from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    EmailField,
-    HiddenField,
-    RadioField,
-    SelectField,
-    StringField,
-    SubmitField,
-)
+from wtforms import BooleanField, EmailField, HiddenField, RadioField, StringField, SubmitField
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
+from ..address_fields import CountryRegionForm
 from ..domain.pricing import DEFAULT_RATES, SHIPPING_METHODS, RateTable, offered_methods
 from ..models import Address
 from ..services.checkout.place import CheckoutDetails
@@ -29,7 +21,7 @@ def offered_to_country(form: "CheckoutForm", field: RadioField) -> None:
                               f"{countries[form.country.data]}. Choose another method.")
 
 
-class CheckoutForm(FlaskForm):
+class CheckoutForm(CountryRegionForm):
     checkout_token = HiddenField(validators=[InputRequired()])
     email = EmailField("Email", validators=[
         InputRequired("Enter your email address."), Length(max=254),
@@ -43,7 +35,6 @@ class CheckoutForm(FlaskForm):
     city = StringField("City", validators=[InputRequired("Enter a city."), Length(max=120)])
     postal_code = StringField("Postal code", validators=[
         InputRequired("Enter a postal code."), Length(max=20)])
-    country = SelectField("Country", validators=[InputRequired("Choose a country.")])
     shipping_method = RadioField("Shipping", default="standard", validators=[
         InputRequired("Choose a shipping method."), offered_to_country],
         invalid_choice_message="Choose one of the shipping methods listed.")
@@ -59,7 +50,7 @@ class CheckoutForm(FlaskForm):
         address = next((a for a in addresses if a.id == chosen), None) or next(
             (a for a in addresses if a.is_default), None)
         if address is not None:
-            for name in ("name", "line1", "line2", "city", "postal_code", "country"):
+            for name in ("name", "line1", "line2", "city", "postal_code", "region", "country"):
                 getattr(self, name).data = getattr(address, name)
         return address
 
@@ -69,20 +60,21 @@ class CheckoutForm(FlaskForm):
             if name in self:
                 self[name].data = getattr(details, name)
 
-    def destination(self) -> tuple[str | None, str | None]:
-        """The country and method the summary is for: with no country chosen yet, the one
-        the browser shows selected, the list's first."""
+    def destination(self) -> tuple[str | None, str | None, str | None]:
+        """The country, method and region the summary is for: with no country chosen yet,
+        the one the browser shows selected, the list's first."""
         first = self.country.choices[0][0] if self.country.choices else None
-        return self.country.data or first, self.shipping_method.data
+        return self.country.data or first, self.shipping_method.data, self.region.data
 
     def validate_destination(self) -> bool:
         """Only the fields that price the order: "Update total" leaves the others alone,
         however unfinished."""
-        return all([self.country.validate(self), self.shipping_method.validate(self)])
+        return all([self.country.validate(self), self.shipping_method.validate(self),
+                     self.region.validate(self, [type(self).validate_region])])
 
-    def set_choices(self, rates: RateTable) -> "CheckoutForm":
+    def set_choices(self, rates: RateTable, home: str | None = None) -> "CheckoutForm":
         self.rates = rates
-        self.country.choices = sorted(rates.countries.items(), key=lambda item: item[1])
+        self.set_countries(rates, home)
         self.shipping_method.choices = [
             (m.code, f"{m.label} ({m.days})") for m in SHIPPING_METHODS.values()]
         return self
@@ -92,5 +84,6 @@ class CheckoutForm(FlaskForm):
             email=self.email.data.strip().lower(), name=self.name.data.strip(),
             line1=self.line1.data.strip(), line2=(self.line2.data or "").strip(),
             city=self.city.data.strip(), postal_code=self.postal_code.data.strip(),
-            country=self.country.data, shipping_method=self.shipping_method.data,
+            country=self.country.data, region=self.region.data or "",
+            shipping_method=self.shipping_method.data,
         )

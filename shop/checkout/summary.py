@@ -2,8 +2,11 @@
 
 The page shows the figures for the destination the form holds; ``table`` carries the same
 figures for every destination the shop serves, formatted here, so that checkout.js only
-swaps texts as the shopper changes country or method: the script does no arithmetic and no
-rounding of its own. Nothing here is trusted back: the order is priced again on submit.
+swaps texts as the shopper changes country, state or method: the script does no arithmetic
+and no rounding of its own. Nothing here is trusted back: the order is priced again on
+submit. A destination is a country, or a state or province ("US-TX") where the country has
+them: there the country's own entry has only the shipping prices (the same in each region)
+and ``"regions": true``, and tax and total wait for the region.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from ..domain.pricing import (
     offered_methods,
     quotes_by_destination,
 )
+from ..domain.regions import regions_of
 from ..services.cart.carts import CartView
 
 FREE = "Free"
@@ -41,6 +45,8 @@ class Offer:
 class Summary:
     subtotal: str
     country: str | None  # the country's name; None for a country the shop does not serve
+    place: str | None  # where the total is for: "Texas, United States", or the country
+    needs_region: bool  # the country has states or provinces and none is chosen yet
     method: str | None  # the method's label; None for one not offered there
     shipping: str | None
     tax_label: str
@@ -64,27 +70,57 @@ def _figures(q: Quote) -> dict[str, str]:
             "total": _money(q.total, q.currency)}
 
 
+def _table(lines: list[PricedLine], rates: RateTable) -> dict:
+    formatted: dict[int, dict] = {}  # destinations at the same rate share their quotes
+    figures = {}
+    for code, by_method in quotes_by_destination(lines, rates).items():
+        if id(by_method) not in formatted:
+            formatted[id(by_method)] = {m: {"label": SHIPPING_METHODS[m].label, **_figures(q)}
+                                        for m, q in by_method.items()}
+        figures[code] = formatted[id(by_method)]
+    table: dict = {}
+    for country, name in rates.countries.items():
+        regions = regions_of(country)
+        if not regions:
+            if country in figures:
+                table[country] = {"name": name, "methods": figures[country]}
+            continue
+        for region in regions:
+            if region.code in figures:
+                table[region.code] = {"name": f"{region.name}, {name}",
+                                      "methods": figures[region.code]}
+        if regions[0].code in figures:
+            table[country] = {"name": name, "regions": True, "methods": {
+                m: {"label": f["label"], "shipping": f["shipping"]}
+                for m, f in figures[regions[0].code].items()}}
+    return table
+
+
 def checkout_summary(view: CartView, rates: RateTable, country: str | None,
-                     method: str | None) -> Summary:
-    """The summary for ``country`` and ``method`` as the form holds them (either may be
-    missing or not offered: then only the subtotal is known)."""
+                     method: str | None, region: str | None = None) -> Summary:
+    """The summary for ``country``, ``region`` and ``method`` as the form holds them (any
+    may be missing or not offered: then only the subtotal, or the shipping, is known)."""
     lines = [PricedLine(line.product.id, line.product.name, line.product.price, line.quantity)
              for line in view.lines if line.product.active]
-    figures = {code: {m: {"label": SHIPPING_METHODS[m].label, **_figures(q)}
-                      for m, q in by_method.items()}
-               for code, by_method in quotes_by_destination(lines, rates).items()}
-    table = {code: {"name": rates.countries[code], "methods": by_method}
-             for code, by_method in figures.items()}
-    here = figures.get(country or "", {})
-    chosen = here.get(method or "")
-    name = rates.countries.get(country or "")
-    offered = ({m.code for m in offered_methods(rates, country)} if country and name
+    table = _table(lines, rates)
+    country = country or ""
+    name = rates.countries.get(country)
+    needs_region = bool(regions_of(country))
+    place = table.get(region or "") if (region or "").startswith(f"{country}-") else None
+    if not needs_region:
+        place = table.get(country)
+    here = table.get(country, {}).get("methods", {})
+    offered = ({m.code for m in offered_methods(rates, country)} if name
                else set(SHIPPING_METHODS))
     offers = tuple(Offer(m.code, m.label, m.days, m.code in offered,
                          here[m.code]["shipping"] if m.code in here else None)
                    for m in SHIPPING_METHODS.values())
     subtotal = _money(sum(line.total for line in lines), rates.currency)
-    if chosen is None:
-        return Summary(subtotal, name, None, None, "Tax", None, None, offers, table)
-    return Summary(subtotal, name, chosen["label"], chosen["shipping"], chosen["tax_label"],
-                   chosen["tax"], chosen["total"], offers, table)
+    chosen = place["methods"].get(method or "") if place else None
+    if chosen is None or place is None:
+        shipping = here.get(method or "", {}).get("shipping")
+        label = here.get(method or "", {}).get("label")
+        return Summary(subtotal, name, None, needs_region and place is None, label, shipping,
+                       "Tax", None, None, offers, table)
+    return Summary(subtotal, name, place["name"], False, chosen["label"], chosen["shipping"],
+                   chosen["tax_label"], chosen["tax"], chosen["total"], offers, table)

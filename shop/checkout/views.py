@@ -63,8 +63,8 @@ def form():
     checkout_form = CheckoutForm(checkout_token=checkout_token_for(view.cart))
     if details:
         checkout_form.fill(details)
-    return _render(checkout_form.set_choices(current_rates()), view,
-                   chosen=query_int("address"), editing=editing)
+    checkout_form.set_choices(current_rates(), home=current_store().country)
+    return _render(checkout_form, view, chosen=query_int("address"), editing=editing)
 
 
 @bp.post("/checkout")

@@ -68,5 +68,11 @@ class UnsupportedDestination(DomainError):
     code = "unsupported_destination"
 
 
+class InvalidRegion(DomainError):
+    """A shipping address's state or province is missing, or not one of its country's."""
+
+    code = "invalid_region"
+
+
 class EmptyCart(DomainError):
     code = "empty_cart"

@@ -6,7 +6,7 @@ import re
 from decimal import Decimal
 from functools import lru_cache
 
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import format_currency, get_currency_precision, is_currency
 
 BASIS_POINTS = 10_000
 
@@ -39,6 +39,22 @@ def _formatted(amount_minor: int, currency: str, locale: str) -> str:
     # these three values, and a page shows many equal prices.
     value = Decimal(amount_minor).scaleb(-minor_exponent(currency))
     return format_currency(value, currency, locale=locale)
+
+
+# "1180 USD": how audit reasons and older alert messages wrote an amount (minor units, code).
+_RAW_AMOUNT = re.compile(r"\b(\d+) ([A-Z]{3})\b")
+
+
+def format_money_in_text(text: str, locale: str = DEFAULT_LOCALE) -> str:
+    """``text`` with each raw "<minor units> <ISO code>" shown as money ("$11.80")."""
+
+    def shown(match: re.Match[str]) -> str:
+        amount, currency = match.groups()
+        if not is_currency(currency):
+            return match.group(0)
+        return format_money(int(amount), currency, locale)
+
+    return _RAW_AMOUNT.sub(shown, text)
 
 
 class InvalidAmount(ValueError):

@@ -1,7 +1,8 @@
 """Order pricing: subtotal, shipping and tax from catalog prices, in integer minor units.
 
-Prices are tax-exclusive; tax is charged on goods and shipping at the destination
-country's rate. Rates are data (a ``RateTable``) so that staff settings can replace them.
+Prices are tax-exclusive; tax is charged on goods and shipping at the destination's rate:
+its state's or province's where the table has one (``tax_rate``), else its country's.
+Rates are data (a ``RateTable``) so that staff settings can replace them.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from dataclasses import dataclass, field
 
 from .errors import EmptyCart, UnsupportedDestination
 from .money import apply_rate
+from .regions import check_region, country_name, regions_of
+from .tax_rates import REGION_BP
 
 EU = frozenset(
     "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split()
@@ -30,6 +33,12 @@ SHIPPING_METHODS = {
 }
 
 
+def method_label(code: str) -> str:
+    """The shipping method's name as the shopper chose it ("Express")."""
+    method = SHIPPING_METHODS.get(code)
+    return method.label if method is not None else code.capitalize()
+
+
 @dataclass(frozen=True)
 class Zone:
     code: str
@@ -45,6 +54,8 @@ class RateTable:
     zones: tuple[Zone, ...]
     tax_bp: Mapping[str, int]  # country → rate in basis points (1 % = 100)
     countries: Mapping[str, str] = field(default_factory=dict)  # code → name, for forms
+    # ISO 3166-2 region ("US-TX") → basis points; for Canada GST + PST, or HST, combined.
+    region_tax_bp: Mapping[str, int] = field(default_factory=dict)
 
     def zone_for(self, country: str) -> Zone:
         for zone in self.zones:
@@ -63,10 +74,9 @@ DEFAULT_RATES = RateTable(
     ),
     tax_bp={"US": 725, "CA": 500, "GB": 2000, "DE": 1900, "FR": 2000, "NL": 2100,
             "IE": 2300, "ES": 2100, "IT": 2200, "SE": 2500, "CH": 810, "NO": 2500},
-    countries={"US": "United States", "CA": "Canada", "GB": "United Kingdom",
-               "DE": "Germany", "FR": "France", "NL": "Netherlands", "IE": "Ireland",
-               "ES": "Spain", "IT": "Italy", "SE": "Sweden", "CH": "Switzerland",
-               "NO": "Norway"},
+    countries={code: country_name(code)
+               for code in "US CA GB DE FR NL IE ES IT SE CH NO".split()},
+    region_tax_bp=REGION_BP,
 )
 
 
@@ -106,6 +116,13 @@ def shipping_price(zone: Zone, method: str, subtotal: int) -> int:
     return zone.shipping[method]
 
 
+def tax_rate(country: str, region: str, rates: RateTable) -> int:
+    """The destination's rate: its region's when the table has one, else its country's."""
+    if region.startswith(f"{country}-") and region in rates.region_tax_bp:
+        return rates.region_tax_bp[region]
+    return rates.tax_bp.get(country, 0)
+
+
 def offered_methods(rates: RateTable, country: str) -> tuple[ShippingMethod, ...]:
     """The methods the shop ships ``country`` by, in the shop's order; raises
     ``UnsupportedDestination``."""
@@ -116,24 +133,35 @@ def offered_methods(rates: RateTable, country: str) -> tuple[ShippingMethod, ...
 def quotes_by_destination(
     lines: Iterable[PricedLine], rates: RateTable
 ) -> dict[str, dict[str, Quote]]:
-    """``quote()`` for every country the shop serves and every method offered there
-    (country → method → quote): what the checkout page shows before the shopper submits.
-    Empty when no line has a quantity."""
+    """``quote()`` for every destination the shop serves and every method offered there
+    (destination → method → quote): what the checkout page shows before the shopper
+    submits. A destination is a country, or, where its addresses name one, each of its
+    regions ("US-TX"; tax differs by region). Empty when no line has a quantity."""
     priced = tuple(line for line in lines if line.quantity > 0)
     if not priced:
         return {}
     table: dict[str, dict[str, Quote]] = {}
+    # Regions of one country at the same rate get the same quotes (one object): 64 regions
+    # have about 30 distinct rates, and the page formats each quote once.
+    by_rate: dict[tuple[str, int], dict[str, Quote]] = {}
     for country in rates.countries:
-        table[country] = {
-            method.code: quote(priced, country=country, shipping_method=method.code, rates=rates)
-            for method in offered_methods(rates, country)}
+        methods = offered_methods(rates, country)
+        for region in [r.code for r in regions_of(country)] or [""]:
+            key = (country, tax_rate(country, region, rates))
+            if key not in by_rate:
+                by_rate[key] = {method.code: quote(priced, country=country, region=region,
+                                                   shipping_method=method.code, rates=rates)
+                                for method in methods}
+            table[region or country] = by_rate[key]
     return table
 
 
 def quote(
-    lines: Iterable[PricedLine], *, country: str, shipping_method: str, rates: RateTable
+    lines: Iterable[PricedLine], *, country: str, shipping_method: str, rates: RateTable,
+    region: str = "",
 ) -> Quote:
-    """Price an order; raises ``EmptyCart`` or ``UnsupportedDestination``."""
+    """Price an order; raises ``EmptyCart``, ``UnsupportedDestination`` or ``InvalidRegion``
+    (``region`` missing where the country has regions, or not one of the country's)."""
     priced = tuple(line for line in lines if line.quantity > 0)
     if not priced:
         raise EmptyCart("Your cart is empty.")
@@ -141,8 +169,9 @@ def quote(
         if line.unit_price < 0:
             raise ValueError("a catalog price is never negative")
     zone = rates.zone_for(country)
+    region = check_region(country, region)
     subtotal = sum(line.total for line in priced)
     shipping = shipping_price(zone, shipping_method, subtotal)
-    rate = rates.tax_bp.get(country, 0)
+    rate = tax_rate(country, region, rates)
     tax = apply_rate(subtotal + shipping, rate)
     return Quote(rates.currency, priced, subtotal, shipping, tax, rate, shipping_method)

@@ -71,6 +71,14 @@ def alert_expiring_authorizations() -> int:
 
 
 @app_job
+def evaluate_alerts() -> dict[str, int]:
+    """Threshold alerts of every store: opened, or resolved once clear for a window."""
+    from ..services.platform.thresholds import evaluate_alerts as evaluate
+
+    return evaluate().as_dict()
+
+
+@app_job
 def purge_idempotency_keys() -> int:
     from ..models.types import utcnow
     from ..services.platform.idempotency import KEEP_FOR, purge_idempotency_records
@@ -99,6 +107,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("redispatch_outbox", redispatch_outbox, interval=60),
     Periodic("cancel_unpaid_orders", cancel_unpaid_orders, cron="*/15 * * * *"),
     Periodic("reconcile_payments", reconcile_payments, cron="*/10 * * * *"),
+    Periodic("evaluate_alerts", evaluate_alerts, cron="*/5 * * * *"),
     Periodic("alert_expiring_authorizations", alert_expiring_authorizations,
              cron="7 * * * *"),
     Periodic("purge_webhook_events", purge_webhook_events, cron="23 3 * * *"),

@@ -24,13 +24,13 @@ __all__ = [
     "OrderNote", "StockAdjustment", "StoreSettings",
 ]
 
-from .alert import StaffAlert  # noqa: E402
+from .alert import AlertSettings, StaffAlert  # noqa: E402
 from .api import ApiKey, IdempotencyRecord  # noqa: E402
 from .payment import PaymentTransaction  # noqa: E402
 from .reconciliation import ReconciliationRun  # noqa: E402
 
-__all__ += ["ApiKey", "IdempotencyRecord", "PaymentTransaction", "ReconciliationRun",
-            "StaffAlert"]
+__all__ += ["AlertSettings", "ApiKey", "IdempotencyRecord", "PaymentTransaction",
+            "ReconciliationRun", "StaffAlert"]
 
 from .dispute import PaymentDispute  # noqa: E402
 

@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..domain.regions import address_lines
 from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
@@ -21,6 +22,8 @@ class Address(Model):
     line2: Mapped[str] = mapped_column(String(200), default="")
     city: Mapped[str] = mapped_column(String(120))
     postal_code: Mapped[str] = mapped_column(String(20))
+    # ISO 3166-2 ("US-TX") where the country has regions (domain/regions.py), else "".
+    region: Mapped[str] = mapped_column(String(6), default="", server_default="")
     country: Mapped[str] = mapped_column(String(2))
     # At most one per user: a partial unique index says so in the database.
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -33,6 +36,6 @@ class Address(Model):
     )
 
     def one_line(self) -> str:
-        parts = [self.name, self.line1, self.line2, f"{self.postal_code} {self.city}",
-                 self.country]
-        return ", ".join(p for p in parts if p)
+        return ", ".join(address_lines(
+            name=self.name, line1=self.line1, line2=self.line2, city=self.city,
+            region=self.region, postal_code=self.postal_code, country=self.country))

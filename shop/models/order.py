@@ -1,17 +1,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..domain.regions import address_lines
 from ..domain.states import OrderStatus, PaymentStatus
 from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 # Partial indexes over the orders not archived (services/orders/archive.py).
-_LIVE = {"sqlite_where": text("archived_at IS NULL"),
-         "postgresql_where": text("archived_at IS NULL")}
+_LIVE: dict[str, Any] = {"sqlite_where": text("archived_at IS NULL"),
+                         "postgresql_where": text("archived_at IS NULL")}
 
 # How ``attention`` starts when a payment landed after the order's stock was gone.
 PAID_OUT_OF_STOCK = "Paid, out of stock"
@@ -38,6 +40,8 @@ class Order(Model):
     ship_line2: Mapped[str] = mapped_column(String(200), default="")
     ship_city: Mapped[str] = mapped_column(String(120))
     ship_postal_code: Mapped[str] = mapped_column(String(20))
+    # ISO 3166-2 ("US-TX") where the country has regions, else "" (and on older orders).
+    ship_region: Mapped[str] = mapped_column(String(6), default="", server_default="")
     ship_country: Mapped[str] = mapped_column(String(2))
     shipping_method: Mapped[str] = mapped_column(String(20))
     currency: Mapped[str] = mapped_column(String(3))
@@ -97,6 +101,13 @@ class Order(Model):
     @property
     def number(self) -> str:
         return f"{self.id:06d}"
+
+    def ship_to_lines(self) -> list[str]:
+        """The shipping address as printed on the parcel, country and region in full."""
+        return address_lines(
+            name=self.ship_name, line1=self.ship_line1, line2=self.ship_line2,
+            city=self.ship_city, region=self.ship_region, postal_code=self.ship_postal_code,
+            country=self.ship_country)
 
     @property
     def paid_out_of_stock(self) -> bool:

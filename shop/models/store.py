@@ -15,3 +15,5 @@ class Store(Model):
     slug: Mapped[str] = mapped_column(String(60), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     currency: Mapped[str] = mapped_column(String(3), default="USD")
+    # ISO 3166-1: where the shop is; checkout's country field starts on it.
+    country: Mapped[str] = mapped_column(String(2), default="US", server_default="US")

@@ -1,8 +1,9 @@
-// The checkout's summary follows the country and shipping method as the shopper changes
-// them. The figures come from the server (data-prices on the summary: every destination's
-// shipping, tax and total, priced and formatted by the same code as the order), so this
-// script only swaps texts: no arithmetic, no rounding. Nothing it shows is sent back; the
-// server prices the order again when the form is posted.
+// The checkout's summary follows the country, state and shipping method as the shopper
+// changes them. The figures come from the server (data-prices on the summary: every
+// destination's shipping, tax and total, priced and formatted by the same code as the
+// order; a country with states or provinces has its shipping prices only, and each of its
+// regions the rest), so this script only swaps texts: no arithmetic, no rounding. Nothing it
+// shows is sent back; the server prices the order again when the form is posted.
 (function () {
   "use strict";
   var form = document.getElementById("checkout-form");
@@ -10,6 +11,7 @@
   if (!form || !summary) { return; }
   var prices = JSON.parse(summary.dataset.prices || "{}");
   var country = form.elements.namedItem("country");
+  var region = form.elements.namedItem("region");
   var methods = form.querySelectorAll("input[name='shipping_method']");
   var DASH = "—";
 
@@ -34,16 +36,24 @@
         offer ? offer.shipping : "Not available to " + here.name;
     }
     var method = chosen();
-    var figures = method && here.methods[method.value];
-    text("summary-shipping", figures ? figures.shipping : DASH);
+    var offer = method && here.methods[method.value];
+    var place = here;
+    if (here.regions) {
+      var inCountry = region.value.indexOf(country.value + "-") === 0;
+      place = inCountry ? prices[region.value] : null;
+    }
+    var figures = offer && place && place.methods[method.value];
+    text("summary-shipping", offer ? offer.shipping : DASH);
     text("summary-tax-label", figures ? figures.tax_label : "Tax");
     text("summary-tax", figures ? figures.tax : DASH);
     text("summary-total", figures ? figures.total : DASH);
-    text("summary-destination", figures ? figures.label + " shipping to " + here.name + "." :
+    text("summary-destination", figures ? figures.label + " shipping to " + place.name + "." :
+      offer ? "Choose a state or province to see the tax and total." :
       "Choose a shipping method to see the total.");
   }
 
   country.addEventListener("change", update);
+  region.addEventListener("change", update);
   for (var i = 0; i < methods.length; i++) { methods[i].addEventListener("change", update); }
   // Totals are live here: the button for browsers without JavaScript is not needed.
   document.getElementById("update-total").hidden = true;

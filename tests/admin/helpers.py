@@ -78,3 +78,12 @@ def field_error(html: str, field_id: str) -> str | None:
     """The error message shown beside ``field_id``, if any."""
     match = re.search(rf'<p class="field-error" id="{field_id}-error">([^<]+)</p>', html)
     return html_module.unescape(match.group(1)) if match else None
+
+
+def open_alert(store: Store, kind: str = "stripe_refused", message: str = "Stripe refused.") -> int:
+    """An open staff alert of ``kind`` in ``store`` (its id)."""
+    from shop.services.platform.alerts import raise_alert
+    from shop.services.platform.tx import write_transaction
+
+    with write_transaction() as session:
+        return raise_alert(session, store_id=store.id, kind=kind, message=message).id

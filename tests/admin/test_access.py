@@ -16,6 +16,7 @@ from shop.models import (
     Order,
     PaymentAttempt,
     Role,
+    StaffAlert,
     StaffInvite,
     StoreMembership,
     StripeEvent,
@@ -70,6 +71,11 @@ ROUTES = {
     # A failed event about one of store A's payments (of a type we ignore, so the replay
     # needs no Stripe): replayed, then back to the list.
     ("admin.replay_webhook", "POST"): ("scoped", 303),
+    ("admin.alerts", "GET"): ("page", 200),
+    # Owners resolve (with a note: a post without one is refused); staff only read alerts.
+    ("admin.resolve_alert_page", "GET"): ("owner", 200),
+    ("admin.resolve_alert_page", "POST"): ("owner", 400),
+    ("admin.alert_settings_save", "POST"): ("owner", 400),
     ("admin.settings", "GET"): ("owner", 200),
     ("admin.settings", "POST"): ("owner", 400),
     ("admin.staff", "GET"): ("owner", 200),
@@ -133,9 +139,12 @@ def _targets(store, staff_id: int):
                          token_hash=secrets.token_hex(32), invited_by="staff:owner@example.com",
                          expires_at=utcnow() + timedelta(days=1))
     db.session.add(invite)
+    alert = StaffAlert(store_id=store.id, kind="stripe_refused", message="Stripe refused.")
+    db.session.add(alert)
     db.session.commit()
     return {"order_id": order.id, "product_id": product.id, "membership_id": membership.id,
-            "attempt_id": attempt_id, "event_id": event.id, "invite_id": invite.id}
+            "attempt_id": attempt_id, "event_id": event.id, "invite_id": invite.id,
+            "alert_id": alert.id}
 
 
 def _client(app, role: str):

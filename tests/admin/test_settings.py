@@ -27,7 +27,7 @@ def current_form(client) -> dict:
 
 def test_the_page_shows_the_defaults(as_owner, store):
     form = current_form(as_owner)
-    assert (form["hold_ttl_minutes"], form["refund_window_days"], form["tax_US"],
+    assert (form["hold_ttl_minutes"], form["refund_window_days"], form["tax_US_CA"],
             form["ship_domestic_standard"], form["free_domestic"]) == \
         ("15", "90", "7.25", "5.00", "75.00")
     assert form["staff_refund_limit"] == "" and form["ship_europe_express"] == "35.00"
@@ -35,18 +35,18 @@ def test_the_page_shows_the_defaults(as_owner, store):
 
 def test_saving_stores_only_the_changes_and_audits_them(as_owner, store):
     form = current_form(as_owner)
-    form.update(hold_ttl_minutes="30", tax_US="8", ship_domestic_standard="6.00",
+    form.update(hold_ttl_minutes="30", tax_US_CA="8", ship_domestic_standard="6.00",
                 free_domestic="", staff_refund_limit="100")
     response = as_owner.post("/admin/settings", data=form)
     assert response.status_code == 303
     row = db.session.get(StoreSettings, store.id)
     assert (row.hold_ttl_minutes, row.refund_window_days, row.staff_refund_limit) == \
         (30, None, 10000)
-    assert row.tax_rates == {"US": 800}
+    assert row.tax_rates == {"US-CA": 800}
     assert row.shipping_rates == {"domestic": {"standard": 600, "free_over": None}}
     event = db.session.scalar(select(AuditEvent))
     assert (event.action, event.actor) == ("settings_changed", "staff:owner@example.com")
-    assert "tax US: 7.25% → 8%" in event.reason
+    assert "tax US-CA: 7.25% → 8%" in event.reason
     assert "hold ttl minutes: 15 → 30" in event.reason
     settings = effective_settings(store.id)
     assert settings.rates.zone_for("US").free_standard_over is None
@@ -61,13 +61,13 @@ def test_saving_the_same_values_changes_nothing(as_owner, store):
 
 def test_bad_values_are_refused_beside_their_fields(as_owner, store):
     form = current_form(as_owner)
-    form.update(hold_ttl_minutes="0", tax_US="seven", ship_domestic_standard="-5",
+    form.update(hold_ttl_minutes="0", tax_US_CA="seven", ship_domestic_standard="-5",
                 staff_refund_limit="1,00")
     response = as_owner.post("/admin/settings", data=form)
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert field_error(html, "hold_ttl_minutes") == "Choose between 1 and 1440 minutes."
-    assert field_error(html, "tax_US") == "Enter a percentage like 7.25."
+    assert field_error(html, "tax_US_CA") == "Enter a percentage like 7.25."
     assert field_error(html, "ship_domestic_standard") == "Enter an amount of 0 or more."
     assert field_error(html, "staff_refund_limit") == "Enter an amount like 12.50."
     assert db.session.get(StoreSettings, store.id) is None
@@ -75,7 +75,7 @@ def test_bad_values_are_refused_beside_their_fields(as_owner, store):
 
 def test_checkout_uses_the_stores_rates_and_hold_time(as_owner, clean_app, store):
     form = current_form(as_owner)
-    form.update(tax_US="10", ship_domestic_standard="7.00", free_domestic="",
+    form.update(tax_US_CA="10", ship_domestic_standard="7.00", free_domestic="",
                 hold_ttl_minutes="45")
     assert as_owner.post("/admin/settings", data=form).status_code == 303
     shopper = Shopper(clean_app.test_client())

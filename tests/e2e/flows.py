@@ -64,6 +64,7 @@ def fill_address(page: Page, email: str | None = "grace@example.com") -> None:
     page.get_by_label("City").fill("Arlington")
     page.get_by_label("Postal code").fill("22202")
     page.get_by_label("Country").select_option("US")
+    page.get_by_label("State / province").select_option("US-VA")
 
 
 def checkout(page: Page, base_url: str, email: str | None = "grace@example.com",

@@ -35,12 +35,13 @@ def test_buy_with_three_d_secure_card(live_shop, page):
     page.get_by_label("City").fill("Arlington")
     page.get_by_label("Postal code").fill("22202")
     page.get_by_label("Country").select_option("US")
+    page.get_by_label("State / province").select_option("US-VA")
     shot(page, "checkout")
     page.get_by_role("button", name="Continue to payment").click()
 
     expect(page.get_by_role("heading", name="Payment", exact=True)).to_be_visible()
-    # 2 × $16.50 + $5.00 shipping + 7.25 % tax on $38.00 = $40.76
-    expect(page.get_by_text("$40.76").first).to_be_visible()
+    # 2 × $16.50 + $5.00 shipping + Virginia's 5.3 % tax on $38.00 = $40.01
+    expect(page.get_by_text("$40.01").first).to_be_visible()
     page.get_by_label("Card number").fill("4000 0025 0000 3155")
     page.get_by_label(re.compile("Expiration")).fill("12 / 34")
     page.get_by_label(re.compile("Security code")).fill("123")
@@ -59,7 +60,7 @@ def test_buy_with_three_d_secure_card(live_shop, page):
     token = page.url.rsplit("/", 1)[1]
     with app.app_context():
         order = db.session.scalar(select(Order).where(Order.token == token))
-        assert (order.status, order.payment_status, order.total) == ("paid", "paid", 4076)
+        assert (order.status, order.payment_status, order.total) == ("paid", "paid", 4001)
         coffee = db.session.scalar(select(Product).where(Product.slug == "ethiopia-yirgacheffe"))
         assert coffee.stock_on_hand == 38
         db.session.remove()

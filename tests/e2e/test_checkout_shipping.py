@@ -38,7 +38,8 @@ pytestmark = pytest.mark.e2e
 FIGURES = ("shipping", "tax", "total")
 
 
-def expected(app, slug: str, quantity: int, country: str, method: str) -> dict:
+def expected(app, slug: str, quantity: int, country: str, method: str,
+             region: str = "") -> dict:
     """The server's figures for that cart and destination: quote() at the store's rates."""
     with app.app_context():
         product = db.session.scalar(select(Product).where(Product.slug == slug))
@@ -46,7 +47,7 @@ def expected(app, slug: str, quantity: int, country: str, method: str) -> dict:
             Store.slug == "main"))).rates
         line = PricedLine(product.id, product.name, product.price, quantity)
         db.session.remove()
-    q = quote([line], country=country, shipping_method=method, rates=rates)
+    q = quote([line], country=country, region=region, shipping_method=method, rates=rates)
     return {"shipping": format_money(q.shipping, q.currency) if q.shipping else "Free",
             "tax": format_money(q.tax, q.currency), "total": format_money(q.total, q.currency)}
 
@@ -68,8 +69,10 @@ def pay_page_figures(page: Page) -> dict:
             "total": totals.locator(".grand dd").inner_text()}
 
 
-def choose(page: Page, country: str, method: str) -> None:
+def choose(page: Page, country: str, method: str, region: str | None = None) -> None:
     page.get_by_label("Country").select_option(country)
+    if region is not None:  # "": none, for a country whose addresses name no region
+        page.get_by_label("State / province").select_option(region)
     page.get_by_role("radio", name=re.compile(f"^{method}")).check()
 
 
@@ -81,11 +84,20 @@ def test_totals_follow_country_and_method_at_once_and_match_the_order(live_shop,
     fill_address(page)
     posts = []
     page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
-    expect_displayed(page, expected(app, "jasmine-pearls", 2, "US", "standard"))
+    expect_displayed(page, expected(app, "jasmine-pearls", 2, "US", "standard", "US-VA"))
     choose(page, "US", "Express")
-    expect_displayed(page, expected(app, "jasmine-pearls", 2, "US", "express"))
+    expect_displayed(page, expected(app, "jasmine-pearls", 2, "US", "express", "US-VA"))
+    expect(page.locator("#summary-destination")).to_have_text(
+        "Express shipping to Virginia, United States.")
     expect(page.locator("[data-method-price='express']")).to_have_text(
-        expected(app, "jasmine-pearls", 2, "US", "express")["shipping"])
+        expected(app, "jasmine-pearls", 2, "US", "express", "US-VA")["shipping"])
+    choose(page, "US", "Express", "US-TX")  # another state, another tax
+    expect_displayed(page, expected(app, "jasmine-pearls", 2, "US", "express", "US-TX"))
+    expect(page.locator("#summary-tax-label")).to_have_text("Tax (6.25%)")
+    choose(page, "US", "Express", "")
+    expect(page.locator("#summary-total")).to_have_text("—")
+    expect(page.locator("#summary-destination")).to_have_text(
+        "Choose a state or province to see the tax and total.")
     choose(page, "DE", "Express")
     figures = expected(app, "jasmine-pearls", 2, "DE", "express")
     expect_displayed(page, figures)
@@ -112,9 +124,9 @@ def test_update_total_without_javascript(live_shop, chromium):
         page.goto(f"{base_url}/checkout")
         fill_address(page)
         before = orders_count(app)
-        choose(page, "CA", "Express")
+        choose(page, "CA", "Express", "CA-ON")
         page.get_by_role("button", name="Update total").click()
-        figures = expected(app, "coffee-journal", 3, "CA", "express")
+        figures = expected(app, "coffee-journal", 3, "CA", "express", "CA-ON")
         expect_displayed(page, figures)
         expect(page.get_by_label("Full name")).to_have_value("Grace Hopper")
         expect(page.get_by_label("Country")).to_have_value("CA")
@@ -140,11 +152,12 @@ def test_changing_the_address_from_the_payment_page(live_shop, page):
     expect(page.get_by_label("Address", exact=True)).to_have_value("1 Navy Yard")
     expect(page.get_by_label("Email")).to_have_value("grace@example.com")
     expect(page.get_by_label("Country")).to_have_value("US")
+    expect(page.get_by_label("State / province")).to_have_value("US-VA")
     expect(page.get_by_role("radio", name=re.compile("^Standard"))).to_be_checked()
-    choose(page, "CA", "Express")
+    choose(page, "CA", "Express", "CA-ON")
     page.get_by_label("City").fill("Toronto")
     shown = displayed(page)
-    assert shown == expected(app, "ethiopia-yirgacheffe", 2, "CA", "express")
+    assert shown == expected(app, "ethiopia-yirgacheffe", 2, "CA", "express", "CA-ON")
     page.get_by_role("button", name="Continue to payment").click()
     expect(page.get_by_role("button", name=PAY)).to_be_enabled()
     new = order_token(page)

@@ -39,6 +39,7 @@ def test_payment_page_under_the_csp(live_shop, page, caplog):
     page.get_by_label("City").fill("Springfield")
     page.get_by_label("Postal code").fill("62701")
     page.get_by_label("Country").select_option("US")
+    page.get_by_label("State / province").select_option("US-IL")
     page.get_by_role("button", name="Continue to payment").click()
 
     expect(page.get_by_role("heading", name="Payment", exact=True)).to_be_visible()

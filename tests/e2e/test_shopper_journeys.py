@@ -180,5 +180,6 @@ def checkout_without_js(page: Page) -> None:
     page.get_by_label("City").fill("Hampton")
     page.get_by_label("Postal code").fill("23666")
     page.get_by_label("Country").select_option("US")
+    page.get_by_label("State / province").select_option("US-VA")
     page.get_by_role("button", name="Continue to payment").click()
     expect(page.get_by_role("heading", name="Payment", exact=True)).to_be_visible()

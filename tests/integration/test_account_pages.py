@@ -13,7 +13,7 @@ from ..factories import PASSWORD, make_order, make_user
 from ..shopper import ADDRESS, csrf_token, login, post_form
 
 HOME = {"name": "Ada Lovelace", "line1": "1 Analytical Way", "line2": "", "city": "Springfield",
-        "postal_code": "62701", "country": "US"}
+        "postal_code": "62701", "region": "US-IL", "country": "US"}
 WORK = {**HOME, "line1": "12 Engine Street", "city": "Chicago", "postal_code": "60601"}
 
 

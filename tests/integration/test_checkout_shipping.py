@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from shop.checkout.forms import CheckoutForm
 from shop.domain.money import format_money
 from shop.domain.pricing import DEFAULT_RATES, PricedLine, quote
+from shop.domain.regions import regions_of
 from shop.extensions import db
 from shop.models import InventoryHold, Order, PaymentAttempt
 
@@ -41,16 +42,17 @@ def shown(page: str) -> dict:
             for key in ("subtotal", "shipping", "tax-label", "tax", "total")}
 
 
-def expected(product, quantity: int, country: str, method: str) -> dict:
+def expected(product, quantity: int, country: str, method: str, region: str = "") -> dict:
     """What quote() says, formatted as the shop formats money."""
     q = quote([PricedLine(product.id, product.name, product.price, quantity)],
-              country=country, shipping_method=method, rates=DEFAULT_RATES)
+              country=country, region=region, shipping_method=method, rates=DEFAULT_RATES)
 
     def money(amount):
         return format_money(amount, q.currency, "en_US")
 
     return {"subtotal": money(q.subtotal), "shipping": money(q.shipping) if q.shipping
-            else "Free", "tax-label": f"Tax ({q.tax_rate_bp / 100:g}%)", "tax": money(q.tax),
+            else "Free", "tax-label": f"Tax ({q.tax_rate_bp / 100:g}%)" if q.tax_rate_bp else "Tax",
+            "tax": money(q.tax),
             "total": money(q.total)}
 
 
@@ -61,9 +63,11 @@ def method_prices(page: str) -> dict:
 def test_each_method_is_listed_with_its_price_for_the_country(shopper, client, product):
     shopper.add(product, 1)
     page = client.get("/checkout").get_data(as_text=True)
-    # No country chosen yet: the browser shows the list's first, Canada, and so do the prices.
-    assert method_prices(page) == {"standard": "$12.00", "express": "$28.00"}
-    assert shown(page) == expected(product, 1, "CA", "standard")
+    # The country starts on the store's own, the United States; tax waits for the state.
+    assert method_prices(page) == {"standard": "$5.00", "express": "$15.00"}
+    assert shown(page) == {**expected(product, 1, "US", "standard", "US-CA"),
+                           "tax-label": "Tax", "tax": "—", "total": "—"}
+    assert "Choose a state or province to see the tax and total." in page
     assert "1–2 business days" in page and "3–5 business days" in page
 
 
@@ -73,14 +77,14 @@ def test_standard_shipping_shows_free_over_the_threshold(shopper, product):
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert method_prices(page) == {"standard": "Free", "express": "$15.00"}
-    assert shown(page) == expected(product, 5, "US", "standard")
+    assert shown(page) == expected(product, 5, "US", "standard", ADDRESS["region"])
     assert shown(page)["shipping"] == "Free"
 
 
 def test_update_total_reprices_keeps_the_fields_and_places_nothing(shopper, product):
     shopper.add(product, 2)
     form = shopper.checkout_form()
-    response = shopper.submit_checkout(form, country="DE", shipping_method="express",
+    response = shopper.submit_checkout(form, country="DE", region="", shipping_method="express",
                                        update_total="1", name="", city="Köln")
     page = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -94,7 +98,7 @@ def test_update_total_reprices_keeps_the_fields_and_places_nothing(shopper, prod
     # The form is still good for placing the order, at the figures shown.
     placed = shopper.submit_checkout({"csrf_token": csrf_token(page),
                                       "checkout_token": hidden(page, "checkout_token")},
-                                     country="DE", shipping_method="express")
+                                     country="DE", region="", shipping_method="express")
     assert placed.status_code == 303
     order = db.session.scalar(select(Order))
     assert format_money(order.total, "USD") == shown(page)["total"]
@@ -105,14 +109,25 @@ def test_the_embedded_prices_are_quote_for_every_destination(shopper, client, pr
     shopper.add(product, 3)
     page = client.get("/checkout").get_data(as_text=True)
     data = json.loads(html.unescape(re.search(r"data-prices='([^']*)'", page).group(1)))
-    assert set(data) == set(DEFAULT_RATES.countries)
-    for country, entry in data.items():
-        assert entry["name"] == DEFAULT_RATES.countries[country]
+    regions = {r.code: r.name for c in ("US", "CA") for r in regions_of(c)}
+    assert set(data) == set(DEFAULT_RATES.countries) | set(regions)
+    for destination, entry in data.items():
+        country, _, _ = destination.partition("-")
+        region = destination if "-" in destination else ""
+        name = DEFAULT_RATES.countries[country]
+        assert entry["name"] == (f"{regions[region]}, {name}" if region else name)
         for method, figures in entry["methods"].items():
-            want = expected(product, 3, country, method)
+            if entry.get("regions"):  # the country's own entry: shipping only
+                assert set(figures) == {"label", "shipping"}
+                want = expected(product, 3, country, method, f"{country}-ON"
+                                if country == "CA" else f"{country}-TX")
+                assert figures["shipping"] == want["shipping"]
+                continue
+            want = expected(product, 3, country, method, region)
             assert (figures["shipping"], figures["tax_label"], figures["tax"],
                     figures["total"]) == (want["shipping"], want["tax-label"], want["tax"],
                                           want["total"])
+    assert data["US-TX"]["methods"]["standard"]["tax_label"] == "Tax (6.25%)"
 
 
 @pytest.mark.parametrize("extra", [{}, {"update_total": "1"}])
@@ -132,14 +147,16 @@ def test_a_method_not_offered_to_the_country_is_a_form_error(clean_app):
     zones = tuple(replace(z, shipping={"standard": z.shipping["standard"]})
                   if z.code == "north_america" else z for z in DEFAULT_RATES.zones)
     rates = replace(DEFAULT_RATES, zones=zones)
-    data = {**ADDRESS, "checkout_token": "t", "country": "CA", "shipping_method": "express"}
+    data = {**ADDRESS, "checkout_token": "t", "country": "CA", "region": "CA-ON",
+            "shipping_method": "express"}
     with clean_app.test_request_context(method="POST", data=data):
         form = CheckoutForm(meta={"csrf": False}).set_choices(rates)
         assert not form.validate()
         assert form.errors == {"shipping_method": [
             "Express shipping is not available to Canada. Choose another method."]}
         assert not form.validate_destination()
-    with clean_app.test_request_context(method="POST", data={**data, "country": "US"}):
+    with clean_app.test_request_context(method="POST",
+                                        data={**data, "country": "US", "region": "US-CA"}):
         assert CheckoutForm(meta={"csrf": False}).set_choices(rates).validate()
 
 
@@ -168,11 +185,12 @@ def test_editing_from_the_payment_page_replaces_the_order_and_cancels_its_intent
         assert f'value="{value}"' in page
     assert re.search(r'<option selected value="US">|<option value="US" selected', page)
     assert re.search(r'checked[^>]*value="standard"|value="standard"[^>]*checked', page)
-    assert shown(page) == expected(product, 2, "US", "standard")
+    assert re.search(r'<option selected value="US-CA">|<option value="US-CA" selected', page)
+    assert shown(page) == expected(product, 2, "US", "standard", "US-CA")
 
     response = shopper.submit_checkout(
         {"csrf_token": csrf_token(page), "checkout_token": hidden(page, "checkout_token")},
-        country="CA", shipping_method="express")
+        country="CA", region="CA-AB", shipping_method="express")
     assert response.status_code == 303
     new = order_token(response.headers["Location"])
     assert new != old
@@ -181,7 +199,7 @@ def test_editing_from_the_payment_page_replaces_the_order_and_cancels_its_intent
     assert (old_order.status, new_order.status) == ("canceled", "pending")
     assert stripe_client.v1.payment_intents.retrieve(old_intent).status == "canceled"
     assert attempt_of(old).status == "canceled"
-    # Re-priced: Canada's express shipping and its 5 % tax.
+    # Re-priced: Canada's express shipping and Alberta's 5 % (GST only).
     assert (new_order.subtotal, new_order.shipping, new_order.tax, new_order.total) == (
         3300, 2800, 305, 6405)
     new_intent = stripe_client.v1.payment_intents.retrieve(attempt_of(new).provider_reference)
@@ -228,10 +246,10 @@ def test_a_signed_in_shopper_edits_the_orders_details_not_their_saved_address(
     login(client, "ada@example.com", PASSWORD)
     post_form(client, "/account/addresses", "/account/addresses", name="Ada Lovelace",
               line1="12 Engine Street", line2="", city="Chicago", postal_code="60601",
-              country="US")
+              region="US-IL", country="US")
     shopper.add(product, 1)
     token = shopper.checkout(line1="3 Difference Row", city="London", postal_code="N1 7AA",
-                             country="GB", shipping_method="express")
+                             country="GB", region="", shipping_method="express")
     page = client.get(f"/checkout?order={token}").get_data(as_text=True)
     assert 'value="3 Difference Row"' in page and 'value="12 Engine Street"' not in page
     assert re.search(r'<option selected value="GB">|<option value="GB" selected', page)

@@ -112,10 +112,15 @@ def test_three_d_secure_failed_then_completed(shopper, browser, order_token):
     browser.authenticate(secret, success=True)
     shopper.return_from_stripe(order_token, intent_id)
     assert order(order_token).payment_status == "paid"
-    moves = db.session.scalars(select(AuditEvent.to_state).where(
-        AuditEvent.entity_type == "payment_attempt").order_by(AuditEvent.id)).all()
+    rows = db.session.execute(select(AuditEvent.action, AuditEvent.to_state, AuditEvent.reason)
+                              .where(AuditEvent.entity_type == "payment_attempt")
+                              .order_by(AuditEvent.id)).all()
+    moves = [to for action, to, _ in rows if action == "payment_state_change"]
     assert moves == ["initiated", "authorizing", "initiated", "authorizing", "authorized",
                      "captured"]
+    # The failed 3-D Secure is in the attempt's history too, once, with Stripe's code.
+    [declined] = [reason for action, _, reason in rows if action == "payment_declined"]
+    assert declined.startswith("payment_intent_authentication_failure: ")
 
 
 def test_duplicate_webhook_is_a_no_op(shopper, browser, client, stripe_client, order_token,

@@ -14,6 +14,7 @@ from shop.domain.pricing import (
     quote,
     quotes_by_destination,
 )
+from shop.domain.regions import regions_of
 
 NO_EXPRESS_TO_CANADA = replace(DEFAULT_RATES, zones=tuple(
     replace(z, shipping={"standard": z.shipping["standard"]}) if z.code == "north_america"
@@ -40,29 +41,35 @@ def test_an_unserved_country_is_refused():
         offered_methods(DEFAULT_RATES, "AU")
 
 
-def test_the_table_is_quote_for_each_country_and_method():
+def test_the_table_is_quote_for_each_destination_and_method():
     cart = lines((1650, 2), (950, 1))
     table = quotes_by_destination(cart, DEFAULT_RATES)
-    assert set(table) == set(DEFAULT_RATES.countries)
-    for country, by_method in table.items():
+    # A country whose addresses name a state or province is priced per region (its tax).
+    regions = {r.code for c in ("US", "CA") for r in regions_of(c)}
+    assert set(table) == set(DEFAULT_RATES.countries) - {"US", "CA"} | regions
+    for destination, by_method in table.items():
         assert set(by_method) == {"standard", "express"}
+        country, _, _ = destination.partition("-")
+        region = destination if "-" in destination else ""
         for method, q in by_method.items():
-            assert q == quote(cart, country=country, shipping_method=method,
+            assert q == quote(cart, country=country, region=region, shipping_method=method,
                               rates=DEFAULT_RATES)
-    assert (table["US"]["standard"].total, table["DE"]["express"].total) == (
+    assert (table["US-CA"]["standard"].total, table["DE"]["express"].total) == (
         4250 + 500 + 344, 4250 + 3500 + 1473)
+    assert table["US-OR"]["standard"].total == 4250 + 500  # no sales tax in Oregon
 
 
 def test_the_table_shows_free_standard_from_the_threshold_only_where_it_applies():
     table = quotes_by_destination(lines((7500, 1)), DEFAULT_RATES)
-    assert table["US"]["standard"].shipping == 0
-    assert table["US"]["express"].shipping == 1500
-    assert table["CA"]["standard"].shipping == 1200
+    assert table["US-TX"]["standard"].shipping == 0
+    assert table["US-TX"]["express"].shipping == 1500
+    assert table["CA-ON"]["standard"].shipping == 1200
 
 
 def test_the_table_leaves_out_methods_a_zone_does_not_offer():
     table = quotes_by_destination(lines((1000, 1)), NO_EXPRESS_TO_CANADA)
-    assert set(table["CA"]) == {"standard"} and set(table["US"]) == {"standard", "express"}
+    assert set(table["CA-QC"]) == {"standard"}
+    assert set(table["US-NY"]) == {"standard", "express"}
 
 
 def test_nothing_to_price_gives_an_empty_table():

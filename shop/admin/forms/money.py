@@ -22,8 +22,9 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ...domain.money import InvalidAmount, format_money, parse_money
+from ...domain.money import InvalidAmount, parse_money
 from ...services.refunds.refunds import STRIPE_REASONS
+from ...web import shop_money
 from . import ConfirmForm, money_validator, strip
 
 REFUND_REASONS = {
@@ -57,7 +58,7 @@ class CaptureForm(ConfirmForm):
             raise ValidationError("Enter an amount above zero, or void the payment instead.")
         if self.maximum is not None and value > self.maximum:
             raise ValidationError("You can capture at most "
-                                  f"{format_money(self.maximum, self.currency)}.")
+                                  f"{shop_money(self.maximum, self.currency)}.")
 
     def minor_amount(self) -> int | None:
         if not self.amount.data:

@@ -1,5 +1,7 @@
 """The owner's settings form. Its tax and shipping fields follow the rate table, so a
-country or zone added to the defaults appears here without touching this file."""
+country, region or zone added to the defaults appears here without touching this file.
+A country whose addresses name a state or province (domain/regions.py) has one tax field
+per region instead of one for the country: its country rate would never be used."""
 
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField
@@ -7,9 +9,11 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Optiona
 
 from ...domain.money import format_percent, minor_to_decimal, parse_money, parse_percent
 from ...domain.pricing import SHIPPING_METHODS
+from ...domain.regions import REGION_WORD, regions_of
+from ...domain.tax_rates import default_breakdown
 from ...services.cart.carts import MAX_QUANTITY
 from ...services.platform.settings import FREE_OVER, SettingsUpdate, ShopSettings
-from . import money_validator, percent_validator, strip
+from . import money_validator, strip, tax_rate_validator
 
 
 def _currency(form) -> str:
@@ -55,11 +59,25 @@ def settings_form(current: ShopSettings) -> SettingsForm:
     class Form(SettingsForm):
         pass
 
-    tax_fields, ship_fields = [], []
+    tax_fields, ship_fields, region_groups = [], [], []
     for code, name in sorted(rates.countries.items(), key=lambda item: item[1]):
-        setattr(Form, f"tax_{code}", StringField(f"{name} ({code}) tax %", filters=[strip],
-                                                 validators=[percent_validator]))
-        tax_fields.append((code, f"tax_{code}"))
+        regions = regions_of(code)
+        if not regions:
+            setattr(Form, f"tax_{code}", StringField(
+                f"{name} ({code}) tax %", filters=[strip], validators=[tax_rate_validator]))
+            tax_fields.append((code, f"tax_{code}"))
+            continue
+        group = []
+        for region in regions:
+            field_name = f"tax_{region.code.replace('-', '_')}"
+            breakdown = default_breakdown(region.code)
+            setattr(Form, field_name, StringField(
+                f"{region.name} ({region.code}) %", filters=[strip],
+                description=f"Default: {breakdown}." if breakdown else "",
+                validators=[tax_rate_validator]))
+            tax_fields.append((region.code, field_name))
+            group.append(field_name)
+        region_groups.append((f"{name}: tax by {REGION_WORD[code]}", group))
     for zone in rates.zones:
         for method in zone.shipping:
             label = f"{zone.label}: {SHIPPING_METHODS[method].label}"
@@ -74,7 +92,9 @@ def settings_form(current: ShopSettings) -> SettingsForm:
         ship_fields.append((zone.code, FREE_OVER, f"free_{zone.code}"))
     form = Form(data=_initial(current, tax_fields, ship_fields))
     form.currency = rates.currency
-    form.tax_fields = [form[name] for _, name in tax_fields]
+    form.tax_fields = [form[name] for code, name in tax_fields if "-" not in code]
+    form.region_groups = [(legend, [form[name] for name in names])
+                          for legend, names in region_groups]
     form.ship_fields = [form[name] for *_, name in ship_fields]
     form.layout = (tax_fields, ship_fields)
     return form
@@ -88,7 +108,8 @@ def _initial(current: ShopSettings, tax_fields, ship_fields) -> dict:
     limit = current.staff_refund_limit
     data["staff_refund_limit"] = "" if limit is None else minor_to_decimal(limit, currency)
     for code, name in tax_fields:
-        data[name] = format_percent(current.rates.tax_bp.get(code, 0))
+        table = current.rates.region_tax_bp if "-" in code else current.rates.tax_bp
+        data[name] = format_percent(table.get(code, 0))
     zones = {zone.code: zone for zone in current.rates.zones}
     for zone_code, method, name in ship_fields:
         zone = zones[zone_code]
@@ -113,7 +134,10 @@ def to_update(form: SettingsForm) -> SettingsUpdate:
         refund_window_days=form.refund_window_days.data,
         staff_refund_limit=money(form.staff_refund_limit.data),
         max_units_per_product=form.max_units_per_product.data,
-        tax_bp={code: parse_percent(form[name].data) for code, name in tax_fields},
+        tax_bp={code: parse_percent(form[name].data) for code, name in tax_fields
+                if "-" not in code},
+        region_tax_bp={code: parse_percent(form[name].data) for code, name in tax_fields
+                       if "-" in code},
         shipping=shipping,
         archive_after_days=form.archive_after_days.data,
     )

@@ -9,11 +9,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ...domain.errors import DomainError
+from ...domain.regions import check_region
 from ...extensions import db
 from ...models import Address
 from ..platform.tx import write_transaction
 
 MAX_ADDRESSES = 20
+FIELDS = ("name", "line1", "line2", "city", "postal_code", "region", "country")
 
 
 class UnknownAddress(DomainError):
@@ -32,10 +34,11 @@ class AddressData:
     city: str
     postal_code: str
     country: str
+    region: str = ""  # ISO 3166-2, checked by the form against the country (domain/regions.py)
 
     def matches(self, address: Address) -> bool:
         return all(getattr(address, f).strip().lower() == getattr(self, f).strip().lower()
-                   for f in ("name", "line1", "line2", "city", "postal_code", "country"))
+                   for f in FIELDS)
 
 
 def addresses_for(user_id: int) -> list[Address]:
@@ -68,8 +71,11 @@ def _make_default(session: Session, address: Address) -> None:
 
 
 def _fill(address: Address, data: AddressData) -> None:
-    for name in ("name", "line1", "line2", "city", "postal_code", "country"):
+    """Raises ``InvalidRegion`` for a region that is not the country's (the forms check it
+    first, with the same rule)."""
+    for name in FIELDS:
         setattr(address, name, getattr(data, name).strip())
+    address.region = check_region(address.country, address.region)
 
 
 def remember_address(session: Session, *, user_id: int, data: AddressData,

@@ -68,11 +68,12 @@ def _cache() -> CatalogCache:
 
 
 def _store_snapshot(slug: str) -> Store | None:
-    row = db.session.execute(select(Store.id, Store.slug, Store.name, Store.currency)
-                             .where(Store.slug == slug)).first()
+    row = db.session.execute(select(Store.id, Store.slug, Store.name, Store.currency,
+                                    Store.country).where(Store.slug == slug)).first()
     if row is None:
         return None
-    snapshot = Store(id=row.id, slug=row.slug, name=row.name, currency=row.currency)
+    snapshot = Store(id=row.id, slug=row.slug, name=row.name, currency=row.currency,
+                     country=row.country)
     make_transient_to_detached(snapshot)
     return snapshot
 

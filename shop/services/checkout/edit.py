@@ -19,7 +19,7 @@ from ..orders.errors import OrderNotFound
 from .place import CheckoutDetails
 
 # Checkout fields the order keeps as ``ship_<field>``; the others under their own name.
-ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postal_code", "country")
+ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postal_code", "region", "country")
 
 
 class OrderNotEditable(Conflict):

@@ -64,12 +64,13 @@ class CheckoutDetails:
     postal_code: str
     country: str
     shipping_method: str
+    region: str = ""  # ISO 3166-2 where the country has regions (domain/regions.py)
 
 
 def _address_data(details: CheckoutDetails) -> AddressData:
     return AddressData(name=details.name, line1=details.line1, line2=details.line2,
                        city=details.city, postal_code=details.postal_code,
-                       country=details.country)
+                       country=details.country, region=details.region)
 
 
 def checkout_token_for(cart: Cart) -> str:
@@ -139,7 +140,7 @@ def place_order(
     their orders are canceled here, the caller cancels their intents, and the new order's
     holds end no later than theirs did (a new checkout never renews a hold).
     Raises ``StaleCheckout``, ``OutOfStock``, ``EmptyCart``, ``UnsupportedDestination``,
-    ``TooManyUnits`` or ``TooManyOpenCheckouts``.
+    ``InvalidRegion``, ``TooManyUnits`` or ``TooManyOpenCheckouts``.
     ``client_ip`` and ``client_session`` (the browser session's id) are kept only as keyed
     hashes. A signed-in shopper's order carries ``user_id``; ``save_address`` adds the
     shipping address to their address book in the same transaction.
@@ -256,14 +257,15 @@ def _create_order(
     session: Session, store_id: int, cart: CheckoutCart, checkout_token: str,
     details: CheckoutDetails, rates: RateTable, *, client: Client, user_id: int | None,
 ) -> NewOrder:
-    q = quote(cart.lines, country=details.country, shipping_method=details.shipping_method,
-              rates=rates)
+    q = quote(cart.lines, country=details.country, region=details.region,
+              shipping_method=details.shipping_method, rates=rates)
     return insert_order(session, dict(
         store_id=store_id, token=secrets.token_urlsafe(24), checkout_token=checkout_token,
         cart_id=cart.id, status=OrderStatus.PENDING, payment_status=PaymentStatus.UNPAID,
         email=details.email, ship_name=details.name, ship_line1=details.line1,
         ship_line2=details.line2, ship_city=details.city, ship_postal_code=details.postal_code,
-        ship_country=details.country, shipping_method=q.shipping_method, currency=q.currency,
+        ship_region=details.region, ship_country=details.country,
+        shipping_method=q.shipping_method, currency=q.currency,
         subtotal=q.subtotal, shipping=q.shipping, tax=q.tax, tax_rate_bp=q.tax_rate_bp,
         total=q.total, client_ip_hash=client.ip, client_session=client.session,
         user_id=user_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fpdf import FPDF
 
 from ...domain.money import format_money
+from ...domain.pricing import method_label
 from ...models import Order
 
 
@@ -18,7 +19,8 @@ def _text(value: str) -> str:
 
 
 def receipt_pdf(order: Order, *, shop_name: str, payment_reference: str | None) -> bytes:
-    """Invoice number, lines, tax, shipping, total and the PaymentIntent id."""
+    """Invoice number, shipping address and method, lines, tax, shipping, total and the
+    PaymentIntent id."""
     money = lambda amount: _text(format_money(amount, order.currency))  # noqa: E731
     pdf = FPDF(format="A4")
     pdf.set_title(f"Receipt {invoice_number(order)}")
@@ -34,6 +36,10 @@ def receipt_pdf(order: Order, *, shop_name: str, payment_reference: str | None) 
         ("Billed to", f"{order.ship_name} <{order.email}>"),
         ("Payment reference", payment_reference or "-"),
     ]
+    ship_to = order.ship_to_lines()
+    facts += [("Ship to", ship_to[0]), *(("", line) for line in ship_to[1:]),
+              ("Shipping method", f"{method_label(order.shipping_method)}, "
+                                  f"{format_money(order.shipping, order.currency)}")]
     for label, value in facts:
         pdf.cell(45, 7, _text(label))
         pdf.cell(0, 7, _text(value), new_x="LMARGIN", new_y="NEXT")
@@ -52,7 +58,8 @@ def receipt_pdf(order: Order, *, shop_name: str, payment_reference: str | None) 
     pdf.ln(2)
     tax_label = f"Tax ({order.tax_rate_bp / 100:g}%)" if order.tax_rate_bp else "Tax"
     for label, amount, style in (("Subtotal", order.subtotal, ""),
-                                 ("Shipping", order.shipping, ""),
+                                 (f"Shipping ({method_label(order.shipping_method)})",
+                                  order.shipping, ""),
                                  (tax_label, order.tax, ""), ("Total", order.total, "B")):
         pdf.set_font("Helvetica", style, 11)
         pdf.cell(150, 7, _text(label), align="R")

@@ -22,6 +22,7 @@ from ...models import (
     SentEmail,
 )
 from ..payments.admin import AttemptLedger, order_ledgers
+from ..payments.queries import HistoryStep, history_steps
 from .errors import OrderNotFound
 from .fulfilment import refund_owed_text
 
@@ -56,6 +57,10 @@ class OrderDetail:
     actions: OrderActions
     ledgers: dict[int, AttemptLedger] = field(default_factory=dict)  # by attempt id
     totals: LedgerSummary = field(default_factory=lambda: summarize([]))  # all attempts
+
+    def history(self, attempt_id: int) -> list[HistoryStep]:
+        """The attempt's declines and moves, from the timeline's rows (no query of its own)."""
+        return history_steps(self.events, attempt_id)
 
     @property
     def money_actions(self) -> bool:

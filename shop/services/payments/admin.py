@@ -5,7 +5,7 @@ and what a refund would come to before anyone confirms it (read-only: nothing is
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -30,7 +30,7 @@ from ..platform.tx import get_existing
 from ..refunds.lines import check_restock, quote_for, refundable_lines, restockable_units
 from ..refunds.policy import check_policy, refunder_role
 from .ledger import live, order_summary
-from .queries import last_reconciliation_run, stuck_attempts
+from .queries import HistoryStep, attempt_history, last_reconciliation_run, stuck_attempts
 
 
 class PaymentNotFound(NotFound):
@@ -94,6 +94,7 @@ class PaymentView:
     order: Order
     ledger: AttemptLedger
     order_totals: LedgerSummary
+    history: list[HistoryStep] = field(default_factory=list)  # declines and moves, in order
 
 
 def payment_view(*, store_id: int, attempt_id: int) -> PaymentView:
@@ -103,7 +104,7 @@ def payment_view(*, store_id: int, attempt_id: int) -> PaymentView:
     if attempt is None:
         raise PaymentNotFound("We could not find that payment in this store.")
     return PaymentView(get_existing(db.session, Order, attempt.order_id), ledger_of(attempt),
-                       order_summary(order_id=attempt.order_id))
+                       order_summary(order_id=attempt.order_id), attempt_history(attempt.id))
 
 
 @dataclass(frozen=True)

@@ -193,6 +193,10 @@ def record_intent_creation_failure(*, attempt_id: int, error: Exception) -> None
         if locked is None:
             return
         _order, attempt = locked
+        # A failed try in the attempt's history (and the success rate's count).
+        record_change(session, store_id=attempt.store_id, entity_type="payment_attempt",
+                      entity_id=attempt.id, action="payment_not_created", from_state=None,
+                      to_state=None, actor="system", reason=f"{code}: {error}"[:2000])
         attempt.attempt_count += 1
         attempt.last_error_code = str(code)[:100]
         attempt.last_error_message = str(error)

@@ -3,7 +3,7 @@ list and detail, and the admin's attempts table (status filter, search, newest f
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,9 +14,10 @@ from ...domain.ledger import NotFound
 from ...domain.numbers import id_or_none
 from ...domain.states import AttemptStatus
 from ...extensions import db
-from ...models import Order, PaymentAttempt, ReconciliationRun
+from ...models import AuditEvent, Order, PaymentAttempt, ReconciliationRun
 from ..accounts.users import normalize_email
 from ..platform.alerts import EXPIRY_WARNING
+from .settle import PAYMENT_DECLINED
 
 
 @dataclass(frozen=True)
@@ -185,3 +186,38 @@ def list_attempts(*, store_id: int, now: datetime, status: str = "", search: str
 def count_stuck(*, store_id: int, now: datetime) -> int:
     return db.session.scalar(select(func.count(PaymentAttempt.id)).where(
         PaymentAttempt.store_id == store_id, stuck_condition(now))) or 0
+
+
+@dataclass(frozen=True)
+class HistoryStep:
+    """One thing that happened to an attempt, for the admin's history table."""
+
+    at: datetime
+    what: str  # a status it moved to, "declined", or "not created"
+    detail: str | None
+    actor: str
+
+
+def history_steps(events: Iterable[AuditEvent], attempt_id: int) -> list[HistoryStep]:
+    """The attempt's history from its audit rows (already loaded, in time order): every
+    decline and move in turn, so "captured" never sits beside an old decline as if current."""
+    steps = []
+    for event in events:
+        if event.entity_type != "payment_attempt" or event.entity_id != attempt_id:
+            continue
+        if event.action == PAYMENT_DECLINED:
+            steps.append(HistoryStep(event.created_at, "declined", event.reason, event.actor))
+        elif event.action == "payment_not_created":
+            steps.append(HistoryStep(event.created_at, "not created", event.reason,
+                                     event.actor))
+        elif event.to_state:
+            steps.append(HistoryStep(event.created_at, event.to_state, event.reason,
+                                     event.actor))
+    return steps
+
+
+def attempt_history(attempt_id: int) -> list[HistoryStep]:
+    events = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.entity_type == "payment_attempt", AuditEvent.entity_id == attempt_id)
+        .order_by(AuditEvent.created_at, AuditEvent.id))
+    return history_steps(events, attempt_id)

@@ -148,6 +148,8 @@ def _lock_order_and_attempt(session: Session, intent_id: str):
     return (None, None) if row is None else tuple(row)
 
 
+PAYMENT_DECLINED = "payment_declined"  # audit action: a decline or failed 3-D Secure
+
 # An authorization stays good at the card network for about a week; its stock stays held.
 AUTHORIZED_HOLD = timedelta(days=7)
 
@@ -169,7 +171,7 @@ def apply_intent(session: Session, intent: Intent, *, actor: str,
     if mismatch is not None:
         _flag_amount_mismatch(session, order, attempt, mismatch, actor)
         return result
-    result.failed_now = _record_failure(attempt, intent)
+    result.failed_now = _record_failure(session, attempt, intent, actor)
     if result.failed_now:
         count_decline(session)
         failed_order_id = order.id
@@ -237,7 +239,8 @@ def _extend_holds(session: Session, order: Order, attempt: PaymentAttempt) -> No
     extend_holds(session, order_id=order.id, until=until, now=now)
 
 
-def _record_failure(attempt: PaymentAttempt, intent: Intent) -> bool:
+def _record_failure(session: Session, attempt: PaymentAttempt, intent: Intent,
+                    actor: str) -> bool:
     error = intent.last_error
     if intent.status != "requires_payment_method" or error is None:
         return False
@@ -249,6 +252,12 @@ def _record_failure(attempt: PaymentAttempt, intent: Intent) -> bool:
     attempt.last_error_message = error.message
     attempt.last_failure_ref = ref
     schedule_retry(attempt, code=error.code)
+    # The attempt keeps only its last error: each failure's row is the payment's history
+    # (declined, declined, then captured) on the admin's payment and order pages.
+    record_change(session, store_id=attempt.store_id, entity_type="payment_attempt",
+                  entity_id=attempt.id, action=PAYMENT_DECLINED, from_state=None,
+                  to_state=None, actor=actor,
+                  reason=f"{attempt.last_error_code}: {error.message}"[:2000])
     return True
 
 

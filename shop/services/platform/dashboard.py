@@ -53,7 +53,7 @@ class Dashboard:
     today_revenue: int
     week_orders: int
     week_revenue: int
-    success_rate: float | None  # % of finished payment attempts that succeeded, 7 days
+    success_rate: float | None  # % of finished payment tries that succeeded, 7 days
     abandonment: float | None  # % of orders of the last 7 days never paid
     active_holds: int
     failed_webhooks: int
@@ -100,12 +100,31 @@ def _percent(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
+def payment_outcomes(store_id: int, *, since: datetime) -> tuple[int, int]:
+    """(payments that succeeded, finished tries) among the attempts made since ``since``.
+
+    One PaymentIntent takes every card an order tries, so an attempt's status alone hides
+    its declines: "captured" after two declines was counted a 100 % success. Each counted
+    failure (a decline, a failed 3-D Secure, Stripe refusing to create the intent) is a
+    finished try (``attempt_count``), and so is an attempt closed without any (abandoned:
+    the shopper left, the hold ran out). An attempt still in progress is not finished yet.
+    """
+    authorized_once = PaymentAttempt.capture_before.is_not(None)
+    good = PaymentAttempt.status.in_([AttemptStatus.CAPTURED, AttemptStatus.AUTHORIZED]) | (
+        # An authorization voided later was still a payment that went through.
+        (PaymentAttempt.status == AttemptStatus.CANCELED) & authorized_once)
+    abandoned = (PaymentAttempt.status.in_([AttemptStatus.FAILED, AttemptStatus.CANCELED])
+                 & ~authorized_once & (PaymentAttempt.attempt_count == 0))
+    row = db.session.execute(select(
+        _sum_if(good, 1), func.coalesce(func.sum(PaymentAttempt.attempt_count), 0),
+        _sum_if(abandoned, 1),
+    ).where(PaymentAttempt.store_id == store_id, PaymentAttempt.created_at >= since)).one()
+    succeeded = int(row[0])
+    return succeeded, succeeded + int(row[1]) + int(row[2])
+
+
 def _success_rate(store_id: int, since: datetime) -> float | None:
-    good = PaymentAttempt.status.in_([AttemptStatus.CAPTURED, AttemptStatus.AUTHORIZED])
-    finished = good | PaymentAttempt.status.in_([AttemptStatus.FAILED, AttemptStatus.CANCELED])
-    row = db.session.execute(select(_sum_if(good, 1), _sum_if(finished, 1)).where(
-        PaymentAttempt.store_id == store_id, PaymentAttempt.created_at >= since)).one()
-    return _percent(int(row[0]), int(row[1]))
+    return _percent(*payment_outcomes(store_id, since=since))
 
 
 def _abandonment(store_id: int, now: datetime) -> float | None:

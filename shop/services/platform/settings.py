@@ -1,12 +1,14 @@
 """A store's effective settings: what its owner changed, over the defaults from config.
 
 Only values that differ from the defaults are stored, so a default changed in the
-environment still reaches every store whose owner never touched that setting.
+environment still reaches every store whose owner never touched that setting. Tax rates
+share one JSON column: a country's under its code ("DE"), a region's under its ISO 3166-2
+code ("US-TX").
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from flask import current_app
@@ -84,7 +86,14 @@ def _merge_rates(base: RateTable, tax: dict, shipping: dict) -> RateTable:
         prices.update({m: int(p) for m, p in override.items() if m in zone.shipping})
         free_over = override[FREE_OVER] if FREE_OVER in override else zone.free_standard_over
         zones.append(replace(zone, shipping=prices, free_standard_over=free_over))
-    return replace(base, zones=tuple(zones), tax_bp={**base.tax_bp, **tax})
+    countries = {code: bp for code, bp in tax.items() if not _is_region(code)}
+    regions = {code: bp for code, bp in tax.items() if _is_region(code)}
+    return replace(base, zones=tuple(zones), tax_bp={**base.tax_bp, **countries},
+                   region_tax_bp={**base.region_tax_bp, **regions})
+
+
+def _is_region(code: str) -> bool:
+    return "-" in code
 
 
 @dataclass(frozen=True)
@@ -97,6 +106,7 @@ class SettingsUpdate:
     tax_bp: dict[str, int]  # country → basis points
     shipping: dict[str, dict[str, int | None]]  # zone → method (or "free_over") → minor units
     archive_after_days: int
+    region_tax_bp: dict[str, int] = field(default_factory=dict)  # "US-TX" → basis points
 
 
 def update_settings(*, store_id: int, update: SettingsUpdate, actor: str) -> list[str]:
@@ -112,8 +122,10 @@ def update_settings(*, store_id: int, update: SettingsUpdate, actor: str) -> lis
         for name in SCALARS:
             value = getattr(update, name)
             setattr(row, name, None if value == getattr(base, name) else value)
-        row.tax_rates = {c: bp for c, bp in update.tax_bp.items()
-                         if base.rates.tax_bp.get(c, 0) != bp} or None
+        row.tax_rates = {**{c: bp for c, bp in update.tax_bp.items()
+                            if base.rates.tax_bp.get(c, 0) != bp},
+                         **{r: bp for r, bp in update.region_tax_bp.items()
+                            if base.rates.region_tax_bp.get(r, 0) != bp}} or None
         row.shipping_rates = _shipping_overrides(base.rates, update.shipping) or None
         record_change(session, store_id=store_id, entity_type="store", entity_id=store_id,
                       action="settings_changed", from_state=None, to_state=None, actor=actor,
@@ -138,10 +150,12 @@ def _describe_changes(before: ShopSettings, update: SettingsUpdate) -> list[str]
     currency = before.rates.currency
     changes = [f"{name.replace('_', ' ')}: {getattr(before, name)} → {getattr(update, name)}"
                for name in SCALARS if getattr(before, name) != getattr(update, name)]
-    for country, bp in sorted(update.tax_bp.items()):
-        old = before.rates.tax_bp.get(country, 0)
-        if old != bp:
-            changes.append(f"tax {country}: {format_percent(old)}% → {format_percent(bp)}%")
+    for table, rates in ((before.rates.tax_bp, update.tax_bp),
+                         (before.rates.region_tax_bp, update.region_tax_bp)):
+        for code, bp in sorted(rates.items()):
+            old = table.get(code, 0)
+            if old != bp:
+                changes.append(f"tax {code}: {format_percent(old)}% → {format_percent(bp)}%")
     for zone in before.rates.zones:
         entered = update.shipping.get(zone.code, {})
         current = {**zone.shipping, FREE_OVER: zone.free_standard_over}

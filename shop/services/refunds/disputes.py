@@ -100,3 +100,5 @@ def _close_alert(session: Session, order: Order, row: PaymentDispute) -> None:
         alert.message = (f"Order {order.number}: dispute {row.provider_reference} was "
                          f"{row.status.replace('_', ' ')}; the payment stands.")
         alert.resolved_at = utcnow()
+        alert.resolved_by = "system"
+        alert.resolved_note = f"dispute {row.status.replace('_', ' ')} at Stripe"

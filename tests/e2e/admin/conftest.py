@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from shop.extensions import db
-from shop.models import Role, Store
+from shop.models import Role, StaffAlert, Store
 from shop.services.accounts.users import grant_role, set_platform_admin
 
 from ...admin.helpers import make_order, paid_order
@@ -35,8 +35,15 @@ def admin_site(live_shop):
         order = paid_order(store, product=product, email="find.me@example.com",
                            name="Grace Hopper")
         make_order(store, product=product, email="someone.else@example.com")
+        # An open threshold alert for /admin/alerts and its resolve page.
+        alert = StaffAlert(store_id=store.id, kind="payment_success_low",
+                           message="Only 75.0 % of payments succeeded in the last hour.",
+                           figures={"rate": 75.0, "sample": 20, "threshold": 90})
+        db.session.add(alert)
+        db.session.commit()
         site = SimpleNamespace(base_url=base_url, app=app, order_id=order.id,
-                               order_number=order.number, product_id=product.id)
+                               order_number=order.number, product_id=product.id,
+                               alert_id=alert.id)
         db.session.remove()
     return site
 

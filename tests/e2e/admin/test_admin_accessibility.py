@@ -32,7 +32,8 @@ def test_no_serious_accessibility_violations(admin_page, admin_site, money_site,
                                              rule):
     url = (rule.replace("<int:order_id>", str(admin_site.order_id))
            .replace("<int:product_id>", str(admin_site.product_id))
-           .replace("<int:attempt_id>", str(money_site.attempt_id)))
+           .replace("<int:attempt_id>", str(money_site.attempt_id))
+           .replace("<int:alert_id>", str(admin_site.alert_id)))
     assert "<" not in url, f"no test value for {rule}"
     response = admin_page.goto(admin_site.base_url + url)
     assert response.status == 200, f"{url}: {response.status}"

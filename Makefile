@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 SANDBOX_PORT ?= 8420
 export SHOP_ENV ?= development
 
-.PHONY: install dev admin test test-postgres browser wrk lint bench clean
+.PHONY: install dev admin test test-postgres browser wrk promtool lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -60,7 +60,16 @@ wrk:
 	  else echo "wrk is missing: run 'sudo apt-get install wrk' (the webhook benchmark uses httpx without it)"; fi; \
 	fi
 
-test: $(STAMP) browser wrk
+# Debian's promtool (package prometheus) checks docs/prometheus-alerts.yml
+# (tests/integration/test_prometheus_rules.py skips without it unless REQUIRE_SERVICES=1).
+promtool:
+	@if ! command -v promtool >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus; \
+	  else echo "promtool is missing: run 'sudo apt-get install prometheus' (the alert rules test skips without it)"; fi; \
+	fi
+
+test: $(STAMP) browser wrk promtool
 	SHOP_ENV=testing $(BIN)/pytest $(PYTEST_ARGS)
 
 # Every benchmark of bench/ (docs/performance.md): wipes BENCH_DATABASE_URL, default the

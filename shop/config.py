@@ -196,6 +196,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "STAFF_REFUND_LIMIT": env_int("STAFF_REFUND_LIMIT", 0)
         if os.environ.get("STAFF_REFUND_LIMIT") else None,
         "LOW_STOCK_THRESHOLD": env_int("LOW_STOCK_THRESHOLD", 5),
+        # Closed orders untouched this long are archived by the daily job (per store too).
+        "ARCHIVE_AFTER_DAYS": env_int("ARCHIVE_AFTER_DAYS", 90, minimum=1),
         # Threshold alerts (services/platform/thresholds.py), in whole percent; owners override
         # them per store in /admin/settings. A ratio over fewer than ALERT_MIN_SAMPLE cases
         # never alerts (a quiet shop is not paged for one decline).

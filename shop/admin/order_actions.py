@@ -55,6 +55,18 @@ def mark_fulfilling(order_id: int):
                 "Marked as being fulfilled.")
 
 
+@bp.post("/orders/<int:order_id>/ready-for-shipment")
+def mark_ready_for_shipment(order_id: int):
+    return _act(order_id, fulfilment.mark_ready_for_shipment, "marked ready for shipment",
+                "Marked as packed, ready for shipment.")
+
+
+@bp.post("/orders/<int:order_id>/in-transit")
+def mark_in_transit(order_id: int):
+    return _act(order_id, fulfilment.mark_in_transit, "marked in transit",
+                "Marked as handed to the carrier.")
+
+
 @bp.post("/orders/<int:order_id>/delivered")
 def mark_delivered(order_id: int):
     return _act(order_id, fulfilment.mark_delivered, "marked delivered", "Marked as delivered.")

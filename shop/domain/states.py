@@ -30,7 +30,9 @@ class OrderStatus(StrEnum):
     PENDING = "pending"
     PAID = "paid"
     FULFILLING = "fulfilling"
-    SHIPPED = "shipped"
+    READY_FOR_SHIPMENT = "ready_for_shipment"  # packed, waiting for the carrier
+    SHIPPED = "shipped"  # label and tracking number recorded
+    IN_TRANSIT = "in_transit"  # the carrier has it
     DELIVERED = "delivered"
     CANCELED = "canceled"
     EXPIRED = "expired"
@@ -70,8 +72,12 @@ ATTEMPT_MOVES: dict[AttemptStatus, frozenset[AttemptStatus]] = {
 ORDER_MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
     O.PENDING: frozenset({O.PAID, O.CANCELED, O.EXPIRED}),
     O.PAID: frozenset({O.FULFILLING, O.CANCELED}),
-    O.FULFILLING: frozenset({O.SHIPPED, O.CANCELED}),
-    O.SHIPPED: frozenset({O.DELIVERED}),
+    # Packing and handing over are optional steps: a small shop ships straight from
+    # fulfilling and marks a shipped parcel delivered without tracking it in between.
+    O.FULFILLING: frozenset({O.READY_FOR_SHIPMENT, O.SHIPPED, O.CANCELED}),
+    O.READY_FOR_SHIPMENT: frozenset({O.SHIPPED, O.CANCELED}),
+    O.SHIPPED: frozenset({O.IN_TRANSIT, O.DELIVERED}),
+    O.IN_TRANSIT: frozenset({O.DELIVERED}),
     O.DELIVERED: frozenset({O.ARCHIVED}),
     # A payment that lands after expiry or cancellation still yields a paid order.
     O.CANCELED: frozenset({O.PAID, O.ARCHIVED}),
@@ -101,14 +107,15 @@ MACHINES: dict[str, Mapping[Any, frozenset[StrEnum]]] = {
 # in its groups (and given a label) before the suite passes.
 
 # Every order is open (something is still to happen to it) or closed, never both.
-ORDER_OPEN = frozenset({O.PENDING, O.PAID, O.FULFILLING, O.SHIPPED})
+ORDER_OPEN = frozenset({O.PENDING, O.PAID, O.FULFILLING, O.READY_FOR_SHIPMENT, O.SHIPPED,
+                        O.IN_TRANSIT})
 ORDER_CLOSED = frozenset({O.DELIVERED, O.CANCELED, O.EXPIRED, O.ARCHIVED})
 # Staff may cancel these (the payment status may still refuse: domain/cancellation.py).
 ORDER_CANCELABLE = frozenset(s for s, moves in ORDER_MOVES.items() if O.CANCELED in moves)
 # Paid for and not sent yet: staff prepare and ship them.
-ORDER_TO_SHIP = frozenset({O.PAID, O.FULFILLING})
+ORDER_TO_SHIP = frozenset({O.PAID, O.FULFILLING, O.READY_FOR_SHIPMENT})
 # The goods have left: too late to cancel.
-ORDER_SENT = frozenset({O.SHIPPED, O.DELIVERED})
+ORDER_SENT = frozenset({O.SHIPPED, O.IN_TRANSIT, O.DELIVERED})
 # Closed before anything was sent: the shopper can rebuild the cart from them.
 ORDER_CALLED_OFF = frozenset({O.CANCELED, O.EXPIRED})
 

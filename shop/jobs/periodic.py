@@ -86,6 +86,14 @@ def purge_idempotency_keys() -> int:
     return purge_idempotency_records(older_than=utcnow() - KEEP_FOR)
 
 
+@app_job
+def archive_orders() -> dict[str, int]:
+    """Closed orders older than each store's ARCHIVE_AFTER_DAYS, in audited batches."""
+    from ..services.orders.archive import archive_orders as archive
+
+    return archive().as_dict()
+
+
 @dataclass(frozen=True)
 class Periodic:
     name: str
@@ -105,6 +113,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("purge_webhook_events", purge_webhook_events, cron="23 3 * * *"),
     Periodic("purge_idempotency_keys", purge_idempotency_keys, cron="33 3 * * *"),
     Periodic("purge_outbox", purge_outbox, cron="43 3 * * *"),
+    Periodic("archive_orders", archive_orders, cron="53 3 * * *"),
 )
 
 

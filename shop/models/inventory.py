@@ -35,4 +35,6 @@ class InventoryHold(Model):
         Index("ix_inventory_holds_order", "order_id"),
         # Hold expiry walks active holds in order-id batches (services/inventory/expiry.py).
         Index("ix_inventory_holds_status_order_expires", "status", "order_id", "expires_at"),
+        # /metrics counts the last day's holds (shop_inventory_holds_last_day).
+        Index("ix_inventory_holds_created", "created_at"),
     )

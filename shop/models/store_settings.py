@@ -24,6 +24,7 @@ class StoreSettings(Model):
     refund_window_days: Mapped[int | None] = mapped_column(Integer)
     staff_refund_limit: Mapped[int | None] = mapped_column(Integer)  # minor units
     max_units_per_product: Mapped[int | None] = mapped_column(Integer)  # in one order
+    archive_after_days: Mapped[int | None] = mapped_column(Integer)
     # {"US": 725, ...}: basis points per destination country.
     tax_rates: Mapped[dict | None] = mapped_column(JSON)
     # {"domestic": {"standard": 500, "express": 1500, "free_over": 7500}, ...}: minor units.

@@ -26,7 +26,9 @@ STATUS_LABELS = {
     OrderStatus.PENDING: "Awaiting payment",
     OrderStatus.PAID: "Paid",
     OrderStatus.FULFILLING: "Being prepared",
+    OrderStatus.READY_FOR_SHIPMENT: "Packed, ready to ship",
     OrderStatus.SHIPPED: "Shipped",
+    OrderStatus.IN_TRANSIT: "On its way",
     OrderStatus.DELIVERED: "Delivered",
     OrderStatus.CANCELED: "Canceled",
     OrderStatus.EXPIRED: "Expired",
@@ -160,7 +162,7 @@ def _paid_state(order: Order, status: OrderStatus, payment: PaymentStatus) -> Or
     if status == OrderStatus.DELIVERED:
         return OrderState("Your order was delivered", "We hope you enjoy it.", False, False,
                           None)
-    if status == OrderStatus.SHIPPED:
+    if status in (OrderStatus.SHIPPED, OrderStatus.IN_TRANSIT):
         return OrderState("Your order is on its way", "Follow the parcel with the tracking "
                           "link below.", False, False, None)
     return OrderState("Thank you, your order is paid", "We have emailed your receipt to "
@@ -178,7 +180,8 @@ def timeline(order: Order) -> list[Step]:
         return [*steps, Step(status.value, label, True, order.canceled_at)]
     steps.append(Step("paid", "Paid", paid, order.paid_at))
     steps.append(Step("fulfilling", "Being prepared",
-                      status == OrderStatus.FULFILLING or status in ORDER_SENT))
+                      status in (OrderStatus.FULFILLING, OrderStatus.READY_FOR_SHIPMENT)
+                      or status in ORDER_SENT))
     shipped = status in ORDER_SENT or order.shipped_at is not None
     link = tracking_link(order.carrier, order.tracking_number)
     shipped_detail = None

@@ -39,6 +39,7 @@ class OrderFilterForm(FlaskForm):
         "newest": "Newest first", "oldest": "Oldest first",
         "total_high": "Highest total", "total_low": "Lowest total"})
     attention = BooleanField("Only orders needing attention")
+    include_archived = BooleanField("Include archived orders")
 
     def validate_date_to(self, field):
         if field.data and self.date_from.data and field.data < self.date_from.data:
@@ -50,7 +51,8 @@ class OrderFilterForm(FlaskForm):
                           date_from=self.date_from.data, date_to=self.date_to.data,
                           search=self.q.data or "",
                           sort=self.sort.data if self.sort.data in SORTS else "newest",
-                          attention=bool(self.attention.data))
+                          attention=bool(self.attention.data),
+                          include_archived=bool(self.include_archived.data))
 
     def args(self) -> dict:
         """The filters as query-string arguments, for page links and the CSV link."""
@@ -58,6 +60,7 @@ class OrderFilterForm(FlaskForm):
         for name in ("date_from", "date_to"):
             values[name] = self[name].data.isoformat() if self[name].data else ""
         values["attention"] = "y" if self.attention.data else ""
+        values["include_archived"] = "y" if self.include_archived.data else ""
         return {k: v for k, v in values.items() if v}
 
 

@@ -44,6 +44,12 @@ class SettingsForm(FlaskForm):
         description="All refunds of the order together; API keys too. Owners may refund any "
                     "amount. Leave empty for no limit.",
         validators=[Optional(), money_validator(_currency)])
+    archive_after_days = IntegerField(
+        "Archive closed orders after (days)",
+        description="Delivered, canceled and refunded orders untouched this long leave the "
+                    "default orders list. They are never deleted.",
+        # No InputRequired: a form posted without the field keeps the current value.
+        validators=[NumberRange(1, 3650, "Choose between %(min)s and %(max)s days.")])
 
 
 def settings_form(current: ShopSettings) -> SettingsForm:
@@ -98,7 +104,7 @@ def _initial(current: ShopSettings, tax_fields, ship_fields) -> dict:
     currency = current.rates.currency
     data = {name: getattr(current, name) for name in (
         "hold_ttl_minutes", "unpaid_order_ttl_minutes", "refund_window_days",
-        "max_units_per_product")}
+        "max_units_per_product", "archive_after_days")}
     limit = current.staff_refund_limit
     data["staff_refund_limit"] = "" if limit is None else minor_to_decimal(limit, currency)
     for code, name in tax_fields:
@@ -133,4 +139,5 @@ def to_update(form: SettingsForm) -> SettingsUpdate:
         region_tax_bp={code: parse_percent(form[name].data) for code, name in tax_fields
                        if "-" in code},
         shipping=shipping,
+        archive_after_days=form.archive_after_days.data,
     )

@@ -41,6 +41,8 @@ class OrderActions:
     ship: bool
     deliver: bool
     cancel: bool
+    pack: bool = False
+    hand_over: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,8 @@ def available_actions(order: Order) -> OrderActions:
     return OrderActions(
         fulfil=can_move("order", status, OrderStatus.FULFILLING),
         ship=status in ORDER_TO_SHIP,
+        pack=status in (OrderStatus.PAID, OrderStatus.FULFILLING),
+        hand_over=can_move("order", status, OrderStatus.IN_TRANSIT),
         deliver=can_move("order", status, OrderStatus.DELIVERED),
         cancel=status in ORDER_CANCELABLE,
     )

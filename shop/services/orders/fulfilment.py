@@ -1,4 +1,5 @@
-"""Staff moving an order's goods: fulfilling, shipped, delivered, canceled.
+"""Staff moving an order's goods: fulfilling, packed, shipped, in transit, delivered,
+canceled.
 
 Each use case locks the order, moves it through the order state machine and writes an audit
 row naming the staff member, in one transaction.
@@ -49,6 +50,24 @@ def mark_fulfilling(*, order_id: int, store_id: int, actor: str) -> Order:
     with write_transaction() as session:
         order = lock_order(session, order_id=order_id, store_id=store_id)
         _move(session, order, OrderStatus.FULFILLING, actor)
+    return order
+
+
+def mark_ready_for_shipment(*, order_id: int, store_id: int, actor: str) -> Order:
+    """Paid or fulfilling → ready for shipment: packed, waiting for the carrier."""
+    with write_transaction() as session:
+        order = lock_order(session, order_id=order_id, store_id=store_id)
+        if order.status == OrderStatus.PAID:
+            _move(session, order, OrderStatus.FULFILLING, actor)
+        _move(session, order, OrderStatus.READY_FOR_SHIPMENT, actor)
+    return order
+
+
+def mark_in_transit(*, order_id: int, store_id: int, actor: str) -> Order:
+    """Shipped → in transit: the carrier has taken the parcel."""
+    with write_transaction() as session:
+        order = lock_order(session, order_id=order_id, store_id=store_id)
+        _move(session, order, OrderStatus.IN_TRANSIT, actor)
     return order
 
 

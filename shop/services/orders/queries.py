@@ -39,6 +39,8 @@ class OrderQuery:
     search: str = ""
     sort: str = "newest"
     attention: bool = False  # only orders flagged for a human (e.g. paid, out of stock)
+    # Archived orders (services/orders/archive.py) are left out unless asked for or searched.
+    include_archived: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,9 @@ def _conditions(store_id: int, query: OrderQuery) -> list:
         where.append(search_condition(query.search))
     if query.attention:
         where.append(Order.attention.is_not(None))
+    # A search finds an archived order too: whoever types its number or e-mail wants it.
+    if not (query.include_archived or query.search):
+        where.append(Order.archived_at.is_(None))
     return where
 
 
@@ -129,7 +134,7 @@ def list_orders(*, store_id: int, query: OrderQuery, after: str | None = None,
 
 CSV_HEADER = ["order", "created_at", "email", "name", "country", "status", "payment_status",
               "currency", "subtotal", "shipping", "tax", "total", "paid_at", "carrier",
-              "tracking_number", "shipped_at", "attention"]
+              "tracking_number", "shipped_at", "attention", "archived_at"]
 
 
 def _cell(value) -> str:
@@ -144,7 +149,8 @@ def _csv_row(order: Order) -> list[str]:
              for v in (order.subtotal, order.shipping, order.tax, order.total)]
     values = [order.number, order.created_at, order.email, order.ship_name, order.ship_country,
               order.status, order.payment_status, order.currency, *money, order.paid_at,
-              order.carrier, order.tracking_number, order.shipped_at, order.attention]
+              order.carrier, order.tracking_number, order.shipped_at, order.attention,
+              order.archived_at]
     return [_cell(v) for v in values]
 
 

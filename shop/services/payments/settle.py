@@ -28,6 +28,7 @@ from ...domain.states import (
     transition,
 )
 from ...extensions import db
+from ...metrics import count_decline
 from ...models import CartItem, Order, PaymentAttempt, PaymentTransaction
 from ...models.order import PAID_OUT_OF_STOCK
 from ...models.types import utcnow
@@ -172,6 +173,7 @@ def apply_intent(session: Session, intent: Intent, *, actor: str,
         return result
     result.failed_now = _record_failure(session, attempt, intent, actor)
     if result.failed_now:
+        count_decline(session)
         failed_order_id = order.id
         # A rate-limit counter, not a job: best effort, after the failure is committed.
         after_commit(session, lambda: record_failed_payment(order_id=failed_order_id))

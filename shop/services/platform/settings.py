@@ -21,7 +21,7 @@ from .audit import record_change
 from .tx import write_transaction
 
 SCALARS = ("hold_ttl_minutes", "unpaid_order_ttl_minutes", "refund_window_days",
-           "staff_refund_limit", "max_units_per_product")
+           "staff_refund_limit", "max_units_per_product", "archive_after_days")
 FREE_OVER = "free_over"  # shipping_rates key: subtotal from which standard shipping is free
 
 
@@ -33,6 +33,7 @@ class ShopSettings:
     staff_refund_limit: int | None  # minor units; None: staff may refund any amount
     max_units_per_product: int  # in one order: one checkout cannot hold a product's stock
     rates: RateTable
+    archive_after_days: int  # closed orders untouched this long leave the default list
 
     @property
     def hold_ttl(self) -> timedelta:
@@ -57,6 +58,7 @@ def default_settings() -> ShopSettings:
         staff_refund_limit=config["STAFF_REFUND_LIMIT"],
         max_units_per_product=config["MAX_UNITS_PER_PRODUCT"],
         rates=DEFAULT_RATES,
+        archive_after_days=config["ARCHIVE_AFTER_DAYS"],
     )
 
 
@@ -103,6 +105,7 @@ class SettingsUpdate:
     max_units_per_product: int
     tax_bp: dict[str, int]  # country → basis points
     shipping: dict[str, dict[str, int | None]]  # zone → method (or "free_over") → minor units
+    archive_after_days: int
     region_tax_bp: dict[str, int] = field(default_factory=dict)  # "US-TX" → basis points
 
 

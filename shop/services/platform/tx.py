@@ -104,7 +104,7 @@ def after_commit(session: Session, callback: Callable[[], object]) -> None:
     tx_local(session).setdefault("after_commit", []).append(callback)
 
 
-def lock_rows(query, dialect_name: str | None = None, *, of=None):
+def lock_rows(query, dialect_name: str | None = None, *, of=None, skip_locked: bool = False):
     """``SELECT … FOR UPDATE`` where the database has row locks (SQLite holds the db lock).
 
     The rows of the query's first entity are locked, or those of the entities ``of`` lists,
@@ -118,4 +118,4 @@ def lock_rows(query, dialect_name: str | None = None, *, of=None):
     # (two checkouts deadlock); and PostgreSQL refuses to lock the nullable side of the outer
     # joins that eager-loaded relationships (a product's category) add.
     return query.with_for_update(of=of or query.column_descriptions[0]["entity"],
-                                 key_share=True)
+                                 key_share=True, skip_locked=skip_locked)

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 
 revision = '0016_archive'
-down_revision = '0016_regions'  # main's head at the merge (the brief named 0015_catalog_dates)
+down_revision = '0016_images'
 branch_labels = None
 depends_on = None
 

@@ -36,7 +36,6 @@ class OrderStatus(StrEnum):
     DELIVERED = "delivered"
     CANCELED = "canceled"
     EXPIRED = "expired"
-    ARCHIVED = "archived"
 
 
 class PaymentStatus(StrEnum):
@@ -78,11 +77,10 @@ ORDER_MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
     O.READY_FOR_SHIPMENT: frozenset({O.SHIPPED, O.CANCELED}),
     O.SHIPPED: frozenset({O.IN_TRANSIT, O.DELIVERED}),
     O.IN_TRANSIT: frozenset({O.DELIVERED}),
-    O.DELIVERED: frozenset({O.ARCHIVED}),
+    O.DELIVERED: frozenset(),
     # A payment that lands after expiry or cancellation still yields a paid order.
-    O.CANCELED: frozenset({O.PAID, O.ARCHIVED}),
-    O.EXPIRED: frozenset({O.PAID, O.ARCHIVED}),
-    O.ARCHIVED: frozenset(),
+    O.CANCELED: frozenset({O.PAID}),
+    O.EXPIRED: frozenset({O.PAID}),
 }
 
 PAYMENT_MOVES: dict[PaymentStatus, frozenset[PaymentStatus]] = {
@@ -109,7 +107,7 @@ MACHINES: dict[str, Mapping[Any, frozenset[StrEnum]]] = {
 # Every order is open (something is still to happen to it) or closed, never both.
 ORDER_OPEN = frozenset({O.PENDING, O.PAID, O.FULFILLING, O.READY_FOR_SHIPMENT, O.SHIPPED,
                         O.IN_TRANSIT})
-ORDER_CLOSED = frozenset({O.DELIVERED, O.CANCELED, O.EXPIRED, O.ARCHIVED})
+ORDER_CLOSED = frozenset({O.DELIVERED, O.CANCELED, O.EXPIRED})
 # Staff may cancel these (the payment status may still refuse: domain/cancellation.py).
 ORDER_CANCELABLE = frozenset(s for s, moves in ORDER_MOVES.items() if O.CANCELED in moves)
 # Paid for and not sent yet: staff prepare and ship them.

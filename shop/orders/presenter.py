@@ -32,7 +32,6 @@ STATUS_LABELS = {
     OrderStatus.DELIVERED: "Delivered",
     OrderStatus.CANCELED: "Canceled",
     OrderStatus.EXPIRED: "Expired",
-    OrderStatus.ARCHIVED: "Completed",
 }
 
 PAYMENT_LABELS = {

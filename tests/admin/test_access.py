@@ -41,6 +41,8 @@ ROUTES = {
     ("admin.order_detail", "GET"): ("scoped", 200),
     ("admin.mark_fulfilling", "POST"): ("scoped", 303),
     ("admin.mark_delivered", "POST"): ("scoped", 409),
+    ("admin.mark_ready_for_shipment", "POST"): ("scoped", 303),  # paid → packed
+    ("admin.mark_in_transit", "POST"): ("scoped", 409),
     ("admin.ship", "POST"): ("scoped", 400),
     ("admin.add_order_note", "POST"): ("scoped", 400),
     ("admin.cancel_confirm", "GET"): ("scoped", 200),

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from shop.extensions import db
-from shop.models import ApiKey, IdempotencyRecord, PaymentAttempt, Role
+from shop.models import ApiKey, IdempotencyRecord, PaymentAttempt, Role, StaffAlert
 from shop.models.types import utcnow
 from shop.services.accounts.api_keys import revoke_api_key
 from shop.services.platform.idempotency import purge_idempotency_records
@@ -354,7 +354,6 @@ def test_bad_list_parameters_are_422(staff, store, params):
 
 def test_expiring_authorizations_are_listed_and_alerted(clean_app, staff, store, product,
                                                         stripe_client):
-    from shop.models import StaffAlert
     from shop.services.platform.alerts import alert_expiring_authorizations
 
     soon = authorized(store, product, stripe_client)

@@ -23,7 +23,6 @@ from sqlalchemy import func, select, text
 
 from bench import harness
 from bench.schema import rebuild_schema
-from shop import create_app
 from shop.extensions import db
 from shop.models import Order, Role, Store
 
@@ -102,8 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     url = harness.database_url()
     harness.check_database_name(url)
-    app = create_app({"SHOP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": url,
-                      "SECRET_KEY": "bench", "SESSION_COOKIE_SECURE": False})
+    app = harness.bench_app(url)
     if not args.reuse:
         build(app, args.orders)
     harness.measure_signed_in_pages(url, cases(app), email=EMAIL, password=PASSWORD,

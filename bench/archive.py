@@ -22,7 +22,6 @@ from sqlalchemy import func, select, text
 
 from bench import harness
 from bench.schema import rebuild_schema
-from shop import create_app
 from shop.extensions import db
 from shop.models import AuditEvent, Order, Store
 from shop.services.orders.archive import archive_orders
@@ -96,8 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     url = harness.database_url()
     harness.check_database_name(url)
-    app = create_app({"SHOP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": url,
-                      "SECRET_KEY": "bench", "SESSION_COOKIE_SECURE": False})
+    app = harness.bench_app(url)
     if not args.reuse:
         build(app, args.orders)
     with app.app_context():

@@ -101,6 +101,14 @@ def summary(latencies_ms: list[float]) -> dict:
             "max_ms": round(max(latencies_ms), 2)}
 
 
+def bench_app(database: str, **extra):
+    """The shop in this process on the bench database, to fill it and read it back."""
+    from shop import create_app
+
+    return create_app({"SHOP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database,
+                       "SECRET_KEY": "bench", "SESSION_COOKIE_SECURE": False, **extra})
+
+
 def shop_env(database: str, *, sandbox_url: str, workdir: Path, **extra: str) -> dict:
     """The shop's environment in production mode, on loopback, with rate limits that one
     load generator (one IP address) cannot trip: they are not what is measured."""

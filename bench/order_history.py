@@ -101,10 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     url = harness.database_url()
     harness.check_database_name(url)
-    from shop import create_app
-
-    app = create_app({"SHOP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": url,
-                      "SECRET_KEY": "bench", "SESSION_COOKIE_SECURE": False})
+    app = harness.bench_app(url)
     if not args.reuse:
         build(app, args.orders, args.others)
     harness.measure_signed_in_pages(url, cases(app), email=EMAIL, password=PASSWORD,

@@ -50,14 +50,21 @@ class Finding:
     message: str
 
 
+def _breached(ratio: Ratio, t: Thresholds, threshold: int, *, below: bool) -> bool:
+    """A ratio over at least the minimum sample that is past its threshold: under it for a
+    success rate (``below``), over it for a failure rate. A quiet shop never breaches."""
+    rate = ratio.percent
+    if ratio.whole < t.min_sample or rate is None:
+        return False
+    return rate < threshold if below else rate > threshold
+
+
 def success_rate(succeeded: Ratio, t: Thresholds) -> Finding:
     """``succeeded``: successful payments of all finished tries (declines, failed 3-D Secure
     and abandoned attempts included) over the last hour."""
     rate = succeeded.percent
-    breached = (succeeded.whole >= t.min_sample and rate is not None
-                and rate < t.success_rate_min)
     return Finding(
-        LOW_SUCCESS_RATE, breached, HOUR,
+        LOW_SUCCESS_RATE, _breached(succeeded, t, t.success_rate_min, below=True), HOUR,
         {"rate": rate, "succeeded": succeeded.part, "sample": succeeded.whole,
          "threshold": t.success_rate_min, "min_sample": t.min_sample, "window": "1 hour"},
         f"Only {rate} % of payments succeeded in the last hour ({succeeded.part} of "
@@ -67,10 +74,8 @@ def success_rate(succeeded: Ratio, t: Thresholds) -> Finding:
 
 def webhook_failures(failed: Ratio, t: Thresholds) -> Finding:
     rate = failed.percent
-    breached = (failed.whole >= t.min_sample and rate is not None
-                and rate > t.webhook_failure_max)
     return Finding(
-        WEBHOOK_FAILURES, breached, HOUR,
+        WEBHOOK_FAILURES, _breached(failed, t, t.webhook_failure_max, below=False), HOUR,
         {"rate": rate, "failed": failed.part, "sample": failed.whole,
          "threshold": t.webhook_failure_max, "min_sample": t.min_sample, "window": "1 hour"},
         f"{rate} % of the Stripe webhook events of the last hour failed to process "
@@ -80,10 +85,8 @@ def webhook_failures(failed: Ratio, t: Thresholds) -> Finding:
 
 def hold_lapses(lapsed: Ratio, t: Thresholds) -> Finding:
     rate = lapsed.percent
-    breached = (lapsed.whole >= t.min_sample and rate is not None
-                and rate > t.hold_lapse_max)
     return Finding(
-        HOLD_LAPSES, breached, DAY,
+        HOLD_LAPSES, _breached(lapsed, t, t.hold_lapse_max, below=False), DAY,
         {"rate": rate, "lapsed": lapsed.part, "sample": lapsed.whole,
          "threshold": t.hold_lapse_max, "min_sample": t.min_sample, "window": "1 day"},
         f"{rate} % of the stock holds placed in the last day lapsed unpaid ({lapsed.part} of "

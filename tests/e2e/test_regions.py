@@ -4,7 +4,7 @@ missing state is refused beside its field, and axe passes the form at 375 and 12
 import pytest
 from playwright.sync_api import expect
 
-from .flows import add_to_cart, load_order, order_token
+from .flows import add_to_cart, load_order, order_token, sign_in_after_sign_up
 from .test_accessibility import Audit
 
 pytestmark = pytest.mark.e2e
@@ -36,3 +36,49 @@ def test_checkout_to_a_us_state(live_shop, screen, request):
     order = load_order(app, order_token(page))
     assert (order.ship_country, order.ship_region, order.tax_rate_bp) == ("US", "US-TX", 625)
     assert audit.problems == [], "\n".join(audit.problems)
+
+
+def test_the_state_list_follows_the_country(live_shop, page):
+    """With JavaScript the list offers only the chosen country's regions, resets a choice
+    the new country cannot have, and turns itself off for a country without a list; the
+    order still goes through with the server's check."""
+    base_url, app = live_shop
+    add_to_cart(page, base_url, "assam-breakfast")
+    page.goto(f"{base_url}/checkout")
+    region = page.get_by_label("State / province")
+    expect(region.locator("optgroup[label='United States']")).not_to_have_attribute("hidden", "")
+    expect(region.locator("optgroup[label='Canada']")).to_have_attribute("hidden", "")
+    region.select_option(label="Texas")
+    page.get_by_label("Country").select_option(label="Canada")
+    expect(region).to_have_value("")  # Texas is not in Canada
+    expect(region.locator("optgroup[label='United States']")).to_have_attribute("disabled", "")
+    region.select_option(label="Ontario")
+    expect(region).to_have_value("CA-ON")
+    page.get_by_label("Country").select_option(label="Germany")
+    expect(region).to_be_disabled()
+    expect(region).to_have_value("")
+    page.get_by_label("Email").fill("lise@example.com")
+    page.get_by_label("Full name").fill("Lise Meitner")
+    page.get_by_label("Address", exact=True).fill("Kaiser-Wilhelm-Str. 1")
+    page.get_by_label("City").fill("Berlin")
+    page.get_by_label("Postal code").fill("10115")
+    page.get_by_role("button", name="Continue to payment").click()
+    expect(page.get_by_role("heading", name="Payment", exact=True)).to_be_visible()
+    order = load_order(app, order_token(page))
+    assert (order.ship_country, order.ship_region) == ("DE", "")
+
+
+def test_the_address_book_filters_states_too(live_shop, page):
+    base_url, app = live_shop
+    page.goto(f"{base_url}/account/register")
+    page.get_by_label("Your name").fill("Annie Easley")
+    page.get_by_label("Email").fill("annie@example.com")
+    page.get_by_label("Password", exact=True).fill("centaur rocket 1963")
+    page.get_by_label("Repeat the password").fill("centaur rocket 1963")
+    page.get_by_role("button", name="Create account").click()
+    sign_in_after_sign_up(page, app, "annie@example.com", "centaur rocket 1963")
+    page.goto(f"{base_url}/account/addresses")
+    region = page.get_by_label("State / province")
+    page.get_by_label("Country").select_option(label="Canada")
+    expect(region.locator("optgroup[label='Canada']")).not_to_have_attribute("hidden", "")
+    expect(region.locator("optgroup[label='United States']")).to_have_attribute("hidden", "")

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from shop.extensions import db
 from shop.models.types import utcnow
 
 from ..factories import make_product
@@ -126,8 +127,10 @@ def test_a_garbled_cursor_shows_the_first_page(as_staff, orders):
 
 
 def test_csv_export_of_the_filtered_list(as_staff, store, orders):
-    make_order(store, email="=HYPERLINK@example.com", payment_status="failed",
-               name="=cmd|' /C calc'!A0")
+    formula = make_order(store, email="=HYPERLINK@example.com", payment_status="failed",
+                         name="=cmd|' /C calc'!A0")
+    formula.ship_region = "US-IL"
+    db.session.commit()
     response = as_staff.get("/admin/orders/export.csv?payment_status=failed")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
@@ -136,6 +139,8 @@ def test_csv_export_of_the_filtered_list(as_staff, store, orders):
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert [r["order"] for r in rows][1:] == [f"{orders['failed']:06d}"]
     assert rows[1]["email"] == "ada@example.com" and rows[1]["total"] == "15.00"
+    assert [(r["country"], r["region"], r["shipping_method"]) for r in rows] == [
+        ("US", "US-IL", "standard"), ("US", "", "standard")]
     # A cell that a spreadsheet would run as a formula is neutralised.
     assert rows[0]["name"] == "'=cmd|' /C calc'!A0"
     assert rows[0]["email"] == "'=HYPERLINK@example.com"

@@ -11,7 +11,7 @@ from .forms.settings import settings_form, to_update
 @owner_only
 def settings():
     current = admin()
-    form = settings_form(effective_settings(current.store.id))
+    form = settings_form(effective_settings(current.store.id), current.store.country)
     if not form.validate_on_submit():
         return render_template("admin/settings.html", form=form,
                                **alert_form_for(current.store.id)), 400 if form.errors else 200

@@ -4,7 +4,7 @@ A country whose addresses name a state or province (domain/regions.py) has one t
 per region instead of one for the country: its country rate would never be used."""
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, StringField
+from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
 from ...domain.money import format_percent, minor_to_decimal, parse_money, parse_percent
@@ -21,6 +21,10 @@ def _currency(form) -> str:
 
 
 class SettingsForm(FlaskForm):
+    country = SelectField(
+        "The store's country",
+        description="Where the shop ships from: the checkout and address forms start on it.",
+        validate_choice=True, invalid_choice_message="Choose a country from the list.")
     hold_ttl_minutes = IntegerField(
         "Hold stock at checkout for (minutes)", validators=[
             InputRequired("Enter a number of minutes."),
@@ -52,8 +56,9 @@ class SettingsForm(FlaskForm):
         validators=[NumberRange(1, 3650, "Choose between %(min)s and %(max)s days.")])
 
 
-def settings_form(current: ShopSettings) -> SettingsForm:
-    """A form with one tax field per country and one price per zone and method."""
+def settings_form(current: ShopSettings, country: str) -> SettingsForm:
+    """A form with one tax field per country and one price per zone and method; ``country``
+    is the store's own."""
     rates = current.rates
 
     class Form(SettingsForm):
@@ -90,7 +95,8 @@ def settings_form(current: ShopSettings) -> SettingsForm:
             description="Leave empty for no free shipping.",
             validators=[Optional(), money_validator(_currency)]))
         ship_fields.append((zone.code, FREE_OVER, f"free_{zone.code}"))
-    form = Form(data=_initial(current, tax_fields, ship_fields))
+    form = Form(data=_initial(current, tax_fields, ship_fields) | {"country": country})
+    form.country.choices = sorted(rates.countries.items(), key=lambda item: item[1])
     form.currency = rates.currency
     form.tax_fields = [form[name] for code, name in tax_fields if "-" not in code]
     form.region_groups = [(legend, [form[name] for name in names])
@@ -140,4 +146,5 @@ def to_update(form: SettingsForm) -> SettingsUpdate:
                        if "-" in code},
         shipping=shipping,
         archive_after_days=form.archive_after_days.data,
+        country=form.country.data,
     )

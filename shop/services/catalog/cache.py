@@ -1,7 +1,9 @@
 """Per-process, short-lived copies of the storefront's store row and category list.
 
 Every storefront page needs the store (by its configured slug) and the catalog page also
-the category menu. Both change only through ``flask shop seed``: no page edits them.
+the category menu. Both change only through ``flask shop seed``, except the store's country
+(the checkout's default), which its owner sets in /admin/settings: that worker forgets its
+copy at once (:func:`forget_store`), the others within the cache's lifetime.
 Reading them on every request cost three of the catalog page's six queries
 (docs/performance.md), so each worker keeps a copy for
 ``CATALOG_CACHE_SECONDS`` (default 30; 0 turns the cache off). Why that is safe:
@@ -62,6 +64,9 @@ class CatalogCache:
     def clear(self) -> None:
         self._entries.clear()
 
+    def forget(self, key: tuple) -> None:
+        self._entries.pop(key, None)
+
 
 def _cache() -> CatalogCache:
     return current_app.extensions["catalog_cache"]
@@ -82,6 +87,10 @@ def store(slug: str) -> Store | None:
     """The store with ``slug``, as an instance of the current session."""
     snapshot = _cache().get(("store", slug), lambda: _store_snapshot(slug))
     return None if snapshot is None else db.session.merge(snapshot, load=False)
+
+
+def forget_store(slug: str) -> None:
+    _cache().forget(("store", slug))
 
 
 def categories(store_id: int) -> list[CategoryRow]:

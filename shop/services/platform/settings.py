@@ -16,7 +16,8 @@ from flask import current_app
 from ...domain.money import format_money, format_percent
 from ...domain.pricing import DEFAULT_RATES, RateTable
 from ...extensions import db
-from ...models import StoreSettings
+from ...models import Store, StoreSettings
+from ..catalog.cache import forget_store
 from .audit import record_change
 from .tx import write_transaction
 
@@ -107,6 +108,7 @@ class SettingsUpdate:
     shipping: dict[str, dict[str, int | None]]  # zone → method (or "free_over") → minor units
     archive_after_days: int
     region_tax_bp: dict[str, int] = field(default_factory=dict)  # "US-TX" → basis points
+    country: str | None = None  # the store's own (checkout's default); None: unchanged
 
 
 def update_settings(*, store_id: int, update: SettingsUpdate, actor: str) -> list[str]:
@@ -114,7 +116,12 @@ def update_settings(*, store_id: int, update: SettingsUpdate, actor: str) -> lis
     base = default_settings()
     with write_transaction() as session:
         before = effective_settings(store_id)
+        store = session.get(Store, store_id)
+        moved = update.country is not None and update.country != store.country
         changes = _describe_changes(before, update)
+        if moved:
+            changes.insert(0, f"store country: {store.country} → {update.country}")
+            store.country = update.country
         if not changes:
             return []
         row = session.get(StoreSettings, store_id) or StoreSettings(store_id=store_id)
@@ -130,6 +137,8 @@ def update_settings(*, store_id: int, update: SettingsUpdate, actor: str) -> lis
         record_change(session, store_id=store_id, entity_type="store", entity_id=store_id,
                       action="settings_changed", from_state=None, to_state=None, actor=actor,
                       reason="; ".join(changes)[:2000])
+    if moved:
+        forget_store(store.slug)
     return changes
 
 

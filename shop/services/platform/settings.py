@@ -116,7 +116,7 @@ def update_settings(*, store_id: int, update: SettingsUpdate, actor: str) -> lis
     base = default_settings()
     with write_transaction() as session:
         before = effective_settings(store_id)
-        store = session.get(Store, store_id)
+        store = session.get_one(Store, store_id)
         moved = update.country is not None and update.country != store.country
         changes = _describe_changes(before, update)
         if moved:

@@ -117,11 +117,12 @@ def update_settings(*, store_id: int, update: SettingsUpdate, actor: str) -> lis
     with write_transaction() as session:
         before = effective_settings(store_id)
         store = session.get_one(Store, store_id)
-        moved = update.country is not None and update.country != store.country
+        country = update.country or store.country
+        moved = country != store.country
         changes = _describe_changes(before, update)
         if moved:
-            changes.insert(0, f"store country: {store.country} → {update.country}")
-            store.country = update.country
+            changes.insert(0, f"store country: {store.country} → {country}")
+            store.country = country
         if not changes:
             return []
         row = session.get(StoreSettings, store_id) or StoreSettings(store_id=store_id)

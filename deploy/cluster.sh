@@ -145,4 +145,4 @@ say "up: haproxy :$PROXY_PORT, nodes :$WEB_A_PORT :$WEB_B_PORT, pgbouncer :$PGB_
 "$PY" -m deploy.cluster_load run --database-url "$DIRECT_URL" \
   --proxy "http://127.0.0.1:$PROXY_PORT" --stats-url "http://127.0.0.1:$STATS_PORT/stats" \
   --sandbox-url "http://127.0.0.1:$SANDBOX_PORT" --mail-dir "$MAIL_OUTBOX_DIR" \
-  --kill-pidfile "$RUN_DIR/web-a.pid" ${CLUSTER_LOAD_ARGS:-}
+  --haproxy-log "$RUN_DIR/haproxy.log" --kill-pidfile "$RUN_DIR/web-a.pid" ${CLUSTER_LOAD_ARGS:-}

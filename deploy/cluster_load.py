@@ -222,6 +222,19 @@ def escaped_5xx(log: Log, kill: dict) -> tuple[list[dict], list[dict]]:
     return in_flight, [r for r in bad if r not in in_flight]
 
 
+HAPROXY_LINE = re.compile(r'\d+/\d+/\d+/\d+/(\+?)(\d+) \d+/\d+ "(\S+) (\S+)')
+
+
+def proxy_retries(haproxy_log: Path) -> Counter:
+    """Requests haproxy sent again (to the other node when ``+``), from its access log."""
+    counts: Counter = Counter()
+    for line in haproxy_log.read_text(errors="replace").splitlines():
+        match = HAPROXY_LINE.search(line)
+        if match and int(match.group(2)):
+            counts[f"{match.group(3)} {match.group(4)}"] += 1
+    return counts
+
+
 def run(args) -> bool:
     engine = create_engine(args.database_url)
     log = Log()
@@ -234,6 +247,8 @@ def run(args) -> bool:
          requests=len(log.rows), http_5xx_in_flight=dict(Counter(
              f"{r['method']} /{r['path']} {r['status']}" for r in in_flight)),
          http_5xx_other=other_5xx[:5])
+    retried = proxy_retries(Path(args.haproxy_log))
+    emit(phase="failover", sent_again_by_haproxy=dict(retried))
     tokens = [r["token"] for r in results if r.get("outcome") == "placed"]
     back_up = wait_until_up(args.stats_url, ("a", "b"))
     emit(phase="recovery", node_a_back_in_haproxy=back_up)
@@ -268,6 +283,8 @@ def run(args) -> bool:
         "both nodes served checkouts": len([n for n in checkout_nodes if n]) == 2,
         "a node was killed mid-burst": bool(kill) and 0 < kill["after_checkouts_answered"]
             < args.shoppers,
+        "the kill caught requests in flight, which haproxy sent to the other node":
+            retried["POST /checkout"] > 0,
         "no 5xx reached a shopper except requests in flight at the kill": not other_5xx,
         "the killed node came back (haproxy health check)": back_up,
         f"{expected} paid": state["paid_orders"] == expected and len(events) == expected,
@@ -319,6 +336,7 @@ def main(argv=None) -> int:
     parser.add_argument("--stats-url", help="haproxy's stats page")
     parser.add_argument("--sandbox-url")
     parser.add_argument("--mail-dir")
+    parser.add_argument("--haproxy-log", help="haproxy's access log (httplog format)")
     parser.add_argument("--kill-pidfile", help="gunicorn pid file of the node to kill")
     parser.add_argument("--kill-after", type=int, default=10,
                         help="kill it once this many checkout POSTs were answered (0: never)")

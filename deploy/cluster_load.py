@@ -169,8 +169,15 @@ def intents_of(engine, tokens: list[str]) -> dict[str, str]:
 
 
 def stored_state(engine, event_ids: list[str]) -> dict:
-    from shop.models import AuditEvent, InventoryHold, Order, PaymentAttempt, Product
-    from shop.models import SentEmail, StripeEvent
+    from shop.models import (
+        AuditEvent,
+        InventoryHold,
+        Order,
+        PaymentAttempt,
+        Product,
+        SentEmail,
+        StripeEvent,
+    )
 
     with engine.connect() as conn:
         def one(query):

@@ -140,7 +140,7 @@ haproxy -db -f "$RUN_DIR/haproxy.cfg" > "$RUN_DIR/haproxy.log" 2>&1 & PIDS+=($!)
 wait_http "http://127.0.0.1:$WEB_A_PORT/readyz" 90
 wait_http "http://127.0.0.1:$WEB_B_PORT/readyz" 90
 wait_http "http://127.0.0.1:$PROXY_PORT/readyz" 30
-say "up: haproxy :$PROXY_PORT, nodes :$WEB_A_PORT :$WEB_B_PORT, pgbouncer :$PGB_PORT, database $DB, redis db $REDIS_DB"
+say "up after ${SECONDS} s: haproxy :$PROXY_PORT, nodes :$WEB_A_PORT :$WEB_B_PORT, pgbouncer :$PGB_PORT, database $DB, redis db $REDIS_DB"
 
 "$PY" -m deploy.cluster_load run --database-url "$DIRECT_URL" \
   --proxy "http://127.0.0.1:$PROXY_PORT" --stats-url "http://127.0.0.1:$STATS_PORT/stats" \

@@ -29,8 +29,12 @@ from bench.load_checkout import ADDRESS, PRODUCT_SLUG, pay_and_get_event, sign
 CHECKOUT_RETRIES = 3  # a shopper who sees an error posts the same form again, as a person would
 
 
+STARTED = time.monotonic()
+
+
 def emit(**fields) -> None:
-    print(json.dumps(fields), flush=True)
+    print(json.dumps({**fields, "elapsed_s": round(time.monotonic() - STARTED, 1)}),
+          flush=True)
 
 
 def _token(html: str, name: str) -> str:

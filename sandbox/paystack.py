@@ -19,6 +19,7 @@ import re
 import secrets
 import sys
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -234,7 +235,8 @@ class Paystack:
         done = None if tx["status"] == "abandoned" else f"This payment is {tx['status']}."
         return web.Response(content_type="text/html", text=hosted_page(
             provider="Paystack", merchant_ref=tx["reference"],
-            amount_text=f"{tx['currency']} {tx['amount'] / 100:.2f}", email=tx["email"],
+            amount_text=f"{tx['currency']} {Decimal(tx['amount']).scaleb(-2):.2f}",
+            email=tx["email"],
             action=request.path, done=done,
             choices=[("pay", "Pay"), ("fail", "Decline the card"), ("abandon", "Cancel payment")]))
 

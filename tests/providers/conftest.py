@@ -36,6 +36,15 @@ class Catcher:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
+            def do_GET(self):
+                # Where the hosted page sends the shopper back (the order status page's stand-in).
+                body = b"<!doctype html><title>back at the shop</title><p>Back at the shop</p>"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
             def log_message(self, *_args):
                 pass
 

@@ -51,13 +51,14 @@ class Webhooks:
     async def _deliver(self, entry: dict[str, Any], body: bytes) -> None:
         await asyncio.sleep(self.delay)
         wait = self.retry_base
-        for _ in range(self.tries):
+        for attempt in range(self.tries):
+            if attempt:
+                await asyncio.sleep(wait)
+                wait *= 2
             status = await self.post(body)
             entry["statuses"].append(status)
             if 200 <= status < 300:
                 return
-            await asyncio.sleep(wait)
-            wait *= 2
 
     async def post(self, body: bytes) -> int:
         """One delivery of ``body``, signed now; the answer's status (0: unreachable)."""

@@ -161,16 +161,19 @@ class FlutterwaveProvider:
         if payment.status is not PaymentStatus.SUCCEEDED or payment.provider_reference is None:
             raise ProviderError(f"Flutterwave has no successful charge for {reference}",
                                 code="not_refundable")
+        if payment.currency != currency.upper():
+            raise ProviderError(f"{reference} was paid in {payment.currency}, not {currency}",
+                                code="currency_mismatch")
         body: dict[str, Any] = {}
         if amount is not None:
-            body["amount"] = minor_to_decimal(amount, currency.upper())
+            body["amount"] = minor_to_decimal(amount, payment.currency)
         if reason:
             body["comments"] = reason
         data = self._call("POST", f"/transactions/{payment.provider_reference}/refund", body=body)
         return ProviderRefund(
             refund_id=str(data["id"]), reference=reference,
-            amount=to_minor(data["amount_refunded"], currency.upper()),
-            currency=currency.upper(),
+            amount=to_minor(data["amount_refunded"], payment.currency),
+            currency=payment.currency,
             status=REFUND_STATUSES.get(str(data.get("status")), "pending"))
 
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> ProviderEvent:

@@ -23,6 +23,7 @@ class Catcher:
 
     def __init__(self) -> None:
         self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.answers: list[int] = []  # statuses to answer first (then 200)
         self._cond = threading.Condition()
         catcher = self
 
@@ -31,8 +32,9 @@ class Catcher:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with catcher._cond:
                     catcher.requests.append((dict(self.headers.items()), body))
+                    status = catcher.answers.pop(0) if catcher.answers else 200
                     catcher._cond.notify_all()
-                self.send_response(200)
+                self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 

@@ -106,10 +106,15 @@ def test_a_failed_refund_is_reported_and_the_amount_stays_refundable(
     assert flutterwave.refund("att-5-a", None, currency="NGN").amount == 750_050
 
 
-def test_a_refund_of_an_unpaid_reference_is_refused_before_any_call(flutterwave):
+def test_a_refund_of_an_unpaid_reference_or_in_another_currency_is_refused(flutterwave):
     with pytest.raises(ProviderError) as refused:
         flutterwave.refund("never-paid", None, currency="NGN")
     assert refused.value.code == "not_refundable"
+    pay(flutterwave, "att-5-b")
+    with pytest.raises(ProviderError) as refused:
+        flutterwave.refund("att-5-b", 100, currency="USD")
+    assert refused.value.code == "currency_mismatch"
+    assert flutterwave.refund("att-5-b", None, currency="NGN").amount == 750_050
 
 
 def test_verif_hash_good_wrong_missing_and_a_replay_keeps_its_dedup_key(
@@ -127,6 +132,22 @@ def test_verif_hash_good_wrong_missing_and_a_replay_keeps_its_dedup_key(
     assert control(flutterwave_sandbox, "POST", "/webhooks/0/resend").json()["status"] == 200
     replay_headers, replay_body = catcher.wait_for(2)[1]
     assert flutterwave.parse_webhook(replay_headers, replay_body).event_id == first.event_id
+
+
+def test_reconciliation_finds_the_truth_when_every_delivery_failed(
+        flutterwave, flutterwave_sandbox, catcher):
+    catcher.answers = [500, 500, 500]
+    pay(flutterwave, "att-7-a")
+    pending = flutterwave.start_payment(request("att-7-b"))
+    assert len(catcher.wait_for(3)) == 3
+    log = control(flutterwave_sandbox, "GET", "/webhooks").json()
+    assert [entry["statuses"] for entry in log] == [[500, 500, 500]]
+    # What a reconciliation job does for each stuck attempt: ask by our reference.
+    truths = {ref: flutterwave.fetch_payment(ref) for ref in ("att-7-a", "att-7-b")}
+    assert truths["att-7-a"].status is PaymentStatus.SUCCEEDED
+    assert truths["att-7-a"].amount == 750_050
+    assert truths["att-7-b"].status is PaymentStatus.PENDING
+    assert pending.redirect_url
 
 
 def test_capture_and_void_are_unsupported(flutterwave):

@@ -132,6 +132,17 @@ def test_webhook_signatures_good_forged_missing_and_a_replay_keeps_its_dedup_key
     assert paystack.parse_webhook(replay_headers, replay_body).event_id == first.event_id
 
 
+def test_a_refused_delivery_is_retried_with_the_same_body(paystack, paystack_sandbox, catcher):
+    catcher.answers = [500, 503]
+    pay(paystack, "att-6-b")
+    deliveries = catcher.wait_for(3)
+    assert len({body for _headers, body in deliveries}) == 1
+    assert {paystack.parse_webhook(h, b).event_id for h, b in deliveries} == {
+        f"charge.success:{paystack.fetch_payment('att-6-b').provider_reference}"}
+    log = control(paystack_sandbox, "GET", "/webhooks").json()
+    assert [entry["statuses"] for entry in log] == [[500, 503, 200]]
+
+
 def test_capture_and_void_are_unsupported(paystack):
     assert paystack.capabilities.manual_capture is False
     with pytest.raises(Unsupported):

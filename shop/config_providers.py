@@ -25,6 +25,7 @@ FLUTTERWAVE_API_BASE = "https://api.flutterwave.com"
 
 def provider_config(relaxed: bool) -> dict[str, Any]:
     """The PAYSTACK_*, FLUTTERWAVE_*, DEFAULT_PAYMENT_GATEWAY and COD_* settings."""
+    # Imported here: config.py imports this module at its top.
     from .config import ConfigError, env_choice, env_int, env_secret
 
     paystack_key = env_secret("PAYSTACK_SECRET_KEY")

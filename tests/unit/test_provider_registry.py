@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shop.config import ConfigError, load_config
+from shop.config_providers import provider_config
 from shop.domain.payment_choice import OrderFacts, methods_for
 from shop.providers.registry import build_providers, configured_methods, method_rules
 
@@ -30,7 +31,6 @@ def test_tests_and_dev_point_both_providers_at_the_sandboxes():
 def test_production_without_keys_enables_neither_and_uses_the_real_hosts():
     config = {"PAYSTACK_SECRET_KEY": "", "FLUTTERWAVE_SECRET_KEY": ""}
     assert configured_methods(config) == [] and build_providers(config) == {}
-    from shop.config_providers import provider_config
     real = provider_config(relaxed=False)
     assert real["PAYSTACK_API_BASE"] == "https://api.paystack.co"
     assert real["FLUTTERWAVE_API_BASE"] == "https://api.flutterwave.com"

@@ -40,7 +40,7 @@ class Webhooks:
 
     def send(self, payload: dict[str, Any]) -> None:
         body = json.dumps(payload, separators=(",", ":")).encode()
-        entry = {"n": len(self.deliveries), "event": payload.get("event"),
+        entry = {"n": len(self.deliveries), "event": payload.get("event"), "url": self.url,
                  "body": body.decode(), "statuses": []}
         self.deliveries.append(entry)
         if self.url:
@@ -55,36 +55,36 @@ class Webhooks:
             if attempt:
                 await asyncio.sleep(wait)
                 wait *= 2
-            status = await self.post(body)
+            status = await self.post(entry["url"], body)
             entry["statuses"].append(status)
             if 200 <= status < 300:
                 return
 
-    async def post(self, body: bytes) -> int:
+    async def post(self, url: str, body: bytes) -> int:
         """One delivery of ``body``, signed now; the answer's status (0: unreachable)."""
-        assert self.url
         headers = {"Content-Type": "application/json", **self.signer(body)}
         try:
             async with ClientSession(timeout=ClientTimeout(total=10)) as session, \
-                    session.post(self.url, data=body, headers=headers) as response:
+                    session.post(url, data=body, headers=headers) as response:
                 return response.status
         except (ClientError, TimeoutError) as exc:
-            log.warning("webhook to %s failed: %r", self.url, exc)
+            log.warning("webhook to %s failed: %r", url, exc)
             return 0
 
 
 def control_routes(app: web.Application, webhooks: Webhooks, state: dict[str, Any]) -> None:
-    """Sandbox-only routes for tests: list and resend deliveries, make the next refund fail."""
+    """Sandbox-only routes for tests: list and resend deliveries, make the next refund fail,
+    and point later deliveries at another URL (one sandbox serves many tests)."""
 
     async def list_deliveries(_request: web.Request) -> web.Response:
         return web.json_response(webhooks.deliveries)
 
     async def resend(request: web.Request) -> web.Response:
         n = int(request.match_info["n"])
-        if not 0 <= n < len(webhooks.deliveries) or not webhooks.url:
+        if not 0 <= n < len(webhooks.deliveries) or not webhooks.deliveries[n]["url"]:
             return web.json_response({"error": "no such delivery"}, status=404)
         entry = webhooks.deliveries[n]
-        status = await webhooks.post(entry["body"].encode())
+        status = await webhooks.post(entry["url"], entry["body"].encode())
         entry["statuses"].append(status)
         return web.json_response({"n": n, "status": status})
 
@@ -92,7 +92,15 @@ def control_routes(app: web.Application, webhooks: Webhooks, state: dict[str, An
         state["fail_next_refund"] = True
         return web.json_response({"fail_next_refund": True})
 
+    async def set_webhook_url(request: web.Request) -> web.Response:
+        url = (await request.json()).get("url")
+        if url is not None and not str(url).startswith(("http://", "https://")):
+            return web.json_response({"error": "url must be http(s) or null"}, status=400)
+        webhooks.url = url
+        return web.json_response({"url": url})
+
     app.router.add_get("/_sandbox/webhooks", list_deliveries)
+    app.router.add_post("/_sandbox/webhook-url", set_webhook_url)
     app.router.add_post(r"/_sandbox/webhooks/{n:\d+}/resend", resend)
     app.router.add_post("/_sandbox/refunds/fail-next", fail_next_refund)
 

@@ -80,22 +80,38 @@ def _start(module: str, args: list[str], tmp_path, name: str) -> SandboxProcess:
                           ready_prefix=f"{name} ready on ")
 
 
-@pytest.fixture
-def paystack_sandbox(tmp_path, catcher) -> Iterator[SandboxProcess]:
-    process = _start("sandbox.paystack", ["--secret", PAYSTACK_KEY, "--webhook-url",
-                                          catcher.url("/webhooks/paystack")],
-                     tmp_path, "paystack-sandbox")
+# One sandbox process per test module (starting one costs about a second); each test points
+# its deliveries at its own catcher, and a delivery keeps the URL it was made for.
+@pytest.fixture(scope="module")
+def _paystack_process(tmp_path_factory) -> Iterator[SandboxProcess]:
+    process = _start("sandbox.paystack", ["--secret", PAYSTACK_KEY],
+                     tmp_path_factory.mktemp("paystack"), "paystack-sandbox")
     yield process
     process.stop()
 
 
-@pytest.fixture
-def flutterwave_sandbox(tmp_path, catcher) -> Iterator[SandboxProcess]:
-    process = _start("sandbox.flutterwave", ["--secret", FLW_KEY, "--secret-hash", FLW_HASH,
-                                             "--webhook-url", catcher.url("/webhooks/flutterwave")],
-                     tmp_path, "flutterwave-sandbox")
+@pytest.fixture(scope="module")
+def _flutterwave_process(tmp_path_factory) -> Iterator[SandboxProcess]:
+    process = _start("sandbox.flutterwave", ["--secret", FLW_KEY, "--secret-hash", FLW_HASH],
+                     tmp_path_factory.mktemp("flutterwave"), "flutterwave-sandbox")
     yield process
     process.stop()
+
+
+def _deliver_to(process: SandboxProcess, url: str) -> SandboxProcess:
+    httpx.post(f"{process.url}/_sandbox/webhook-url", json={"url": url},
+               timeout=10).raise_for_status()
+    return process
+
+
+@pytest.fixture
+def paystack_sandbox(_paystack_process, catcher) -> SandboxProcess:
+    return _deliver_to(_paystack_process, catcher.url("/webhooks/paystack"))
+
+
+@pytest.fixture
+def flutterwave_sandbox(_flutterwave_process, catcher) -> SandboxProcess:
+    return _deliver_to(_flutterwave_process, catcher.url("/webhooks/flutterwave"))
 
 
 @pytest.fixture
@@ -111,6 +127,12 @@ def flutterwave(flutterwave_sandbox) -> Iterator[FlutterwaveProvider]:
                                    api_base=flutterwave_sandbox.url)
     yield provider
     provider.close()
+
+
+def deliveries(sandbox: SandboxProcess, catcher: Catcher) -> list[dict]:
+    """The sandbox's deliveries made for this test (its catcher)."""
+    entries = httpx.get(f"{sandbox.url}/_sandbox/webhooks", timeout=10).json()
+    return [entry for entry in entries if entry["url"].startswith(catcher.url(""))]
 
 
 def hosted_page(link: str, outcome: str) -> httpx.Response:

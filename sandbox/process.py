@@ -20,13 +20,14 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 class SandboxProcess:
-    """``python -m sandbox`` on a free port, with its log in a file."""
+    """``python -m sandbox`` (or ``module``, e.g. ``sandbox.paystack``) on a free port."""
 
-    def __init__(self, args: list[str], log_path: Path, timeout: float = 30.0):
+    def __init__(self, args: list[str], log_path: Path, timeout: float = 30.0,
+                 module: str = "sandbox", ready_prefix: str = READY_PREFIX):
         self.log_path = log_path
         self._log = open(log_path, "wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "sandbox", "--port", "0", *args],
+            [sys.executable, "-m", module, "--port", "0", *args],
             cwd=REPO, stdout=subprocess.PIPE, stderr=self._log, text=True)
         lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=lambda: lines.put(self.proc.stdout.readline()),
@@ -35,10 +36,10 @@ class SandboxProcess:
             line = lines.get(timeout=timeout)
         except queue.Empty:
             line = ""
-        if not line.startswith(READY_PREFIX):
+        if not line.startswith(ready_prefix):
             self.stop()
             raise RuntimeError(f"sandbox did not start: {line!r}\n{log_path.read_text()}")
-        self.url = line[len(READY_PREFIX):].strip()
+        self.url = line[len(ready_prefix):].strip()
 
     def stop(self) -> int:
         if self.proc.poll() is None:

@@ -14,6 +14,7 @@ from .config_limits import (
     TESTING_OPEN_CHECKOUTS,
     TESTING_RATE_LIMIT,
 )
+from .config_providers import provider_config
 from .db_setup import engine_options
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
@@ -220,6 +221,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "ADMIN_ORDERS_PER_PAGE": 50,
     }
     config.update(_hardening_config(env))
+    config.update(provider_config(relaxed))
     config.update(overrides)
     _check(config)
     if "SQLALCHEMY_ENGINE_OPTIONS" not in overrides:

@@ -1,7 +1,7 @@
 """The layer rules, as a test over the import graph (``ast``, no import of the code):
 
 - the domain imports no framework, no database and no payment SDK, and nothing above it;
-- only the gateway imports ``stripe``;
+- only the gateway imports ``stripe``, only a provider module (shop/providers/) ``httpx``;
 - views (the blueprints) never reach the gateway: services raise errors of their own;
 - services import no blueprint module.
 """
@@ -67,6 +67,12 @@ def test_only_the_gateway_imports_stripe():
     assert offenders(paths, lambda n: startswith_any(n, ("stripe",))) == []
 
 
+def test_only_a_provider_module_imports_its_http_client():
+    allowed = {SHOP / "providers" / "paystack.py", SHOP / "providers" / "flutterwave.py"}
+    paths = [p for p in SHOP.rglob("*.py") if p not in allowed]
+    assert offenders(paths, lambda n: startswith_any(n, ("httpx",))) == []
+
+
 def test_views_never_reach_the_gateway():
     assert offenders(modules_under(*BLUEPRINTS),
                      lambda n: startswith_any(n, ("shop.stripe_gateway",))) == []
@@ -84,6 +90,7 @@ def test_services_import_no_blueprint():
     ("services/orders", "from ...orders.carriers import CARRIERS\n",
      test_services_import_no_blueprint),
     ("services/payments", "import stripe\n", test_only_the_gateway_imports_stripe),
+    ("providers", "import httpx\n", test_only_a_provider_module_imports_its_http_client),
 ])
 def test_each_rule_fails_when_a_forbidden_import_is_added(folder, source, rule):
     intruder = SHOP / folder / "zz_layer_intruder.py"

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 SANDBOX_PORT ?= 8420
 export SHOP_ENV ?= development
 
-.PHONY: install dev admin test test-postgres browser wrk promtool lint bench clean
+.PHONY: install dev admin test test-postgres browser wrk promtool cluster-deps cluster-test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -69,7 +69,21 @@ promtool:
 	  else echo "promtool is missing: run 'sudo apt-get install prometheus' (the alert rules test skips without it)"; fi; \
 	fi
 
-test: $(STAMP) browser wrk promtool
+# Debian's haproxy and PgBouncer (1.18) for `make cluster-test` and
+# tests/integration/test_pgbouncer.py (which skips without it unless REQUIRE_SERVICES=1).
+cluster-deps:
+	@if ! command -v haproxy >/dev/null || ! command -v pgbouncer >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy pgbouncer; \
+	  else echo "haproxy/pgbouncer missing: run 'sudo apt-get install haproxy pgbouncer' (make cluster-test needs both)"; fi; \
+	fi
+
+# Two web nodes behind haproxy, PgBouncer, two RQ workers and rq cron on loopback, under
+# load, one node killed mid-burst (deploy/cluster.sh; docs/operations.md). Not part of `make test`.
+cluster-test: $(STAMP) cluster-deps
+	deploy/cluster.sh
+
+test: $(STAMP) browser wrk promtool cluster-deps
 	SHOP_ENV=testing $(BIN)/pytest $(PYTEST_ARGS)
 
 # Every benchmark of bench/ (docs/performance.md): wipes BENCH_DATABASE_URL, default the
@@ -82,7 +96,7 @@ bench: $(STAMP) wrk
 	  $(BIN)/python -m bench $(BENCH)
 
 lint: $(STAMP)
-	$(BIN)/ruff check shop sandbox tests bench wsgi.py
+	$(BIN)/ruff check shop sandbox tests bench deploy wsgi.py
 	$(BIN)/mypy shop/domain shop/services shop/providers shop/stripe_gateway.py shop/stripe_objects.py
 
 clean:

@@ -41,7 +41,8 @@ def create_app(config: dict | None = None) -> Flask:
         configure_engine(db.engine,
                          lock_timeout_ms=app.config.get("DATABASE_LOCK_TIMEOUT_MS"),
                          ping_after_idle_seconds=app.config.get(
-                             "DATABASE_PING_AFTER_IDLE_SECONDS"))
+                             "DATABASE_PING_AFTER_IDLE_SECONDS"),
+                         pooled=app.config.get("DATABASE_POOLER", "none") != "none")
     app.extensions["stripe_gateway"] = StripeGateway(app.config)
     logging.getLogger(__name__).info(
         "Stripe API version %s", app.config["STRIPE_API_VERSION"],

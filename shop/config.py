@@ -15,6 +15,7 @@ from .config_limits import (
     TESTING_RATE_LIMIT,
 )
 from .config_providers import provider_config
+from .db_setup import engine_options
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 
@@ -164,6 +165,8 @@ def load_config(overrides: dict | None = None) -> dict:
         # Pooled connections are pinged only after this long unused (db_setup.py), not on
         # every checkout as pool_pre_ping would.
         "DATABASE_PING_AFTER_IDLE_SECONDS": env_int("DATABASE_PING_AFTER_IDLE_SECONDS", 5),
+        # "pgbouncer": DATABASE_URL points at a transaction pooler (db_setup.py, deploy/).
+        "DATABASE_POOLER": env_choice("DATABASE_POOLER", ("none", "pgbouncer"), "none"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env_bool("SESSION_COOKIE_SECURE", env == "production"),
@@ -221,6 +224,12 @@ def load_config(overrides: dict | None = None) -> dict:
     config.update(provider_config(relaxed))
     config.update(overrides)
     _check(config)
+    if "SQLALCHEMY_ENGINE_OPTIONS" not in overrides:
+        try:
+            config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+                config["SQLALCHEMY_DATABASE_URI"], config.get("DATABASE_POOLER", "none"))
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from exc
     config["BASE_URL"] = config["BASE_URL"].rstrip("/")
     if "TRUSTED_HOSTS" not in overrides:
         config["TRUSTED_HOSTS"] = trusted_hosts(config)

@@ -11,19 +11,39 @@ from __future__ import annotations
 import time
 
 from sqlalchemy import event, exc
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 IMMEDIATE = "sqlite_begin_immediate"
 AUTOCOMMIT = "AUTOCOMMIT"
 _CHECKED_IN_AT = "shop_checked_in_at"
 
 
+def engine_options(url: str, pooler: str) -> dict:
+    """``create_engine`` options for DATABASE_URL behind ``pooler`` (DATABASE_POOLER).
+
+    PgBouncer in transaction mode hands each transaction whichever server connection is
+    free, and 1.18 does not track protocol-level prepared statements: psycopg's automatic
+    preparation (after 5 runs of a statement) would create ``_pg3_0`` on one server
+    connection and then find it missing, or already there, on another.
+    """
+    if pooler == "none":
+        return {}
+    if make_url(url).drivername != "postgresql+psycopg":
+        raise ValueError(f"DATABASE_POOLER={pooler} needs a postgresql+psycopg:// "
+                         "DATABASE_URL")
+    return {"connect_args": {"prepare_threshold": None}}
+
+
 def configure_engine(engine: Engine, *, lock_timeout_ms: int | None = None,
-                     ping_after_idle_seconds: float | None = None) -> None:
+                     ping_after_idle_seconds: float | None = None,
+                     pooled: bool = False) -> None:
     if ping_after_idle_seconds is not None:
         ping_idle_connections(engine, ping_after_idle_seconds)
     if engine.dialect.name == "postgresql" and lock_timeout_ms:
-        _bound_lock_waits(engine, lock_timeout_ms)
+        if pooled:
+            _bound_lock_waits_per_transaction(engine, lock_timeout_ms)
+        else:
+            _bound_lock_waits(engine, lock_timeout_ms)
     if engine.dialect.name != "sqlite":
         return
 
@@ -55,6 +75,17 @@ def _bound_lock_waits(engine: Engine, lock_timeout_ms: int) -> None:
         with dbapi_connection.cursor() as cursor:
             cursor.execute(f"SET lock_timeout = {int(lock_timeout_ms)}")
         dbapi_connection.commit()  # a SET inside a rolled-back transaction would be undone
+
+
+def _bound_lock_waits_per_transaction(engine: Engine, lock_timeout_ms: int) -> None:
+    """The same bound behind a transaction pooler, where a session-level SET would land on
+    one server connection (shared with every client) and miss the others: ``SET LOCAL``
+    at the start of each transaction, one more round trip each."""
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        if connection.get_execution_options().get("isolation_level") != AUTOCOMMIT:
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}")
 
 
 def ping_idle_connections(engine: Engine, idle_seconds: float) -> None:

@@ -11,6 +11,7 @@ shopper who reloaded or closed the tab in the middle of 3-D Secure comes back to
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -24,7 +25,10 @@ from ...stripe_gateway import Intent, gateway
 from ..accounts.payment_methods import customer_session
 from ..inventory.holds import counting
 from ..platform.tx import get_existing, write_transaction
+from .errors import GatewayError
 from .settle import apply_intent, ensure_payment_intent
+
+log = logging.getLogger(__name__)
 
 # Stripe needs a card (again): the Payment Element.
 TAKES_A_CARD = frozenset({"requires_payment_method", "requires_confirmation"})
@@ -70,8 +74,15 @@ def _pay(order_id: int, user_id: int | None, intent: Intent, client_secret: str)
     order = get_existing(db.session, Order, order_id)
     if user_id is None or order.user_id != user_id:
         return PaymentPage(client_secret, Step.PAY)  # guests never see saved cards
-    session = customer_session(user_id=user_id, store_id=order.store_id, intent_id=intent.id,
-                               intent_customer=intent.customer)
+    try:
+        session = customer_session(user_id=user_id, store_id=order.store_id,
+                                   intent_id=intent.id, intent_customer=intent.customer)
+    except GatewayError:
+        # Saved cards are a convenience: a shopper whose Customer Session Stripe refused or
+        # could not make still pays by typing the card (and staff see the warning).
+        log.warning("payment page without saved cards", exc_info=True,
+                    extra={"order_id": order_id})
+        return PaymentPage(client_secret, Step.PAY)
     return PaymentPage(client_secret, Step.PAY, customer_session=session)
 
 

@@ -9,11 +9,11 @@ import stripe
 from sqlalchemy import func, select
 
 from shop.extensions import db
-from shop.models import AuditEvent, Order, StripeCustomer
+from shop.models import AuditEvent, EventStatus, Order, StripeCustomer, StripeEvent
 from shop.services.accounts.payment_methods import customer_for, ensure_customer
 
 from ..factories import PASSWORD, make_store, make_user
-from ..shopper import CARD_OK, Shopper, csrf_token, intent_id_from_secret, login
+from ..shopper import CARD_OK, Shopper, csrf_token, intent_id_from_secret, login, post_event
 from .test_races import run_together
 
 CARD_3DS = "4000002500003155"
@@ -274,3 +274,24 @@ def test_card_actions_need_csrf_and_a_sign_in(client, stripe_client, store, ada)
     for url in ("/account/payment-methods", "/account/payment-methods/new"):
         response = anonymous.get(url)
         assert response.status_code == 302 and "/account/login" in response.headers["Location"]
+
+
+def test_card_events_are_recorded_and_acknowledged(client, stripe_client, ada):
+    pm_id = saved_card(client, stripe_client)
+    post_card_action(client, pm_id, "remove")
+    for event_type in ("setup_intent.succeeded", "payment_method.attached",
+                       "payment_method.detached"):
+        [event] = [e for e in (raw.to_dict() for raw in stripe_client.v1.events.list(
+            params={"type": event_type, "limit": 100}).data)
+            if pm_id in (e["data"]["object"]["id"], e["data"]["object"].get("payment_method"))]
+        assert post_event(client, event).status_code == 200
+        assert post_event(client, event).status_code == 200  # a repeat is a no-op
+        db.session.rollback()
+        assert db.session.get(StripeEvent, event["id"]).status == EventStatus.IGNORED
+
+
+def test_saved_card_pages_are_rate_limited_per_account(client, stripe_client, ada, limits):
+    limits(RATELIMIT_SAVED_CARDS_PER_USER="2 per minute")
+    assert [client.get("/account/payment-methods/new").status_code for _ in range(3)] == [
+        200, 200, 429]
+    assert client.get("/account/payment-methods").status_code == 200  # reading is never limited

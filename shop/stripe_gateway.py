@@ -289,7 +289,11 @@ class StripeGateway:
 
     def create_customer_session(self, customer_id: str) -> str:
         """The Payment Element's Customer Session: saved cards shown, "save" offered for
-        on-session reuse; removing stays on /account/payment-methods. Its client secret."""
+        on-session reuse; removing stays on /account/payment-methods. Its client secret.
+
+        Every ``allow_redisplay`` value is shown: only cards the shopper chose to keep (the
+        ticked box, or the add-a-card page's SetupIntent) are attached to their Customer,
+        and Stripe does not mark a SetupIntent's card ``always`` by itself."""
         try:
             return self._client.v1.customer_sessions.create(params={
                 "customer": customer_id,
@@ -298,7 +302,8 @@ class StripeGateway:
                     "payment_method_save_usage": "on_session",
                     "payment_method_redisplay": "enabled",
                     "payment_method_remove": "disabled",
-                    "payment_method_allow_redisplay_filters": ["always"]}}},
+                    "payment_method_allow_redisplay_filters": [
+                        "always", "limited", "unspecified"]}}},
             }).client_secret
         except stripe.StripeError as exc:
             raise _translate(exc) from exc

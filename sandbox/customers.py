@@ -159,7 +159,9 @@ def _saved(customer_id: str, *, redisplay: str | None = None) -> list[PaymentMet
              if key.startswith("payment_method:") and pm.customer == customer_id
              and (redisplay is None or getattr(pm, "allow_redisplay", "unspecified")
                   == redisplay)]
-    return sorted(found, key=lambda pm: (pm.created, pm.id), reverse=True)
+    # Newest first, as Stripe lists: the store keeps creation order (``created`` is whole
+    # seconds, too coarse to order cards made in the same second).
+    return found[::-1]
 
 
 def _list(url: str, items: list, limit: int) -> web.Response:

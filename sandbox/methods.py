@@ -52,7 +52,7 @@ def _card_details(card) -> tuple[str, int, int, str]:
 async def create_payment_method(request: web.Request) -> web.Response:
     data, expand = await read_params(request)
     unsupported_params(data, {"type", "card", "sepa_debit", "us_bank_account",
-                              "billing_details", "metadata"})
+                              "billing_details", "metadata", "allow_redisplay"})
     billing_details = data.get("billing_details")
     if billing_details is not None and not isinstance(billing_details, dict):
         raise invalid("Invalid billing_details", param="billing_details")
@@ -66,8 +66,12 @@ async def create_payment_method(request: web.Request) -> web.Response:
         raise invalid("The sandbox creates PaymentMethods of type card, sepa_debit and "
                       "us_bank_account.", param="type")
     number, month, year, cvc = _card_details(data.get("card"))
+    redisplay = data.get("allow_redisplay", "unspecified")
+    if redisplay not in ("always", "limited", "unspecified"):
+        raise invalid("Invalid allow_redisplay", param="allow_redisplay")
     pm = new_card_payment_method(number, month, year, cvc, billing_details=billing_details,
                                  metadata=metadata)
+    pm.allow_redisplay = redisplay
     return respond(pm, expand)
 
 

@@ -17,6 +17,7 @@ from .common import (
     resolve_payment_method,
     respond,
 )
+from .customers import _customer, check_owner, future_usage, save_for_later
 from .errors import (
     StripeError,
     check_metadata,
@@ -197,6 +198,7 @@ def _new_charge(pi: PaymentIntent, pm: PaymentMethod) -> Charge:
 
 
 def _succeeded(pi: PaymentIntent, charge: Charge) -> None:
+    save_for_later(pi, PaymentMethod._api_retrieve(pi.payment_method))
     emit("charge.succeeded", charge)
     if charge.captured:
         emit("payment_intent.succeeded", pi)
@@ -259,8 +261,12 @@ def _confirm(pi: PaymentIntent, data: dict) -> None:
     if pi.status not in CONFIRMABLE:
         raise unexpected_state("confirm", "confirmed", pi.status, CONFIRMABLE)
     if data.get("payment_method"):
-        pi.payment_method = resolve_payment_method(data["payment_method"]).id
+        pm = resolve_payment_method(data["payment_method"])
+        check_owner(pi, pm)
+        pi.payment_method = pm.id
         _check_method_fits(pi, data)
+    if "setup_future_usage" in data:
+        pi.setup_future_usage = future_usage(data["setup_future_usage"])
     elif pi.payment_method is None:
         raise invalid("You cannot confirm this PaymentIntent because it's missing a payment "
                       "method. Pass a payment_method and try again.",
@@ -278,6 +284,26 @@ def _confirm(pi: PaymentIntent, data: dict) -> None:
         _start_processing(pi, pm)
     else:
         _charge(pi, pm)
+
+
+async def update_payment_intent(request: web.Request) -> web.Response:
+    """Only what the shop changes before confirming: the Customer, and saving for later."""
+    pi = PaymentIntent._api_retrieve(request.match_info["id"])
+    data, expand = await read_params(request)
+    unsupported_params(data, {"customer", "setup_future_usage", "metadata"})
+    if pi.status not in CONFIRMABLE:
+        raise unexpected_state("update", "updated", pi.status, CONFIRMABLE)
+    if "customer" in data:
+        if pi.customer and data["customer"] != pi.customer:
+            raise invalid("You cannot change the customer of a PaymentIntent that already "
+                          "has one.", code="payment_intent_invalid_parameter",
+                          param="customer")
+        pi.customer = _customer(data["customer"]).id
+    if "setup_future_usage" in data:
+        pi.setup_future_usage = future_usage(data["setup_future_usage"])
+    if data.get("metadata"):
+        pi.metadata = {**(pi.metadata or {}), **check_metadata(data["metadata"])}
+    return respond(pi, expand)
 
 
 async def confirm_payment_intent(request: web.Request) -> web.Response:
@@ -361,6 +387,7 @@ async def capture_payment_intent(request: web.Request) -> web.Response:
 ROUTES = [
     ("POST", "/v1/payment_intents", create_payment_intent),
     ("GET", "/v1/payment_intents/{id}", retrieve_payment_intent),
+    ("POST", "/v1/payment_intents/{id}", update_payment_intent),
     ("POST", "/v1/payment_intents/{id}/confirm", confirm_payment_intent),
     ("POST", "/v1/payment_intents/{id}/_authenticate", authenticate_payment_intent),
     ("POST", "/v1/payment_intents/{id}/cancel", cancel_payment_intent),

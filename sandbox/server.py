@@ -15,7 +15,17 @@ from localstripe.errors import UserError
 from localstripe.resources import store
 from localstripe.server import get_post_data, json_response
 
-from . import disputes, events, methods, patches, payments, persist, refunds
+from . import (
+    customers,
+    disputes,
+    events,
+    methods,
+    patches,
+    payments,
+    persist,
+    refunds,
+    setups,
+)
 from .errors import StripeError
 from .events import dispatcher
 from .gate import contract_gate
@@ -28,8 +38,8 @@ JS_PATH = Path(__file__).with_name("stripe-v3.js")
 # Endpoints Stripe.js calls from the browser with the publishable key in the request.
 _PUBLISHABLE_POST = re.compile(
     r"^/v1/(tokens|sources|payment_methods|payment_intents/[^/]+/(confirm|_authenticate)"
-    r"|setup_intents/[^/]+/(confirm|cancel))$")
-_PUBLISHABLE_GET = re.compile(r"^/v1/payment_intents/[^/]+$")
+    r"|setup_intents/[^/]+/(confirm|cancel|_authenticate)|_elements/customer_session)$")
+_PUBLISHABLE_GET = re.compile(r"^/v1/(payment|setup)_intents/[^/]+$")
 _NO_AUTH_PREFIXES = ("/js.stripe.com/", "/_config/")
 
 
@@ -191,7 +201,8 @@ def create_app(*, webhook_url: str | None = None, webhook_secret: str | None = N
     app.on_cleanup.append(dispatcher.on_cleanup)
 
     overrides = {(method, path): handler for method, path, handler in [
-        *payments.ROUTES, *methods.ROUTES, *refunds.ROUTES, *disputes.ROUTES,
+        *payments.ROUTES, *methods.ROUTES, *customers.ROUTES, *setups.ROUTES,
+        *refunds.ROUTES, *disputes.ROUTES,
         *events.ROUTES,
         ("GET", "/js.stripe.com/v3/", stripe_js),
         ("GET", "/js.stripe.com/v3", stripe_js),

@@ -3,8 +3,11 @@
  *
  * It implements the part of Stripe.js our payment page uses, with the same API, so that the page
  * runs unchanged against real Stripe: Stripe(pk) -> elements({clientSecret}) -> create('payment')
- * -> mount(); confirmPayment(); handleNextAction(); retrievePaymentIntent(). The payment element is rendered into the
- * page (no iframe) as a plain accessible card form. Plain ES2017, no dependencies.
+ * -> mount(); confirmPayment(); confirmSetup(); handleNextAction(); retrievePaymentIntent(). The payment
+ * element is rendered into the page (no iframe) as a plain accessible card form. With a Customer
+ * Session (elements({customerSessionClientSecret})) it lists the Customer's saved cards and offers
+ * "Save this card for next time", as the real one does with the session's features.
+ * Plain ES2017, no dependencies.
  */
 (function () {
   'use strict';
@@ -51,6 +54,9 @@
     '.sbx-pe input[aria-invalid="true"]{border-color:var(--sbx-danger,#b42318);border-width:2px}',
     '.sbx-pe__error{color:var(--sbx-danger,#b42318);font-size:.9rem;margin:.25rem 0 0}',
     '.sbx-pe__note{color:#374151;font-size:.85rem;margin:.25rem 0 0}',
+    '.sbx-pe__choice{display:flex;align-items:center;gap:.5rem;margin:.35rem 0}',
+    '.sbx-pe__choice input{width:auto;margin:0}',
+    '.sbx-pe__saved{margin-bottom:.75rem}',
     '.sbx-3ds{max-width:28rem;border:1px solid #6b7280;border-radius:8px;padding:1.25rem;' +
       'color:#1f2937;background:#fff}',
     '.sbx-3ds::backdrop{background:rgba(17,24,39,.6)}',
@@ -133,6 +139,19 @@
       body = { error: { type: 'api_error', message: 'The payment server sent an invalid response.' } };
     }
     return { status: response.status, body: body };
+  }
+
+  function setupIdFromSecret(clientSecret) {
+    var match = /^(seti_[A-Za-z0-9]+)_secret_/.exec(clientSecret || '');
+    if (!match) throw integrationError('Invalid value for clientSecret: expected seti_..._secret_...');
+    return match[1];
+  }
+
+  function cardLabel(pm) {
+    var card = pm.card || {};
+    var brand = (card.brand || 'card').charAt(0).toUpperCase() + (card.brand || 'card').slice(1);
+    return brand + ' ending in ' + card.last4 + ', expires ' +
+      String(card.exp_month).padStart(2, '0') + '/' + card.exp_year;
   }
 
   function intentIdFromSecret(clientSecret) {
@@ -293,6 +312,7 @@
   PaymentElement.prototype._collect = function () {
     var self = this;
     var first = null;
+    if (this._savedChoice()) return { saved: this._savedChoice() };
     ['number', 'expiry', 'cvc'].forEach(function (name) {
       var code = self._check(name);
       self._setError(name, code);
@@ -304,6 +324,7 @@
     }
     var exp = parseExpiry(this._fields.expiry.input.value);
     return {
+      save: !!(this._save && this._save.checked),
       card: {
         number: digits(this._fields.number.input.value),
         exp_month: exp.month,
@@ -342,7 +363,9 @@
     this._fields = {};
     var root = el('div', { class: 'sbx-pe', 'data-sandbox-payment-element': '' });
     applyAppearance(root, this._elements._appearance);
-    root.appendChild(el('fieldset', {}, [
+    var saved = el('div', { class: 'sbx-pe__saved', hidden: '' });
+    root.appendChild(saved);
+    var card = el('fieldset', {}, [
       el('legend', { text: 'Card details' }),
       this._field('number', 'Card number', 'cc-number', '1234 1234 1234 1234', 19),
       el('div', { class: 'sbx-pe__row' }, [
@@ -353,7 +376,11 @@
         class: 'sbx-pe__note',
         text: 'Test mode: use 4242 4242 4242 4242 with any future date and any 3-digit CVC.',
       }),
-    ]));
+    ]);
+    root.appendChild(card);
+    this._card = card;
+    this._choices = [];
+    this._save = null;
     root.addEventListener('focusin', function (event) {
       if (!root.contains(event.relatedTarget)) self._emit('focus');
     });
@@ -363,8 +390,50 @@
     container.appendChild(root);
     this._root = root;
     // Asynchronous like Stripe's, so handlers attached right after mount() still see it.
-    setTimeout(function () { if (self._root === root) self._emit('ready'); }, 0);
+    this._elements._session().then(function (session) {
+      if (self._root !== root) return;
+      if (session) self._showSession(session, saved, card);
+      self._emit('ready');
+    });
     return this;
+  };
+
+  /* The Customer Session's saved cards (default first, chosen) and the "save" box. */
+  PaymentElement.prototype._showSession = function (session, saved, card) {
+    var self = this;
+    var features = session.features || {};
+    var cards = (session.payment_methods || []).slice().sort(function (a, b) {
+      return (b.id === session.default_payment_method) - (a.id === session.default_payment_method);
+    });
+    if (features.payment_method_save === 'enabled' && this._elements._mode !== 'setup') {
+      this._save = el('input', { type: 'checkbox', id: this._id + '-save' });
+      card.appendChild(el('div', { class: 'sbx-pe__choice' }, [this._save,
+        el('label', { for: this._id + '-save', text: 'Save this card for next time' })]));
+    }
+    if (!cards.length) return;
+    var name = this._id + '-pm';
+    var group = el('fieldset', {}, [el('legend', { text: 'Saved cards' })]);
+    cards.concat([null]).forEach(function (pm, i) {
+      var input = el('input', { type: 'radio', name: name, id: name + i, value: pm ? pm.id : '' });
+      if (i === 0) input.checked = true;
+      input.addEventListener('change', function () { self._toggleCard(); });
+      self._choices.push(input);
+      group.appendChild(el('div', { class: 'sbx-pe__choice' }, [input,
+        el('label', { for: name + i, text: pm ? cardLabel(pm) : 'Use a new card' })]));
+    });
+    saved.appendChild(group);
+    saved.hidden = false;
+    this._toggleCard();
+  };
+
+  PaymentElement.prototype._savedChoice = function () {
+    var chosen = (this._choices || []).filter(function (c) { return c.checked; })[0];
+    return chosen && chosen.value ? chosen.value : null;
+  };
+
+  PaymentElement.prototype._toggleCard = function () {
+    this._card.hidden = !!this._savedChoice();
+    this._emit('change', this._state());
   };
 
   PaymentElement.prototype.unmount = function () {
@@ -407,6 +476,9 @@
   function Elements(stripe, options) {
     this._stripe = stripe;
     this._clientSecret = options.clientSecret || null;
+    this._customerSession = options.customerSessionClientSecret || null;
+    this._mode = /^seti_/.test(this._clientSecret || '') ? 'setup' : 'payment';
+    this._sessionPromise = null;
     this._appearance = options.appearance || {};
     this._elements = {};
   }
@@ -422,6 +494,17 @@
   };
 
   Elements.prototype.getElement = function (type) { return this._elements[type] || null; };
+
+  /* What Stripe.js fetches for a Customer Session; null without one (or if it fails). */
+  Elements.prototype._session = function () {
+    if (!this._customerSession) return Promise.resolve(null);
+    if (!this._sessionPromise) {
+      this._sessionPromise = request('POST', '/v1/_elements/customer_session', {
+        key: this._stripe._key, customer_session_client_secret: this._customerSession,
+      }).then(function (res) { return res.networkError || res.body.error ? null : res.body; });
+    }
+    return this._sessionPromise;
+  };
 
   Elements.prototype.update = function (options) {
     if (options && options.appearance) {
@@ -461,8 +544,9 @@
       dialog.appendChild(el('h2', { id: id + '-title', text: '3D Secure authentication (test)' }));
       dialog.appendChild(el('p', {
         id: id + '-desc',
-        text: 'Your bank asks you to confirm this payment of ' +
-          formatAmount(intent.amount, intent.currency) +
+        text: (intent.object === 'setup_intent' ? 'Your bank asks you to confirm saving this card'
+          : 'Your bank asks you to confirm this payment of ' +
+            formatAmount(intent.amount, intent.currency)) +
           '. This is a test: choose whether the check succeeds.',
       }));
       dialog.appendChild(el('div', { class: 'sbx-3ds__actions' }, [complete, fail]));
@@ -588,18 +672,76 @@
     if (collected.error) return { error: collected.error };
     element._setBusy(true);
     try {
-      var pmParams = { key: this._key, type: 'card', card: collected.card };
-      var pmData = confirmParams.payment_method_data;
-      if (pmData && pmData.billing_details) pmParams.billing_details = pmData.billing_details;
-      var pm = await request('POST', '/v1/payment_methods', pmParams);
-      if (pm.networkError) return connectionError();
-      if (pm.body.error) return { error: pm.body.error };
-      var confirm = { key: this._key, client_secret: clientSecret, payment_method: pm.body.id };
+      var pmId = collected.saved;
+      if (!pmId) {
+        var pm = await this._createCard(collected, confirmParams);
+        if (pm.error) return pm;
+        pmId = pm.id;
+      }
+      var confirm = { key: this._key, client_secret: clientSecret, payment_method: pmId };
+      if (collected.save) confirm.setup_future_usage = 'on_session';
       if (confirmParams.return_url) confirm.return_url = confirmParams.return_url;
       if (confirmParams.receipt_email) confirm.receipt_email = confirmParams.receipt_email;
       var res = await request('POST', '/v1/payment_intents/' + intentIdFromSecret(clientSecret) +
         '/confirm', confirm);
       return await this._settle(res, clientSecret, confirmParams.return_url, redirect);
+    } finally {
+      element._setBusy(false);
+    }
+  };
+
+  /* A PaymentMethod from the typed card; one the shopper saves may be shown again. */
+  Stripe.prototype._createCard = async function (collected, confirmParams) {
+    var pmParams = { key: this._key, type: 'card', card: collected.card };
+    var pmData = confirmParams.payment_method_data;
+    if (pmData && pmData.billing_details) pmParams.billing_details = pmData.billing_details;
+    if (collected.save) pmParams.allow_redisplay = 'always';
+    var pm = await request('POST', '/v1/payment_methods', pmParams);
+    if (pm.networkError) return connectionError();
+    if (pm.body.error) return { error: pm.body.error };
+    return pm.body;
+  };
+
+  /* Save a card through a SetupIntent (3-D Secure where the card asks), then return. */
+  Stripe.prototype.confirmSetup = async function (params) {
+    params = params || {};
+    var elements = params.elements;
+    var element = elements instanceof Elements ? elements.getElement('payment') : null;
+    if (!element || !element._root) throw integrationError('confirmSetup(): mount the payment Element first.');
+    var confirmParams = params.confirmParams || {};
+    var redirect = params.redirect || 'always';
+    if (redirect === 'always' && !confirmParams.return_url) {
+      throw integrationError('confirmSetup(): confirmParams.return_url is required.');
+    }
+    var clientSecret = params.clientSecret || elements._clientSecret;
+    var id = setupIdFromSecret(clientSecret);
+    var collected = element._collect();
+    if (collected.error) return { error: collected.error };
+    element._setBusy(true);
+    try {
+      var pm = await this._createCard({ card: collected.card, save: true }, confirmParams);
+      if (pm.error) return pm;
+      var res = await request('POST', '/v1/setup_intents/' + id + '/confirm', {
+        key: this._key, client_secret: clientSecret, payment_method: pm.id,
+        return_url: confirmParams.return_url,
+      });
+      if (!res.networkError && !res.body.error && res.body.status === 'requires_action') {
+        var ok = await authenticate(res.body);
+        res = await request('POST', '/v1/setup_intents/' + id + '/_authenticate',
+          { key: this._key, client_secret: clientSecret, success: ok ? 'true' : 'false' });
+      }
+      if (res.networkError) return connectionError();
+      if (res.body.error) return { error: res.body.error };
+      if (res.body.status !== 'succeeded') {
+        return { error: Object.assign({}, res.body.last_setup_error || AUTH_FAILURE,
+          { setup_intent: res.body }) };
+      }
+      if (redirect === 'if_required') return { setupIntent: res.body };
+      window.location.assign(withParams(confirmParams.return_url, {
+        setup_intent: res.body.id, setup_intent_client_secret: clientSecret,
+        redirect_status: 'succeeded',
+      }));
+      return new Promise(function () {});
     } finally {
       element._setBusy(false);
     }

@@ -31,6 +31,9 @@ RATE_LIMIT_DEFAULTS = {
     # State-changing admin and staff-API actions per staff member or API key (reading is
     # never limited, so nobody is locked out; docs/operations.md).
     "RATELIMIT_ADMIN_ACTIONS": "60 per minute",
+    # Saved cards, per signed-in account: each add-a-card page creates a SetupIntent (where
+    # a card tester would try numbers), each default or removal calls Stripe.
+    "RATELIMIT_SAVED_CARDS_PER_USER": "20 per hour;100 per day",
     "CARD_TESTING_PER_IP": "10 per hour",
     "CARD_TESTING_PER_SESSION": "4 per hour",
 }

@@ -67,6 +67,11 @@ def account_ip_key() -> str:
     return f"account:{_form_email()}|{ip_key()}"
 
 
+def user_key() -> str:
+    """The signed-in user, wherever they are (pages that need a sign-in)."""
+    return f"user:{session.get('_user_id')}"
+
+
 def user_ip_key() -> str:
     """The signed-in user from one address (their current password asked again)."""
     return f"user:{session.get('_user_id')}|{ip_key()}"
@@ -126,6 +131,9 @@ ROUTE_LIMITS: dict[str, list[Rule]] = {
                              Rule("RATELIMIT_RESET_PER_EMAIL", account_key, ("POST",))],
     "auth.resend_verification": [Rule("RATELIMIT_VERIFY_PER_IP", ip_key, ("POST",)),
                                  Rule("RATELIMIT_VERIFY_PER_EMAIL", account_key, ("POST",))],
+    "account.new_payment_method": [Rule("RATELIMIT_SAVED_CARDS_PER_USER", user_key)],
+    "account.default_payment_method": [Rule("RATELIMIT_SAVED_CARDS_PER_USER", user_key)],
+    "account.remove_payment_method": [Rule("RATELIMIT_SAVED_CARDS_PER_USER", user_key)],
     # Every lookup counts, found or not: the answer is the same either way.
     "orders.lookup": [Rule("RATELIMIT_LOOKUP_PER_IP", ip_key, ("POST",)),
                       Rule("RATELIMIT_LOOKUP_PER_EMAIL", lookup_email_key, ("POST",))],

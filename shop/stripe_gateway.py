@@ -24,11 +24,15 @@ from .stripe_objects import (  # noqa: F401 (Charge, PaymentError: the gateway's
     Intent,
     PaymentError,
     Refund,
+    SavedCard,
+    Setup,
     charge_from,
     dispute_from,
     intent_from,
     plain,
     refund_from,
+    saved_card_from,
+    setup_from,
 )
 from .timing import add_stripe_time
 
@@ -215,6 +219,102 @@ class StripeGateway:
         except stripe.StripeError as exc:
             raise _translate(exc) from exc
         return events[:limit]
+
+    # --- saved cards: one Customer per account and store ------------------------------
+
+    def create_customer(self, *, email: str, idempotency_key: str,
+                        metadata: dict[str, str]) -> str:
+        try:
+            return self._client.v1.customers.create(
+                params={"email": email, "metadata": metadata},
+                options={"idempotency_key": idempotency_key}).id
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+
+    def default_payment_method(self, customer_id: str) -> str | None:
+        """The Customer's ``invoice_settings.default_payment_method``."""
+        try:
+            customer = plain(self._client.v1.customers.retrieve(customer_id))
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+        default = (customer.get("invoice_settings") or {}).get("default_payment_method")
+        return default if isinstance(default, str) else None
+
+    def set_default_payment_method(self, customer_id: str, payment_method_id: str) -> None:
+        try:
+            self._client.v1.customers.update(customer_id, params={
+                "invoice_settings": {"default_payment_method": payment_method_id}})
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+
+    def list_cards(self, customer_id: str) -> list[SavedCard]:
+        """The Customer's saved cards, newest first (a shopper keeps few: one page)."""
+        try:
+            page = self._client.v1.customers.payment_methods.list(
+                customer_id, params={"type": "card", "limit": 100})
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+        return [saved_card_from(raw) for raw in page.data]
+
+    def customer_card(self, customer_id: str, payment_method_id: str) -> SavedCard:
+        """One of the Customer's own cards; Stripe answers 404 for anyone else's."""
+        try:
+            return saved_card_from(self._client.v1.customers.payment_methods.retrieve(
+                customer_id, payment_method_id))
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+
+    def detach_payment_method(self, payment_method_id: str) -> None:
+        try:
+            self._client.v1.payment_methods.detach(payment_method_id)
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+
+    def create_setup_intent(self, *, customer_id: str, idempotency_key: str) -> tuple[str, str]:
+        """A SetupIntent saving a card for on-session use: its id and client secret."""
+        try:
+            raw = plain(self._client.v1.setup_intents.create(
+                params={"customer": customer_id, "usage": "on_session",
+                        "automatic_payment_methods": {"enabled": True}},
+                options={"idempotency_key": idempotency_key}))
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+        return raw["id"], raw["client_secret"]
+
+    def retrieve_setup_intent(self, setup_intent_id: str) -> Setup:
+        try:
+            return setup_from(self._client.v1.setup_intents.retrieve(setup_intent_id))
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+
+    def create_customer_session(self, customer_id: str) -> str:
+        """The Payment Element's Customer Session: saved cards shown, "save" offered for
+        on-session reuse; removing stays on /account/payment-methods. Its client secret.
+
+        Every ``allow_redisplay`` value is shown: only cards the shopper chose to keep (the
+        ticked box, or the add-a-card page's SetupIntent) are attached to their Customer,
+        and Stripe does not mark a SetupIntent's card ``always`` by itself."""
+        try:
+            return self._client.v1.customer_sessions.create(params={
+                "customer": customer_id,
+                "components": {"payment_element": {"enabled": True, "features": {
+                    "payment_method_save": "enabled",
+                    "payment_method_save_usage": "on_session",
+                    "payment_method_redisplay": "enabled",
+                    "payment_method_remove": "disabled",
+                    "payment_method_allow_redisplay_filters": [
+                        "always", "limited", "unspecified"]}}},
+            }).client_secret
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+
+    def set_intent_customer(self, intent_id: str, customer_id: str) -> Intent:
+        """Give an unpaid PaymentIntent its Customer, so that saved cards can pay it."""
+        try:
+            return intent_from(self._client.v1.payment_intents.update(
+                intent_id, params={"customer": customer_id}))
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
 
     def verify_webhook(self, payload: bytes, signature: str | None) -> dict:
         """The event as a dict, or ``InvalidWebhook``; rejects stale and future timestamps."""

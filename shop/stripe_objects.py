@@ -44,6 +44,7 @@ class Intent:
     amount_received: int = 0
     latest_charge: Charge | None = None
     latest_charge_id: str | None = None
+    customer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,52 @@ def intent_from(raw: Any) -> Intent:
         amount_received=int(raw.get("amount_received") or 0),
         latest_charge=charge_from(latest),
         latest_charge_id=latest if isinstance(latest, str) else _field(latest, "id"),
+        customer=_id_of(raw.get("customer")),
     )
+
+
+def _id_of(value: Any) -> str | None:
+    return value if isinstance(value, str) else _field(value, "id")
+
+
+@dataclass(frozen=True)
+class SavedCard:
+    """A card saved on a Customer: what the shop may show, never the number."""
+
+    id: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+    customer: str | None
+
+
+def saved_card_from(raw: Any) -> SavedCard:
+    raw = plain(raw)
+    card = raw.get("card") or {}
+    return SavedCard(id=raw["id"], brand=str(card.get("brand") or "card"),
+                     last4=str(card.get("last4") or ""),
+                     exp_month=int(card.get("exp_month") or 0),
+                     exp_year=int(card.get("exp_year") or 0),
+                     customer=_id_of(raw.get("customer")))
+
+
+@dataclass(frozen=True)
+class Setup:
+    """A SetupIntent as the shop reads it."""
+
+    id: str
+    status: str
+    customer: str | None
+    payment_method: str | None
+    error: PaymentError | None
+
+
+def setup_from(raw: Any) -> Setup:
+    raw = plain(raw)
+    return Setup(id=raw["id"], status=str(raw["status"]), customer=_id_of(raw.get("customer")),
+                 payment_method=_id_of(raw.get("payment_method")),
+                 error=_payment_error(raw.get("last_setup_error")))
 
 
 def refund_from(raw: Any) -> Refund:

@@ -84,7 +84,8 @@ def pay(token: str):
     if not (state.lapsed or state.can_pay or state.pending):
         return no_store(redirect(url_for("orders.status", token=token), 303))
     try:
-        page = None if state.lapsed else open_payment(order_id=order.id)
+        page = None if state.lapsed else open_payment(order_id=order.id,
+                                                     user_id=signed_in_user_id())
     except GatewayError as exc:
         current_app.logger.warning("payment page could not open a payment", exc_info=True)
         return no_store(render_template("orders/pay.html", order=order, page=None,

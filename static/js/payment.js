@@ -47,7 +47,13 @@
     });
     return;
   }
-  var elements = stripe.elements({ clientSecret: clientSecret });
+  // A signed-in shopper's own order: the Customer Session shows their saved cards and
+  // offers "Save this card for next time" (guests get none).
+  var options = { clientSecret: clientSecret };
+  if (form.dataset.customerSession) {
+    options.customerSessionClientSecret = form.dataset.customerSession;
+  }
+  var elements = stripe.elements(options);
   var paymentElement = elements.create("payment");
   var working = false;
   paymentElement.on("ready", function () {

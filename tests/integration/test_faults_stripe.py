@@ -189,3 +189,22 @@ def test_a_succeeded_event_is_applied_while_stripe_is_down(
     assert response.status_code == 200 and response.get_json()["outcome"] == "processed"
     assert (the_order().status, the_order().payment_status) == ("paid", "paid")
     assert proxy.count("GET", RETRIEVE) == asked_before
+
+
+def test_a_refused_customer_session_still_lets_a_signed_in_shopper_pay(shop, proxy):
+    from ..factories import PASSWORD, make_user
+    from ..shopper import login
+
+    app, product = shop
+    make_user("ada@example.com")
+    client = app.test_client()
+    login(client, "ada@example.com", PASSWORD)
+    proxy.add("POST", r"/v1/customer_sessions", "status", status=403)
+    shopper = Shopper(client)
+    shopper.add(product)
+    token = shopper.checkout()
+    page = client.get(f"/orders/{token}/pay")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'data-client-secret="pi_' in html
+    assert "data-customer-session" not in html  # typed card only, no saved cards
+    assert proxy.count("POST", r"/v1/customer_sessions") == 1

@@ -89,7 +89,35 @@ def drive_every_call(stripe_client, sandbox_url: str, store_id: int = 1) -> set[
     called.add("retrieve_dispute")
     assert g.list_events(delivery_success=False, limit=5) is not None
     called.add("list_events")
-    return called
+    return called | drive_saved_cards(stripe_client, g, key)
+
+
+def drive_saved_cards(stripe_client, g, key) -> set[str]:
+    """Customers, saved cards, SetupIntents and Customer Sessions (saved cards, issue 21)."""
+    customer = g.create_customer(email="a@example.com", idempotency_key=key(),
+                                 metadata={"user_id": "1", "store_id": "1"})
+    seti_id, secret = g.create_setup_intent(customer_id=customer, idempotency_key=key())
+    assert secret.startswith(seti_id)
+    method = stripe_client.v1.payment_methods.create(params={
+        "type": "card", "allow_redisplay": "always",
+        "card": {"number": CARD_OK, "exp_month": 12, "exp_year": 2034, "cvc": "123"}})
+    stripe_client.v1.setup_intents.confirm(seti_id, params={"payment_method": method.id})
+    setup = g.retrieve_setup_intent(seti_id)
+    assert (setup.status, setup.customer, setup.payment_method) == (
+        "succeeded", customer, method.id)
+    assert [c.last4 for c in g.list_cards(customer)] == ["4242"]
+    assert g.customer_card(customer, method.id).brand == "visa"
+    g.set_default_payment_method(customer, method.id)
+    assert g.default_payment_method(customer) == method.id
+    assert g.create_customer_session(customer).startswith("cuss_secret_")
+    intent = g.create_payment_intent(amount=1000, currency="USD", idempotency_key=key(),
+                                     metadata={})
+    assert g.set_intent_customer(intent.id, customer).customer == customer
+    g.detach_payment_method(method.id)
+    assert g.list_cards(customer) == [] and g.default_payment_method(customer) is None
+    return {"create_customer", "create_setup_intent", "retrieve_setup_intent", "list_cards",
+            "customer_card", "set_default_payment_method", "default_payment_method",
+            "create_customer_session", "set_intent_customer", "detach_payment_method"}
 
 
 def test_every_gateway_call_is_valid_at_the_pinned_version(clean_app, stripe_client,

@@ -11,6 +11,7 @@ shopper who reloaded or closed the tab in the middle of 3-D Secure comes back to
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -20,10 +21,14 @@ from ...domain.states import PAYMENT_UNPAID, AttemptStatus, OrderStatus
 from ...extensions import db
 from ...models import InventoryHold, Order
 from ...models.types import utcnow
-from ...stripe_gateway import gateway
+from ...stripe_gateway import Intent, gateway
+from ..accounts.payment_methods import customer_session
 from ..inventory.holds import counting
-from ..platform.tx import write_transaction
+from ..platform.tx import get_existing, write_transaction
+from .errors import GatewayError
 from .settle import apply_intent, ensure_payment_intent
+
+log = logging.getLogger(__name__)
 
 # Stripe needs a card (again): the Payment Element.
 TAKES_A_CARD = frozenset({"requires_payment_method", "requires_confirmation"})
@@ -43,6 +48,8 @@ class Step(StrEnum):
 class PaymentPage:
     client_secret: str | None
     step: Step
+    # A signed-in shopper paying their own order: their saved cards, and "save this card".
+    customer_session: str | None = None
 
 
 def reservation_lapsed(order: Order) -> bool:
@@ -63,9 +70,25 @@ def _holds_lapsed(order_id: int) -> bool:
         select(exists(live)))
 
 
-def open_payment(*, order_id: int) -> PaymentPage:
+def _pay(order_id: int, user_id: int | None, intent: Intent, client_secret: str) -> PaymentPage:
+    order = get_existing(db.session, Order, order_id)
+    if user_id is None or order.user_id != user_id:
+        return PaymentPage(client_secret, Step.PAY)  # guests never see saved cards
+    try:
+        session = customer_session(user_id=user_id, store_id=order.store_id,
+                                   intent_id=intent.id, intent_customer=intent.customer)
+    except GatewayError:
+        # Saved cards are a convenience: a shopper whose Customer Session Stripe refused or
+        # could not make still pays by typing the card (and staff see the warning).
+        log.warning("payment page without saved cards", exc_info=True,
+                    extra={"order_id": order_id})
+        return PaymentPage(client_secret, Step.PAY)
+    return PaymentPage(client_secret, Step.PAY, customer_session=session)
+
+
+def open_payment(*, order_id: int, user_id: int | None = None) -> PaymentPage:
     """Create or reuse the order's PaymentIntent and say what the shopper can do next;
-    raises ``GatewayError`` if Stripe is away."""
+    raises ``GatewayError`` if Stripe is away. ``user_id``: who is signed in, if anyone."""
     attempt = ensure_payment_intent(order_id=order_id)
     assert attempt.provider_reference is not None, "ensure_payment_intent gave it its intent"
     intent, client_secret = gateway().payment_intent_with_secret(attempt.provider_reference)
@@ -75,13 +98,13 @@ def open_payment(*, order_id: int) -> PaymentPage:
         return PaymentPage(None if lapsed else client_secret,
                            Step.LAPSED if lapsed else Step.VERIFY)
     if intent.status in TAKES_A_CARD and attempt.status != AttemptStatus.AUTHORIZING:
-        return PaymentPage(client_secret, Step.PAY)
+        return _pay(order_id, user_id, intent, client_secret)
     # We are behind Stripe (3-D Secure failed, the money arrived, the intent was canceled):
     # catch up as the webhook would. Jobs it asks for go through the outbox after the commit.
     with write_transaction() as session:
         apply_intent(session, intent, actor="shopper:payment-page")
     if intent.status in TAKES_A_CARD:
-        return PaymentPage(client_secret, Step.PAY)
+        return _pay(order_id, user_id, intent, client_secret)
     if intent.status == "processing":
         return PaymentPage(None, Step.PROCESSING)
     return PaymentPage(None, Step.SETTLED)

@@ -10,14 +10,17 @@ it finds this store's products.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import bindparam, column, func, literal_column, select, table
+from sqlalchemy.sql.expression import ColumnClause
 
 from ....domain.search_text import fts5_match
 from ....models import Product
 from ...platform.tx import read_alone
 
 FTS = table("products_fts", column("rowid"))
-_FTS_NAME = literal_column("products_fts")
+_FTS_NAME: ColumnClause[Any] = literal_column("products_fts")
 _TERMS = table("products_fts_terms", column("term"))
 _NAME_WEIGHT, _DESCRIPTION_WEIGHT = 10.0, 1.0
 _NEAR_TERMS = 5000  # a shop's vocabulary on SQLite is far smaller; a bound all the same

@@ -18,26 +18,32 @@ import os
 from flask import Flask, abort, request
 from sqlalchemy import bindparam, create_engine, text
 
-from bench.baseline_app import HELD, IMAGE, PAGE, PER_PAGE, hold_params, catalog_sql
+from bench.baseline_app import HELD, IMAGE, PAGE, PER_PAGE, catalog_sql, hold_params
 from shop.domain.search_text import parse_search, ts_query
 from shop.models.types import UTCDateTime
+from shop.services.catalog.search import MOST
 
 _QUERY = "to_tsquery('simple', shop_fold(:tsquery))"
 
 
 def search_sql() -> str:
-    """A search's page on PostgreSQL, best match first, with no filter."""
+    """A search's page on PostgreSQL, best match first among the first 1 000 matches
+    (``services.catalog.search.MOST``), counted up to 1 001, with no filter."""
+    matches = ("FROM products WHERE (products.search_vector @@ " + _QUERY + ") AND "
+               "products.store_id = :store_id AND products.active IS true")
     return ("SELECT products.id, products.slug, products.name, products.price, "
-            f"products.currency, products.stock_on_hand, {HELD}, hits.total, "
+            f"products.currency, products.stock_on_hand, {HELD}, "
+            f"(SELECT count(*) AS count_1 FROM (SELECT products.id AS id {matches} "
+            "LIMIT :most_and_one) AS capped) AS total, "
             f"{IMAGE.format(t='first_image')} "
-            "FROM products JOIN (SELECT products.id AS id, products.name AS name, "
-            "products.price AS price, ts_rank('{0.01, 0.02, 0.05, 1.0}'::float4[], "
-            f"products.search_vector, {_QUERY}) AS rank, count(*) OVER () AS total "
-            f"FROM products WHERE (products.search_vector @@ {_QUERY}) AND "
-            "products.store_id = :store_id AND products.active IS true "
-            "ORDER BY rank DESC, products.id LIMIT :limit OFFSET :offset) AS hits "
-            "ON hits.id = products.id LEFT OUTER JOIN product_images AS first_image ON "
-            "first_image.product_id = products.id AND first_image.position = :position "
+            "FROM products JOIN (SELECT first_matches.id AS id, first_matches.name AS name, "
+            "first_matches.price AS price, first_matches.rank AS rank FROM (SELECT "
+            "products.id AS id, products.name AS name, products.price AS price, "
+            "ts_rank('{0.01, 0.02, 0.05, 1.0}'::float4[], products.search_vector, "
+            f"{_QUERY}) AS rank {matches} LIMIT :most) AS first_matches "
+            "ORDER BY first_matches.rank DESC, first_matches.id LIMIT :limit OFFSET :offset) "
+            "AS hits ON hits.id = products.id LEFT OUTER JOIN product_images AS first_image "
+            "ON first_image.product_id = products.id AND first_image.position = :position "
             "ORDER BY hits.rank DESC, hits.id")
 
 
@@ -65,7 +71,8 @@ def create_app(database_url: str, store_slug: str = "main") -> Flask:
                   "offset": (page - 1) * PER_PAGE}
         terms = parse_search(request.args.get("q", ""))
         if terms:
-            statement, params["tsquery"] = search, ts_query(terms.words)
+            statement = search
+            params.update(tsquery=ts_query(terms.words), most=MOST, most_and_one=MOST + 1)
         else:
             category_id = category_ids.get(request.args.get("category", ""))
             if category_id is None:

@@ -178,3 +178,32 @@ def test_relevance_is_a_search_sort_only(client, shelf):
     assert '<option value="relevance" selected>Best match</option>' in search
     browse = client.get("/?sort=relevance").get_data(as_text=True)
     assert "relevance" not in browse and '<option value="name" selected>' in browse
+
+
+@pytest.fixture
+def most_three(monkeypatch):
+    """Rank and count at most three matches (statements are built once: built again)."""
+    from shop.services.catalog import search
+
+    def rebuild():
+        search._page_statement.cache_clear()
+        search._count_statement.cache_clear()
+
+    rebuild()
+    monkeypatch.setattr(search, "MOST", 3)
+    yield
+    monkeypatch.undo()
+    rebuild()
+
+
+def test_past_the_most_ranked_the_page_says_more(client, store, most_three):
+    for n in range(5):
+        add(store, f"Mug {n}")
+    found = search_products(store_id=store.id, text="mug", page=9, per_page=2)
+    assert found.more and found.page.total == 3 and found.page.pages == 2
+    # Which three were found first is the database's choice: one of them is on page 2.
+    assert len(found.page.products) == 1 and found.page.products[0].name.startswith("Mug")
+    page = client.get("/?q=mug").get_data(as_text=True)
+    assert "More than 3 products: the best matches among the first 3 found." in page
+    exact = search_products(store_id=store.id, text="mug 4", page=1, per_page=2)
+    assert not exact.more and exact.page.total == 1

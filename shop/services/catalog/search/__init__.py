@@ -38,6 +38,7 @@ from ..browse import (
 from . import postgres, sqlite
 
 _BACKENDS: dict[str, ModuleType] = {"postgresql": postgres, "sqlite": sqlite}
+MOST = 1000  # matches ranked and counted: past it the page says "more than 1,000"
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class SearchPage:
     terms: SearchTerms
     page: ProductPage
     respelt: str | None = None
+    more: bool = False  # more matches than were ranked and counted (MOST)
 
 
 def search_products(
@@ -64,26 +66,29 @@ def search_products(
     shape, params = shape_and_params(store_id=store_id, per_page=per_page,
                                      category_id=category_id,
                                      query=query or CatalogQuery(sort=SEARCH_SORT))
-    found = _page(backend, shape, params, terms.words, max(1, page), per_page)
+    found, more = _page(backend, shape, params, terms.words, max(1, page), per_page)
     if found.total:
-        return SearchPage(terms, found)
+        return SearchPage(terms, found, more=more)
     near = respell(terms.words, lambda word: backend.neighbours(store_id, word))
     if near == terms.words:
         return SearchPage(terms, found)
-    respelt = _page(backend, shape, params, near, 1, per_page)
-    return SearchPage(terms, respelt, " ".join(near) if respelt.total else None)
+    respelt, more = _page(backend, shape, params, near, 1, per_page)
+    return SearchPage(terms, respelt, " ".join(near) if respelt.total else None, more)
 
 
 def _page(backend: ModuleType, shape: Shape, params: dict, words: tuple[str, ...],
-          page: int, per_page: int) -> ProductPage:
+          page: int, per_page: int) -> tuple[ProductPage, bool]:
+    """A page of the matches, and whether there are more than ``MOST``."""
     params = {**params, **backend.params(words)}
     rows = _rows(backend, shape, params, page, per_page)
     total = rows[0].total if rows else 0
     if not rows and page > 1:  # past the last page: show the last
         total = read_alone(_count_statement(backend, shape), params)[0][0]
-        page = pages_of(total, per_page)
+        page = pages_of(min(total, MOST), per_page)
         rows = _rows(backend, shape, params, page, per_page) if total else []
-    return ProductPage([card(row) for row in rows], page, pages_of(total, per_page), total)
+    shown = min(total, MOST)
+    return (ProductPage([card(row) for row in rows], page, pages_of(shown, per_page), shown),
+            total > MOST)
 
 
 def _rows(backend: ModuleType, shape: Shape, params: dict, page: int, per_page: int) -> list:
@@ -93,31 +98,33 @@ def _rows(backend: ModuleType, shape: Shape, params: dict, page: int, per_page: 
 
 @cache
 def _count_statement(backend: ModuleType, shape: Shape):
-    return backend.matching(select(func.count(Product.id))).where(*filters(Product, shape))
+    capped = (backend.matching(select(Product.id)).where(*filters(Product, shape))
+              .limit(MOST + 1).subquery("capped"))
+    return select(func.count()).select_from(capped)
 
 
 @cache
 def _page_statement(backend: ModuleType, shape: Shape):
-    # The matches are ranked, counted and cut to a page first; only the page's rows then
-    # get their card (the units held now, the first image): the held column is a subquery
-    # per row, and a common word matches thousands of products.
+    # Best match first ranks the first MOST matches found, not all of them: a rank needs
+    # each match's row, and a common word matches tens of thousands of a million products
+    # (half a second to a second to rank, docs/performance.md). Another sort walks all the
+    # matches in its order. Either way the matches are cut to a page before the page's rows
+    # get their card (the units held now, the first image).
     rank = backend.rank().label("rank")
-    hits = (backend.matching(select(Product.id, Product.name, Product.price, rank,
-                                    func.count().over().label("total")))
-            .where(*filters(Product, shape)))
-    order = _order(shape.sort)
-    hits = hits.order_by(*order(Product, rank)).limit(bindparam("limit")) \
-        .offset(bindparam("offset")).subquery("hits")
+    matches = (backend.matching(select(Product.id, Product.name, Product.price, rank))
+               .where(*filters(Product, shape)))
+    if shape.sort == SEARCH_SORT:
+        first = matches.limit(MOST).subquery("first_matches")
+        matches = select(first).order_by(first.c.rank.desc(), first.c.id)
+    else:
+        matches = matches.order_by(*ORDER[shape.sort](Product))
+    hits = matches.limit(bindparam("limit")).offset(bindparam("offset")).subquery("hits")
+    total = _count_statement(backend, shape).scalar_subquery().label("total")
+    order = ((hits.c.rank.desc(), hits.c.id) if shape.sort == SEARCH_SORT
+             else ORDER[shape.sort](hits.c))
     return (select(Product.id, Product.slug, Product.name, Product.price, Product.currency,
-                   Product.stock_on_hand, held_column(), hits.c.total,
-                   *image_columns(FIRST_IMAGE))
+                   Product.stock_on_hand, held_column(), total, *image_columns(FIRST_IMAGE))
             .join(hits, hits.c.id == Product.id)
             .outerjoin(FIRST_IMAGE, and_(FIRST_IMAGE.product_id == Product.id,
                                          FIRST_IMAGE.position == 0))
-            .order_by(*order(hits.c, hits.c.rank)))
-
-
-def _order(sort: str):
-    if sort == SEARCH_SORT:
-        return lambda columns, rank: (rank.desc(), columns.id)
-    return lambda columns, rank: ORDER[sort](columns)
+            .order_by(*order))

@@ -27,22 +27,21 @@ _QUERY = "to_tsquery('simple', shop_fold(:tsquery))"
 
 
 def search_sql() -> str:
-    """A search's page on PostgreSQL, best match first among the first 1 000 matches
-    (``services.catalog.search.MOST``), counted up to 1 001, with no filter."""
-    matches = ("FROM products WHERE (products.search_vector @@ " + _QUERY + ") AND "
-               "products.store_id = :store_id AND products.active IS true")
-    return ("SELECT products.id, products.slug, products.name, products.price, "
+    """A search's page on PostgreSQL, best match first among the first 1 001 matches
+    found, counted from the same set (``services.catalog.search``), with no filter."""
+    return ("WITH capped AS (SELECT products.id AS id, products.name AS name, "
+            "products.price AS price, ts_rank('{0.01, 0.02, 0.05, 1.0}'::float4[], "
+            f"products.search_vector, {_QUERY}) AS rank FROM products WHERE "
+            f"(products.search_vector @@ {_QUERY}) AND products.store_id = :store_id AND "
+            "products.active IS true LIMIT :most_and_one) "
+            "SELECT products.id, products.slug, products.name, products.price, "
             f"products.currency, products.stock_on_hand, {HELD}, "
-            f"(SELECT count(*) AS count_1 FROM (SELECT products.id AS id {matches} "
-            "LIMIT :most_and_one) AS capped) AS total, "
+            "(SELECT count(*) AS count_1 FROM capped) AS total, "
             f"{IMAGE.format(t='first_image')} "
-            "FROM products JOIN (SELECT first_matches.id AS id, first_matches.name AS name, "
-            "first_matches.price AS price, first_matches.rank AS rank FROM (SELECT "
-            "products.id AS id, products.name AS name, products.price AS price, "
-            "ts_rank('{0.01, 0.02, 0.05, 1.0}'::float4[], products.search_vector, "
-            f"{_QUERY}) AS rank {matches} LIMIT :most) AS first_matches "
-            "ORDER BY first_matches.rank DESC, first_matches.id LIMIT :limit OFFSET :offset) "
-            "AS hits ON hits.id = products.id LEFT OUTER JOIN product_images AS first_image "
+            "FROM products JOIN (SELECT capped.id AS id, capped.name AS name, "
+            "capped.price AS price, capped.rank AS rank FROM capped "
+            "ORDER BY capped.rank DESC, capped.id LIMIT :limit OFFSET :offset) AS hits "
+            "ON hits.id = products.id LEFT OUTER JOIN product_images AS first_image "
             "ON first_image.product_id = products.id AND first_image.position = :position "
             "ORDER BY hits.rank DESC, hits.id")
 
@@ -72,7 +71,7 @@ def create_app(database_url: str, store_slug: str = "main") -> Flask:
         terms = parse_search(request.args.get("q", ""))
         if terms:
             statement = search
-            params.update(tsquery=ts_query(terms.words), most=MOST, most_and_one=MOST + 1)
+            params.update(tsquery=ts_query(terms.words), most_and_one=MOST + 1)
         else:
             category_id = category_ids.get(request.args.get("category", ""))
             if category_id is None:

@@ -38,7 +38,7 @@ from ..browse import (
 from . import postgres, sqlite
 
 _BACKENDS: dict[str, ModuleType] = {"postgresql": postgres, "sqlite": sqlite}
-MOST = 1000  # matches ranked and counted: past it the page says "more than 1,000"
+MOST = 1000  # matches shown: past it the page says "more than 1,000"
 
 
 @dataclass(frozen=True)
@@ -92,8 +92,9 @@ def _page(backend: ModuleType, shape: Shape, params: dict, words: tuple[str, ...
 
 
 def _rows(backend: ModuleType, shape: Shape, params: dict, page: int, per_page: int) -> list:
+    offset = (page - 1) * per_page  # no page reaches past the MOST shown
     return read_alone(_page_statement(backend, shape),
-                      {**params, "offset": (page - 1) * per_page})
+                      {**params, "offset": offset, "limit": max(0, min(per_page, MOST - offset))})
 
 
 @cache
@@ -105,21 +106,22 @@ def _count_statement(backend: ModuleType, shape: Shape):
 
 @cache
 def _page_statement(backend: ModuleType, shape: Shape):
-    # Best match first ranks the first MOST matches found, not all of them: a rank needs
-    # each match's row, and a common word matches tens of thousands of a million products
-    # (half a second to a second to rank, docs/performance.md). Another sort walks all the
-    # matches in its order. Either way the matches are cut to a page before the page's rows
-    # get their card (the units held now, the first image).
+    # Best match first ranks the first MOST (+1) matches found, not all of them: a rank
+    # needs each match's row, and a common word matches tens of thousands of a million
+    # products (0.4-1.5 s to rank them all, docs/performance.md). The same capped set is
+    # counted: one index scan for both. Another sort walks all the matches in its order.
+    # Either way the matches are cut to a page before the page's rows get their card (the
+    # units held now, the first image).
     rank = backend.rank().label("rank")
-    matches = (backend.matching(select(Product.id, Product.name, Product.price, rank))
-               .where(*filters(Product, shape)))
+    capped = (backend.matching(select(Product.id, Product.name, Product.price, rank))
+              .where(*filters(Product, shape)).limit(MOST + 1).cte("capped"))
+    total = select(func.count()).select_from(capped).scalar_subquery().label("total")
     if shape.sort == SEARCH_SORT:
-        first = matches.limit(MOST).subquery("first_matches")
-        matches = select(first).order_by(first.c.rank.desc(), first.c.id)
+        matches = select(capped).order_by(capped.c.rank.desc(), capped.c.id)
     else:
-        matches = matches.order_by(*ORDER[shape.sort](Product))
+        matches = (backend.matching(select(Product.id, Product.name, Product.price, rank))
+                   .where(*filters(Product, shape)).order_by(*ORDER[shape.sort](Product)))
     hits = matches.limit(bindparam("limit")).offset(bindparam("offset")).subquery("hits")
-    total = _count_statement(backend, shape).scalar_subquery().label("total")
     order = ((hits.c.rank.desc(), hits.c.id) if shape.sort == SEARCH_SORT
              else ORDER[shape.sort](hits.c))
     return (select(Product.id, Product.slug, Product.name, Product.price, Product.currency,

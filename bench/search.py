@@ -10,8 +10,9 @@ them in alternating rounds at 4 concurrent clients:
 - category: the eight categories (125 000 products each), pages 1, 2, 3 and 5.
 
 Misspelt searches (the respelling path: a trigram lookup, then the search again) have no
-floor: their p95 is printed alone. Targets: each page's p95 ≤ 50 ms. The machine is shared:
-every figure carries the load average (1 min) when it was printed::
+floor: their p95 is printed alone. Each page's statement is also timed alone, one at a
+time (``*_sql_alone``): the database's share. Targets: each page's p95 ≤ 50 ms. The
+machine is shared: every figure carries the load average (1 min) when it was printed::
 
     python -m bench.search [--products 1000000] [--reuse] [--seconds 5] [--rounds 4]
 """
@@ -105,6 +106,45 @@ def measure(page: str, shop, floor, requests: list[dict], args) -> None:
                  errors=result["shop"]["errors"], statuses=result["shop"]["statuses"])
 
 
+def sql_alone(database_url: str, data: dict, repeats: int = 5) -> None:
+    """Each page's statement (the floor's, the shop's SQL) run alone, one at a time, timed
+    at the client: what the database itself needs, apart from Python and the load."""
+    import time
+
+    from sqlalchemy import bindparam, create_engine
+
+    from bench.baseline_app import hold_params
+    from bench.search_floor import search_sql as floor_search
+    from shop.domain.search_text import parse_search, ts_query
+    from shop.models.types import UTCDateTime
+    from shop.services.catalog.search import MOST
+
+    engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    statements = {name: text(sql).bindparams(bindparam("now", type_=UTCDateTime))
+                  for name, sql in (("search", floor_search()),
+                                    ("category", catalog_sql("postgresql")))}
+    with engine.connect() as conn:
+        store_id = conn.execute(text("SELECT id FROM stores WHERE slug = 'main'")).scalar_one()
+        categories = dict(conn.execute(text("SELECT slug, id FROM categories")).all())
+        base = {**hold_params(), "store_id": store_id, "limit": 24}
+        cases = {"search": [{**base, "offset": 0, "most_and_one": MOST + 1,
+                             "tsquery": ts_query(parse_search(query).words)}
+                            for query in SEARCHES],
+                 "category": [{**base, "offset": (page - 1) * 24,
+                               "category_id": categories[slug]}
+                              for page in PAGES for slug in data["categories"]]}
+        for page, params_list in cases.items():
+            timings = []
+            for _ in range(repeats):
+                for params in params_list:
+                    started = time.perf_counter()
+                    conn.execute(statements[page], params).all()
+                    timings.append((time.perf_counter() - started) * 1000)
+            harness.emit(BENCHMARK, f"{page}_sql_alone", statements=len(timings),
+                         **harness.summary(timings))
+    engine.dispose()
+
+
 def misspelt(shop, args) -> None:
     requests = [{"path": f"/?q={query.replace(' ', '+')}"} for query in MISSPELT]
     result = harness.load(shop.url, requests, concurrency=args.concurrency,
@@ -126,6 +166,7 @@ def main(argv=None) -> int:
     harness.emit(BENCHMARK, "data", products=args.products, reused=args.reuse,
                  categories=len(data["categories"]), load_average_5_15=os.getloadavg()[1:])
     same = check_same_sql(app, data)
+    sql_alone(args.database_url, data)
     with app.app_context():
         from shop.extensions import db
 

@@ -10,7 +10,9 @@ keeps the same table; a test compares them).
 SQLite: products_fts, an FTS5 table over the products' name and description (external
 content: the text stays in products), kept in step by triggers, with prefix indexes; and
 products_fts_terms, its vocabulary (fts5vocab), which the typo fallback compares words
-with. Existing products are indexed here ('rebuild').
+with. Existing products are indexed here ('rebuild'). A later migration that alters
+products in batch mode on SQLite (which copies the table and drops the old one) drops these
+triggers with it: it must create them again and rebuild products_fts.
 
 Revision ID: 0017_search
 Revises: 0016_archive

@@ -11,8 +11,10 @@ them in alternating rounds at 4 concurrent clients:
 
 Misspelt searches (the respelling path: a trigram lookup, then the search again) have no
 floor: their p95 is printed alone. Each page's statement is also timed alone, one at a
-time (``*_sql_alone``): the database's share. Targets: each page's p95 ≤ 50 ms. The
-machine is shared: every figure carries the load average (1 min) when it was printed::
+time (``*_sql_alone``), with the PostgreSQL backend's CPU per statement when the server
+runs on this machine: the database's share, the last one steady under others' load.
+Targets: each page's p95 ≤ 50 ms. The machine is shared: every figure carries the load
+average (1 min) when it was printed::
 
     python -m bench.search [--products 1000000] [--reuse] [--seconds 5] [--rounds 4]
 """
@@ -133,16 +135,31 @@ def sql_alone(database_url: str, data: dict, repeats: int = 5) -> None:
                  "category": [{**base, "offset": (page - 1) * 24,
                                "category_id": categories[slug]}
                               for page in PAGES for slug in data["categories"]]}
+        backend = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
         for page, params_list in cases.items():
             timings = []
+            cpu_before = _process_cpu_seconds(backend)
             for _ in range(repeats):
                 for params in params_list:
                     started = time.perf_counter()
                     conn.execute(statements[page], params).all()
                     timings.append((time.perf_counter() - started) * 1000)
+            cpu = _process_cpu_seconds(backend) - cpu_before
             harness.emit(BENCHMARK, f"{page}_sql_alone", statements=len(timings),
-                         **harness.summary(timings))
+                         **harness.summary(timings),
+                         server_cpu_ms_per_statement=None if cpu is None
+                         else round(cpu * 1000 / len(timings), 2))
     engine.dispose()
+
+
+def _process_cpu_seconds(pid: int) -> float | None:
+    """CPU (user + system) the PostgreSQL backend ``pid`` has used, when it runs on this
+    machine: what a statement costs whatever else shares the cores."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def misspelt(shop, args) -> None:

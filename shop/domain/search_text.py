@@ -3,9 +3,10 @@
 Nothing typed becomes query syntax: the words are runs of letters and digits (the
 punctuation, quotes, ``*``, ``&``, ``NEAR`` brackets... of either database's query language
 are separators here, as they are to its tokenizer), and each is quoted when the query is
-written. Words of three letters or more also match as prefixes ("grind" finds Grinder).
-A long paste keeps its first words; a query of punctuation only has none, and the page
-says so instead of searching.
+written. The last word (of three letters or more) also matches as a prefix: "grind" finds
+Grinder, "green te" does not find Green Tea but "green tea" does. A long paste keeps its
+first words; a query of punctuation only has none, and the page says so instead of
+searching.
 """
 
 from __future__ import annotations
@@ -61,20 +62,25 @@ def parse_search(raw: str) -> SearchTerms:
     return SearchTerms(text, unique[:MAX_WORDS], shortened)
 
 
-def _prefix(word: str) -> bool:
-    return len(word) >= PREFIX_FROM
+def _prefixes(words: tuple[str, ...]) -> list[bool]:
+    # Only the last word is a prefix, the one still being typed ("green tea", "grind"): a
+    # prefix is a range of the index to merge, and on a million products the words before
+    # it cost twice the CPU as prefixes (docs/performance.md, issue 23).
+    return [n == len(words) - 1 and len(word) >= PREFIX_FROM for n, word in enumerate(words)]
 
 
 def fts5_match(words: tuple[str, ...]) -> str:
-    """An FTS5 MATCH expression: every word (AND), each a quoted string, prefixes starred."""
-    return " ".join('"' + word.replace('"', '""') + '"' + ("*" if _prefix(word) else "")
-                    for word in words)
+    """An FTS5 MATCH expression: every word (AND), each a quoted string, the last one a
+    prefix (starred)."""
+    return " ".join('"' + word.replace('"', '""') + '"' + ("*" if prefix else "")
+                    for word, prefix in zip(words, _prefixes(words), strict=True))
 
 
 def ts_query(words: tuple[str, ...]) -> str:
-    """A PostgreSQL ``to_tsquery`` text: every word (&), each quoted, prefixes as ``:*``."""
-    return " & ".join("'" + word.replace("'", "''") + "'" + (":*" if _prefix(word) else "")
-                      for word in words)
+    """A PostgreSQL ``to_tsquery`` text: every word (&), each quoted, the last one a prefix
+    (``:*``)."""
+    return " & ".join("'" + word.replace("'", "''") + "'" + (":*" if prefix else "")
+                      for word, prefix in zip(words, _prefixes(words), strict=True))
 
 
 def words_of(text: str) -> list[str]:

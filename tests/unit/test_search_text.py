@@ -63,9 +63,11 @@ def test_a_long_query_keeps_its_first_words_and_says_so():
     assert len(pasted.text) == MAX_TYPED and pasted.shortened and len(pasted.words[0]) == 40
 
 
-def test_queries_quote_every_word_and_star_prefixes():
-    assert fts5_match(("green", "te", "tea")) == '"green"* "te" "tea"*'
-    assert ts_query(("green", "te", "tea")) == "'green':* & 'te' & 'tea':*"
+def test_queries_quote_every_word_and_star_the_last_as_a_prefix():
+    assert fts5_match(("green", "tea", "bag")) == '"green" "tea" "bag"*'
+    assert ts_query(("green", "tea", "bag")) == "'green' & 'tea' & 'bag':*"
+    assert fts5_match(("green", "te")) == '"green" "te"'  # too short to be a prefix
+    assert ts_query(("grind",)) == "'grind':*"
 
 
 def test_respell_takes_the_closest_catalog_word():

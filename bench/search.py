@@ -25,6 +25,7 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from sqlalchemy import text
@@ -111,8 +112,6 @@ def measure(page: str, shop, floor, requests: list[dict], args) -> None:
 def sql_alone(database_url: str, data: dict, repeats: int = 5) -> None:
     """Each page's statement (the floor's, the shop's SQL) run alone, one at a time, timed
     at the client: what the database itself needs, apart from Python and the load."""
-    import time
-
     from sqlalchemy import bindparam, create_engine
 
     from bench.baseline_app import hold_params
@@ -178,9 +177,12 @@ def main(argv=None) -> int:
     harness.ensure_database(args.database_url)
     app = harness.bench_app(args.database_url, PRODUCTS_PER_PAGE=24)
     data = reusable(app, args.products) if args.reuse else None
+    started = time.monotonic()
+    reused = data is not None
     if data is None:
         data = fill(app, products=args.products)
-    harness.emit(BENCHMARK, "data", products=args.products, reused=args.reuse,
+    harness.emit(BENCHMARK, "data", products=args.products, reused=reused,
+                 fill_seconds=None if reused else round(time.monotonic() - started, 1),
                  categories=len(data["categories"]), load_average_5_15=os.getloadavg()[1:])
     same = check_same_sql(app, data)
     sql_alone(args.database_url, data)

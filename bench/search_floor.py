@@ -50,6 +50,11 @@ def create_app(database_url: str, store_slug: str = "main") -> Flask:
     app = Flask(__name__)
     engine = create_engine(database_url, pool_size=2, max_overflow=2,
                            isolation_level="AUTOCOMMIT")
+    # As the shop runs its search (services.catalog.search.postgres.read): never prepared,
+    # so planned for its words every time.
+    unprepared = create_engine(database_url, pool_size=2, max_overflow=2,
+                               isolation_level="AUTOCOMMIT",
+                               connect_args={"prepare_threshold": None})
     search, catalog = (text(sql).bindparams(bindparam("now", type_=UTCDateTime))
                        for sql in (search_sql(), catalog_sql("postgresql")))
     page_template = app.jinja_env.from_string(PAGE)
@@ -70,14 +75,14 @@ def create_app(database_url: str, store_slug: str = "main") -> Flask:
                   "offset": (page - 1) * PER_PAGE}
         terms = parse_search(request.args.get("q", ""))
         if terms:
-            statement = search
+            statement, pool = search, unprepared
             params.update(tsquery=ts_query(terms.words), most_and_one=MOST + 1)
         else:
             category_id = category_ids.get(request.args.get("category", ""))
             if category_id is None:
                 abort(404)
-            statement, params["category_id"] = catalog, category_id
-        with engine.connect() as conn:
+            statement, pool, params["category_id"] = catalog, engine, category_id
+        with pool.connect() as conn:
             rows = conn.execute(statement, params).mappings().all()
         return page_template.render(title="Catalog", products=rows)
 

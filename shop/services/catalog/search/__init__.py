@@ -23,7 +23,6 @@ from ....domain.search_text import SearchTerms, parse_search, respell
 from ....extensions import db
 from ....models import Product
 from ...inventory.holds import held_column
-from ...platform.tx import read_alone
 from ..browse import (
     FIRST_IMAGE,
     ORDER,
@@ -83,7 +82,7 @@ def _page(backend: ModuleType, shape: Shape, params: dict, words: tuple[str, ...
     rows = _rows(backend, shape, params, page, per_page)
     total = rows[0].total if rows else 0
     if not rows and page > 1:  # past the last page: show the last
-        total = read_alone(_count_statement(backend, shape), params)[0][0]
+        total = backend.read(_count_statement(backend, shape), params)[0][0]
         page = pages_of(min(total, MOST), per_page)
         rows = _rows(backend, shape, params, page, per_page) if total else []
     shown = min(total, MOST)
@@ -93,7 +92,7 @@ def _page(backend: ModuleType, shape: Shape, params: dict, words: tuple[str, ...
 
 def _rows(backend: ModuleType, shape: Shape, params: dict, page: int, per_page: int) -> list:
     offset = (page - 1) * per_page  # no page reaches past the MOST shown
-    return read_alone(_page_statement(backend, shape),
+    return backend.read(_page_statement(backend, shape),
                       {**params, "offset": offset, "limit": max(0, min(per_page, MOST - offset))})
 
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, func, literal_column, select, text
+from sqlalchemy import Row, bindparam, func, literal_column, select, text
 from sqlalchemy.sql.expression import ColumnClause
 
+from ....db_setup import AUTOCOMMIT
 from ....domain.search_text import ts_query, words_of
 from ....extensions import db
 from ....models import Product
@@ -24,6 +25,23 @@ _WEIGHTS: ColumnClause[Any] = literal_column("'{0.01, 0.02, 0.05, 1.0}'::float4[
 # keeps only a word close by difflib's measure.
 NEAR_THRESHOLD = 0.3
 _NEAR_NAMES = 50
+
+
+def read(statement, params: dict) -> list[Row]:
+    """The rows of a search statement, planned for its words every time: a common word is
+    best found by reading the table until a page's worth of matches (a few milliseconds),
+    a rare one through the GIN index, and only the words' frequencies tell which. psycopg
+    prepares a statement run five times on a connection, and PostgreSQL then plans it once
+    for any words (the index, always): twice the CPU per search on a million products
+    (docs/performance.md, issue 23)."""
+    with db.engine.connect().execution_options(isolation_level=AUTOCOMMIT) as connection:
+        driver: Any = connection.connection.driver_connection  # a psycopg Connection
+        threshold = driver.prepare_threshold
+        driver.prepare_threshold = None
+        try:
+            return list(connection.execute(statement, params).all())
+        finally:
+            driver.prepare_threshold = threshold
 
 
 def params(words: tuple[str, ...]) -> dict:

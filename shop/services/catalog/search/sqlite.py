@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, column, func, literal_column, select, table
+from sqlalchemy import Row, bindparam, column, func, literal_column, select, table
 from sqlalchemy.sql.expression import ColumnClause
 
 from ....domain.search_text import fts5_match
@@ -24,6 +24,10 @@ _FTS_NAME: ColumnClause[Any] = literal_column("products_fts")
 _TERMS = table("products_fts_terms", column("term"))
 _NAME_WEIGHT, _DESCRIPTION_WEIGHT = 10.0, 1.0
 _NEAR_TERMS = 5000  # a shop's vocabulary on SQLite is far smaller; a bound all the same
+
+
+def read(statement, params: dict) -> list[Row]:
+    return read_alone(statement, params)
 
 
 def params(words: tuple[str, ...]) -> dict:

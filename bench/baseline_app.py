@@ -23,11 +23,11 @@ from shop.models.types import UTCDateTime
 
 PER_PAGE = 24
 
-_HELD = ("(SELECT coalesce(sum(inventory_holds.quantity), :zero) AS coalesce_1 FROM "
+HELD = ("(SELECT coalesce(sum(inventory_holds.quantity), :zero) AS coalesce_1 FROM "
          "inventory_holds WHERE inventory_holds.product_id = products.id AND "
          "inventory_holds.status = :active_hold AND inventory_holds.expires_at > :now) AS held")
 
-_IMAGE = ("{t}.stem AS image_stem, {t}.original AS image_original, {t}.width AS image_width, "
+IMAGE = ("{t}.stem AS image_stem, {t}.original AS image_original, {t}.width AS image_width, "
           "{t}.height AS image_height, {t}.alt AS image_alt")
 
 
@@ -36,11 +36,11 @@ def catalog_sql(dialect: str) -> str:
     has on hold, the count of all the category's products and each one's first image
     (``services.catalog.list_products``)."""
     return ("SELECT products.id, products.slug, products.name, products.price, "
-            f"products.currency, products.stock_on_hand, {_HELD}, "
+            f"products.currency, products.stock_on_hand, {HELD}, "
             "(SELECT count(products_1.id) AS count_1 FROM products AS products_1 "
             "WHERE products_1.store_id = :store_id AND products_1.active IS "
             f"{_true(dialect)} AND products_1.category_id = :category_id) AS total, "
-            f"{_IMAGE.format(t='first_image')} "
+            f"{IMAGE.format(t='first_image')} "
             "FROM products LEFT OUTER JOIN product_images AS first_image ON "
             "first_image.product_id = products.id AND first_image.position = :position "
             "WHERE products.store_id = :store_id AND products.active IS "
@@ -52,9 +52,9 @@ def product_sql(dialect: str) -> str:
     """The shop's product by slug, with its units on hold, its category and its images, one
     row each (``services.catalog.product_by_slug``)."""
     return ("SELECT products.id, products.slug, products.name, products.description, "
-            f"products.price, products.currency, products.stock_on_hand, {_HELD}, "
+            f"products.price, products.currency, products.stock_on_hand, {HELD}, "
             "categories.id AS category_id, categories.slug AS category_slug, "
-            f"categories.name AS category_name, {_IMAGE.format(t='product_images')} "
+            f"categories.name AS category_name, {IMAGE.format(t='product_images')} "
             "FROM products LEFT OUTER JOIN categories "
             "ON categories.id = products.category_id LEFT OUTER JOIN product_images ON "
             "product_images.product_id = products.id WHERE products.store_id = :store_id "
@@ -62,7 +62,7 @@ def product_sql(dialect: str) -> str:
             "ORDER BY product_images.position")
 
 
-def _holds() -> dict:
+def hold_params() -> dict:
     return {"zero": 0, "active_hold": "active", "now": datetime.now(UTC), "position": 0}
 
 
@@ -118,7 +118,7 @@ def create_app(database_url: str, store_slug: str = "main") -> Flask:
             abort(404)
         page = max(1, request.args.get("page", 1, type=int))
         with engine.connect() as conn:
-            rows = conn.execute(catalog, {**_holds(), "store_id": store_id,
+            rows = conn.execute(catalog, {**hold_params(), "store_id": store_id,
                                           "category_id": category_id, "limit": PER_PAGE,
                                           "offset": (page - 1) * PER_PAGE}).mappings().all()
         return page_template.render(title="Catalog", products=rows)
@@ -126,7 +126,7 @@ def create_app(database_url: str, store_slug: str = "main") -> Flask:
     @app.get("/products/<slug>")
     def show(slug: str):
         with engine.connect() as conn:
-            rows = conn.execute(product, {**_holds(), "store_id": store_id,
+            rows = conn.execute(product, {**hold_params(), "store_id": store_id,
                                           "slug": slug}).mappings().all()
         if not rows:
             abort(404)

@@ -16,6 +16,13 @@ def drop_everything(engine) -> None:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
         return
+    with engine.begin() as conn:
+        # A virtual table (full-text search) owns shadow tables that reflection lists as
+        # tables of their own: dropped with it, first.
+        for (name,) in conn.execute(text(
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND sql LIKE 'CREATE VIRTUAL TABLE%'")).all():
+            conn.execute(text(f'DROP TABLE IF EXISTS "{name}"'))
     existing = MetaData()
     existing.reflect(bind=engine)
     existing.drop_all(bind=engine)

@@ -92,6 +92,9 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
     conf_args.setdefault("render_item", render_item)
+    # The search schema (migration 0017_search) is not described by the models.
+    from shop.models.catalog import outside_models
+    conf_args.setdefault("include_object", outside_models)
 
     connectable = get_engine()
 

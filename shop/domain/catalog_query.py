@@ -1,7 +1,8 @@
 """How the catalog page is sorted and filtered, read from its query string.
 
 Public parameters (links to them may be shared or bookmarked): ``sort`` (``name``,
-``price_asc``, ``price_desc``, ``newest``), ``in_stock=1`` and ``min_price`` /
+``price_asc``, ``price_desc``, ``newest``; and ``relevance``, a search's default),
+``in_stock=1`` and ``min_price`` /
 ``max_price`` in major units (``12.50``). Nothing a shopper types makes an error page: an
 unknown sort is the default one, and a price that is not one (or is out of range) is left
 out of the filter with a message saying so.
@@ -21,6 +22,8 @@ SORTS = {
     "newest": "Newest first",
 }
 DEFAULT_SORT = "name"
+SEARCH_SORTS = {"relevance": "Best match", **SORTS}
+SEARCH_SORT = "relevance"
 PRICE_FIELDS = {"min_price": "lowest price", "max_price": "highest price"}
 _MAX_TYPED = 20  # characters of a price worth reading
 
@@ -34,11 +37,12 @@ class CatalogQuery:
     # What was typed into a price box, to show it back, and why a price was left out.
     typed: tuple[tuple[str, str], ...] = ()
     problems: tuple[tuple[str, str], ...] = ()
+    searching: bool = False  # a search's results: best match first unless asked otherwise
 
     def args(self, currency: str) -> dict[str, str]:
         """The query arguments that give this sort and these filters (links, pages)."""
         found = {}
-        if self.sort != DEFAULT_SORT:
+        if self.sort != (SEARCH_SORT if self.searching else DEFAULT_SORT):
             found["sort"] = self.sort
         if self.in_stock:
             found["in_stock"] = "1"
@@ -55,8 +59,14 @@ class CatalogQuery:
         return dict(self.typed).get(name, "")
 
 
-def parse_catalog_query(args: Mapping[str, str], currency: str) -> CatalogQuery:
+    def sorts(self) -> dict[str, str]:
+        return SEARCH_SORTS if self.searching else SORTS
+
+
+def parse_catalog_query(args: Mapping[str, str], currency: str, *,
+                        searching: bool = False) -> CatalogQuery:
     sort = args.get("sort", "")
+    sorts, default = (SEARCH_SORTS, SEARCH_SORT) if searching else (SORTS, DEFAULT_SORT)
     prices: dict[str, int | None] = {}
     typed, problems = [], []
     for name, label in PRICE_FIELDS.items():
@@ -76,9 +86,9 @@ def parse_catalog_query(args: Mapping[str, str], currency: str) -> CatalogQuery:
         problems.append(("max_price", "The highest price is below the lowest: both were "
                                       "left out."))
         low = high = None
-    return CatalogQuery(sort=sort if sort in SORTS else DEFAULT_SORT,
+    return CatalogQuery(sort=sort if sort in sorts else default,
                         in_stock=args.get("in_stock") == "1", min_price=low, max_price=high,
-                        typed=tuple(typed), problems=tuple(problems))
+                        typed=tuple(typed), problems=tuple(problems), searching=searching)
 
 
 def _lower_first(text: str) -> str:

@@ -68,6 +68,25 @@ class Product(Model):
     )
 
 
+# The search schema of migration 0017_search is not the models': a PostgreSQL-only generated
+# column and its indexes, SQLite's FTS5 tables (and their shadow tables). The services read
+# it by name (services/catalog/search); comparing the models with the database skips it.
+SEARCH_COLUMNS = frozenset({"search_vector"})
+SEARCH_INDEXES = frozenset({"ix_products_search", "ix_products_name_trgm"})
+SEARCH_TABLE_PREFIX = "products_fts"
+
+
+def outside_models(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic's ``include_object``: False for the search schema, True for the rest."""
+    if type_ == "table":
+        return not (name or "").startswith(SEARCH_TABLE_PREFIX)
+    if type_ == "column":
+        return not (obj.table.name == "products" and name in SEARCH_COLUMNS)
+    if type_ == "index":
+        return name not in SEARCH_INDEXES
+    return True
+
+
 class ProductImage(Model):
     """One picture of a product; position 0 is the one the catalog card shows.
 

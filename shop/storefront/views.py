@@ -1,9 +1,10 @@
 from flask import abort, current_app, render_template, request
 
-from ..domain.catalog_query import SORTS, parse_catalog_query
+from ..domain.catalog_query import parse_catalog_query
 from ..links import external_url
 from ..services.catalog import browse as catalog
 from ..services.catalog import cache as catalog_cache
+from ..services.catalog.search import search_products
 from ..services.catalog.seo import product_json_ld
 from ..web import current_store, query_page
 from . import bp
@@ -17,16 +18,17 @@ def index():
     category = next((c for c in categories if c.slug == category_slug), None)
     if category_slug and category is None:
         abort(404, description="There is no such category.")
-    search = request.args.get("q", "").strip()[:100]
-    query = parse_catalog_query(request.args, store.currency)
-    page = catalog.list_products(
-        store_id=store.id, page=query_page(),
-        per_page=current_app.config["PRODUCTS_PER_PAGE"],
-        category_id=category.id if category else None, search=search, query=query,
-    )
+    text = request.args.get("q", "")
+    query = parse_catalog_query(request.args, store.currency, searching=bool(text.strip()))
+    where = {"store_id": store.id, "page": query_page(), "query": query,
+             "per_page": current_app.config["PRODUCTS_PER_PAGE"],
+             "category_id": category.id if category else None}
+    found = search_products(text=text, **where) if query.searching else None
+    page = found.page if found else catalog.list_products(**where)
     return render_template("storefront/index.html", page=page, category=category,
-                           search=search, categories=categories, query=query,
-                           filters=query.args(store.currency), sorts=SORTS)
+                           found=found, search=found.terms.text if found else "",
+                           categories=categories, query=query,
+                           filters=query.args(store.currency), sorts=query.sorts())
 
 
 @bp.get("/products/<slug>")

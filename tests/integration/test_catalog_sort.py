@@ -172,7 +172,7 @@ def test_postgres_reads_each_sort_of_a_category_from_an_index(app, clean_app, st
         event.listen(conn, "before_cursor_execute",
                      lambda *args: (f"EXPLAIN {args[2]}", args[3]), retval=True)
         for sort in SORTS:
-            shape = browse._Shape(True, False, sort, False, False, False)
+            shape = browse.Shape(True, sort, False, False, False)
             params = {"store_id": store.id, "category_id": categories[3].id, "limit": 24,
                       "offset": 48, "holds_at": utcnow()}
             plan = "\n".join(row[0] for row in conn.execute(browse._page_statement(shape),

@@ -7,7 +7,7 @@ shop's busiest page, and building its statement on every request (the correlated
 column, the count's alias, the filters) doubled the page's CPU in-process (1.6-2.0 ms a
 catalog page built once, 2.7-3.2 ms built per request; docs/performance.md, decisions).
 Their columns come from the models. One statement per shape of the page (category or not,
-search or not, sort, each filter): a few dozen at most. Everything else about the pages is
+sort, each filter): a few dozen at most. Everything else about the pages is
 plain Flask: ``url_for`` for every link.
 """
 
@@ -16,9 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.expression import BindParameter
 
 from ...domain.catalog_query import CatalogQuery
 from ...extensions import db
@@ -56,18 +55,18 @@ def store_by_slug(slug: str) -> Store | None:
 
 
 @dataclass(frozen=True)
-class _Shape:
-    """Which parts a page's statement has; one statement is built for each shape."""
+class Shape:
+    """Which parts a page's statement has; one statement is built for each shape. (A
+    search's statements are the search package's, on the same filters.)"""
 
     by_category: bool
-    searching: bool
     sort: str
     in_stock: bool
     min_price: bool
     max_price: bool
 
 
-_ORDER = {
+ORDER = {
     "name": lambda p: (p.name, p.id),
     "price_asc": lambda p: (p.price, p.id),
     "price_desc": lambda p: (p.price.desc(), p.id.desc()),
@@ -75,14 +74,11 @@ _ORDER = {
 }
 
 
-def _filters(product, shape: _Shape) -> list:
+def filters(product, shape: Shape) -> list:
+    """The page's conditions on ``product``: the store's active ones, then the shopper's."""
     where = [product.store_id == bindparam("store_id"), product.active.is_(True)]
     if shape.by_category:
         where.append(product.category_id == bindparam("category_id"))
-    if shape.searching:
-        like: BindParameter[str] = bindparam("like")
-        where.append(or_(func.lower(product.name).like(like),
-                         func.lower(product.description).like(like)))
     if shape.min_price:
         where.append(product.price >= bindparam("min_price"))
     if shape.max_price:
@@ -94,80 +90,87 @@ def _filters(product, shape: _Shape) -> list:
 
 
 @cache
-def _count_statement(shape: _Shape):
-    return select(func.count(Product.id)).where(*_filters(Product, shape))
+def _count_statement(shape: Shape):
+    return select(func.count(Product.id)).where(*filters(Product, shape))
 
 
-_first_image = aliased(ProductImage, name="first_image")
+FIRST_IMAGE = aliased(ProductImage, name="first_image")
 
 
-def _image_columns(image) -> list:
+def image_columns(image) -> list:
     return [image.stem.label("image_stem"), image.original.label("image_original"),
             image.width.label("image_width"), image.height.label("image_height"),
             image.alt.label("image_alt")]
 
 
 @cache
-def _page_statement(shape: _Shape):
+def _page_statement(shape: Shape):
     # The count of all matches rides along as an uncorrelated subquery (run once, the same
     # plan as the count alone): one round trip instead of a count and then a page. The
     # card's image is position 0, one lookup in the (product, position) key.
     counted = aliased(Product)
-    total = (select(func.count(counted.id)).where(*_filters(counted, shape))
+    total = (select(func.count(counted.id)).where(*filters(counted, shape))
              .scalar_subquery().label("total"))
     return (select(Product.id, Product.slug, Product.name, Product.price, Product.currency,
-                   Product.stock_on_hand, held_column(), total, *_image_columns(_first_image))
-            .outerjoin(_first_image, and_(_first_image.product_id == Product.id,
-                                          _first_image.position == 0))
-            .where(*_filters(Product, shape))
-            .order_by(*_ORDER[shape.sort](Product))
+                   Product.stock_on_hand, held_column(), total, *image_columns(FIRST_IMAGE))
+            .outerjoin(FIRST_IMAGE, and_(FIRST_IMAGE.product_id == Product.id,
+                                          FIRST_IMAGE.position == 0))
+            .where(*filters(Product, shape))
+            .order_by(*ORDER[shape.sort](Product))
             .limit(bindparam("limit")).offset(bindparam("offset")))
 
 
-def list_products(
-    *, store_id: int, page: int, per_page: int, category_id: int | None = None,
-    search: str = "", query: CatalogQuery | None = None,
-) -> ProductPage:
-    """One page of the store's active products (of a category, matching a search, in
-    stock, in a price range), in the query's order, each with the units available now.
-    A page past the last shows the last."""
-    query = query or CatalogQuery()
-    shape = _Shape(category_id is not None, bool(search), query.sort, query.in_stock,
-                   query.min_price is not None, query.max_price is not None)
+def shape_and_params(*, store_id: int, per_page: int, category_id: int | None,
+                     query: CatalogQuery) -> tuple[Shape, dict]:
+    """The shape of a page's statement and its parameters but the offset."""
+    shape = Shape(category_id is not None, query.sort, query.in_stock,
+                  query.min_price is not None, query.max_price is not None)
     params = {"store_id": store_id, "limit": per_page, HOLDS_AT: utcnow()}
     if category_id is not None:
         params["category_id"] = category_id
-    if search:
-        params["like"] = f"%{search.lower()}%"
     if query.min_price is not None:
         params["min_price"] = query.min_price
     if query.max_price is not None:
         params["max_price"] = query.max_price
+    return shape, params
+
+
+def list_products(
+    *, store_id: int, page: int, per_page: int, category_id: int | None = None,
+    query: CatalogQuery | None = None,
+) -> ProductPage:
+    """One page of the store's active products (of a category, in stock, in a price
+    range), in the query's order, each with the units available now. A page past the last
+    shows the last. (A search is ``services.catalog.search``.)"""
+    shape, params = shape_and_params(store_id=store_id, per_page=per_page,
+                                     category_id=category_id, query=query or CatalogQuery())
     page = max(1, page)
     rows = _page_rows(shape, params, page, per_page)
     total = rows[0].total if rows else 0
     if not rows and page > 1:  # past the last page (or nothing matches): show the last
         total = read_alone(_count_statement(shape), params)[0][0]
-        page = _pages(total, per_page)
+        page = pages_of(total, per_page)
         rows = _page_rows(shape, params, page, per_page) if total else []
-    return ProductPage(
-        [ProductCard(row.id, row.slug, row.name, row.price, row.currency,
-                     available(row.stock_on_hand, row.held), _image(row)) for row in rows],
-        page, _pages(total, per_page), total)
+    return ProductPage([card(row) for row in rows], page, pages_of(total, per_page), total)
 
 
-def _image(row) -> ImageRef | None:
+def card(row) -> ProductCard:
+    return ProductCard(row.id, row.slug, row.name, row.price, row.currency,
+                       available(row.stock_on_hand, row.held), image(row))
+
+
+def image(row) -> ImageRef | None:
     if row.image_stem is None:
         return None
     return ImageRef(row.image_stem, row.image_original, row.image_width, row.image_height,
                     row.image_alt)
 
 
-def _pages(total: int, per_page: int) -> int:
+def pages_of(total: int, per_page: int) -> int:
     return max(1, -(-total // per_page))
 
 
-def _page_rows(shape: _Shape, params: dict, page: int, per_page: int) -> list:
+def _page_rows(shape: Shape, params: dict, page: int, per_page: int) -> list:
     return read_alone(_page_statement(shape), {**params, "offset": (page - 1) * per_page})
 
 
@@ -192,7 +195,7 @@ def _product_by_slug():
     return (select(Product.id, Product.slug, Product.name, Product.description, Product.price,
                    Product.currency, Product.stock_on_hand, held_column(),
                    Category.id.label("category_id"), Category.slug.label("category_slug"),
-                   Category.name.label("category_name"), *_image_columns(ProductImage))
+                   Category.name.label("category_name"), *image_columns(ProductImage))
             .outerjoin(Category, Category.id == Product.category_id)
             .outerjoin(ProductImage, ProductImage.product_id == Product.id)
             .where(Product.store_id == bindparam("store_id"), Product.slug == bindparam("slug"),
@@ -209,6 +212,6 @@ def product_by_slug(store_id: int, slug: str) -> ProductDetail | None:
     row = rows[0]
     category = (None if row.category_id is None
                 else CategoryRow(row.category_id, row.category_slug, row.category_name))
-    images = tuple(image for image in map(_image, rows) if image is not None)
+    images = tuple(image for image in map(image, rows) if image is not None)
     return ProductDetail(row.id, row.slug, row.name, row.description, row.price, row.currency,
                          available(row.stock_on_hand, row.held), category, images)

@@ -23,7 +23,7 @@ from alembic import op
 
 
 revision = '0017_search'
-down_revision = '0016_archive'
+down_revision = '0017_cards'
 branch_labels = None
 depends_on = None
 

@@ -13,7 +13,7 @@ from shop.services.catalog.search import search_products
 from ..conftest import app_config
 from .test_migration_regions import empty_database, insert  # noqa: F401 (a fixture)
 
-BEFORE = "0016_archive"  # the revision 0017_search follows
+BEFORE = "0017_cards"  # the revision 0017_search follows
 
 
 def names(store_id: int, text: str) -> list[str]:

@@ -48,7 +48,7 @@ def _listed(value: Any, param: str) -> list:
         return [value[k] for k in sorted(value, key=int)]
     if isinstance(value, list):
         return value
-    raise invalid(f"Invalid array", code="parameter_invalid_array", param=param)
+    raise invalid("Invalid array", code="parameter_invalid_array", param=param)
 
 
 def _line_item(raw: Any, i: int) -> dict:

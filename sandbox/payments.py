@@ -10,10 +10,10 @@ from localstripe.resources import Charge, PaymentIntent, PaymentMethod
 from localstripe.server import unflatten_data
 
 from .common import (
-    new_payment_intent,
     check_client_secret,
     check_email,
     emit,
+    new_payment_intent,
     read_params,
     resolve_payment_method,
     respond,

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import datetime
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import stripe

@@ -9,13 +9,14 @@ lapses by itself at ``expires_at`` (30 minutes to 24 hours after creation) with 
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from typing import Any
 
 from aiohttp import web
 from localstripe.errors import UserError
-from localstripe.resources import StripeObject, random_id
+from localstripe.resources import StripeObject, random_id, store
 from localstripe.server import json_response, unflatten_data
 
 from .common import check_email, emit, read_params
@@ -178,6 +179,9 @@ async def create_session(request: web.Request) -> web.Response:
     session.url = f"{request.url.origin()}{PAGE_PREFIX}{session.id}"
     session._line_items = lines
     session._intent_metadata = _intent_metadata(data)
+    # Stripe lapses the session by itself at expires_at; find() also checks, for a sandbox
+    # restarted from its saved store.
+    asyncio.get_running_loop().call_later(session.expires_at - now, _lapse_by_timer, session.id)
     return _respond(session, expand)
 
 
@@ -185,6 +189,12 @@ def lapse_if_due(session: CheckoutSession) -> None:
     """Stripe expires an open session at ``expires_at`` by itself."""
     if session.status == "open" and time.time() >= session.expires_at:
         expire(session)
+
+
+def _lapse_by_timer(session_id: str) -> None:
+    session = store.get(f"{CheckoutSession.object}:{session_id}")
+    if session is not None:  # not flushed meanwhile (DELETE /_config/data)
+        lapse_if_due(session)
 
 
 def expire(session: CheckoutSession) -> None:

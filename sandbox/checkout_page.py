@@ -13,17 +13,18 @@ import html
 import time
 
 from aiohttp import web
-from localstripe.resources import PaymentIntent, PaymentMethod
+from localstripe.resources import PaymentIntent, PaymentMethod, store
 
 from . import payments
 from .checkout import PAGE_PREFIX, CheckoutSession, find
 from .common import emit, new_payment_intent
 from .errors import StripeError
-from .patches import new_card_payment_method
+from .patches import PROCESSING_CARD, new_card_payment_method
 
 CARDS = {"4242424242424242": "Visa 4242: pays",
          "4000002760003184": "Visa 3184: asks for 3-D Secure",
-         "4000000000000002": "Visa 0002: declined by the bank"}
+         "4000000000000002": "Visa 0002: declined by the bank",
+         PROCESSING_CARD: "Visa 4954: delayed, the bank decides later"}
 PLACEHOLDER = "{CHECKOUT_SESSION_ID}"
 
 
@@ -92,7 +93,9 @@ async def show(request: web.Request) -> web.Response:
 
 def _complete(session: CheckoutSession, pi: PaymentIntent) -> web.Response:
     session.status = "complete"
-    session.payment_status = "paid"
+    # A delayed method completes the session unpaid; the bank's answer comes as
+    # checkout.session.async_payment_succeeded or _failed.
+    session.payment_status = "unpaid" if pi.status == "processing" else "paid"
     session.url = None
     session.customer_details = {"email": session.customer_email, "name": None,
                                 "phone": None, "address": None, "tax_exempt": "none",
@@ -166,6 +169,20 @@ async def authenticate(request: web.Request) -> web.Response:
     return _page(session, _pay_form(session), status=402,
                  alert=payments.AUTH_FAILURE_MESSAGE)
 
+
+def _settled(pi: PaymentIntent, success: bool) -> None:
+    session = next((obj for key, obj in store.items() if key.startswith("checkout.session:")
+                    and obj.payment_intent == pi.id), None)
+    if session is None or (session.status, session.payment_status) != ("complete", "unpaid"):
+        return
+    if success:
+        session.payment_status = "paid"
+        emit("checkout.session.async_payment_succeeded", session)
+    else:
+        emit("checkout.session.async_payment_failed", session)
+
+
+payments.SETTLE_HOOKS.append(_settled)
 
 ROUTES = [
     ("GET", PAGE_PREFIX + "{id}", show),

@@ -62,6 +62,9 @@ ACCOUNT_METHODS = {"card": None, "sepa_debit": {"eur"}, "us_bank_account": {"usd
 # refuse (SEPA IBANs, ACH "account closed"); every other account pays.
 DEBIT_FAILS = {"DE62370400440532013001", "AT861904300235473202", "000111111113"}
 DEBITS = ("sepa_debit", "us_bank_account")
+# Called with (intent, success) once a delayed payment is decided; a Checkout Session paid
+# by it then sends checkout.session.async_payment_succeeded/_failed.
+SETTLE_HOOKS: list = []
 
 
 def _capture_method(value) -> str:
@@ -234,6 +237,8 @@ async def settle_processing_payment_intent(request: web.Request) -> web.Response
     else:
         charge._set_auth_failure()
         _record_failure(pi, pm, charge)
+    for hook in SETTLE_HOOKS:
+        hook(pi, success)
     return respond(pi, expand)
 
 

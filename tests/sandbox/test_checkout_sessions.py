@@ -202,3 +202,25 @@ def test_an_unknown_session_is_a_404(client):
     with pytest.raises(stripe.InvalidRequestError) as err:
         client.v1.checkout.sessions.retrieve("cs_test_nope")
     assert err.value.http_status == 404 and err.value.code == "resource_missing"
+
+
+@pytest.mark.parametrize("success, event_type, status", [
+    ("true", "checkout.session.async_payment_succeeded", "paid"),
+    ("false", "checkout.session.async_payment_failed", "unpaid"),
+])
+def test_a_delayed_method_completes_unpaid_then_the_bank_decides(
+        client, sandbox, webhook_receiver, success, event_type, status):
+    session = create(client)
+    assert pay(session.url, "4000000000004954").status_code == 303
+    pending = client.v1.checkout.sessions.retrieve(session.id)
+    assert (pending.status, pending.payment_status) == ("complete", "unpaid")
+    assert client.v1.payment_intents.retrieve(pending.payment_intent).status == "processing"
+    settled = sandbox.http("POST", f"/v1/payment_intents/{pending.payment_intent}/_settle",
+                           {"success": success},
+                           headers={"Authorization": "Bearer sk_test_sandbox"})
+    assert settled.status == 200
+    webhook_receiver.wait_for(lambda r: any(e.type == event_type
+                                            for e in r.events_for(session.id)))
+    types = [e.type for e in webhook_receiver.events_for(session.id)]
+    assert types.index("checkout.session.completed") < types.index(event_type)
+    assert client.v1.checkout.sessions.retrieve(session.id).payment_status == status

@@ -224,3 +224,14 @@ def test_a_delayed_method_completes_unpaid_then_the_bank_decides(
     types = [e.type for e in webhook_receiver.events_for(session.id)]
     assert types.index("checkout.session.completed") < types.index(event_type)
     assert client.v1.checkout.sessions.retrieve(session.id).payment_status == status
+
+
+def test_one_idempotency_key_makes_one_session_and_refuses_changed_params(client, sandbox):
+    key = f"checkout-{time.time_ns()}"
+    params = _params({"client_reference_id": "order-9"}, [])
+    first = client.v1.checkout.sessions.create(params=params, options={"idempotency_key": key})
+    again = client.v1.checkout.sessions.create(params=params, options={"idempotency_key": key})
+    assert again.id == first.id
+    with pytest.raises(stripe.IdempotencyError):
+        client.v1.checkout.sessions.create(params={**params, "client_reference_id": "other"},
+                                           options={"idempotency_key": key})

@@ -7,7 +7,7 @@ import re
 
 from aiohttp import web
 from localstripe.errors import UserError
-from localstripe.resources import Event, PaymentMethod
+from localstripe.resources import Event, PaymentIntent, PaymentMethod
 from localstripe.server import get_post_data, json_response
 
 from .errors import invalid, missing
@@ -66,3 +66,29 @@ def check_email(value, param: str) -> str | None:
     if not isinstance(value, str) or not _EMAIL.match(value):
         raise invalid(f"Invalid email address: {value}", code="email_invalid", param=param)
     return value
+
+
+def new_payment_intent(*, amount: int, currency: str, metadata: dict, types: list[str],
+                       dynamic: bool, capture_method: str = "automatic_async",
+                       customer: str | None = None, payment_method: str | None = None,
+                       description: str | None = None, receipt_email: str | None = None,
+                       statement_descriptor: str | None = None,
+                       statement_descriptor_suffix: str | None = None,
+                       setup_future_usage: str | None = None) -> PaymentIntent:
+    """A fresh intent with every field Stripe shows, as the API and Checkout both make it."""
+    pi = PaymentIntent(amount=amount, currency=currency, customer=customer,
+                       payment_method=payment_method, metadata=metadata,
+                       capture_method=capture_method)
+    pi.description = description
+    pi.receipt_email = receipt_email
+    pi.statement_descriptor = statement_descriptor
+    pi.statement_descriptor_suffix = statement_descriptor_suffix
+    pi.payment_method_types = types
+    pi.automatic_payment_methods = {"enabled": True, "allow_redirects": "always"} \
+        if dynamic else None
+    pi.setup_future_usage = setup_future_usage
+    pi.confirmation_method = "automatic"
+    pi.canceled_at = None
+    pi.cancellation_reason = None
+    pi._sandbox_error = None
+    return pi

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import importlib
 import re
 import sys
 import types
@@ -88,7 +89,10 @@ def _request_target(func: ast.FunctionDef) -> tuple[str, str] | None:
 def endpoints() -> dict[tuple[str, str], Endpoint]:
     """Every v1 call the SDK can make, keyed by (METHOD, normalized path)."""
     found: dict[tuple[str, str], Endpoint] = {}
+    root = Path(stripe.__file__).parent
     for path in _service_files():
+        # stripe/checkout/_session_service.py takes stripe.params.checkout's classes.
+        namespace = ".".join(path.relative_to(root).parts[:-1])
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.FunctionDef):
                 continue
@@ -97,7 +101,8 @@ def endpoints() -> dict[tuple[str, str], Endpoint]:
             target = _request_target(node)
             if name and target and target[1].startswith("/v1/"):
                 key = (target[0], normalize(target[1]))
-                found[key] = Endpoint(target[0], key[1], name)
+                qualified = f"{namespace}.{name}" if namespace else name
+                found[key] = Endpoint(target[0], key[1], qualified)
     return found
 
 
@@ -109,7 +114,11 @@ _WRAPPERS = {typing.NotRequired, typing.Required, typing_extensions.NotRequired,
 
 
 def _params_class(name: str) -> type:
-    return getattr(stripe.params, name)
+    # Namespaced resources (checkout.Session) keep their params in stripe.params.<namespace>.
+    namespace, _, short = name.rpartition(".")
+    module = importlib.import_module(f"stripe.params.{namespace}") if namespace \
+        else stripe.params
+    return getattr(module, short)
 
 
 def _own_annotations(cls: type) -> dict[str, Any]:

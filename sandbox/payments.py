@@ -13,6 +13,7 @@ from .common import (
     check_client_secret,
     check_email,
     emit,
+    new_payment_intent,
     read_params,
     resolve_payment_method,
     respond,
@@ -61,6 +62,9 @@ ACCOUNT_METHODS = {"card": None, "sepa_debit": {"eur"}, "us_bank_account": {"usd
 # refuse (SEPA IBANs, ACH "account closed"); every other account pays.
 DEBIT_FAILS = {"DE62370400440532013001", "AT861904300235473202", "000111111113"}
 DEBITS = ("sepa_debit", "us_bank_account")
+# Called with (intent, success) once a delayed payment is decided; a Checkout Session paid
+# by it then sends checkout.session.async_payment_succeeded/_failed.
+SETTLE_HOOKS: list = []
 
 
 def _capture_method(value) -> str:
@@ -134,21 +138,14 @@ async def create_payment_intent(request: web.Request) -> web.Response:
     confirm = to_bool(data.get("confirm", False), "confirm")
     pm = resolve_payment_method(data["payment_method"]) if data.get("payment_method") else None
 
-    pi = PaymentIntent(amount=amount, currency=currency, customer=data.get("customer"),
-                       payment_method=pm.id if pm else None, metadata=metadata,
-                       capture_method=capture_method)
-    pi.description = description or None
-    pi.receipt_email = receipt_email
-    pi.statement_descriptor = data.get("statement_descriptor")
-    pi.statement_descriptor_suffix = data.get("statement_descriptor_suffix")
-    pi.payment_method_types = types
-    pi.automatic_payment_methods = (None if "allowed_payment_method_types" in data
-                                    else {"enabled": True, "allow_redirects": "always"})
-    pi.setup_future_usage = data.get("setup_future_usage")
-    pi.confirmation_method = "automatic"
-    pi.canceled_at = None
-    pi.cancellation_reason = None
-    pi._sandbox_error = None
+    pi = new_payment_intent(
+        amount=amount, currency=currency, customer=data.get("customer"),
+        payment_method=pm.id if pm else None, metadata=metadata, capture_method=capture_method,
+        types=types, dynamic="allowed_payment_method_types" not in data,
+        description=description or None, receipt_email=receipt_email,
+        statement_descriptor=data.get("statement_descriptor"),
+        statement_descriptor_suffix=data.get("statement_descriptor_suffix"),
+        setup_future_usage=data.get("setup_future_usage"))
     emit("payment_intent.created", pi)
     if confirm:
         _confirm(pi, {k: data[k] for k in ("return_url",) if k in data})
@@ -240,6 +237,8 @@ async def settle_processing_payment_intent(request: web.Request) -> web.Response
     else:
         charge._set_auth_failure()
         _record_failure(pi, pm, charge)
+    for hook in SETTLE_HOOKS:
+        hook(pi, success)
     return respond(pi, expand)
 
 

@@ -16,6 +16,8 @@ from localstripe.resources import store
 from localstripe.server import get_post_data, json_response
 
 from . import (
+    checkout,
+    checkout_page,
     customers,
     disputes,
     events,
@@ -40,7 +42,7 @@ _PUBLISHABLE_POST = re.compile(
     r"^/v1/(tokens|sources|payment_methods|payment_intents/[^/]+/(confirm|_authenticate)"
     r"|setup_intents/[^/]+/(confirm|cancel|_authenticate)|_elements/customer_session)$")
 _PUBLISHABLE_GET = re.compile(r"^/v1/(payment|setup)_intents/[^/]+$")
-_NO_AUTH_PREFIXES = ("/js.stripe.com/", "/_config/")
+_NO_AUTH_PREFIXES = ("/js.stripe.com/", "/_config/", checkout.PAGE_PREFIX)
 
 
 def _unexpected(request: web.Request, exc: BaseException) -> web.Response:
@@ -202,7 +204,7 @@ def create_app(*, webhook_url: str | None = None, webhook_secret: str | None = N
 
     overrides = {(method, path): handler for method, path, handler in [
         *payments.ROUTES, *methods.ROUTES, *customers.ROUTES, *setups.ROUTES,
-        *refunds.ROUTES, *disputes.ROUTES,
+        *refunds.ROUTES, *disputes.ROUTES, *checkout.ROUTES, *checkout_page.ROUTES,
         *events.ROUTES,
         ("GET", "/js.stripe.com/v3/", stripe_js),
         ("GET", "/js.stripe.com/v3", stripe_js),

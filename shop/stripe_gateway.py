@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,8 @@ from .config import STRIPE_API_VERSION
 from .services.payments.errors import GatewayError, InvalidWebhook
 from .stripe_objects import (  # noqa: F401 (Charge, PaymentError: the gateway's vocabulary)
     Charge,
+    CheckoutLine,
+    CheckoutSession,
     Dispute,
     Intent,
     PaymentError,
@@ -27,18 +30,22 @@ from .stripe_objects import (  # noqa: F401 (Charge, PaymentError: the gateway's
     SavedCard,
     Setup,
     charge_from,
+    checkout_session_from,
     dispute_from,
     intent_from,
+    looks_like_event,
     plain,
     refund_from,
     saved_card_from,
     setup_from,
+    signature_timestamp,
 )
 from .timing import add_stripe_time
 
 if TYPE_CHECKING:
     from stripe import RequestOptions
     from stripe.params import EventListParams, PaymentIntentCreateParams, RefundCreateParams
+    from stripe.params.checkout import SessionCreateParams
 
 log = logging.getLogger(__name__)
 
@@ -316,11 +323,46 @@ class StripeGateway:
         except stripe.StripeError as exc:
             raise _translate(exc) from exc
 
+    def create_checkout_session(
+        self, *, lines: Sequence[CheckoutLine], currency: str, reference: str,
+        idempotency_key: str, success_url: str, cancel_url: str, metadata: dict[str, str],
+        customer_email: str | None = None, expires_at: int | None = None,
+    ) -> CheckoutSession:
+        """Hosted Checkout for lines priced by the shop; the same metadata goes on the
+        PaymentIntent Stripe makes when the shopper pays, so its events find the attempt."""
+        params: SessionCreateParams = {
+            "mode": "payment", "client_reference_id": reference, "success_url": success_url,
+            "cancel_url": cancel_url, "metadata": metadata,
+            "payment_intent_data": {"metadata": metadata},
+            "line_items": [{"quantity": line.quantity, "price_data": {
+                "currency": currency.lower(), "unit_amount": line.unit_amount,
+                "product_data": {"name": line.name}}} for line in lines]}
+        if customer_email:
+            params["customer_email"] = customer_email
+        if expires_at is not None:
+            params["expires_at"] = expires_at
+        return self._checkout(lambda: self._client.v1.checkout.sessions.create(
+            params=params, options={"idempotency_key": idempotency_key}))
+
+    def retrieve_checkout_session(self, session_id: str) -> CheckoutSession:
+        return self._checkout(lambda: self._client.v1.checkout.sessions.retrieve(session_id))
+
+    def expire_checkout_session(self, session_id: str) -> CheckoutSession:
+        """Close an open session (a lapsed hold) so that it can no longer be paid."""
+        return self._checkout(lambda: self._client.v1.checkout.sessions.expire(session_id))
+
+    @staticmethod
+    def _checkout(call: Callable[[], Any]) -> CheckoutSession:
+        try:
+            return checkout_session_from(call())
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+
     def verify_webhook(self, payload: bytes, signature: str | None) -> dict:
         """The event as a dict, or ``InvalidWebhook``; rejects stale and future timestamps."""
         if not signature:
             raise InvalidWebhook("missing Stripe-Signature header")
-        timestamp = _signature_timestamp(signature)
+        timestamp = signature_timestamp(signature)
         if timestamp is None:
             raise InvalidWebhook("malformed Stripe-Signature header")
         # The SDK rejects old timestamps only; a far-future one is as suspicious.
@@ -331,10 +373,9 @@ class StripeGateway:
             event = json.loads(payload)
         except ValueError as exc:
             raise InvalidWebhook("body is not JSON") from exc
-        if not _looks_like_event(event):
+        if not looks_like_event(event):
             raise InvalidWebhook("body is not a Stripe event")
         return event
-
 
     def _verify_signature(self, payload: bytes, signature: str) -> None:
         try:
@@ -349,28 +390,6 @@ class StripeGateway:
             except stripe.SignatureVerificationError as exc:
                 error = exc
         raise InvalidWebhook(str(error or "no webhook secret configured"))
-
-
-def _signature_timestamp(header: str) -> int | None:
-    for part in header.split(","):
-        key, _, value = part.strip().partition("=")
-        if key == "t":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
-
-
-def _looks_like_event(event: Any) -> bool:
-    return (
-        isinstance(event, dict)
-        and event.get("object") == "event"
-        and isinstance(event.get("id"), str)
-        and isinstance(event.get("type"), str)
-        and isinstance(event.get("data"), dict)
-        and isinstance(event["data"].get("object"), dict)
-    )
 
 
 def gateway() -> StripeGateway:

@@ -212,3 +212,62 @@ def dispute_from(raw: Any) -> Dispute:
         if isinstance(raw.get("payment_intent"), str) else None,
         evidence_due_by=_timestamp(details.get("due_by")),
     )
+
+
+@dataclass(frozen=True)
+class CheckoutLine:
+    """One line of a hosted Checkout, priced by the shop in minor units."""
+
+    name: str
+    unit_amount: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    """A Checkout Session as the shop reads it; ``url`` is None once it is no longer open."""
+
+    id: str
+    status: str  # open | complete | expired
+    payment_status: str  # unpaid | paid | no_payment_required
+    amount_total: int
+    currency: str
+    client_reference_id: str | None
+    payment_intent_id: str | None
+    url: str | None
+    expires_at: datetime | None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+def checkout_session_from(raw: Any) -> CheckoutSession:
+    raw = plain(raw)
+    return CheckoutSession(
+        id=raw["id"], status=str(raw["status"]), payment_status=str(raw["payment_status"]),
+        amount_total=int(raw["amount_total"]), currency=str(raw["currency"]).upper(),
+        client_reference_id=raw.get("client_reference_id"),
+        payment_intent_id=_id_of(raw.get("payment_intent")), url=raw.get("url"),
+        expires_at=_timestamp(raw.get("expires_at")), metadata=dict(raw.get("metadata") or {}))
+
+
+def signature_timestamp(header: str) -> int | None:
+    """The ``t=`` of a Stripe-Signature header, or None when it has none."""
+    for part in header.split(","):
+        key, _, value = part.strip().partition("=")
+        if key == "t":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+def looks_like_event(event: Any) -> bool:
+    """A verified body still has to be an event before anything reads it."""
+    return (
+        isinstance(event, dict)
+        and event.get("object") == "event"
+        and isinstance(event.get("id"), str)
+        and isinstance(event.get("type"), str)
+        and isinstance(event.get("data"), dict)
+        and isinstance(event["data"].get("object"), dict)
+    )

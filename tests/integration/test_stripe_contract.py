@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import inspect
 import re
+import time
 import uuid
 
 import requests
 
 from shop.config import STRIPE_API_VERSION
-from shop.stripe_gateway import StripeGateway, gateway
+from shop.stripe_gateway import CheckoutLine, StripeGateway, gateway
 
 from ..shopper import CARD_OK
 
@@ -89,7 +90,7 @@ def drive_every_call(stripe_client, sandbox_url: str, store_id: int = 1) -> set[
     called.add("retrieve_dispute")
     assert g.list_events(delivery_success=False, limit=5) is not None
     called.add("list_events")
-    return called | drive_saved_cards(stripe_client, g, key)
+    return called | drive_saved_cards(stripe_client, g, key) | drive_checkout(g, key)
 
 
 def drive_saved_cards(stripe_client, g, key) -> set[str]:
@@ -118,6 +119,31 @@ def drive_saved_cards(stripe_client, g, key) -> set[str]:
     return {"create_customer", "create_setup_intent", "retrieve_setup_intent", "list_cards",
             "customer_card", "set_default_payment_method", "default_payment_method",
             "create_customer_session", "set_intent_customer", "detach_payment_method"}
+
+
+def drive_checkout(g, key) -> set[str]:
+    """Hosted Checkout (issue 20): create, pay on the sandbox's hosted page, retrieve, expire."""
+    lines = [CheckoutLine("Mug", 1250, 2), CheckoutLine("Shipping", 499, 1)]
+    meta = {"order_id": "1", "attempt_id": "1"}
+    session = g.create_checkout_session(
+        lines=lines, currency="EUR", reference="attempt-1", idempotency_key=key(),
+        success_url="http://shop.test/orders/tok?session_id={CHECKOUT_SESSION_ID}",
+        cancel_url="http://shop.test/orders/tok", metadata=meta,
+        customer_email="a@example.com", expires_at=int(time.time()) + 3600)
+    assert (session.status, session.amount_total, session.currency) == ("open", 2999, "EUR")
+    paid = requests.post(session.url, data={"card": CARD_OK}, allow_redirects=False,
+                         timeout=10)
+    assert paid.headers["Location"] == f"http://shop.test/orders/tok?session_id={session.id}"
+    done = g.retrieve_checkout_session(session.id)
+    assert (done.status, done.payment_status, done.client_reference_id) == (
+        "complete", "paid", "attempt-1")
+    assert g.retrieve_payment_intent(done.payment_intent_id).metadata == meta
+    other = g.create_checkout_session(
+        lines=lines[:1], currency="EUR", reference="attempt-2", idempotency_key=key(),
+        success_url="http://shop.test/ok", cancel_url="http://shop.test/no", metadata=meta)
+    expired = g.expire_checkout_session(other.id)
+    assert (expired.status, expired.url) == ("expired", None)
+    return {"create_checkout_session", "retrieve_checkout_session", "expire_checkout_session"}
 
 
 def test_every_gateway_call_is_valid_at_the_pinned_version(clean_app, stripe_client,

@@ -41,3 +41,7 @@ from .refund import RefundLine  # noqa: E402
 
 __all__ += ["RefundLine"]
 __all__ += ["LoginSession", "StaffInvite"]
+
+from .receipt import DocumentCounter, Receipt  # noqa: E402
+
+__all__ += ["DocumentCounter", "Receipt"]

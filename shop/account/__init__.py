@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
-from . import security_views, views  # noqa: E402,F401
+from . import receipts, security_views, views  # noqa: E402,F401

@@ -37,5 +37,3 @@ def legal_form_for(store_id: int) -> dict:
     """What the settings page's legal section needs (``admin/settings/_legal.html``)."""
     return {"legal_form": LegalForm(formdata=None, data=legal_details(store_id))}
 
-
-bp.add_app_template_global(documents_of, "order_documents")

@@ -4,7 +4,7 @@ from flask import flash, redirect, url_for
 
 from ..documents_http import pdf_download
 from ..domain.errors import DomainError
-from ..services.receipts.documents import ask_resend, credit_note_of, receipt_of
+from ..services.receipts.documents import ask_resend, credit_note_of, documents_of, receipt_of
 from . import bp
 from .views import _order_or_404
 
@@ -31,3 +31,6 @@ def resend_receipt(token: str):
           + (f" You can ask {left} more time{'s' if left != 1 else ''} this hour." if left
              else ""), "success")
     return redirect(url_for("orders.status", token=token), 303)
+
+
+bp.add_app_template_global(documents_of, "order_documents")

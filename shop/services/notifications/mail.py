@@ -22,8 +22,8 @@ from ..orders.errors import OrderNotFound
 from ..payments.settle import attempt_for_order
 from ..platform.audit import record_change
 from ..platform.tx import write_transaction
-from .outbox import emit
 from ..receipts.issue import order_snapshot
+from .outbox import emit
 from .receipts import receipt_pdf
 
 log = logging.getLogger(__name__)

@@ -65,12 +65,15 @@ class PaymentFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    status = SelectField("Status", default="", choices=[("", "All payments and refunds")] + [
-        (key, label) for key, (label, _kind, _stored) in STATUSES.items()],
-        validate_choice=True, invalid_choice_message="Choose one of the statuses in the list.")
-    date_from = DateField("From", validators=[Optional()],
-                          format="%Y-%m-%d")
+    status = SelectField("Status", default="", validate_choice=True,
+                         invalid_choice_message="Choose one of the statuses in the list.")
+    date_from = DateField("From", validators=[Optional()], format="%Y-%m-%d")
     date_to = DateField("To", validators=[Optional()], format="%Y-%m-%d")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.status.choices = [("", "All payments and refunds")] + [
+            (key, label) for key, label in STATUSES.items()]
 
     def validate_date_from(self, field) -> None:
         _plausible(field)

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, literal, select, union_all
+from sqlalchemy import and_, case, false, func, literal, or_, select, union_all
+from sqlalchemy.sql.elements import ColumnElement
 
 from ...domain.ledger import TransactionKind, TransactionStatus
 from ...domain.receipts import method_label
@@ -71,20 +72,31 @@ def payment_history(*, user_id: int, store_id: int, page: int, per_page: int,
                     status: str | None = None, since: datetime | None = None,
                     before: datetime | None = None) -> PaymentPage:
     """One page of the shopper's payments and refunds; ``before`` is exclusive."""
+    # The attempts reach their rows by index from the list of the shopper's order ids (one
+    # index range, read first): joined to orders instead, PostgreSQL misjudges the join and
+    # scans every store's attempts (measured 110 ms against a few at 200 000 orders). The
+    # refunds, fewer, join well.
     mine = and_(Order.user_id == user_id, Order.store_id == store_id)
+    order_ids = list(db.session.scalars(select(Order.id).where(mine)))
     attempts = (select(literal(PAYMENT).label("kind"), PaymentAttempt.id.label("id"),
                        PaymentAttempt.order_id.label("order_id"),
                        _PAYMENT_STATE.label("state"),
                        PaymentAttempt.amount.label("amount"),
                        PaymentAttempt.currency.label("currency"),
                        PaymentAttempt.created_at.label("at"))
-                .join(Order, Order.id == PaymentAttempt.order_id).where(mine))
+                .where(PaymentAttempt.order_id.in_(order_ids)))
     refunds = (select(literal(REFUND), PaymentTransaction.id, PaymentAttempt.order_id,
                       _REFUND_STATE, PaymentTransaction.amount,
                       PaymentTransaction.currency, PaymentTransaction.created_at)
                .join(PaymentAttempt, PaymentAttempt.id == PaymentTransaction.attempt_id)
                .join(Order, Order.id == PaymentAttempt.order_id)
                .where(mine, PaymentTransaction.kind == TransactionKind.REFUND))
+    if status in STATUSES:
+        # Plain column tests at each half's source (not the state's CASE, which the planner
+        # cannot estimate): a half that cannot match is left out of the union.
+        payment_test, refund_test = _status_tests(status)
+        attempts = attempts.where(payment_test)
+        refunds = refunds.where(refund_test)
     if since is not None:
         attempts = attempts.where(PaymentAttempt.created_at >= since)
         refunds = refunds.where(PaymentTransaction.created_at >= since)
@@ -92,16 +104,30 @@ def payment_history(*, user_id: int, store_id: int, page: int, per_page: int,
         attempts = attempts.where(PaymentAttempt.created_at < before)
         refunds = refunds.where(PaymentTransaction.created_at < before)
     rows = union_all(attempts, refunds).subquery()
-    where = [rows.c.state == status] if status in STATUSES else []
-    total = db.session.scalar(select(func.count()).select_from(rows).where(*where)) or 0
+    total = db.session.scalar(select(func.count()).select_from(rows)) or 0
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
-    found = db.session.execute(select(rows).where(*where)
+    found = db.session.execute(select(rows)
                                .order_by(rows.c.at.desc(), rows.c.kind, rows.c.id.desc())
                                .limit(per_page).offset((page - 1) * per_page)).all()
     methods = _methods({row.order_id for row in found})
     return PaymentPage([_row(row, methods.get(row.order_id)) for row in found], page, pages,
                        total)
+
+
+def _status_tests(status: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """What ``status`` means for an attempt row and for a refund row, as column tests."""
+    open_ = PaymentAttempt.status.in_((A.INITIATED, A.AUTHORIZING))
+    declined = PaymentAttempt.last_error_code.is_not(None)
+    payment = {"paid": PaymentAttempt.status == A.CAPTURED,
+               "authorized": PaymentAttempt.status == A.AUTHORIZED,
+               "canceled": PaymentAttempt.status == A.CANCELED,
+               "failed": or_(PaymentAttempt.status == A.FAILED, and_(open_, declined)),
+               "in_progress": and_(open_, ~declined)}
+    refund = {"refunded": PaymentTransaction.status == T.SUCCEEDED,
+              "refund_pending": PaymentTransaction.status == T.PENDING,
+              "refund_failed": PaymentTransaction.status == T.FAILED}
+    return payment.get(status, false()), refund.get(status, false())
 
 
 def _methods(order_ids: set[int]) -> dict[int, dict | None]:

@@ -153,7 +153,8 @@ def _targets(store, staff_id: int):
     with write_transaction() as session:
         label = issue_receipt(session, session.get_one(Order, order.id), reference=intent,
                               charge=None).label
-    return {"label": label,"order_id": order.id, "product_id": product.id, "membership_id": membership.id,
+    return {"label": label, "order_id": order.id, "product_id": product.id,
+            "membership_id": membership.id,
             "attempt_id": attempt_id, "event_id": event.id, "invite_id": invite.id,
             "alert_id": alert.id,
             "image_id": 1}  # any id: the post is refused before the image is looked up

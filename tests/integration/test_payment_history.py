@@ -68,6 +68,8 @@ def test_date_range_and_pages_with_a_real_total(clean_app, store, product, limit
     assert "5 payments and refunds found." in first and "Page 1 of 3" in first
     last = client.get("/account/payments?page=3").get_data(as_text=True)
     assert rows(last) == 1 and "Page 3 of 3" in last
+    past = client.get("/account/payments?page=99").get_data(as_text=True)
+    assert rows(past) == 1 and "Page 3 of 3" in past and "5 payments" in past
     since = (now - timedelta(days=5)).date().isoformat()
     ranged = client.get(f"/account/payments?date_from={since}&date_to={now.date().isoformat()}"
                         "&status=in_progress").get_data(as_text=True)

@@ -105,15 +105,26 @@ def payment_history(*, user_id: int, store_id: int, page: int, per_page: int,
         attempts = attempts.where(PaymentAttempt.created_at < before)
         refunds = refunds.where(PaymentTransaction.created_at < before)
     rows = union_all(attempts, refunds).subquery()
-    total = db.session.scalar(select(func.count()).select_from(rows)) or 0
+    page = max(1, page)
+    found, total = _page_and_total(rows, page, per_page)
     pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    found = db.session.execute(select(rows)
-                               .order_by(rows.c.at.desc(), rows.c.kind, rows.c.id.desc())
-                               .limit(per_page).offset((page - 1) * per_page)).all()
+    if page > pages:  # past the end: the last page, once the total is known
+        page = pages
+        found, total = _page_and_total(rows, page, per_page)
     methods = _methods({row.order_id for row in found})
     return PaymentPage([_row(row, methods.get(row.order_id)) for row in found], page, pages,
                        total)
+
+
+def _page_and_total(rows, page: int, per_page: int) -> tuple[list, int]:
+    """One page and, with each row, the total (a window count): one statement, not two."""
+    found = db.session.execute(
+        select(rows, func.count().over().label("total"))
+        .order_by(rows.c.at.desc(), rows.c.kind, rows.c.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)).all()
+    if found:
+        return found, found[0].total
+    return found, db.session.scalar(select(func.count()).select_from(rows)) or 0
 
 
 def _status_tests(status: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:

@@ -9,10 +9,11 @@ the work grows with the shopper's own orders, not with the shop's.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, false, func, literal, or_, select, union_all
+from sqlalchemy import Row, and_, case, false, func, literal, or_, select, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
 from ...domain.ledger import TransactionKind, TransactionStatus
@@ -116,7 +117,7 @@ def payment_history(*, user_id: int, store_id: int, page: int, per_page: int,
                        total)
 
 
-def _page_and_total(rows, page: int, per_page: int) -> tuple[list, int]:
+def _page_and_total(rows, page: int, per_page: int) -> tuple[Sequence[Row], int]:
     """One page and, with each row, the total (a window count): one statement, not two."""
     found = db.session.execute(
         select(rows, func.count().over().label("total"))

@@ -190,7 +190,8 @@ def apply_intent(session: Session, intent: Intent, *, actor: str,
         # The receipt is asked for first: the shopper hears "paid" before any refund notice.
         emit(session, "send_receipt", order_id=order.id)
         _mark_paid(session, order, actor)
-        issue_receipt(session, order, reference=intent.id, charge=intent.latest_charge)
+        issue_receipt(session, order, reference=intent.id, charge=intent.latest_charge,
+                      charge_id=intent.latest_charge_id)
     elif attempt.status in (AttemptStatus.AUTHORIZING, AttemptStatus.AUTHORIZED):
         _extend_holds(session, order, attempt)
     elif intent.status == "canceled" and expiry.can_close(order):

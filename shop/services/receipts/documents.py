@@ -77,9 +77,10 @@ def complete_payment_method(receipt: Receipt) -> Receipt:
     """Fill in the card of a receipt issued from a webhook's copy of the intent (which names
     its charge by id only): once, from Stripe's charge, never over a card already there.
     Raises ``GatewayError`` if Stripe is away (the mail job is tried again later)."""
-    if receipt.payment_method is not None or not receipt.snapshot.get("reference"):
+    charge_id = receipt.snapshot.get("charge")
+    if receipt.payment_method is not None or not charge_id:
         return receipt
-    charge = gateway().retrieve_payment_intent(receipt.snapshot["reference"]).latest_charge
+    charge = gateway().retrieve_charge(charge_id)
     method = card_method(charge.card_brand, charge.card_last4) if charge else None
     if method is not None:
         receipt_id = receipt.id

@@ -71,12 +71,12 @@ def order_snapshot(session: Session, order: Order, *, label: str,
 
 
 def issue_receipt(session: Session, order: Order, *, reference: str | None,
-                  charge: Charge | None) -> Receipt:
+                  charge: Charge | None, charge_id: str | None = None) -> Receipt:
     """The order's receipt, numbered and frozen now; the existing one if it has one.
 
     ``charge``: the paying charge, for the card's brand and last 4 digits when it carries
-    them (a webhook's copy of the intent names its charge by id only: then the receipt job
-    fills them in once, from Stripe, before drawing the first e-mail).
+    them (a webhook's copy of the intent names its charge by id only, ``charge_id``: then
+    the receipt job fills them in once, from that charge, before drawing the first e-mail).
     """
     existing = session.scalar(select(Receipt).where(Receipt.order_id == order.id,
                                                     Receipt.kind == RECEIPT))
@@ -87,7 +87,8 @@ def issue_receipt(session: Session, order: Order, *, reference: str | None,
     receipt = Receipt(
         store_id=order.store_id, order_id=order.id, kind=RECEIPT, number=number,
         currency=order.currency, amount=order.total,
-        snapshot=order_snapshot(session, order, label=label, reference=reference),
+        snapshot={**order_snapshot(session, order, label=label, reference=reference),
+                  "charge": charge.id if charge else charge_id},
         payment_method=card_method(charge.card_brand, charge.card_last4) if charge else None)
     session.add(receipt)
     return receipt

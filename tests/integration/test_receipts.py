@@ -124,7 +124,8 @@ def test_an_issued_receipt_never_changes(store, product, stripe_client):
     assert "Bean & Leaf Ltd" not in new_text
 
 
-def test_a_refund_issues_a_credit_note_against_the_receipt(store, product, stripe_client):
+def test_a_refund_issues_a_credit_note_against_the_receipt(store, product, stripe_client,
+                                                           mailbox):
     attempt = captured(store, product, stripe_client, quantity=2)
     refund_payment(attempt_id=attempt.id, amount=1000, reason="requested_by_customer",
                    actor="staff:owner@example.com")
@@ -139,6 +140,15 @@ def test_a_refund_issues_a_credit_note_against_the_receipt(store, product, strip
     assert "$10.00" in text and "Refunded to Visa ending in 4242" in text
     assert "1 x Kenya Nyeri returned" in text_of(notes[1])
     assert receipt.label == "R-000001"  # the receipt keeps its number and snapshot
+    refund_mails = [m for m in mailbox() if m["Subject"].startswith("Refund")]
+    assert len(refund_mails) == 2
+    [pdf] = [part for part in refund_mails[0].iter_attachments()
+             if part.get_content_type() == "application/pdf"]
+    assert pdf.get_filename() == "credit-note-CN-000001.pdf"
+    assert "Corrects receipt R-000001" in PdfReader(io.BytesIO(pdf.get_content())).pages[0] \
+        .extract_text()
+    assert "Your credit note CN-000001 is attached" in \
+        refund_mails[0].get_body(("plain",)).get_content()
     assert db.session.get(PaymentAttempt, attempt.id).status == "captured"
 
 

@@ -132,8 +132,16 @@ def send_refund_notice(order_id: int, refund_ref: str, amount: int | None = None
     """Tell the shopper about a refund (``refund_ref`` = Stripe's refund id, sent once)."""
 
     def build(order: Order) -> Mail:
-        return _render("refund", order, f"Refund for your order {order.number}", amount=amount,
-                       refund_ref=refund_ref)
+        from ..receipts import documents  # receipts draw with this package's PDF module
+
+        note = documents.credit_note_for_refund(order.id, refund_ref)
+        mail = _render("refund", order, f"Refund for your order {order.number}",
+                       amount=note.amount if note else amount, refund_ref=refund_ref,
+                       credit_note=note.label if note else None)
+        if note is None:  # an order paid before receipts were kept has no credit note
+            return mail
+        pdf = Attachment(documents.filename_of(note), documents.pdf_of(note), "application/pdf")
+        return Mail(mail.subject, mail.text, mail.html, (pdf,))
 
     return _send_once(order_id, f"refund:{refund_ref}", build)
 

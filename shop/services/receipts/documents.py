@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from ...domain.errors import DomainError
 from ...domain.receipts import card_method
 from ...extensions import db
-from ...models import AuditEvent, Order
+from ...models import AuditEvent, Order, PaymentTransaction
 from ...models.receipt import CREDIT_NOTE, RECEIPT, Receipt, parse_label
 from ...models.types import utcnow
 from ...stripe_gateway import gateway
@@ -55,6 +55,14 @@ def credit_note_of(order_id: int, label: str) -> Receipt | None:
         return None
     return db.session.scalar(select(Receipt).where(
         Receipt.order_id == order_id, Receipt.kind == CREDIT_NOTE, Receipt.number == parsed[1]))
+
+
+def credit_note_for_refund(order_id: int, refund_ref: str) -> Receipt | None:
+    """The credit note issued for the refund Stripe calls ``refund_ref``, if any."""
+    return db.session.scalar(select(Receipt).join(
+        PaymentTransaction, PaymentTransaction.id == Receipt.transaction_id).where(
+        Receipt.order_id == order_id, Receipt.kind == CREDIT_NOTE,
+        PaymentTransaction.provider_reference == refund_ref))
 
 
 def document_in_store(store_ids: frozenset[int], label: str) -> Receipt | None:

@@ -17,7 +17,7 @@ import sys
 from bench.harness import ROOT, check_database_name, database_url, emit, ensure_database
 
 BENCHMARKS = ("catalog", "checkout", "webhook", "admin_orders", "hold_expiry",
-              "order_history", "load_checkout", "archive", "search")
+              "order_history", "payment_history", "load_checkout", "archive", "search")
 
 
 def main(argv: list[str]) -> int:

@@ -77,11 +77,12 @@ def _register_blueprints(app: Flask) -> None:
     from .media import bp as media_bp
     from .orders import bp as orders_bp
     from .payments import bp as payments_bp
+    from .payments.receipts import bp as api_receipts_bp
     from .storefront import bp as storefront_bp
     from .webhooks import bp as webhooks_bp
 
     for bp in (storefront_bp, cart_bp, checkout_bp, orders_bp, webhooks_bp, auth_bp,
-               account_bp, payments_bp, admin_bp, media_bp):
+               account_bp, payments_bp, api_receipts_bp, admin_bp, media_bp):
         app.register_blueprint(bp)
 
 

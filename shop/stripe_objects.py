@@ -29,6 +29,9 @@ class Charge:
     payment_method_type: str | None
     created: datetime | None
     payment_intent_id: str | None = None
+    # The card as printed on a receipt (payment_method_details.card); never its number.
+    card_brand: str | None = None
+    card_last4: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,8 @@ def charge_from(raw: Any) -> Charge | None:
         created=_timestamp(raw.get("created")),
         payment_intent_id=raw.get("payment_intent")
         if isinstance(raw.get("payment_intent"), str) else None,
+        card_brand=_field(card, "brand"),
+        card_last4=_field(card, "last4"),
     )
 
 

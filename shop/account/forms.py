@@ -1,11 +1,14 @@
+from datetime import UTC, datetime, time, timedelta
+
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, StringField
-from wtforms.validators import EqualTo, InputRequired, Length, Optional
+from wtforms import BooleanField, DateField, PasswordField, SelectField, StringField
+from wtforms.validators import EqualTo, InputRequired, Length, Optional, ValidationError
 
 from ..address_fields import CountryRegionForm
 from ..domain.pricing import RateTable
 from ..orders.presenter import STATUS_LABELS
 from ..services.accounts.addresses import AddressData
+from ..services.payments.history import STATUSES
 
 
 def strip(value: str | None) -> str | None:
@@ -49,6 +52,43 @@ class OrderFilterForm(FlaskForm):
         self.status.choices = [("", "All orders")] + [
             (status.value, label) for status, label in STATUS_LABELS.items()]
 
+
+
+def _plausible(field) -> None:
+    if field.data and not 1970 <= field.data.year <= 9000:
+        raise ValidationError("Enter a date between 1970 and 9000.")
+
+
+class PaymentFilterForm(FlaskForm):
+    """The payment history's filters, read from the query string (no CSRF: it only reads)."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField("Status", default="", validate_choice=True,
+                         invalid_choice_message="Choose one of the statuses in the list.")
+    date_from = DateField("From", validators=[Optional()], format="%Y-%m-%d")
+    date_to = DateField("To", validators=[Optional()], format="%Y-%m-%d")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.status.choices = [("", "All payments and refunds")] + [
+            (key, label) for key, label in STATUSES.items()]
+
+    def validate_date_from(self, field) -> None:
+        _plausible(field)
+
+    def validate_date_to(self, field) -> None:
+        _plausible(field)
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError("The end date must be on or after the start date.")
+
+    def bounds(self) -> tuple[datetime | None, datetime | None]:
+        """The dates as UTC instants: from the start of the first day to the end of the last."""
+        since = self.date_from.data
+        until = self.date_to.data
+        return (datetime.combine(since, time.min, UTC) if since else None,
+                datetime.combine(until + timedelta(days=1), time.min, UTC) if until else None)
 
 
 class ChangePasswordForm(FlaskForm):

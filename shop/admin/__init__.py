@@ -15,6 +15,7 @@ from . import (  # noqa: E402,F401
     payments,
     product_images,
     products,
+    receipts,
     settings,
     staff,
     stock,

@@ -5,6 +5,7 @@ from . import bp
 from .access import admin, owner_only
 from .alerts import alert_form_for
 from .forms.settings import settings_form, to_update
+from .receipts import legal_form_for
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -14,7 +15,8 @@ def settings():
     form = settings_form(effective_settings(current.store.id), current.store.country)
     if not form.validate_on_submit():
         return render_template("admin/settings.html", form=form,
-                               **alert_form_for(current.store.id)), 400 if form.errors else 200
+                               **alert_form_for(current.store.id),
+                               **legal_form_for(current.store.id)), 400 if form.errors else 200
     changes = update_settings(store_id=current.store.id, update=to_update(form),
                               actor=current.actor)
     flash(f"Settings saved: {len(changes)} change{'s' if len(changes) != 1 else ''}."

@@ -45,3 +45,7 @@ __all__ += ["LoginSession", "StaffInvite"]
 from .customer import StripeCustomer  # noqa: E402
 
 __all__ += ["StripeCustomer"]
+
+from .receipt import DocumentCounter, Receipt  # noqa: E402
+
+__all__ += ["DocumentCounter", "Receipt"]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import Model
@@ -29,4 +29,8 @@ class StoreSettings(Model):
     tax_rates: Mapped[dict | None] = mapped_column(JSON)
     # {"domestic": {"standard": 500, "express": 1500, "free_over": 7500}, ...}: minor units.
     shipping_rates: Mapped[dict | None] = mapped_column(JSON)
+    # Printed on receipts and credit notes; empty: the store's name, no address.
+    legal_name: Mapped[str | None] = mapped_column(String(200))
+    legal_address: Mapped[str | None] = mapped_column(Text)
+    tax_id: Mapped[str | None] = mapped_column(String(60))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -126,4 +126,4 @@ bp.add_app_template_global(payment_label, "payment_label")
 bp.add_app_template_global(refunded_amount, "refunded_amount")
 bp.add_app_template_global(shop_contact, "shop_contact")
 
-from . import lookup  # noqa: E402,F401
+from . import lookup, receipts  # noqa: E402,F401

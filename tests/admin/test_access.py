@@ -22,6 +22,8 @@ from shop.models import (
     StripeEvent,
 )
 from shop.models.types import utcnow
+from shop.services.platform.tx import write_transaction
+from shop.services.receipts.issue import issue_receipt
 
 from ..factories import PASSWORD, make_product, make_store, make_user
 from ..shopper import login
@@ -80,6 +82,8 @@ ROUTES = {
     ("admin.resolve_alert_page", "GET"): ("owner", 200),
     ("admin.resolve_alert_page", "POST"): ("owner", 400),
     ("admin.alert_settings_save", "POST"): ("owner", 400),
+    ("admin.document_pdf", "GET"): ("scoped", 200),
+    ("admin.legal_settings_save", "POST"): ("owner", 303),  # all fields optional: saved
     ("admin.settings", "GET"): ("owner", 200),
     ("admin.settings", "POST"): ("owner", 400),
     ("admin.staff", "GET"): ("owner", 200),
@@ -146,7 +150,11 @@ def _targets(store, staff_id: int):
     alert = StaffAlert(store_id=store.id, kind="stripe_refused", message="Stripe refused.")
     db.session.add(alert)
     db.session.commit()
-    return {"order_id": order.id, "product_id": product.id, "membership_id": membership.id,
+    with write_transaction() as session:
+        label = issue_receipt(session, session.get_one(Order, order.id), reference=intent,
+                              charge=None).label
+    return {"label": label, "order_id": order.id, "product_id": product.id,
+            "membership_id": membership.id,
             "attempt_id": attempt_id, "event_id": event.id, "invite_id": invite.id,
             "alert_id": alert.id,
             "image_id": 1}  # any id: the post is refused before the image is looked up

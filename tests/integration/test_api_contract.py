@@ -91,6 +91,8 @@ def world(request, clean_app, store, product, other_store, other_product, stripe
 
 def valid_call(w: World, method: str, path: str):
     """A request each endpoint would accept from a permitted caller."""
+    if path.startswith("/api/receipts"):
+        return path.replace("{number}", "R-000001"), {"order_id": w.foreign_order.id}, {}
     if method == "GET":
         return path.replace("{attempt_id}", str(w.foreign.id)), None, {}
     bodies = {"/attempt": {"order_id": w.foreign_order.id},
@@ -100,6 +102,8 @@ def valid_call(w: World, method: str, path: str):
 
 
 def send(api: Api, method: str, path: str, body, headers):
+    if path.startswith("/api/receipts"):
+        return api.client.get(path, query_string=body, headers=api.headers)
     suffix = path.removeprefix("/api/payments")
     if method == "GET":
         return api.get(suffix)
@@ -198,7 +202,19 @@ def _keyed(path: str, body_of, *, reuse: bool = False, in_flight: bool = False):
 
 
 A = "/api/payments"
+
+
+def _receipts(w: World, path: str, **query):
+    return w.key.client.get(path, query_string=query, headers=w.key.headers)
+
+
 SPECIFIC = {
+    ("GET", "/api/receipts", "invalid_order_id"):
+        lambda w: _receipts(w, "/api/receipts", order_id="x"),
+    ("GET", "/api/receipts", "not_found"):
+        lambda w: _receipts(w, "/api/receipts", order_id=w.foreign_order.id),
+    ("GET", "/api/receipts/{number}.pdf", "not_found"):
+        lambda w: _receipts(w, "/api/receipts/R-000001.pdf"),
     # create an attempt
     ("POST", f"{A}/attempt", "invalid_json"):
         lambda w: w.key.post("/attempt", [1], key="k"),
@@ -311,9 +327,11 @@ def test_every_documented_code_has_a_scenario_and_no_scenario_is_undocumented():
 
 
 def test_the_payments_blueprint_has_no_undocumented_route(app):
-    routes = {(m, r.rule) for r in app.url_map.iter_rules() if r.endpoint.startswith("payments.")
+    routes = {(m, r.rule) for r in app.url_map.iter_rules()
+              if r.endpoint.startswith(("payments.", "api_receipts."))
               for m in r.methods - {"HEAD", "OPTIONS"}}
-    documented_routes = {(m.upper(), p.replace("{attempt_id}", "<int:attempt_id>"))
+    documented_routes = {(m.upper(), p.replace("{attempt_id}", "<int:attempt_id>")
+                          .replace("{number}", "<label>"))
                          for p, item in SPEC["paths"].items() for m in item}
     assert routes == documented_routes
 

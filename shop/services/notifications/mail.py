@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ...domain.errors import DomainError
+from ...domain.receipts import method_label
 from ...domain.states import OrderStatus
 from ...extensions import db
 from ...links import external_url
@@ -21,8 +22,9 @@ from ..orders.errors import OrderNotFound
 from ..payments.settle import attempt_for_order
 from ..platform.audit import record_change
 from ..platform.tx import write_transaction
+from ..receipts.issue import order_snapshot
 from .outbox import emit
-from .receipts import invoice_number, receipt_pdf
+from .receipts import receipt_pdf
 
 log = logging.getLogger(__name__)
 
@@ -83,16 +85,26 @@ def _send_once(order_id: int, kind: str, build: Callable[[Order], Mail | None]) 
 
 
 def _receipt(order: Order) -> Mail | None:
+    """Drawn from the issued receipt's snapshot; an order paid before receipts were issued
+    gets one drawn from its rows, unnumbered and not stored."""
     if order.paid_at is None:
         return None
-    attempt = attempt_for_order(order.id)
-    reference = attempt.provider_reference if attempt else None
-    pdf = receipt_pdf(order, shop_name=SHOP_NAME, payment_reference=reference)
-    mail = _render("receipt", order, f"Your order {order.number} is confirmed",
-                   invoice=invoice_number(order), reference=reference)
-    filename = f"receipt-{invoice_number(order)}.pdf"
+    from ..receipts import documents  # receipts draw with this package's PDF module
+
+    receipt = documents.receipt_of(order.id)
+    if receipt is not None:
+        receipt = documents.complete_payment_method(receipt)
+        snapshot, method = receipt.snapshot, receipt.payment_method
+    else:
+        attempt = attempt_for_order(order.id)
+        snapshot = order_snapshot(db.session(), order, label=f"INV-{order.number}",
+                                  reference=attempt.provider_reference if attempt else None)
+        method = None
+    pdf = receipt_pdf(snapshot, method)
+    mail = _render("receipt", order, f"Your order {order.number} is confirmed", r=snapshot,
+                   paid_with=method_label(method))
     return Mail(mail.subject, mail.text, mail.html,
-                (Attachment(filename, pdf, "application/pdf"),))
+                (Attachment(f"receipt-{snapshot['label']}.pdf", pdf, "application/pdf"),))
 
 
 def send_receipt(order_id: int, kind: str = RECEIPT) -> bool:
@@ -120,8 +132,16 @@ def send_refund_notice(order_id: int, refund_ref: str, amount: int | None = None
     """Tell the shopper about a refund (``refund_ref`` = Stripe's refund id, sent once)."""
 
     def build(order: Order) -> Mail:
-        return _render("refund", order, f"Refund for your order {order.number}", amount=amount,
-                       refund_ref=refund_ref)
+        from ..receipts import documents  # receipts draw with this package's PDF module
+
+        note = documents.credit_note_for_refund(order.id, refund_ref)
+        mail = _render("refund", order, f"Refund for your order {order.number}",
+                       amount=note.amount if note else amount, refund_ref=refund_ref,
+                       credit_note=note.label if note else None)
+        if note is None:  # an order paid before receipts were kept has no credit note
+            return mail
+        pdf = Attachment(documents.filename_of(note), documents.pdf_of(note), "application/pdf")
+        return Mail(mail.subject, mail.text, mail.html, (pdf,))
 
     return _send_once(order_id, f"refund:{refund_ref}", build)
 

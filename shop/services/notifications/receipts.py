@@ -1,16 +1,14 @@
-"""The PDF receipt (invoice) attached to the payment e-mail, drawn with fpdf2."""
+"""Receipts and credit notes as PDF, drawn with fpdf2 from their frozen snapshot only: a
+document drawn today reads as it did the day it was issued."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from fpdf import FPDF
 
 from ...domain.money import format_money
-from ...domain.pricing import method_label
-from ...models import Order
-
-
-def invoice_number(order: Order) -> str:
-    return f"INV-{order.paid_at:%Y}-{order.number}" if order.paid_at else f"INV-{order.number}"
+from ...domain.receipts import method_label
 
 
 def _text(value: str) -> str:
@@ -18,50 +16,88 @@ def _text(value: str) -> str:
     return value.encode("cp1252", "replace").decode("cp1252")
 
 
-def receipt_pdf(order: Order, *, shop_name: str, payment_reference: str | None) -> bytes:
-    """Invoice number, shipping address and method, lines, tax, shipping, total and the
-    PaymentIntent id."""
-    money = lambda amount: _text(format_money(amount, order.currency))  # noqa: E731
+def _start(title: str, seller: dict) -> FPDF:
     pdf = FPDF(format="A4")
-    pdf.set_title(f"Receipt {invoice_number(order)}")
-    pdf.set_author(_text(shop_name))
+    pdf.set_title(_text(title))
+    pdf.set_author(_text(seller["name"]))
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 18)
-    pdf.cell(0, 10, _text(shop_name), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 10, _text(seller["name"]), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 10)
+    for line in seller["address"] + ([f"Tax ID: {seller['tax_id']}"] if seller["tax_id"]
+                                     else []):
+        pdf.cell(0, 5, _text(line), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    pdf.set_font("Helvetica", "B", 14)
+    pdf.cell(0, 9, _text(title), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 11)
-    facts = [
-        ("Invoice number", invoice_number(order)),
-        ("Order", order.number),
-        ("Date", f"{order.paid_at:%Y-%m-%d}" if order.paid_at else ""),
-        ("Billed to", f"{order.ship_name} <{order.email}>"),
-        ("Payment reference", payment_reference or "-"),
-    ]
-    ship_to = order.ship_to_lines()
-    facts += [("Ship to", ship_to[0]), *(("", line) for line in ship_to[1:]),
-              ("Shipping method", f"{method_label(order.shipping_method)}, "
-                                  f"{format_money(order.shipping, order.currency)}")]
+    return pdf
+
+
+def _facts(pdf: FPDF, facts: Iterable[tuple[str, str]]) -> None:
     for label, value in facts:
         pdf.cell(45, 7, _text(label))
         pdf.cell(0, 7, _text(value), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
+
+
+def receipt_pdf(snapshot: dict, payment_method: dict | None) -> bytes:
+    """Number, seller, buyer, shipping address and method, lines, tax, total, how it was
+    paid and the payment's reference."""
+    currency = snapshot["currency"]
+    money = lambda amount: _text(format_money(amount, currency))  # noqa: E731
+    pdf = _start(f"Receipt {snapshot['label']}", snapshot["seller"])
+    ship_to = snapshot["ship_to"] or [""]
+    _facts(pdf, [
+        ("Receipt number", snapshot["label"]), ("Order", snapshot["order_number"]),
+        ("Date", snapshot["issued_at"][:10]),
+        ("Billed to", f"{snapshot['buyer']['name']} <{snapshot['buyer']['email']}>"),
+        ("Paid with", method_label(payment_method)),
+        ("Payment reference", snapshot["reference"] or "-"),
+        ("Ship to", ship_to[0]), *(("", line) for line in ship_to[1:]),
+        ("Shipping method", f"{snapshot['shipping_method']}, {money(snapshot['shipping'])}"),
+    ])
     pdf.set_font("Helvetica", "B", 11)
     for heading, width, align in (("Item", 95, "L"), ("Qty", 20, "R"),
                                   ("Unit price", 35, "R"), ("Amount", 35, "R")):
         pdf.cell(width, 8, heading, border="B", align=align)
     pdf.ln()
     pdf.set_font("Helvetica", "", 11)
-    for line in order.lines:
-        pdf.cell(95, 7, _text(line.name))
-        pdf.cell(20, 7, str(line.quantity), align="R")
-        pdf.cell(35, 7, money(line.unit_price), align="R")
-        pdf.cell(35, 7, money(line.total), align="R", new_x="LMARGIN", new_y="NEXT")
+    for line in snapshot["lines"]:
+        pdf.cell(95, 7, _text(line["name"]))
+        pdf.cell(20, 7, str(line["quantity"]), align="R")
+        pdf.cell(35, 7, money(line["unit_price"]), align="R")
+        pdf.cell(35, 7, money(line["total"]), align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
-    tax_label = f"Tax ({order.tax_rate_bp / 100:g}%)" if order.tax_rate_bp else "Tax"
-    for label, amount, style in (("Subtotal", order.subtotal, ""),
-                                 (f"Shipping ({method_label(order.shipping_method)})",
-                                  order.shipping, ""),
-                                 (tax_label, order.tax, ""), ("Total", order.total, "B")):
+    rate = snapshot["tax_rate_bp"]
+    for label, amount, style in (("Subtotal", snapshot["subtotal"], ""),
+                                 (f"Shipping ({snapshot['shipping_method']})",
+                                  snapshot["shipping"], ""),
+                                 (f"Tax ({rate / 100:g}%)" if rate else "Tax",
+                                  snapshot["tax"], ""),
+                                 ("Total", snapshot["total"], "B")):
         pdf.set_font("Helvetica", style, 11)
         pdf.cell(150, 7, _text(label), align="R")
         pdf.cell(35, 7, money(amount), align="R", new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def credit_note_pdf(snapshot: dict, payment_method: dict | None) -> bytes:
+    """Number, the receipt it corrects, what was given back and to which means of payment."""
+    amount = _text(format_money(snapshot["amount"], snapshot["currency"]))
+    pdf = _start(f"Credit note {snapshot['label']}", snapshot["seller"])
+    _facts(pdf, [
+        ("Credit note number", snapshot["label"]), ("Corrects receipt", snapshot["receipt"]),
+        ("Order", snapshot["order_number"]), ("Date", snapshot["issued_at"][:10]),
+        ("Credited to", f"{snapshot['buyer']['name']} <{snapshot['buyer']['email']}>"),
+        ("Refunded to", method_label(payment_method)),
+        ("Refund reference", snapshot["reference"] or "-"),
+        *((("Reason", snapshot["reason"].replace("_", " ")),) if snapshot["reason"] else ()),
+    ])
+    for line in snapshot["lines"]:
+        pdf.cell(0, 7, _text(f"{line['quantity']} x {line['name']} returned"),
+                 new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "B", 11)
+    pdf.cell(150, 7, "Amount credited", align="R")
+    pdf.cell(35, 7, amount, align="R", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

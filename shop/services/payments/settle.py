@@ -40,6 +40,7 @@ from ..platform.alerts import AMOUNT_MISMATCH, raise_alert
 from ..platform.audit import record_change
 from ..platform.settings import effective_settings, hold_retry
 from ..platform.tx import after_commit, get_existing, lock_rows, write_alone, write_transaction
+from ..receipts.issue import issue_receipt
 from .card_testing import record_failed_payment
 from .ledger import record_intent, record_intent_creation_failure, schedule_retry
 
@@ -189,6 +190,8 @@ def apply_intent(session: Session, intent: Intent, *, actor: str,
         # The receipt is asked for first: the shopper hears "paid" before any refund notice.
         emit(session, "send_receipt", order_id=order.id)
         _mark_paid(session, order, actor)
+        issue_receipt(session, order, reference=intent.id, charge=intent.latest_charge,
+                      charge_id=intent.latest_charge_id)
     elif attempt.status in (AttemptStatus.AUTHORIZING, AttemptStatus.AUTHORIZED):
         _extend_holds(session, order, attempt)
     elif intent.status == "canceled" and expiry.can_close(order):

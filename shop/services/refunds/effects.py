@@ -3,7 +3,7 @@
 Three paths learn that a refund succeeded: the answer to the refund call, its webhook, and
 reconciliation. Whichever moves the REFUND row out of PENDING (under the attempt's row lock)
 calls ``refund_succeeded`` exactly once, so the order's payment status, the restock and the
-shopper's e-mail happen once whatever the order of arrival.
+shopper's e-mail and the credit note happen once whatever the order of arrival.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from ...models import Order, PaymentTransaction
 from ..notifications.outbox import emit
 from ..payments.ledger import follow_ledger
 from ..platform.audit import record_change
+from ..receipts.issue import issue_credit_note
 from .lines import restock_refund
 
 
@@ -32,5 +33,6 @@ def refund_succeeded(session: Session, *, order: Order, row: PaymentTransaction,
     # The stock comes back on behalf of whoever asked for the refund, even when a webhook
     # or reconciliation is what learns it succeeded.
     restock_refund(session, order=order, transaction=row, actor=row.actor)
+    issue_credit_note(session, order, row)
     emit(session, "send_refund_email", order_id=order.id, refund_ref=row.provider_reference,
          amount=row.amount)

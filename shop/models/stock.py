@@ -10,13 +10,14 @@ from .types import UTCDateTime, utcnow
 
 
 class StockAdjustment(Model):
-    """One change of a product's stock on hand made by staff (received, recount, restock…)."""
+    """One change of a variant's stock on hand made by staff (received, recount, restock…)."""
 
     __tablename__ = "stock_adjustments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    variant_id: Mapped[int] = mapped_column(ForeignKey("product_variants.id"))
     delta: Mapped[int] = mapped_column(Integer)
     stock_after: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(200))

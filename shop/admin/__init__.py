@@ -18,5 +18,6 @@ from . import (  # noqa: E402,F401
     settings,
     staff,
     stock,
+    variants,
     webhooks,
 )

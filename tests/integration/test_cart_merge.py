@@ -8,8 +8,14 @@ from shop.extensions import db
 from shop.models import Cart, CartItem, InventoryHold, Order
 from shop.models.types import utcnow
 
-from ..factories import PASSWORD, make_order, make_product, make_user, set_price,
-                         set_stock
+from ..factories import (
+    PASSWORD,
+    make_order,
+    make_product,
+    make_user,
+    set_price,
+    set_stock,
+)
 from ..shopper import Shopper, login, post_form
 
 

@@ -144,13 +144,20 @@ def lock_variants(session: Session, variant_ids: Iterable[int]) -> dict[int, Pro
     return {v.id: v for v in variants}
 
 
+@cache
+def _move_product_stock():
+    products = Product.__table__
+    return (update(products).where(products.c.id == bindparam("product_id"))
+            .values(stock_on_hand=products.c.stock_on_hand + bindparam("delta")))
+
+
 def move_product_stock(session: Session, deltas: Mapping[int, int]) -> None:
     """Keep ``products.stock_on_hand`` the sum of its variants' after variants moved by
-    ``deltas`` (product id → units); called after the variant locks, in product-id order."""
-    for product_id in sorted(deltas):
-        if deltas[product_id]:
-            session.execute(update(Product).where(Product.id == product_id)
-                            .values(stock_on_hand=Product.stock_on_hand + deltas[product_id]))
+    ``deltas`` (product id → units): called after the variant locks, one statement for
+    all the products (executed in product-id order, the lock order)."""
+    rows = [{"product_id": pid, "delta": deltas[pid]} for pid in sorted(deltas) if deltas[pid]]
+    if rows:
+        session.execute(_move_product_stock(), rows)
 
 
 def variant_label(session: Session, variant: ProductVariant) -> str:

@@ -18,7 +18,8 @@ from .webhook import EventStatus, StripeEvent
 
 __all__ = [
     "Address", "AuditEvent", "Cart", "CartItem", "Category", "HoldStatus", "InventoryHold", "Order",
-    "OrderLine", "PaymentAttempt", "Product", "ProductImage", "ProductVariant", "Role", "SentEmail", "Store",
+    "OrderLine", "PaymentAttempt", "Product", "ProductImage", "ProductVariant", "Role",
+    "SentEmail", "Store",
     "StoreMembership",
     "StripeEvent", "User",
     "EventStatus", "OutboxMessage",

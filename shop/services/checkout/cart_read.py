@@ -48,10 +48,10 @@ def _open_count(key_column: str, param: str):
 @cache
 def cart_lines():
     """The cart ``:token`` of store ``:store_id``, one row per line (a variant, at its price)
-    in the order the lines were added (one row without a product for an empty cart; none for no cart), each with
-    the cart's checkout token, whether the cart has unpaid orders to supersede, and how
-    many other unpaid orders of the browser session ``:session`` and of the address
-    ``:ip`` hold stock at ``:now`` (the cap on open checkouts)."""
+    in the order the lines were added (one row without a product for an empty cart; none
+    for no cart), each with the cart's checkout token, whether the cart has unpaid orders
+    to supersede, and how many other unpaid orders of the browser session ``:session``
+    and of the address ``:ip`` hold stock at ``:now`` (the cap on open checkouts)."""
     has_unpaid = exists().where(*unpaid_orders_of(Cart.id)).correlate(Cart)
     return (
         select(Cart.id.label("cart_id"), Cart.checkout_token, has_unpaid.label("has_unpaid"),

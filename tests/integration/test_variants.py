@@ -155,3 +155,27 @@ def test_an_order_line_keeps_its_variant_after_the_variant_changes(shopper, coff
     line = db.session.scalar(select(OrderLine).join(Order).where(Order.token == token))
     assert (line.name, line.unit_price) == ("Ethiopia Yirgacheffe — 1 kg · ground", 5450)
     assert db.session.scalar(select(func.count(OrderLine.id))) == 1
+
+
+def test_the_seed_sells_coffee_in_four_variants_and_the_rest_plain(clean_app):
+    from shop.seed import CATALOG, seed_demo
+
+    with clean_app.app_context():
+        seed_demo("main")
+        db.session.rollback()
+        ethiopia = db.session.scalar(select(Product).where(
+            Product.slug == "ethiopia-yirgacheffe"))
+        assert [(v.sku, v.name, v.price, v.stock_on_hand) for v in ethiopia.variants] == [
+            ("ethiopia-yirgacheffe-250g-whole", "250 g · whole bean", 1650, 20),
+            ("ethiopia-yirgacheffe-250g-ground", "250 g · ground", 1650, 10),
+            ("ethiopia-yirgacheffe-1kg-whole", "1 kg · whole bean", 5450, 10),
+            ("ethiopia-yirgacheffe-1kg-ground", "1 kg · ground", 5450, 0)]
+        assert (ethiopia.price, ethiopia.stock_on_hand) == (1650, 40)
+        for category, items in CATALOG.items():
+            for name, price, stock in items:
+                product = db.session.scalar(select(Product).where(Product.name == name))
+                assert sum(v.stock_on_hand for v in product.variants) == stock
+                assert product.price == min(v.price for v in product.variants) == price
+                assert len(product.variants) == (4 if category == "Coffee" else 1)
+        skus = db.session.scalars(select(ProductVariant.sku)).all()
+        assert len(skus) == len(set(skus))

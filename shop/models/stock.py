@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model
+from .catalog import ProductVariant
 from .types import UTCDateTime, utcnow
 
 
@@ -23,6 +24,8 @@ class StockAdjustment(Model):
     reason: Mapped[str] = mapped_column(String(200))
     actor: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    variant: Mapped[ProductVariant] = relationship(lazy="joined")
 
     __table_args__ = (
         CheckConstraint("delta <> 0", name="delta_not_zero"),

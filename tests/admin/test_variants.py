@@ -114,3 +114,10 @@ def test_the_order_page_shows_the_variant_and_sku(as_staff, store, product):
     db.session.commit()
     page = as_staff.get(f"/admin/orders/{order.id}").get_data(as_text=True)
     assert "Kenya Nyeri — 1 kg · ground" in page and "SKU KEN-1KG-G" in page
+
+
+def test_low_stock_is_per_variant(as_staff, store, product):
+    make_variant(product, "1 kg", price=5000, stock=2, sku="KEN-1KG")  # the 250 g: 10
+    page = as_staff.get("/admin/stock/low").get_data(as_text=True)
+    assert "Kenya Nyeri — 1 kg" in page and "SKU KEN-1KG" in page
+    assert page.count(f"/admin/products/{product.id}\"") == 1  # not the plentiful variant

@@ -20,7 +20,7 @@ from ..platform.audit import record_change
 from ..platform.tx import write_transaction
 from .holds import (
     available,
-    held_per_product,
+    held_per_variant,
     held_quantities,
     lock_variants,
     move_product_stock,
@@ -114,14 +114,17 @@ def variant_levels(product: Product) -> list[VariantLevel]:
     return [VariantLevel(v, held.get(v.id, 0)) for v in variants]
 
 
-def low_stock(*, store_id: int, threshold: int) -> list[StockLevel]:
-    """Active products with ``threshold`` or fewer units available, scarcest first."""
-    held = held_per_product(utcnow()).subquery()
+def low_stock(*, store_id: int, threshold: int) -> list[VariantLevel]:
+    """Variants on sale of active products with ``threshold`` or fewer units available,
+    scarcest first."""
+    held = held_per_variant(utcnow()).subquery()
     held_qty = func.coalesce(held.c.held, 0)
     rows = db.session.execute(
-        select(Product, held_qty)
-        .outerjoin(held, held.c.product_id == Product.id)
+        select(ProductVariant, held_qty)
+        .join(Product, Product.id == ProductVariant.product_id)
+        .outerjoin(held, held.c.variant_id == ProductVariant.id)
         .where(Product.store_id == store_id, Product.active.is_(True),
-               Product.stock_on_hand - held_qty <= threshold)
-        .order_by(Product.stock_on_hand - held_qty, Product.name))
-    return [StockLevel(product, int(qty)) for product, qty in rows]
+               ProductVariant.active.is_(True),
+               ProductVariant.stock_on_hand - held_qty <= threshold)
+        .order_by(ProductVariant.stock_on_hand - held_qty, Product.name, ProductVariant.position))
+    return [VariantLevel(variant, int(qty)) for variant, qty in rows]

@@ -55,12 +55,6 @@ def lapsed(at: At, holds: FromClause = _holds) -> ColumnElement[bool]:
     return and_(holds.c.status == HoldStatus.ACTIVE, holds.c.expires_at <= at)
 
 
-def held_per_product(at: At) -> Select:
-    """(product_id, held) for every product with units held at ``at``, to embed in a query."""
-    return (select(_holds.c.product_id, func.sum(_holds.c.quantity).label("held"))
-            .where(counting(at)).group_by(_holds.c.product_id))
-
-
 def held_per_variant(at: At) -> Select:
     """(variant_id, held) for every variant with units held at ``at``."""
     return (select(_holds.c.variant_id, func.sum(_holds.c.quantity).label("held"))

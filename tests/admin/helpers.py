@@ -35,13 +35,13 @@ def make_order(store: Store, *, product=None, quantity: int = 1, status: str = "
         total=subtotal + 500, created_at=created_at or utcnow(), attention=attention,
         paid_at=utcnow() if paid else None,
         lines=[OrderLine(product_id=product.id, variant_id=product.variants[0].id,
-                  name=product.name, unit_price=product.price,
+                         name=product.name, unit_price=product.price,
                          quantity=quantity, total=subtotal)])
     db.session.add(order)
     db.session.flush()
     if hold is not None:
         db.session.add(InventoryHold(product_id=product.id, variant_id=product.variants[0].id,
-            order_id=order.id,
+                                     order_id=order.id,
                                      quantity=quantity, status=hold,
                                      expires_at=utcnow() + timedelta(minutes=15)))
     if attempt is not None:

@@ -110,7 +110,7 @@ def test_rebuild_caps_at_what_is_available(client, store):
     order = make_order(store, scarce, quantity=4, status="expired")
     other = make_order(store, scarce, quantity=3)
     db.session.add(InventoryHold(product_id=scarce.id, variant_id=scarce.variants[0].id,
-            order_id=other.id, quantity=3,
+                                 order_id=other.id, quantity=3,
                                  expires_at=utcnow() + timedelta(minutes=10)))
     db.session.commit()
     rebuild(client, order.token)

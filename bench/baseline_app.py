@@ -2,11 +2,11 @@
 catalog and product pages.
 
 It sends THE SAME SQL the shop sends for its product list (24 products of a category, one
-page) and for its product page (one product by slug), through SQLAlchemy Core on a small
-pool, and renders a minimal Jinja template. ``bench.catalog`` checks the statements against
-what the shop really sends (figure ``same_sql``): if the shop's query changes, change them
-here. Everything else a page needs (store, categories, counts, stock) the baseline looks up
-once at start: it is the floor, not a rival shop.
+page) and for its product page (one product by slug, then its variants), through
+SQLAlchemy Core on a small pool, and renders a minimal Jinja template. ``bench.catalog``
+checks the statements against what the shop really sends (figure ``same_sql``): if the
+shop's query changes, change them here. Everything else a page needs (store, categories,
+counts, stock) the baseline looks up once at start: it is the floor, not a rival shop.
 
     DATABASE_URL=... gunicorn -w 4 'bench.baseline_app:from_env()'
 """
@@ -62,6 +62,19 @@ def product_sql(dialect: str) -> str:
             "ORDER BY product_images.position")
 
 
+def variants_sql(dialect: str) -> str:
+    """The shop's variants on sale of the product, with the units each has on hold
+    (``services.catalog.browse.product_by_slug``, its second statement)."""
+    return ("SELECT product_variants.id, product_variants.sku, product_variants.name, "
+            "product_variants.price, product_variants.stock_on_hand, (SELECT "
+            "coalesce(sum(inventory_holds.quantity), :zero) AS coalesce_1 FROM inventory_holds "
+            "WHERE inventory_holds.variant_id = product_variants.id AND "
+            "inventory_holds.status = :active_hold AND inventory_holds.expires_at > :now) "
+            "AS held FROM product_variants WHERE product_variants.product_id = :product_id "
+            f"AND product_variants.active IS {_true(dialect)} "
+            "ORDER BY product_variants.position, product_variants.id")
+
+
 def hold_params() -> dict:
     return {"zero": 0, "active_hold": "active", "now": datetime.now(UTC), "position": 0}
 
@@ -87,6 +100,8 @@ PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 {% for i in images if i.image_stem %}{% with v = 'full', w = 1200 %}IMG{% endwith %}
 {% endfor %}<p>{{ product.description }}</p>
 <p>{{ product.price }} {{ product.currency }} {{ product.stock_on_hand - product.held }}</p>
+{% for v in variants %}<label><input type="radio" name="variant" value="{{ v.id }}">
+{{ v.name }} {{ v.price }} {{ v.stock_on_hand - v.held }} {{ v.sku }}</label>{% endfor %}
 {% endif %}
 </main></body></html>""".replace("IMG", IMG)
 
@@ -98,8 +113,9 @@ def create_app(database_url: str, store_slug: str = "main") -> Flask:
     engine = create_engine(database_url, pool_size=2, max_overflow=2,
                            isolation_level="AUTOCOMMIT")
     dialect = engine.dialect.name
-    catalog, product = (text(sql).bindparams(bindparam("now", type_=UTCDateTime))
-                        for sql in (catalog_sql(dialect), product_sql(dialect)))
+    catalog, product, variants = (
+        text(sql).bindparams(bindparam("now", type_=UTCDateTime))
+        for sql in (catalog_sql(dialect), product_sql(dialect), variants_sql(dialect)))
     page_template = app.jinja_env.from_string(PAGE)  # compiled once, as Flask's loader would
     with engine.connect() as conn:
         store_id = conn.execute(text("SELECT id FROM stores WHERE slug = :slug"),
@@ -128,9 +144,12 @@ def create_app(database_url: str, store_slug: str = "main") -> Flask:
         with engine.connect() as conn:
             rows = conn.execute(product, {**hold_params(), "store_id": store_id,
                                           "slug": slug}).mappings().all()
-        if not rows:
-            abort(404)
-        return page_template.render(title=rows[0]["name"], products=None, images=rows)
+            if not rows:
+                abort(404)
+            options = conn.execute(variants, {**hold_params(), "product_id": rows[0]["id"]}
+                                   ).mappings().all()
+        return page_template.render(title=rows[0]["name"], products=None, images=rows,
+                                    variants=options)
 
     return app
 

@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 
 from bench import harness
-from bench.baseline_app import catalog_sql, product_sql
+from bench.baseline_app import catalog_sql, product_sql, variants_sql
 from bench.catalog_data import fill, normalised, shop_statements
 
 BENCHMARK = "catalog"
@@ -68,8 +68,10 @@ def check_same_sql(app, data: dict) -> bool:
 
     with app.app_context():
         dialect = db.engine.dialect.name
+    product = f"/products/{data['products'][16]}"
     cases = {"catalog": (f"/?category={data['categories'][1]}&page=2", catalog_sql(dialect)),
-             "product": (f"/products/{data['products'][16]}", product_sql(dialect))}
+             "product": (product, product_sql(dialect)),
+             "product_variants": (product, variants_sql(dialect))}
     same = True
     for page, (path, baseline) in cases.items():
         statements = shop_statements(app, path)

@@ -12,7 +12,7 @@ import re
 
 from sqlalchemy import insert, text
 
-from bench.schema import rebuild_schema
+from bench.schema import add_default_variants, rebuild_schema
 from tests.statements import recorded_statements
 
 CATEGORIES = ("Coffee", "Tea", "Cocoa", "Brewing", "Grinders", "Mugs", "Filters", "Gifts")
@@ -40,6 +40,7 @@ def fill(app, *, products: int, store_slug: str = "main") -> dict:
                 for n in range(1, products + 1)]
         with db.engine.begin() as conn:
             conn.execute(insert(Product.__table__), rows)
+            add_default_variants(conn)
             ids = conn.execute(text("SELECT id FROM products ORDER BY id")).scalars().all()
             # One picture each, as a seeded shop has: the pages' statements join them. The
             # pages are measured, not the files, so none is written.

@@ -31,6 +31,9 @@ FILL = [
            stock_on_hand, active)
        SELECT 1, 'p' || p, 'Product ' || p, '', 1000, 'USD', 1000000, true
        FROM generate_series(1, 50) AS p""",
+    """INSERT INTO product_variants (id, store_id, product_id, sku, name, price,
+           stock_on_hand, position, active)
+       SELECT id, store_id, id, slug, '', price, stock_on_hand, 0, true FROM products""",
     """INSERT INTO orders (store_id, token, checkout_token, status, payment_status, email,
            ship_name, ship_line1, ship_line2, ship_city, ship_postal_code, ship_country,
            shipping_method, currency, subtotal, shipping, tax, tax_rate_bp, total,
@@ -39,9 +42,9 @@ FILL = [
            'Shopper', '1 Main Street', '', 'Springfield', '62701', 'US', 'standard', 'USD',
            1000, 0, 0, 0, 1000, :lapsed, :lapsed
        FROM generate_series(1, :orders) AS g""",
-    """INSERT INTO inventory_holds (product_id, order_id, quantity, status, expires_at,
-           created_at)
-       SELECT 1 + (o.id + k) % 50, o.id, 1, 'active', :lapsed, :lapsed
+    """INSERT INTO inventory_holds (product_id, variant_id, order_id, quantity, status,
+           expires_at, created_at)
+       SELECT 1 + (o.id + k) % 50, 1 + (o.id + k) % 50, o.id, 1, 'active', :lapsed, :lapsed
        FROM orders o CROSS JOIN generate_series(0, 3) AS k WHERE k <= o.id % 4""",
     """INSERT INTO payment_attempts (store_id, order_id, provider, provider_reference,
            status, amount, currency, idempotency_key, attempt_count, capture_method,
@@ -69,8 +72,8 @@ def build(app, holds: int, intent_share: float) -> None:
         conn.execute(text("UPDATE orders SET status = 'paid', payment_status = 'paid', "
                           "paid_at = created_at WHERE id % 97 = 0"))
         conn.execute(text(
-            "INSERT INTO inventory_holds (product_id, order_id, quantity, status, expires_at, "
-            "created_at) SELECT 1, id, 1, 'active', :fresh, :lapsed FROM orders "
+            "INSERT INTO inventory_holds (product_id, variant_id, order_id, quantity, status, "
+            "expires_at, created_at) SELECT 1, 1, id, 1, 'active', :fresh, :lapsed FROM orders "
             "WHERE id % 101 = 0"), {"fresh": lapsed + timedelta(hours=1), "lapsed": lapsed})
     with app.app_context(), db.engine.connect().execution_options(
             isolation_level="AUTOCOMMIT") as conn:

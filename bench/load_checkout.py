@@ -29,7 +29,7 @@ import stripe
 from sqlalchemy import create_engine, func, select
 
 from bench import harness
-from bench.schema import drop_everything
+from bench.schema import add_default_variants, drop_everything
 
 ROOT = Path(__file__).resolve().parent.parent
 WEBHOOK_SECRET = harness.WEBHOOK_SECRET
@@ -81,6 +81,8 @@ def prepare_database(url: str, stock: int) -> None:
                                price=2500, currency="USD", stock_on_hand=stock,
                                description="Few left"))
         db.session.commit()
+        with db.engine.begin() as conn:
+            add_default_variants(conn)
         db.session.remove()
         db.engine.dispose()
 

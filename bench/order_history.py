@@ -18,7 +18,7 @@ import time
 from sqlalchemy import select, text
 
 from bench import harness
-from bench.schema import rebuild_schema
+from bench.schema import add_default_variants, rebuild_schema
 
 TARGET_P95_MS = 100
 PASSWORD = "bench password 123"  # noqa: S105 - a throwaway account in a throwaway database
@@ -38,8 +38,8 @@ SELECT :store_id, CASE WHEN g <= :mine THEN :user_id END, :prefix || g, :prefix 
 FROM generate_series(1, :count) AS g
 """
 LINES = """
-INSERT INTO order_lines (order_id, product_id, name, unit_price, quantity, total)
-SELECT o.id, 1 + k, 'Product ' || k, 1000, 1, 1000
+INSERT INTO order_lines (order_id, product_id, variant_id, name, unit_price, quantity, total)
+SELECT o.id, 1 + k, 1 + k, 'Product ' || k, 1000, 1, 1000
 FROM orders o CROSS JOIN generate_series(0, 1) AS k WHERE o.user_id = :user_id
 """
 ATTEMPTS = """
@@ -69,6 +69,7 @@ def build(app, mine: int, others: int) -> None:
         user = create_user(email=EMAIL, password=PASSWORD)
         params = {"store_id": store.id, "user_id": user.id, "now": utcnow(), "mine": mine}
         with db.engine.begin() as conn:
+            add_default_variants(conn)
             conn.execute(text(ORDERS), {**params, "count": mine, "prefix": "m"})
             conn.execute(text(ORDERS), {**params, "count": others, "prefix": "o", "mine": 0})
             conn.execute(text(LINES), params)

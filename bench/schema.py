@@ -37,3 +37,18 @@ def rebuild_schema(app) -> None:
     with app.app_context():
         drop_everything(db.engine)
         upgrade()
+
+
+def add_default_variants(conn) -> None:
+    """One default variant for every product that has none, its id the product's (as
+    migration 0017_variants gives them), so that bulk-filled holds and order lines can say
+    ``variant_id = product_id``."""
+    conn.execute(text(
+        "INSERT INTO product_variants (id, store_id, product_id, sku, name, price, "
+        "stock_on_hand, position, active) SELECT p.id, p.store_id, p.id, p.slug, '', p.price, "
+        "p.stock_on_hand, 0, true FROM products p WHERE NOT EXISTS "
+        "(SELECT 1 FROM product_variants v WHERE v.product_id = p.id)"))
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(
+            "SELECT setval(pg_get_serial_sequence('product_variants', 'id'), "
+            "COALESCE((SELECT max(id) FROM product_variants), 0) + 1, false)"))

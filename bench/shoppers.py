@@ -13,7 +13,7 @@ import time
 
 import requests
 
-from bench.schema import rebuild_schema
+from bench.schema import add_default_variants, rebuild_schema
 
 STOCK = 10_000_000  # nobody sells out, however long the run
 ADDRESS = {"email": "bench@example.com", "name": "Bench Shopper", "line1": "1 Bench St",
@@ -44,6 +44,8 @@ def prepare_shop(database_url: str, *, products: int) -> list[str]:
                                    description="Plenty in stock")
                            for i, slug in enumerate(slugs))
         db.session.commit()
+        with db.engine.begin() as conn:
+            add_default_variants(conn)
         db.session.remove()
         db.engine.dispose()
     return slugs

@@ -1,12 +1,14 @@
 """Demo catalog: one store, several categories, some items scarce or sold out, each with a
-picture drawn at seed time (shop/seed_images.py)."""
+picture drawn at seed time (shop/seed_images.py). The coffees come in four variants (250 g
+or 1 kg, whole bean or ground), each with its own SKU, price and stock; everything else is
+a product without options (one default variant)."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
 from .extensions import db
-from .models import Category, Product, ProductImage, Store
+from .models import Category, Product, ProductImage, ProductVariant, Store
 from .seed_images import draw_product
 from .services.catalog.media import store_image
 
@@ -37,12 +39,38 @@ CATALOG = {
 }
 
 DESCRIPTIONS = {
-    "Coffee": "Roasted to order in small batches. 340 g whole bean.",
+    "Coffee": "Roasted to order in small batches, whole bean or ground for filter.",
     "Tea": "Loose leaf, packed in a resealable tin. 100 g.",
     "Brewing": "Tools we use every morning in our own kitchen.",
     "Mugs": "Made to keep your drink at the right temperature.",
     "Gifts": "Ready to give, wrapped in recycled paper.",
 }
+
+
+# (SKU suffix, name, price of the 250 g bag → this variant's, share of the product's stock)
+COFFEE_VARIANTS = (
+    ("250g-whole", "250 g · whole bean", lambda p: p, 2),
+    ("250g-ground", "250 g · ground", lambda p: p, 1),
+    ("1kg-whole", "1 kg · whole bean", lambda p: p * 3 + 500, 1),
+    ("1kg-ground", "1 kg · ground", lambda p: p * 3 + 500, 0),
+)
+
+
+def variants_for(category: str, slug: str, price: int, stock: int, store_id: int
+                 ) -> list[ProductVariant]:
+    """The product's variants: the coffees' four, sharing out ``stock`` (the last takes
+    what is left), or one default variant."""
+    if category != "Coffee":
+        return [ProductVariant(store_id=store_id, sku=slug, name="", price=price,
+                               stock_on_hand=stock, position=0, active=True)]
+    variants, left = [], stock
+    for position, (suffix, name, priced, share) in enumerate(COFFEE_VARIANTS):
+        units = left if position == len(COFFEE_VARIANTS) - 1 else min(left, stock * share // 4)
+        left -= units
+        variants.append(ProductVariant(store_id=store_id, sku=f"{slug}-{suffix}", name=name,
+                                       price=priced(price), stock_on_hand=units,
+                                       position=position, active=True))
+    return variants
 
 
 def slugify(text: str) -> str:
@@ -73,10 +101,13 @@ def seed_demo(store_slug: str = "main") -> tuple[Store, int]:
                 Product.store_id == store.id, Product.slug == product_slug))
             if exists:
                 continue
+            variants = variants_for(category_name, product_slug, price, stock, store.id)
             db.session.add(Product(
                 store_id=store.id, category_id=category.id, slug=product_slug, name=name,
-                description=f"{name}. {DESCRIPTIONS[category_name]}", price=price,
-                currency=store.currency, stock_on_hand=stock, active=True))
+                description=f"{name}. {DESCRIPTIONS[category_name]}",
+                price=min(v.price for v in variants), currency=store.currency,
+                stock_on_hand=sum(v.stock_on_hand for v in variants), active=True,
+                variants=variants))
             added += 1
     db.session.commit()
     draw_missing_images(store.id)

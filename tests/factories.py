@@ -6,7 +6,7 @@ import itertools
 import secrets
 
 from shop.extensions import db
-from shop.models import Category, Order, OrderLine, Product, Role, Store, User
+from shop.models import Category, Order, OrderLine, Product, ProductVariant, Role, Store, User
 from shop.services.accounts.users import create_user, grant_role
 
 PASSWORD = "correct horse battery"  # noqa: S105 - test accounts only
@@ -28,9 +28,47 @@ def make_product(store: Store, *, name: str | None = None, price: int = 1000, st
     product = Product(store_id=store.id, slug=f"product-{n}", name=name, price=price,
                       currency="USD", stock_on_hand=stock, category_id=category.id if category
                       else None, description=f"{name} description")
+    product.variants.append(ProductVariant(store_id=store.id, sku=f"product-{n}", name="",
+                                           price=price, stock_on_hand=stock, position=0))
     db.session.add(product)
     db.session.commit()
     return product
+
+
+def make_variant(product: Product, name: str, *, price: int = 1000, stock: int = 10,
+                 sku: str | None = None, active: bool = True) -> ProductVariant:
+    """One more variant of ``product`` (its maintained "from" price and stock sum kept)."""
+    variant = ProductVariant(store_id=product.store_id, product_id=product.id,
+                             sku=sku or f"{product.slug}-{next(_seq)}", name=name, price=price,
+                             stock_on_hand=stock, position=len(product.variants),
+                             active=active)
+    db.session.add(variant)
+    product.stock_on_hand += stock
+    if active:
+        product.price = min([price] + [v.price for v in product.variants if v.active])
+    db.session.commit()
+    return variant
+
+
+def set_stock(product: Product, stock: int) -> None:
+    """Put the on-hand stock of a product without options at ``stock`` (its one variant's)."""
+    (variant,) = product.variants
+    variant.stock_on_hand = stock
+    product.stock_on_hand = stock
+    db.session.commit()
+
+
+def set_price(product: Product, price: int) -> None:
+    """The price of a product without options (its one variant's, and so its "from" price)."""
+    (variant,) = product.variants
+    variant.price = price
+    product.price = price
+    db.session.commit()
+
+
+def default_variant(product: Product) -> ProductVariant:
+    (variant,) = product.variants
+    return variant
 
 
 def make_user(email: str | None = None, *, store: Store | None = None,
@@ -56,8 +94,9 @@ def make_order(store: Store, product: Product, *, user: User | None = None,
         ship_line1="1 Analytical Way", ship_city="Springfield", ship_postal_code="62701",
         ship_country="US", shipping_method="standard", currency="USD", subtotal=total,
         shipping=0, tax=0, total=total,
-        lines=[OrderLine(product_id=product.id, name=product.name, unit_price=product.price,
-                         quantity=quantity, total=total)], **fields)
+        lines=[OrderLine(product_id=product.id, variant_id=product.variants[0].id,
+                         name=product.name, sku=product.variants[0].sku,
+                         unit_price=product.price, quantity=quantity, total=total)], **fields)
     if created_at is not None:
         order.created_at = created_at
     db.session.add(order)

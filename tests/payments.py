@@ -29,11 +29,13 @@ def make_order(store, product: Product, *, quantity: int = 1, capture_method: st
                   ship_line1="1 Way", ship_city="Town", ship_postal_code="1", ship_country="US",
                   shipping_method="standard", currency="USD", subtotal=total, shipping=0,
                   tax=0, total=total,
-                  lines=[OrderLine(product_id=product.id, name=product.name,
+                  lines=[OrderLine(product_id=product.id, variant_id=product.variants[0].id,
+                                   name=product.name,
                                    unit_price=product.price, quantity=quantity, total=total)])
     db.session.add(order)
     db.session.flush()
-    db.session.add(InventoryHold(product_id=product.id, order_id=order.id, quantity=quantity,
+    db.session.add(InventoryHold(product_id=product.id, variant_id=product.variants[0].id,
+                                 order_id=order.id, quantity=quantity,
                                  expires_at=utcnow().replace(year=utcnow().year + 1)))
     if attempt:
         db.session.add(PaymentAttempt(

@@ -19,5 +19,6 @@ from . import (  # noqa: E402,F401
     settings,
     staff,
     stock,
+    variants,
     webhooks,
 )

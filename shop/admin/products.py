@@ -8,12 +8,12 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from ..services.catalog import products as catalog
 from ..services.catalog.gallery import TooManyImages
 from ..services.catalog.media import ImageRef, InvalidImage, discard, read_upload, store_image
-from ..services.inventory.stock import recent_adjustments, stock_level
+from ..services.inventory.stock import recent_adjustments, stock_level, variant_levels
 from ..web import query_page
 from . import bp
 from .access import admin, in_store
 from .forms import ActionForm
-from .forms.products import ImageForm, ProductForm, StockForm
+from .forms.products import ImageForm, ProductForm, StockForm, VariantForm
 
 UPLOAD_HEADROOM = 64 * 1024  # the rest of the form around the image
 
@@ -109,17 +109,27 @@ def new_product():
 
 
 def edit_page(product, form: ProductForm | None = None, stock_form: StockForm | None = None,
-              status: int = 200):
-    """The product page: its form, its stock (with the adjust form) and the stock history."""
+              status: int = 200, variant_form: VariantForm | None = None,
+              edited: tuple[int, VariantForm] | None = None):
+    """The product page: its form, its variants (each with its form), its stock (with the
+    adjust form) and the stock history; a form passed in is shown with its errors."""
     form = form or _form(formdata=None, data=ProductForm.initial(product))
+    stock_form = stock_form or StockForm(formdata=None)
+    stock_form.variant.choices = [(v.id, v.name or v.sku) for v in product.variants]
     return render_template(
         "admin/products/form.html", form=form, product=product,
         images=[(image, ImageRef.of(image), ImageForm(formdata=None, prefix=f"image-{image.id}",
                                                       data={"alt": image.alt}))
                 for image in product.images],
         stock=stock_level(product), history=recent_adjustments(product.id),
-        stock_form=stock_form or StockForm(formdata=None),
-        action_form=ActionForm(formdata=None)), status
+        stock_form=stock_form, action_form=ActionForm(formdata=None),
+        variants=[(level, edited[1] if edited and edited[0] == level.variant.id else
+                   VariantForm(formdata=None, prefix=f"variant-{level.variant.id}",
+                               currency=product.currency,
+                               data=VariantForm.initial(level.variant, product.currency)))
+                  for level in variant_levels(product)],
+        variant_form=variant_form or VariantForm(formdata=None, prefix="new-variant",
+                                                 currency=product.currency)), status
 
 
 @bp.route("/products/<int:product_id>", methods=["GET", "POST"])

@@ -17,14 +17,14 @@ def show():
 @bp.post("/cart/add")
 def add():
     form = AddToCartForm()
-    product_id = form.product_id_int()
-    if not form.validate() or product_id is None:
+    product_id, variant_id = form.product_id_int(), form.variant_id()
+    if not form.validate() or product_id is None or variant_id is False:
         flash(_first_error(form), "error")
         return redirect(safe_referrer() or url_for("storefront.index"), 303)
     try:
         cart = carts.add_to_cart(cart_token=cart_token(), store_id=current_store().id,
-                                 product_id=product_id, quantity=form.quantity.data,
-                                 user_id=signed_in_user_id())
+                                 product_id=product_id, variant_id=variant_id or None,
+                                 quantity=form.quantity.data, user_id=signed_in_user_id())
     except DomainError as exc:
         flash(str(exc), "error")
         return redirect(safe_referrer() or url_for("storefront.index"), 303)
@@ -36,14 +36,15 @@ def add():
 @bp.post("/cart/update")
 def update():
     form = UpdateCartForm()
-    product_id = form.product_id_int()
+    product_id, variant_id = form.product_id_int(), form.variant_id()
     token = cart_token()
-    if not form.validate() or product_id is None or not token:
+    if not form.validate() or product_id is None or variant_id is False or not token:
         flash(_first_error(form), "error")
         return redirect(url_for("cart.show"), 303)
     try:
         carts.set_quantity(cart_token=token, store_id=current_store().id,
-                           product_id=product_id, quantity=form.quantity.data)
+                           product_id=product_id, variant_id=variant_id or None,
+                           quantity=form.quantity.data)
     except DomainError as exc:
         flash(str(exc), "error")
     else:
@@ -56,4 +57,6 @@ def _first_error(form) -> str:
     for errors in form.errors.values():
         if errors:
             return errors[0] if isinstance(errors[0], str) else "Please check the form."
+    if form.variant.data and form.variant_id() is False:
+        return "That option is not available; please choose another."
     return "Your cart has expired; please add the product again."

@@ -100,8 +100,9 @@ def checkout_summary(view: CartView, rates: RateTable, country: str | None,
                      method: str | None, region: str | None = None) -> Summary:
     """The summary for ``country``, ``region`` and ``method`` as the form holds them (any
     may be missing or not offered: then only the subtotal, or the shipping, is known)."""
-    lines = [PricedLine(line.product.id, line.product.name, line.product.price, line.quantity)
-             for line in view.lines if line.product.active]
+    lines = [PricedLine(line.product.id, line.name, line.variant.price, line.quantity,
+                        line.variant.id, line.variant.sku)
+             for line in view.lines if line.product.active and line.variant.active]
     table = _table(lines, rates)
     country = country or ""
     name = rates.countries.get(country)

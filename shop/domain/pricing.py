@@ -82,10 +82,14 @@ DEFAULT_RATES = RateTable(
 
 @dataclass(frozen=True)
 class PricedLine:
+    """A line at the catalog's price: of one variant (``name`` is "Product — Variant")."""
+
     product_id: int
     name: str
     unit_price: int
     quantity: int
+    variant_id: int = 0
+    sku: str = ""
 
     @property
     def total(self) -> int:

@@ -3,7 +3,7 @@
 from .address import Address
 from .audit import AuditEvent
 from .cart import Cart, CartItem
-from .catalog import Category, Product, ProductImage
+from .catalog import Category, Product, ProductImage, ProductVariant
 from .inventory import HoldStatus, InventoryHold
 from .mail import SentEmail
 from .notes import OrderNote
@@ -18,7 +18,8 @@ from .webhook import EventStatus, StripeEvent
 
 __all__ = [
     "Address", "AuditEvent", "Cart", "CartItem", "Category", "HoldStatus", "InventoryHold", "Order",
-    "OrderLine", "PaymentAttempt", "Product", "ProductImage", "Role", "SentEmail", "Store",
+    "OrderLine", "PaymentAttempt", "Product", "ProductImage", "ProductVariant", "Role",
+    "SentEmail", "Store",
     "StoreMembership",
     "StripeEvent", "User",
     "EventStatus", "OutboxMessage",

@@ -6,7 +6,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model, db
-from .catalog import Product
+from .catalog import Product, ProductVariant
 from .types import UTCDateTime, utcnow
 
 
@@ -37,12 +37,14 @@ class CartItem(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     cart_id: Mapped[int] = mapped_column(ForeignKey("carts.id", ondelete="CASCADE"))
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    variant_id: Mapped[int] = mapped_column(ForeignKey("product_variants.id"))
     quantity: Mapped[int] = mapped_column(Integer)
 
     cart: Mapped[Cart] = relationship(back_populates="items")
     product: Mapped[Product] = relationship(lazy="joined")
+    variant: Mapped[ProductVariant] = relationship(lazy="joined")
 
     __table_args__ = (
-        db.UniqueConstraint("cart_id", "product_id", name="uq_cart_items_cart_product"),
+        db.UniqueConstraint("cart_id", "variant_id", name="uq_cart_items_cart_variant"),
         CheckConstraint("quantity > 0", name="quantity_positive"),
     )

@@ -25,7 +25,16 @@ class Category(Model):
 
 
 class Product(Model):
-    """A thing for sale. ``stock_on_hand`` counts units in the warehouse; holds are separate."""
+    """A thing for sale, sold as one or more ``ProductVariant`` rows (a product without options
+    has exactly one, its default variant, with an empty name).
+
+    The variants are the truth for selling: each has its own SKU, price, stock and holds.
+    Two columns here are kept by ``services.catalog.variants`` (the one service that changes
+    variants) and by the stock writers in ``services.inventory``, so that the catalog can
+    sort, filter and count on indexes of this table alone:
+    ``price`` is the "from" price, the lowest price of the active variants; ``stock_on_hand``
+    is the sum of the variants' stock on hand. Never sell from either.
+    """
 
     __tablename__ = "products"
 
@@ -45,6 +54,9 @@ class Product(Model):
     category: Mapped[Category | None] = relationship(lazy="joined")
     images: Mapped[list[ProductImage]] = relationship(
         back_populates="product", order_by="ProductImage.position", lazy="select")
+    variants: Mapped[list[ProductVariant]] = relationship(
+        back_populates="product", order_by="(ProductVariant.position, ProductVariant.id)",
+        lazy="select")
 
     __table_args__ = (
         db.UniqueConstraint("store_id", "slug", name="uq_products_store_slug"),
@@ -118,3 +130,39 @@ class ProductImage(Model):
         db.UniqueConstraint("product_id", "position", name="uq_product_images_position"),
         db.UniqueConstraint("stem", name="uq_product_images_stem"),
     )
+
+
+class ProductVariant(Model):
+    """One way a product is sold (e.g. "1 kg · ground"): the unit of price, stock and holds.
+
+    ``stock_on_hand`` is the conditional-UPDATE / row-lock target that prevents oversell
+    (available = on hand − live holds of this variant, ``services.inventory.holds``). The
+    default variant of a product without options has an empty ``name``.
+    """
+
+    __tablename__ = "product_variants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    sku: Mapped[str] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(String(120), default="")
+    price: Mapped[int] = mapped_column(Integer)  # minor units, the product's currency
+    stock_on_hand: Mapped[int] = mapped_column(Integer, default=0)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow,
+                                                 server_default=func.now())
+
+    product: Mapped[Product] = relationship(back_populates="variants")
+
+    __table_args__ = (
+        db.UniqueConstraint("store_id", "sku", name="uq_product_variants_store_sku"),
+        CheckConstraint("price >= 0", name="variant_price_not_negative"),
+        CheckConstraint("stock_on_hand >= 0", name="variant_stock_not_negative"),
+        Index("ix_product_variants_product_position", "product_id", "position", "id"),
+    )
+
+    def label(self, product_name: str) -> str:
+        """The name on an order line: "Ethiopia Yirgacheffe — 1 kg · ground"."""
+        return f"{product_name} — {self.name}" if self.name else product_name

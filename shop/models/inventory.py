@@ -23,6 +23,7 @@ class InventoryHold(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    variant_id: Mapped[int] = mapped_column(ForeignKey("product_variants.id"))
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
     quantity: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20), default=HoldStatus.ACTIVE)
@@ -32,6 +33,8 @@ class InventoryHold(Model):
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
         Index("ix_inventory_holds_product_status_expires", "product_id", "status", "expires_at"),
+        # What is held of a variant, the check behind every sale (migration 0017_variants).
+        Index("ix_inventory_holds_variant_status_expires", "variant_id", "status", "expires_at"),
         Index("ix_inventory_holds_order", "order_id"),
         # Hold expiry walks active holds in order-id batches (services/inventory/expiry.py).
         Index("ix_inventory_holds_status_order_expires", "status", "order_id", "expires_at"),

@@ -120,7 +120,10 @@ class OrderLine(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    variant_id: Mapped[int] = mapped_column(ForeignKey("product_variants.id"))
+    # The variant as sold: ``name`` is "Product — Variant", ``sku`` the variant's SKU then.
     name: Mapped[str] = mapped_column(String(200))
+    sku: Mapped[str] = mapped_column(String(120), default="", server_default="")
     unit_price: Mapped[int] = mapped_column(Integer)
     quantity: Mapped[int] = mapped_column(Integer)
     total: Mapped[int] = mapped_column(Integer)

@@ -12,7 +12,7 @@ from shop.extensions import db
 from shop.models import HoldStatus, InventoryHold, Order, OrderLine, PaymentAttempt, Store
 from shop.models.types import utcnow
 
-from ..factories import make_product
+from ..factories import make_product, set_stock
 
 _seq = itertools.count(1)
 
@@ -34,12 +34,14 @@ def make_order(store: Store, *, product=None, quantity: int = 1, status: str = "
         shipping_method="standard", currency="USD", subtotal=subtotal, shipping=500, tax=0,
         total=subtotal + 500, created_at=created_at or utcnow(), attention=attention,
         paid_at=utcnow() if paid else None,
-        lines=[OrderLine(product_id=product.id, name=product.name, unit_price=product.price,
+        lines=[OrderLine(product_id=product.id, variant_id=product.variants[0].id,
+                         name=product.name, unit_price=product.price,
                          quantity=quantity, total=subtotal)])
     db.session.add(order)
     db.session.flush()
     if hold is not None:
-        db.session.add(InventoryHold(product_id=product.id, order_id=order.id,
+        db.session.add(InventoryHold(product_id=product.id, variant_id=product.variants[0].id,
+                                     order_id=order.id,
                                      quantity=quantity, status=hold,
                                      expires_at=utcnow() + timedelta(minutes=15)))
     if attempt is not None:
@@ -54,8 +56,7 @@ def make_order(store: Store, *, product=None, quantity: int = 1, status: str = "
 def paid_order(store: Store, *, product=None, quantity: int = 1, **kwargs) -> Order:
     """Paid: its hold converted, the stock already taken (as ``commit_stock`` does)."""
     product = product or make_product(store, price=1250, stock=10)
-    product.stock_on_hand -= quantity
-    db.session.commit()
+    set_stock(product, product.stock_on_hand - quantity)
     kwargs = {"status": "paid", "payment_status": "paid", "attempt": "captured", **kwargs}
     return make_order(store, product=product, quantity=quantity, paid=True,
                       hold=HoldStatus.CONVERTED, **kwargs)

@@ -59,6 +59,9 @@ ROUTES = {
     # A post without its action is refused with a message on the product's page.
     ("admin.change_product_image", "POST"): ("scoped", 303),
     ("admin.adjust_product_stock", "POST"): ("scoped", 400),
+    # A variant post without its fields is refused with the form's errors.
+    ("admin.add_product_variant", "POST"): ("scoped", 400),
+    ("admin.edit_product_variant", "POST"): ("scoped", 400),
     ("admin.low_stock_list", "GET"): ("page", 200),
     ("admin.webhooks", "GET"): ("page", 200),
     # The money half: each action's confirmation page opens; a post without its confirmation
@@ -154,7 +157,7 @@ def _targets(store, staff_id: int):
         label = issue_receipt(session, session.get_one(Order, order.id), reference=intent,
                               charge=None).label
     return {"label": label, "order_id": order.id, "product_id": product.id,
-            "membership_id": membership.id,
+            "variant_id": product.variants[0].id, "membership_id": membership.id,
             "attempt_id": attempt_id, "event_id": event.id, "invite_id": invite.id,
             "alert_id": alert.id,
             "image_id": 1}  # any id: the post is refused before the image is looked up

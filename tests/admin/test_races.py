@@ -43,12 +43,13 @@ def test_two_owners_demoting_each_other_leave_one_owner(clean_app, store):
 
 def test_concurrent_removals_never_take_stock_below_zero(clean_app, store):
     product = make_product(store, stock=5)
-    store_id, product_id = store.id, product.id  # the threads must not touch our session
+    # The threads must not touch our session.
+    store_id, variant_id = store.id, product.variants[0].id
 
     def remove_three():
         with clean_app.app_context():
             try:
-                adjust_stock(store_id=store_id, product_id=product_id, delta=-3,
+                adjust_stock(store_id=store_id, variant_id=variant_id, delta=-3,
                              reason="Damaged or lost", actor="staff:x@example.com")
                 return "removed"
             except StockBelowZero:

@@ -8,7 +8,14 @@ from shop.extensions import db
 from shop.models import Cart, CartItem, InventoryHold, Order
 from shop.models.types import utcnow
 
-from ..factories import PASSWORD, make_order, make_product, make_user
+from ..factories import (
+    PASSWORD,
+    make_order,
+    make_product,
+    make_user,
+    set_price,
+    set_stock,
+)
 from ..shopper import Shopper, login, post_form
 
 
@@ -57,8 +64,7 @@ def test_sold_out_lines_leave_the_merged_cart(client, clean_app, store):
     gone = make_product(store, name="Rooibos", stock=2)
     ada = make_user("ada@example.com")
     saved_cart(client, clean_app, ada, gone, 2)
-    gone.stock_on_hand = 0
-    db.session.commit()
+    set_stock(gone, 0)
     Shopper(client).add(make_product(store, name="Mug"), 1)
     login(client, "ada@example.com", PASSWORD)
     assert cart_lines(ada.id) == {"Mug": 1}
@@ -89,8 +95,7 @@ def rebuild(client, token):
 
 def test_rebuild_refills_the_cart_at_todays_prices(client, store, product):
     order = make_order(store, product, quantity=2, status="canceled")
-    product.price = 1800
-    db.session.commit()
+    set_price(product, 1800)
     page = client.get(f"/orders/{order.token}").get_data(as_text=True)
     assert "This order was canceled" in page and "Rebuild my cart" in page
     response = rebuild(client, order.token)
@@ -104,7 +109,8 @@ def test_rebuild_caps_at_what_is_available(client, store):
     scarce = make_product(store, name="Darjeeling", stock=5)
     order = make_order(store, scarce, quantity=4, status="expired")
     other = make_order(store, scarce, quantity=3)
-    db.session.add(InventoryHold(product_id=scarce.id, order_id=other.id, quantity=3,
+    db.session.add(InventoryHold(product_id=scarce.id, variant_id=scarce.variants[0].id,
+                                 order_id=other.id, quantity=3,
                                  expires_at=utcnow() + timedelta(minutes=10)))
     db.session.commit()
     rebuild(client, order.token)

@@ -70,13 +70,16 @@ def test_in_stock_counts_live_holds_only(client, store, shelf):
     order = make_order(store, chai)
     db.session.add_all([
         # Chai: 5 on hand, 5 held until later: nothing available.
-        InventoryHold(product_id=chai.id, order_id=order.id, quantity=5,
+        InventoryHold(product_id=chai.id, variant_id=chai.variants[0].id,
+                      order_id=order.id, quantity=5,
                       status=HoldStatus.ACTIVE, expires_at=now + timedelta(minutes=10)),
         # Matcha: 3 on hand, a hold that lapsed a minute ago counts no more.
-        InventoryHold(product_id=matcha.id, order_id=order.id, quantity=3,
+        InventoryHold(product_id=matcha.id, variant_id=matcha.variants[0].id,
+                      order_id=order.id, quantity=3,
                       status=HoldStatus.ACTIVE, expires_at=now - timedelta(minutes=1)),
         # Darjeeling: 1 on hand, a released hold counts no more.
-        InventoryHold(product_id=darjeeling.id, order_id=order.id, quantity=1,
+        InventoryHold(product_id=darjeeling.id, variant_id=darjeeling.variants[0].id,
+                      order_id=order.id, quantity=1,
                       status=HoldStatus.RELEASED, expires_at=now + timedelta(minutes=10)),
     ])
     db.session.commit()

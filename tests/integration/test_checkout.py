@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from shop.extensions import db
 from shop.models import AuditEvent, InventoryHold, Order, PaymentAttempt
 
-from ..factories import make_product
+from ..factories import make_product, set_stock
 from ..shopper import ADDRESS
 
 
@@ -103,8 +103,7 @@ def test_sold_out_at_checkout_is_a_clean_409(shopper, client, store):
     scarce = make_product(store, name="Last One", stock=1)
     shopper.add(scarce, 1)
     form = shopper.checkout_form()
-    scarce.stock_on_hand = 0
-    db.session.commit()
+    set_stock(scarce, 0)
     response = shopper.submit_checkout(form)
     assert response.status_code == 409
     assert "Last One is sold out." in response.get_data(as_text=True)

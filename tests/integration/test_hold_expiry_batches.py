@@ -30,7 +30,8 @@ FRESH = NOW + timedelta(minutes=10)
 def held_order(store, product, *expiries, **fields) -> Order:
     order = make_order(store, product, **fields)
     for expires_at in expiries:
-        db.session.add(InventoryHold(product_id=product.id, order_id=order.id, quantity=1,
+        db.session.add(InventoryHold(product_id=product.id, variant_id=product.variants[0].id,
+                                     order_id=order.id, quantity=1,
                                      status="active", expires_at=expires_at))
     db.session.commit()
     return order

@@ -95,17 +95,21 @@ def test_pages_subtract_active_holds_only(client, store):
     order = make_order(store, product)
     now = utcnow()
     db.session.add_all([
-        InventoryHold(product_id=product.id, order_id=order.id, quantity=2,
+        InventoryHold(product_id=product.id, variant_id=product.variants[0].id,
+                      order_id=order.id, quantity=2,
                       status=HoldStatus.ACTIVE, expires_at=now + timedelta(minutes=10)),
-        InventoryHold(product_id=product.id, order_id=order.id, quantity=3,
+        InventoryHold(product_id=product.id, variant_id=product.variants[0].id,
+                      order_id=order.id, quantity=3,
                       status=HoldStatus.ACTIVE, expires_at=now - timedelta(minutes=1)),
-        InventoryHold(product_id=product.id, order_id=order.id, quantity=3,
+        InventoryHold(product_id=product.id, variant_id=product.variants[0].id,
+                      order_id=order.id, quantity=3,
                       status=HoldStatus.RELEASED, expires_at=now + timedelta(minutes=10)),
     ])
     db.session.commit()
     assert "Only 4 left" in client.get(f"/products/{product.slug}").get_data(as_text=True)
     assert "Only 4 left" in client.get("/").get_data(as_text=True)
-    db.session.add(InventoryHold(product_id=product.id, order_id=order.id, quantity=4,
+    db.session.add(InventoryHold(product_id=product.id, variant_id=product.variants[0].id,
+                                 order_id=order.id, quantity=4,
                                  status=HoldStatus.ACTIVE,
                                  expires_at=now + timedelta(minutes=10)))
     db.session.commit()

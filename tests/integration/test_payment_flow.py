@@ -14,6 +14,7 @@ from shop.models import (
     StripeEvent,
 )
 
+from ..factories import set_stock
 from ..shopper import (
     CARD_3DS,
     CARD_DECLINED,
@@ -155,8 +156,7 @@ def test_paid_after_the_stock_was_sold_flags_the_order(shopper, browser, order_t
     secret = shopper.client_secret(order_token)
     # The hold lapsed and the last units went elsewhere before the card was charged.
     db.session.execute(InventoryHold.__table__.update().values(status="released"))
-    db.session.get(Product, product.id).stock_on_hand = 1
-    db.session.commit()
+    set_stock(db.session.get(Product, product.id), 1)
     browser.confirm(secret, CARD_OK)
     shopper.return_from_stripe(order_token, intent_id_from_secret(secret))
     paid = order(order_token)

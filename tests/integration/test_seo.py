@@ -16,7 +16,7 @@ from shop.extensions import db
 from shop.models import Category, Product
 from shop.services.catalog.seo import DESCRIPTION_LENGTH, PRIVATE_PATHS, description
 
-from ..factories import make_product
+from ..factories import make_product, set_price
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
@@ -67,9 +67,9 @@ def test_json_ld_follows_the_live_price_and_stock(client, shopper, store):
     assert data["url"] == f"{client.application.config['BASE_URL']}/products/{product.slug}"
     offer = data["offers"]
     assert offer == {"@type": "Offer", "url": data["url"], "price": "16.50",
-                     "priceCurrency": "USD", "availability": "https://schema.org/InStock"}
-    db.session.execute(update(Product).where(Product.id == product.id).values(price=1999))
-    db.session.commit()
+                     "priceCurrency": "USD", "availability": "https://schema.org/InStock",
+                     "sku": product.slug}
+    set_price(product, 1999)
     assert json_ld(page(client, f"/products/{product.slug}"))["offers"]["price"] == "19.99"
     # A checkout holds the last unit: on hand 1, held 1, so none is available.
     shopper.add(product, 1)

@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -14,6 +14,7 @@ from wtforms.validators import (
 from ...domain.money import minor_to_decimal, parse_money
 from ...services.catalog.media import StoredImage
 from ...services.catalog.products import SLUG, ProductInput, slugify
+from ...services.catalog.variants import SKU, VariantInput
 from . import money_validator, strip
 
 REASONS = {"received": "Delivery received", "recount": "Stock count correction",
@@ -31,9 +32,11 @@ class ProductForm(FlaskForm):
                                                  "dashes only, like kenya-nyeri.")])
     description = TextAreaField("Description", filters=[strip],
                                 validators=[Optional(), Length(max=5000)])
-    price = StringField("Price", filters=[strip], validators=[
-        DataRequired("Enter a price, like 12.50."),
-        money_validator(lambda form: form.currency)])
+    price = StringField("Price", filters=[strip],
+                        description="For a product with options, set each variant's price "
+                                    "under Variants.",
+                        validators=[DataRequired("Enter a price, like 12.50."),
+                                    money_validator(lambda form: form.currency)])
     category_id = SelectField("Category", coerce=lambda v: int(v) if v else None,
                               validators=[Optional()])
     images = MultipleFileField("Add images", description="PNG, JPEG, GIF or WebP, up to 2 MB "
@@ -81,7 +84,40 @@ class ImageForm(FlaskForm):
                          validators=[InputRequired()])
 
 
+class VariantForm(FlaskForm):
+    """A variant's SKU, name, price and whether it is sold (its stock: ``StockForm``)."""
+
+    sku = StringField("SKU", filters=[strip], validators=[
+        DataRequired("Enter a SKU."), Length(max=120),
+        Regexp(SKU.pattern, message="Use letters, digits, dots, dashes and underscores, "
+                                    "like ETH-250G-WB.")])
+    name = StringField("Option name", filters=[strip],
+                       description="E.g. “1 kg · ground”. Empty for a product without options.",
+                       validators=[Optional(), Length(max=120)])
+    price = StringField("Price", filters=[strip], validators=[
+        DataRequired("Enter a price, like 12.50."),
+        money_validator(lambda form: form.currency)])
+    active = BooleanField("On sale", default=True)
+
+    def __init__(self, *args, currency: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+
+    @staticmethod
+    def initial(variant, currency: str) -> dict:
+        return {"sku": variant.sku, "name": variant.name, "active": variant.active,
+                "price": minor_to_decimal(variant.price, currency)}
+
+    def variant_input(self) -> VariantInput:
+        return VariantInput(sku=self.sku.data, name=self.name.data or "",
+                            price=parse_money(self.price.data, self.currency),
+                            active=bool(self.active.data))
+
+
 class StockForm(FlaskForm):
+    # Which variant's stock; a product without options needs no choice.
+    variant = SelectField("Variant", coerce=lambda v: int(v) if v else None,
+                          validators=[Optional()], validate_choice=False)
     delta = IntegerField("Change in units", description="Positive to add, negative to remove.",
                          validators=[InputRequired("Enter how many units to add or remove."),
                                      NumberRange(-100_000, 100_000)])

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from ...domain.errors import DomainError
 from ...domain.money import format_money
 from ...domain.states import ORDER_CALLED_OFF, PaymentStatus
-from ...models import Cart, CartItem, Order, Product
+from ...models import Cart, CartItem, Order, Product, ProductVariant
 from ...models.types import utcnow
 from ..inventory.holds import available_quantities
 from ..platform.settings import effective_settings
@@ -34,30 +34,32 @@ class Refill:
     added: int = 0  # units put in the cart
 
 
-def _add(cart: Cart, product: Product, quantity: int) -> None:
-    item = next((i for i in cart.items if i.product_id == product.id), None)
+def _add(cart: Cart, variant: ProductVariant, quantity: int) -> None:
+    item = next((i for i in cart.items if i.variant_id == variant.id), None)
     if item is None:
-        cart.items.append(CartItem(product_id=product.id, quantity=quantity, product=product))
+        cart.items.append(CartItem(product_id=variant.product_id, variant_id=variant.id,
+                                   quantity=quantity, product=variant.product, variant=variant))
     else:
         item.quantity += quantity
 
 
 def _cap(session: Session, cart: Cart, notes: list[str]) -> None:
-    available = available_quantities(session, (i.product for i in cart.items), utcnow())
+    available = available_quantities(session, (i.variant for i in cart.items), utcnow())
     per_order = effective_settings(cart.store_id).max_units_per_product
     for item in list(cart.items):
-        limit = min(available[item.product_id], MAX_QUANTITY)
+        limit = min(available[item.variant_id], MAX_QUANTITY)
         if item.quantity <= limit and item.quantity <= per_order:
             continue
+        name = item.variant.label(item.product.name)
         if limit <= 0:
-            notes.append(f"{item.product.name} is sold out, so it is no longer in your cart.")
+            notes.append(f"{name} is sold out, so it is no longer in your cart.")
             cart.items.remove(item)
         elif per_order < limit:
-            notes.append(f"You can buy at most {per_order} of {item.product.name} in one "
+            notes.append(f"You can buy at most {per_order} of {name} in one "
                          f"order: your cart now has {per_order}.")
             item.quantity = per_order
         else:
-            notes.append(f"Only {limit} of {item.product.name} available: your cart now "
+            notes.append(f"Only {limit} of {name} available: your cart now "
                          f"has {limit}.")
             item.quantity = limit
 
@@ -83,7 +85,7 @@ def merge_guest_cart(*, store_id: int, guest_token: str | None, user_id: int) ->
         result = Refill(guest.token)
         if saved is not None:
             for item in saved.items:
-                _add(guest, item.product, item.quantity)
+                _add(guest, item.variant, item.quantity)
             saved.items.clear()
             saved.user_id = None
         _cap(session, guest, result.notes)
@@ -108,14 +110,16 @@ def rebuild_cart_from_order(*, store_id: int, order_id: int, cart_token: str | N
         result = Refill(cart.token)
         for line in order.lines:
             product = session.get(Product, line.product_id)
-            if product is None or not product.active or product.store_id != store_id:
+            variant = session.get(ProductVariant, line.variant_id)
+            if product is None or not product.active or product.store_id != store_id \
+                    or variant is None or not variant.active:
                 result.notes.append(f"{line.name} is no longer sold.")
                 continue
-            if product.price != line.unit_price:
-                now_price = format_money(product.price, product.currency, locale)
+            if variant.price != line.unit_price:
+                now_price = format_money(variant.price, product.currency, locale)
                 was_price = format_money(line.unit_price, order.currency, locale)
-                result.notes.append(f"{product.name} now costs {now_price} (it was {was_price}).")
-            _add(cart, product, line.quantity)
+                result.notes.append(f"{line.name} now costs {now_price} (it was {was_price}).")
+            _add(cart, variant, line.quantity)
         _cap(session, cart, result.notes)
         result.added = sum(i.quantity for i in cart.items)
         cart.updated_at = utcnow()

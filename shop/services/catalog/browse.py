@@ -21,9 +21,9 @@ from sqlalchemy.orm import aliased
 
 from ...domain.catalog_query import CatalogQuery
 from ...extensions import db
-from ...models import Category, Product, ProductImage, Store
+from ...models import Category, Product, ProductImage, ProductVariant, Store
 from ...models.types import utcnow
-from ..inventory.holds import HOLDS_AT, available, held_column, held_for
+from ..inventory.holds import HOLDS_AT, available, held_column, held_for, variant_held_for
 from ..platform.tx import read_alone
 from .cache import CategoryRow
 from .media import ImageRef
@@ -175,8 +175,20 @@ def _page_rows(shape: Shape, params: dict, page: int, per_page: int) -> list:
 
 
 @dataclass(frozen=True, slots=True)
+class VariantOption:
+    """One active variant the product page offers, with the units available now."""
+
+    id: int
+    sku: str
+    name: str
+    price: int
+    available: int
+
+
+@dataclass(frozen=True, slots=True)
 class ProductDetail:
-    """What the product page shows of a product."""
+    """What the product page shows of a product: ``price`` is the "from" price, ``available``
+    the units of all its variants."""
 
     id: int
     slug: str
@@ -187,6 +199,11 @@ class ProductDetail:
     available: int
     category: CategoryRow | None
     images: tuple[ImageRef, ...] = ()  # in the staff's order; the first leads the page
+    variants: tuple[VariantOption, ...] = ()
+
+    @property
+    def has_options(self) -> bool:
+        return len(self.variants) > 1 or any(v.name for v in self.variants)
 
 
 @cache
@@ -203,15 +220,29 @@ def _product_by_slug():
             .order_by(ProductImage.position))
 
 
+@cache
+def _variants_of():
+    return (select(ProductVariant.id, ProductVariant.sku, ProductVariant.name,
+                   ProductVariant.price, ProductVariant.stock_on_hand,
+                   variant_held_for(ProductVariant).label("held"))
+            .where(ProductVariant.product_id == bindparam("product_id"),
+                   ProductVariant.active.is_(True))
+            .order_by(ProductVariant.position, ProductVariant.id))
+
+
 def product_by_slug(store_id: int, slug: str) -> ProductDetail | None:
-    """The active product with ``slug``, its category, images and the units available now."""
-    rows = read_alone(_product_by_slug(), {"store_id": store_id, "slug": slug,
-                                           HOLDS_AT: utcnow()})
+    """The active product with ``slug``, its category, images and active variants with the
+    units available of each now."""
+    now = utcnow()
+    rows = read_alone(_product_by_slug(), {"store_id": store_id, "slug": slug, HOLDS_AT: now})
     if not rows:
         return None
     row = rows[0]
     category = (None if row.category_id is None
                 else CategoryRow(row.category_id, row.category_slug, row.category_name))
     images = tuple(image for image in map(image, rows) if image is not None)
+    variants = tuple(VariantOption(v.id, v.sku, v.name, v.price,
+                                   available(v.stock_on_hand, v.held))
+                     for v in read_alone(_variants_of(), {"product_id": row.id, HOLDS_AT: now}))
     return ProductDetail(row.id, row.slug, row.name, row.description, row.price, row.currency,
-                         available(row.stock_on_hand, row.held), category, images)
+                         sum(v.available for v in variants), category, images, variants)

@@ -20,6 +20,7 @@ from ..platform.audit import record_change
 from ..platform.tx import get_existing, write_transaction
 from .gallery import append_images
 from .media import StoredImage
+from .variants import default_variant, set_single_price
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -37,7 +38,9 @@ class ProductInput:
     name: str
     slug: str
     description: str
-    price: int  # minor units, from ``domain.money.parse_money``
+    # Minor units, from ``domain.money.parse_money``: the price of a product without options
+    # (its one variant's); a product with options is priced per variant.
+    price: int
     category_id: int | None
     # Uploaded with this form (``media.store_image``), added after the product's others.
     new_images: tuple[StoredImage, ...] = field(default=())
@@ -90,9 +93,10 @@ def create_product(*, store_id: int, data: ProductInput, actor: str) -> Product:
         with write_transaction() as session:
             store = get_existing(session, Store, store_id)
             product = Product(store_id=store_id, currency=store.currency, stock_on_hand=0,
-                              active=True)
+                              active=True, price=data.price)
             _apply(session, product, data)
             session.add(product)
+            session.add(default_variant(product, price=data.price))
             session.flush()
             append_images(session, product, data.new_images)
             record_change(session, store_id=store_id, entity_type="product",
@@ -109,6 +113,7 @@ def update_product(*, store_id: int, product_id: int, data: ProductInput,
         with write_transaction() as session:
             product = product_in_store(store_id=store_id, product_id=product_id)
             _apply(session, product, data)
+            set_single_price(session, product, data.price)
             session.flush()
             append_images(session, product, data.new_images)
             record_change(session, store_id=store_id, entity_type="product",
@@ -150,5 +155,4 @@ def _apply(session, product: Product, data: ProductInput) -> None:
     product.name = data.name
     product.slug = data.slug
     product.description = data.description
-    product.price = data.price
     product.category_id = data.category_id

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from ...domain.money import minor_to_decimal
 from ...extensions import db
 from ...models import Category, Product
-from .browse import ProductDetail
+from .browse import ProductDetail, VariantOption
 
 # Search engines show about this many characters of a description.
 DESCRIPTION_LENGTH = 160
@@ -31,24 +31,31 @@ def description(text: str, fallback: str) -> str:
     return text[:DESCRIPTION_LENGTH - 1].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
 
 
+def _offer(product: ProductDetail, variant: VariantOption, url: str) -> dict:
+    availability = "InStock" if variant.available > 0 else "OutOfStock"
+    offer = {"@type": "Offer", "url": url, "sku": variant.sku,
+             "price": minor_to_decimal(variant.price, product.currency),
+             "priceCurrency": product.currency.upper(),
+             "availability": f"{SCHEMA}/{availability}"}
+    if variant.name:
+        offer["name"] = variant.name
+    return offer
+
+
 def product_json_ld(product: ProductDetail, *, url: str, image: str | None) -> dict:
     """schema.org ``Product`` with its ``Offer``: the catalog price in major units as a
-    decimal string, and InStock only while a unit is available (on hand minus live holds)."""
-    availability = "InStock" if product.available > 0 else "OutOfStock"
+    decimal string, and InStock only while a unit is available (on hand minus live holds).
+    A product with options has one ``Offer`` per active variant (its SKU, price and
+    availability) in an ``offers`` list; without, one ``Offer``."""
+    offers = [_offer(product, variant, url) for variant in product.variants]
     data: dict = {
         "@context": SCHEMA,
         "@type": "Product",
         "name": product.name,
         "description": description(product.description, product.name),
-        "sku": product.slug,
+        "sku": product.variants[0].sku if len(product.variants) == 1 else product.slug,
         "url": url,
-        "offers": {
-            "@type": "Offer",
-            "url": url,
-            "price": minor_to_decimal(product.price, product.currency),
-            "priceCurrency": product.currency.upper(),
-            "availability": f"{SCHEMA}/{availability}",
-        },
+        "offers": offers if product.has_options else (offers[0] if offers else []),
     }
     if image:
         data["image"] = image

@@ -17,7 +17,7 @@ from functools import cache
 from sqlalchemy import bindparam, exists, func, or_, select
 
 from ...domain.states import OrderStatus, PaymentStatus
-from ...models import Cart, CartItem, InventoryHold, Order, Product
+from ...models import Cart, CartItem, InventoryHold, Order, Product, ProductVariant
 from ..inventory.holds import counting
 
 
@@ -47,21 +47,24 @@ def _open_count(key_column: str, param: str):
 
 @cache
 def cart_lines():
-    """The cart ``:token`` of store ``:store_id``, one row per line in the order the lines
-    were added (one row without a product for an empty cart; none for no cart), each with
-    the cart's checkout token, whether the cart has unpaid orders to supersede, and how
-    many other unpaid orders of the browser session ``:session`` and of the address
-    ``:ip`` hold stock at ``:now`` (the cap on open checkouts)."""
+    """The cart ``:token`` of store ``:store_id``, one row per line (a variant, at its price)
+    in the order the lines were added (one row without a product for an empty cart; none
+    for no cart), each with the cart's checkout token, whether the cart has unpaid orders
+    to supersede, and how many other unpaid orders of the browser session ``:session``
+    and of the address ``:ip`` hold stock at ``:now`` (the cap on open checkouts)."""
     has_unpaid = exists().where(*unpaid_orders_of(Cart.id)).correlate(Cart)
     return (
         select(Cart.id.label("cart_id"), Cart.checkout_token, has_unpaid.label("has_unpaid"),
                _open_count("client_session", "session").label("open_by_session"),
                _open_count("client_ip_hash", "ip").label("open_by_ip"),
-               Product.id.label("product_id"), Product.name, Product.price, Product.active,
-               CartItem.quantity)
+               Product.id.label("product_id"), Product.name, Product.active,
+               ProductVariant.id.label("variant_id"), ProductVariant.name.label("variant_name"),
+               ProductVariant.sku, ProductVariant.price,
+               ProductVariant.active.label("variant_active"), CartItem.quantity)
         .select_from(Cart)
         .outerjoin(CartItem, CartItem.cart_id == Cart.id)
         .outerjoin(Product, Product.id == CartItem.product_id)
+        .outerjoin(ProductVariant, ProductVariant.id == CartItem.variant_id)
         .where(Cart.token == bindparam("token"), Cart.store_id == bindparam("store_id"))
         .order_by(CartItem.id)
     )

@@ -33,7 +33,7 @@ class NewOrder:
     status: str
     total: int
     currency: str
-    quantities: Mapping[int, int]  # product id → units ordered
+    quantities: Mapping[int, int]  # variant id → units ordered
 
 
 @cache
@@ -55,7 +55,7 @@ def insert_order(session: Session, order: Mapping[str, Any],
     session.execute(_lines_insert(), [{**line, "order_id": order_id} for line in lines])
     quantities: dict[int, int] = {}
     for line in lines:
-        quantities[line["product_id"]] = quantities.get(line["product_id"], 0) + line["quantity"]
+        quantities[line["variant_id"]] = quantities.get(line["variant_id"], 0) + line["quantity"]
     return NewOrder(id=order_id, token=order["token"], store_id=order["store_id"],
                     email=order["email"], status=order["status"], total=order["total"],
                     currency=order["currency"], quantities=quantities)

@@ -194,11 +194,17 @@ def _cart_for_checkout(session: Session, store_id: int, cart_token: str | None,
         "ip": client.ip, "now": now}).all()
     if not rows:
         return None
-    lines = tuple(PricedLine(row.product_id, row.name, row.price, row.quantity)
-                  for row in rows if row.product_id is not None and row.active)
+    lines = tuple(PricedLine(row.product_id, _line_name(row.name, row.variant_name),
+                             row.price, row.quantity, row.variant_id, row.sku)
+                  for row in rows
+                  if row.product_id is not None and row.active and row.variant_active)
     first = rows[0]
     return CheckoutCart(first.cart_id, first.checkout_token, bool(first.has_unpaid),
                         first.open_by_session or 0, first.open_by_ip or 0, lines)
+
+
+def _line_name(product: str, variant: str) -> str:
+    return f"{product} — {variant}" if variant else product
 
 
 def _check_units(cart: CheckoutCart, limit: int) -> None:
@@ -269,8 +275,9 @@ def _create_order(
         subtotal=q.subtotal, shipping=q.shipping, tax=q.tax, tax_rate_bp=q.tax_rate_bp,
         total=q.total, client_ip_hash=client.ip, client_session=client.session,
         user_id=user_id,
-    ), [dict(product_id=line.product_id, name=line.name, unit_price=line.unit_price,
-             quantity=line.quantity, total=line.total) for line in q.lines])
+    ), [dict(product_id=line.product_id, variant_id=line.variant_id, name=line.name,
+             sku=line.sku, unit_price=line.unit_price, quantity=line.quantity,
+             total=line.total) for line in q.lines])
 
 
 def _create_attempt(session: Session, order: NewOrder) -> PaymentAttempt:

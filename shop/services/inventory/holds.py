@@ -3,8 +3,11 @@ read time, so an expired hold stops counting at its expiry even if no job has ru
 is ``counting`` (in SQL) and ``counts`` (on a loaded hold); every count of held stock in the
 shop uses one of them.
 
-Writers lock the products they touch in primary-key order (one order for everyone: no
-deadlock), then check and change inside that lock.
+Stock is per variant (``ProductVariant``): holds, availability and the no-oversell check
+count a variant's own stock and holds. Writers lock the variants they touch in primary-key
+order (one order for everyone: no deadlock), then check and change inside that lock; the
+product's maintained sum (``products.stock_on_hand``) is updated after all variant locks,
+by product id, so every writer takes its locks in the same global order.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from ...domain.errors import OutOfStock
-from ...models import HoldStatus, InventoryHold, Order, OrderLine, Product
+from ...models import HoldStatus, InventoryHold, Order, OrderLine, Product, ProductVariant
 from ..platform.tx import lock_rows, rows_matched
 
 _holds = InventoryHold.__table__
@@ -52,32 +55,33 @@ def lapsed(at: At, holds: FromClause = _holds) -> ColumnElement[bool]:
     return and_(holds.c.status == HoldStatus.ACTIVE, holds.c.expires_at <= at)
 
 
-def held_per_product(at: At) -> Select:
-    """(product_id, held) for every product with units held at ``at``, to embed in a query."""
-    return (select(_holds.c.product_id, func.sum(_holds.c.quantity).label("held"))
-            .where(counting(at)).group_by(_holds.c.product_id))
+def held_per_variant(at: At) -> Select:
+    """(variant_id, held) for every variant with units held at ``at``."""
+    return (select(_holds.c.variant_id, func.sum(_holds.c.quantity).label("held"))
+            .where(counting(at)).group_by(_holds.c.variant_id))
 
 
 @cache
-def _held_by_product(except_order: bool):
+def _held_by_variant(except_order: bool):
     # Built once (run on every checkout and every paying webhook): a Core statement on the
-    # table, its product ids an expanding parameter.
-    query = held_per_product(bindparam("now")).where(
-        _holds.c.product_id.in_(bindparam("ids", expanding=True)))
+    # table, its variant ids an expanding parameter.
+    query = held_per_variant(bindparam("now")).where(
+        _holds.c.variant_id.in_(bindparam("ids", expanding=True)))
     return query.where(_holds.c.order_id != bindparam("except_order")) if except_order else query
 
 
 def held_quantities(
-    session: Session, product_ids: Iterable[int], now: datetime, *, except_order: int | None = None
+    session: Session, variant_ids: Iterable[int], now: datetime, *, except_order: int | None = None
 ) -> dict[int, int]:
-    ids = list(set(product_ids))
+    """Variant id → units held at ``now`` (by orders other than ``except_order``)."""
+    ids = list(set(variant_ids))
     if not ids:
         return {}
     params = {"ids": ids, "now": now}
     if except_order is not None:
         params["except_order"] = except_order
-    rows = session.execute(_held_by_product(except_order is not None), params)
-    return {pid: int(qty) for pid, qty in rows}
+    rows = session.execute(_held_by_variant(except_order is not None), params)
+    return {vid: int(qty) for vid, qty in rows}
 
 
 HOLDS_AT = "holds_at"
@@ -93,12 +97,23 @@ def held_column():
 
 
 def held_for(product) -> ScalarSelect[int]:
-    """The units held of ``product`` (the model or an alias of it) at ``holds_at``, as a
-    correlated subquery: for statements that are built once (it is not cached here)."""
+    """The units held of ``product`` (the model or an alias of it, all its variants) at
+    ``holds_at``, as a correlated subquery: for statements that are built once (it is not
+    cached here)."""
     return (
         select(func.coalesce(func.sum(_holds.c.quantity), 0))
         .where(_holds.c.product_id == product.id, counting(bindparam(HOLDS_AT)))
         .correlate(product)
+        .scalar_subquery()
+    )
+
+
+def variant_held_for(variant) -> ScalarSelect[int]:
+    """``held_for`` of one variant (the model or an alias)."""
+    return (
+        select(func.coalesce(func.sum(_holds.c.quantity), 0))
+        .where(_holds.c.variant_id == variant.id, counting(bindparam(HOLDS_AT)))
+        .correlate(variant)
         .scalar_subquery()
     )
 
@@ -108,36 +123,60 @@ def available(stock_on_hand: int, held: int) -> int:
 
 
 def available_quantities(
-    session: Session, products: Iterable[Product], now: datetime
+    session: Session, variants: Iterable[ProductVariant], now: datetime
 ) -> dict[int, int]:
-    products = list(products)
-    held = held_quantities(session, (p.id for p in products), now)
-    return {p.id: available(p.stock_on_hand, held.get(p.id, 0)) for p in products}
+    """Variant id → units available at ``now``."""
+    variants = list(variants)
+    held = held_quantities(session, (v.id for v in variants), now)
+    return {v.id: available(v.stock_on_hand, held.get(v.id, 0)) for v in variants}
 
 
-def lock_products(session: Session, product_ids: Iterable[int]) -> dict[int, Product]:
-    ids = sorted(set(product_ids))
-    query = select(Product).where(Product.id.in_(ids)).order_by(Product.id)
-    products = session.scalars(lock_rows(query)).all()
-    return {p.id: p for p in products}
+def lock_variants(session: Session, variant_ids: Iterable[int]) -> dict[int, ProductVariant]:
+    ids = sorted(set(variant_ids))
+    query = select(ProductVariant).where(ProductVariant.id.in_(ids)).order_by(ProductVariant.id)
+    variants = session.scalars(lock_rows(query)).all()
+    return {v.id: v for v in variants}
+
+
+@cache
+def _move_product_stock():
+    products = Product.__table__
+    return (update(products).where(products.c.id == bindparam("product_id"))
+            .values(stock_on_hand=products.c.stock_on_hand + bindparam("delta")))
+
+
+def move_product_stock(session: Session, deltas: Mapping[int, int]) -> None:
+    """Keep ``products.stock_on_hand`` the sum of its variants' after variants moved by
+    ``deltas`` (product id → units): called after the variant locks, one statement for
+    all the products (executed in product-id order, the lock order)."""
+    rows = [{"product_id": pid, "delta": deltas[pid]} for pid in sorted(deltas) if deltas[pid]]
+    if rows:
+        session.execute(_move_product_stock(), rows)
+
+
+def variant_label(session: Session, variant: ProductVariant) -> str:
+    name = session.scalar(select(Product.name).where(Product.id == variant.product_id))
+    return variant.label(name or "")
 
 
 def place_holds(
     session: Session, *, order_id: int, quantities: Mapping[int, int], now: datetime,
     ttl: timedelta,
 ) -> None:
-    """Hold ``quantities`` (product id → units) for order ``order_id`` or raise ``OutOfStock``."""
-    products = lock_products(session, quantities)
+    """Hold ``quantities`` (variant id → units) for order ``order_id`` or raise ``OutOfStock``."""
+    variants = lock_variants(session, quantities)
     # A fresh statement after the locks: it sees every hold committed before they were won.
-    held = held_quantities(session, products, now)
-    for product_id in sorted(quantities):
-        product = products[product_id]
-        available = product.stock_on_hand - held.get(product_id, 0)
-        if quantities[product_id] > available:
-            raise OutOfStock(product.name, quantities[product_id], max(0, available))
-    session.add_all(InventoryHold(product_id=product_id, order_id=order_id,
-                                  quantity=quantities[product_id], status=HoldStatus.ACTIVE,
-                                  expires_at=now + ttl) for product_id in sorted(quantities))
+    held = held_quantities(session, variants, now)
+    for variant_id in sorted(quantities):
+        variant = variants[variant_id]
+        available = variant.stock_on_hand - held.get(variant_id, 0)
+        if quantities[variant_id] > available:
+            raise OutOfStock(variant_label(session, variant), quantities[variant_id],
+                             max(0, available))
+    session.add_all(InventoryHold(product_id=variants[variant_id].product_id,
+                                  variant_id=variant_id, order_id=order_id,
+                                  quantity=quantities[variant_id], status=HoldStatus.ACTIVE,
+                                  expires_at=now + ttl) for variant_id in sorted(quantities))
 
 
 def active_holds(session: Session, order_id: int) -> list[InventoryHold]:
@@ -184,26 +223,32 @@ def commit_stock(session: Session, *, order: Order, now: datetime) -> list[str]:
     unshipped and returned in the list of shortages for staff to resolve.
     """
     wanted: dict[int, int] = {}
-    products: dict[int, Product] = {}
-    # The lines' products locked as they are read, in primary-key order like every writer
+    variants: dict[int, ProductVariant] = {}
+    names: dict[int, str] = {}
+    # The lines' variants locked as they are read, in primary-key order like every writer
     # (one statement, not the lines and then the lock: this runs on every paying webhook).
-    lined = (select(Product, OrderLine.quantity)
-             .join(OrderLine, OrderLine.product_id == Product.id)
-             .where(OrderLine.order_id == order.id).order_by(Product.id))
-    for product, quantity in session.execute(lock_rows(lined)):
-        products[product.id] = product
-        wanted[product.id] = wanted.get(product.id, 0) + quantity
+    lined = (select(ProductVariant, OrderLine.quantity, OrderLine.name)
+             .join(OrderLine, OrderLine.variant_id == ProductVariant.id)
+             .where(OrderLine.order_id == order.id).order_by(ProductVariant.id))
+    for variant, quantity, name in session.execute(lock_rows(lined)):
+        variants[variant.id] = variant
+        names[variant.id] = name
+        wanted[variant.id] = wanted.get(variant.id, 0) + quantity
     # A fresh statement after the locks: it sees every hold committed before they were won.
-    others = held_quantities(session, products, now, except_order=order.id)
+    others = held_quantities(session, variants, now, except_order=order.id)
     shortages, short_ids = [], set()
-    for product_id in sorted(wanted):
-        product = products[product_id]
-        free = product.stock_on_hand - others.get(product_id, 0)
-        if wanted[product_id] <= free:
-            product.stock_on_hand -= wanted[product_id]
+    taken: dict[int, int] = {}
+    for variant_id in sorted(wanted):
+        variant = variants[variant_id]
+        free = variant.stock_on_hand - others.get(variant_id, 0)
+        if wanted[variant_id] <= free:
+            variant.stock_on_hand -= wanted[variant_id]
+            taken[variant.product_id] = taken.get(variant.product_id, 0) - wanted[variant_id]
         else:
-            short_ids.add(product_id)
-            shortages.append(f"{product.name}: {wanted[product_id]} paid, {max(0, free)} free")
+            short_ids.add(variant_id)
+            shortages.append(f"{names[variant_id]}: {wanted[variant_id]} paid, "
+                             f"{max(0, free)} free")
+    move_product_stock(session, taken)
     if not short_ids:
         # The usual case, in one statement. Not synchronised with the session: settling
         # loads no holds before this, and the commit that follows expires everything.
@@ -214,7 +259,7 @@ def commit_stock(session: Session, *, order: Order, now: datetime) -> list[str]:
                         .execution_options(synchronize_session=False))
         return shortages
     for hold in active_holds(session, order.id):
-        short = hold.product_id in short_ids
+        short = hold.variant_id in short_ids
         hold.status = HoldStatus.RELEASED if short else HoldStatus.CONVERTED
     return shortages
 

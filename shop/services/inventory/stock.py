@@ -1,7 +1,8 @@
 """Stock on hand changed by staff: every change is a ``StockAdjustment`` row and an audit row.
 
-Available stock (on hand − active holds) is computed in ``holds``; this module only moves
-the on-hand count, under the product's row lock.
+Stock is per variant. Available stock (on hand − active holds) is computed in ``holds``;
+this module only moves a variant's on-hand count, under the variant's row lock (and the
+product's maintained sum with it).
 """
 
 from __future__ import annotations
@@ -13,11 +14,17 @@ from sqlalchemy.orm import Session
 
 from ...domain.errors import DomainError, NotFound
 from ...extensions import db
-from ...models import Product, StockAdjustment
+from ...models import Product, ProductVariant, StockAdjustment
 from ...models.types import utcnow
 from ..platform.audit import record_change
 from ..platform.tx import write_transaction
-from .holds import available, held_per_product, held_quantities, lock_products
+from .holds import (
+    available,
+    held_per_variant,
+    held_quantities,
+    lock_variants,
+    move_product_stock,
+)
 
 
 class StockBelowZero(DomainError):
@@ -28,38 +35,46 @@ class ProductNotFound(NotFound):
     code = "product_not_found"
 
 
-def record_adjustment(session: Session, product: Product, delta: int, *, reason: str,
+def record_adjustment(session: Session, variant: ProductVariant, delta: int, *, reason: str,
                       actor: str) -> StockAdjustment:
-    """Change a locked product's stock by ``delta`` and record why (caller holds the lock)."""
-    before = product.stock_on_hand
+    """Change a locked variant's stock by ``delta`` and record why (caller holds the lock).
+
+    The audit row is the product's (its history page), the SKU in its reason when the
+    product has options."""
+    before = variant.stock_on_hand
     after = before + delta
     if after < 0:
         raise StockBelowZero(f"There are only {before} on hand, so you can remove at most "
                              f"{before}.")
-    product.stock_on_hand = after
-    adjustment = StockAdjustment(store_id=product.store_id, product_id=product.id, delta=delta,
-                                 stock_after=after, reason=reason, actor=actor)
+    variant.stock_on_hand = after
+    move_product_stock(session, {variant.product_id: delta})
+    adjustment = StockAdjustment(store_id=variant.store_id, product_id=variant.product_id,
+                                 variant_id=variant.id, delta=delta, stock_after=after,
+                                 reason=reason, actor=actor)
     session.add(adjustment)
-    record_change(session, store_id=product.store_id, entity_type="product",
-                  entity_id=product.id, action="stock_adjusted", from_state=str(before),
-                  to_state=str(after), actor=actor, reason=reason)
+    record_change(session, store_id=variant.store_id, entity_type="product",
+                  entity_id=variant.product_id, action="stock_adjusted",
+                  from_state=str(before), to_state=str(after), actor=actor,
+                  reason=f"{variant.sku}: {reason}" if variant.name else reason)
     return adjustment
 
 
-def adjust_stock(*, store_id: int, product_id: int, delta: int, reason: str,
+def adjust_stock(*, store_id: int, variant_id: int, delta: int, reason: str,
                  actor: str) -> StockAdjustment:
-    """Add (delta > 0) or remove units; raises ``StockBelowZero`` and changes nothing then."""
+    """Add (delta > 0) or remove units of a variant; raises ``StockBelowZero`` and changes
+    nothing then."""
     if delta == 0:
         raise ValueError("an adjustment changes the stock")
     with write_transaction() as session:
-        product = lock_products(session, [product_id]).get(product_id)
-        if product is None or product.store_id != store_id:
+        variant = lock_variants(session, [variant_id]).get(variant_id)
+        if variant is None or variant.store_id != store_id:
             raise ProductNotFound("We could not find that product in this store.")
-        adjustment = record_adjustment(session, product, delta, reason=reason, actor=actor)
+        adjustment = record_adjustment(session, variant, delta, reason=reason, actor=actor)
     return adjustment
 
 
 def recent_adjustments(product_id: int, limit: int = 20) -> list[StockAdjustment]:
+    """The product's latest adjustments, all variants."""
     return list(db.session.scalars(
         select(StockAdjustment).where(StockAdjustment.product_id == product_id)
         .order_by(StockAdjustment.created_at.desc(), StockAdjustment.id.desc()).limit(limit)))
@@ -76,18 +91,40 @@ class StockLevel:
 
 
 def stock_level(product: Product) -> StockLevel:
-    held = held_quantities(db.session(), [product.id], utcnow()).get(product.id, 0)
+    """The product's stock, all variants together."""
+    held = sum(held_quantities(db.session(), [v.id for v in product.variants],
+                               utcnow()).values())
     return StockLevel(product, held)
 
 
-def low_stock(*, store_id: int, threshold: int) -> list[StockLevel]:
-    """Active products with ``threshold`` or fewer units available, scarcest first."""
-    held = held_per_product(utcnow()).subquery()
+@dataclass(frozen=True)
+class VariantLevel:
+    variant: ProductVariant
+    held: int
+
+    @property
+    def available(self) -> int:
+        return available(self.variant.stock_on_hand, self.held)
+
+
+def variant_levels(product: Product) -> list[VariantLevel]:
+    """Each variant of the product with its units held now, in the product's order."""
+    variants = list(product.variants)
+    held = held_quantities(db.session(), [v.id for v in variants], utcnow())
+    return [VariantLevel(v, held.get(v.id, 0)) for v in variants]
+
+
+def low_stock(*, store_id: int, threshold: int) -> list[VariantLevel]:
+    """Variants on sale of active products with ``threshold`` or fewer units available,
+    scarcest first."""
+    held = held_per_variant(utcnow()).subquery()
     held_qty = func.coalesce(held.c.held, 0)
     rows = db.session.execute(
-        select(Product, held_qty)
-        .outerjoin(held, held.c.product_id == Product.id)
+        select(ProductVariant, held_qty)
+        .join(Product, Product.id == ProductVariant.product_id)
+        .outerjoin(held, held.c.variant_id == ProductVariant.id)
         .where(Product.store_id == store_id, Product.active.is_(True),
-               Product.stock_on_hand - held_qty <= threshold)
-        .order_by(Product.stock_on_hand - held_qty, Product.name))
-    return [StockLevel(product, int(qty)) for product, qty in rows]
+               ProductVariant.active.is_(True),
+               ProductVariant.stock_on_hand - held_qty <= threshold)
+        .order_by(ProductVariant.stock_on_hand - held_qty, Product.name, ProductVariant.position))
+    return [VariantLevel(variant, int(qty)) for variant, qty in rows]

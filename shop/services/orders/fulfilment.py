@@ -17,7 +17,7 @@ from ...domain.money import format_money
 from ...domain.states import OrderStatus, PaymentStatus, transition
 from ...models import HoldStatus, InventoryHold, Order, PaymentAttempt
 from ...models.types import utcnow
-from ..inventory.holds import lock_products, release_holds
+from ..inventory.holds import lock_variants, release_holds, variant_label
 from ..inventory.stock import record_adjustment
 from ..notifications.outbox import emit
 from ..payments.settle import cancel_superseded
@@ -151,15 +151,15 @@ def _restock(session: Session, order: Order, actor: str) -> dict[str, int]:
     holds = list(session.scalars(select(InventoryHold).where(
         InventoryHold.order_id == order.id, InventoryHold.status == HoldStatus.CONVERTED)
         .order_by(InventoryHold.id)))
-    products = lock_products(session, {hold.product_id for hold in holds})
-    quantities = {product_id: units for product_id, units
+    variants = lock_variants(session, {hold.variant_id for hold in holds})
+    quantities = {variant_id: units for variant_id, units
                   in restockable_units(session, order.id).items() if units > 0}
     for hold in holds:
         hold.status = HoldStatus.RELEASED
     restocked = {}
-    for product_id in sorted(quantities):
-        product = products[product_id]
-        record_adjustment(session, product, quantities[product_id],
+    for variant_id in sorted(quantities):
+        variant = variants[variant_id]
+        record_adjustment(session, variant, quantities[variant_id],
                           reason=f"Order {order.number} canceled", actor=actor)
-        restocked[product.name] = quantities[product_id]
+        restocked[variant_label(session, variant)] = quantities[variant_id]
     return restocked

@@ -132,8 +132,8 @@ def refund_options(*, store_id: int, attempt_id: int, user_id: int) -> RefundOpt
     role = refunder_role(session, Refunder.user(user_id), store_id)
     settings = effective_settings(store_id)
     restockable = restockable_units(session, view.order.id, count_pending=True)
-    product_of = {line.id: line.product_id for line in view.order.lines}
-    lines = [RefundLineOption(line, min(line.left, restockable.get(product_of[line.line_id], 0)))
+    variant_of = {line.id: line.variant_id for line in view.order.lines}
+    lines = [RefundLineOption(line, min(line.left, restockable.get(variant_of[line.line_id], 0)))
              for line in refundable_lines(session, view.order)]
     paid_at = view.order.paid_at or view.ledger.captured_at
     ends = paid_at + timedelta(days=settings.refund_window_days) if paid_at else None

@@ -35,13 +35,13 @@ from ...models import (
     RefundLine,
 )
 from ...models.types import utcnow
-from ..inventory.holds import lock_products
+from ..inventory.holds import lock_variants, variant_label
 from ..inventory.stock import record_adjustment
 
 
 def _live_refund_lines(order_id: int):
     """Refund lines of the order whose refund did not fail."""
-    return (select(RefundLine, OrderLine.product_id)
+    return (select(RefundLine, OrderLine.variant_id)
             .join(OrderLine, OrderLine.id == RefundLine.order_line_id)
             .join(PaymentTransaction, PaymentTransaction.id == RefundLine.transaction_id)
             .where(OrderLine.order_id == order_id,
@@ -66,20 +66,20 @@ def quote_for(session: Session, order: Order, wanted: Mapping[int, int]) -> Line
 
 def restockable_units(session: Session, order_id: int, *,
                       count_pending: bool = False) -> dict[int, int]:
-    """Product id → units the order took from stock that have not been put back.
+    """Variant id → units the order took from stock that have not been put back.
 
     ``count_pending``: also subtract units that claimed refunds will restock when they
     succeed (to refuse a second refund restocking the same units).
     """
     taken = dict(session.execute(
-        select(InventoryHold.product_id, func.sum(InventoryHold.quantity))
+        select(InventoryHold.variant_id, func.sum(InventoryHold.quantity))
         .where(InventoryHold.order_id == order_id, InventoryHold.status == HoldStatus.CONVERTED)
-        .group_by(InventoryHold.product_id)).all())
-    units = {product_id: int(qty) for product_id, qty in taken.items()}
-    for line, product_id in session.execute(_live_refund_lines(order_id)):
+        .group_by(InventoryHold.variant_id)).all())
+    units = {variant_id: int(qty) for variant_id, qty in taken.items()}
+    for line, variant_id in session.execute(_live_refund_lines(order_id)):
         if line.restocked_at is not None or (count_pending and line.restock):
-            units[product_id] = units.get(product_id, 0) - line.quantity
-    return {product_id: max(0, qty) for product_id, qty in units.items()}
+            units[variant_id] = units.get(variant_id, 0) - line.quantity
+    return {variant_id: max(0, qty) for variant_id, qty in units.items()}
 
 
 def check_restock(session: Session, *, order: Order, quote: LineRefundQuote) -> None:
@@ -89,11 +89,11 @@ def check_restock(session: Session, *, order: Order, quote: LineRefundQuote) -> 
     available = restockable_units(session, order.id, count_pending=True)
     wanted: dict[int, int] = defaultdict(int)
     for line_id, qty in quote.quantities.items():
-        wanted[lines[line_id].product_id] += qty
-    for product_id, qty in sorted(wanted.items()):
-        if qty > available.get(product_id, 0):
-            name = next(line.name for line in lines.values() if line.product_id == product_id)
-            raise InvalidRefundLines(_not_restockable(name, available.get(product_id, 0)))
+        wanted[lines[line_id].variant_id] += qty
+    for variant_id, qty in sorted(wanted.items()):
+        if qty > available.get(variant_id, 0):
+            name = next(line.name for line in lines.values() if line.variant_id == variant_id)
+            raise InvalidRefundLines(_not_restockable(name, available.get(variant_id, 0)))
 
 
 def claim_refund_lines(session: Session, *, order: Order, transaction: PaymentTransaction,
@@ -117,7 +117,7 @@ def _not_restockable(name: str, available: int) -> str:
 
 def restock_refund(session: Session, *, order: Order, transaction: PaymentTransaction,
                    actor: str) -> dict[str, int]:
-    """Put back the units a succeeded refund asked to restock; product name → units."""
+    """Put back the units a succeeded refund asked to restock; line name → units."""
     pending = list(session.scalars(
         select(RefundLine).where(RefundLine.transaction_id == transaction.id,
                                  RefundLine.restock.is_(True),
@@ -125,26 +125,26 @@ def restock_refund(session: Session, *, order: Order, transaction: PaymentTransa
         .order_by(RefundLine.id)))
     if not pending:
         return {}
-    product_of = dict(session.execute(
-        select(OrderLine.id, OrderLine.product_id)
+    variant_of = dict(session.execute(
+        select(OrderLine.id, OrderLine.variant_id)
         .where(OrderLine.id.in_([line.order_line_id for line in pending]))).all())
     wanted: dict[int, int] = defaultdict(int)
     for line in pending:
-        wanted[product_of[line.order_line_id]] += line.quantity
-    products = lock_products(session, wanted)
+        wanted[variant_of[line.order_line_id]] += line.quantity
+    variants = lock_variants(session, wanted)
     # Read before marking these lines done: units a cancel put back meanwhile are not
     # available any more, and are not put back twice.
     available = restockable_units(session, order.id)
     for line in pending:
         line.restocked_at = utcnow()
     restocked = {}
-    for product_id in sorted(wanted):
-        units = min(wanted[product_id], available.get(product_id, 0))
+    for variant_id in sorted(wanted):
+        units = min(wanted[variant_id], available.get(variant_id, 0))
         if units <= 0:
             continue
-        product = products[product_id]
-        record_adjustment(session, product, units, actor=actor,
+        variant = variants[variant_id]
+        record_adjustment(session, variant, units, actor=actor,
                           reason=f"Refund {transaction.provider_reference or transaction.id} "
                                  f"of order {order.number}")
-        restocked[product.name] = units
+        restocked[variant_label(session, variant)] = units
     return restocked

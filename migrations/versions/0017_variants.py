@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 
 revision = '0017_variants'
-down_revision = '0016_archive'
+down_revision = '0017_receipts'
 branch_labels = None
 depends_on = None
 

@@ -13,7 +13,7 @@ from shop.extensions import db
 from ..conftest import app_config
 from .test_migration_regions import empty_database, insert  # noqa: F401 - a fixture
 
-BEFORE = "0016_archive"  # the revision 0017_variants follows
+BEFORE = "0017_receipts"  # the revision 0017_variants follows
 
 
 def test_existing_rows_get_their_default_variant(empty_database, tmp_path):  # noqa: F811

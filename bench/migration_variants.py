@@ -3,7 +3,8 @@
 Builds PostgreSQL (``BENCH_DATABASE_URL``, wiped) at revision 0017_receipts (the one before
 0017_variants), fills it with ``--products`` products, ``--orders`` orders with one to
 two lines each (``generate_series``), a live hold per recent order line, stock adjustments
-and cart lines, then runs the upgrade to 0017_variants and reports its wall time and the rows it gave a variant.
+and cart lines, then runs the upgrade to 0017_variants and reports its wall time and the
+rows it gave a variant.
 
     python -m bench.migration_variants [--orders 1000000] [--products 2000]
 """

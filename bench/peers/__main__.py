@@ -47,6 +47,9 @@ def parse(argv):
     parser.add_argument("--checkout-clients", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=8, help="per alternating round")
     parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL"),
+                        help="our jobs (receipts) go to RQ here, as Saleor's go to Celery "
+                             "(default: $BENCH_REDIS_URL; unset: in-process after the commit)")
     return parser.parse_args(argv)
 
 
@@ -190,11 +193,12 @@ def main(argv=None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="bench-peers-"))
     try:
         env = harness.shop_env(args.database_url, sandbox_url=sandbox.url, workdir=workdir,
-                               PRODUCTS_PER_PAGE="24", REDIS_URL=None)
+                               PRODUCTS_PER_PAGE="24", REDIS_URL=args.redis_url)
         with harness.Server("wsgi:app", env=env, workdir=workdir, workers=args.workers,
                             name="shop") as shop:
             paid_before = ours.paid_orders(app)
             common = {"workers": args.workers, "rounds": args.rounds,
+                      "our_jobs": "rq" if args.redis_url else "in-process",
                       "seconds_per_round": args.seconds, **saleor_version()}
             for scenario, (ours_requests, their_requests) in get_scenarios(data, peer).items():
                 options = {"concurrency": args.concurrency, "duration": args.seconds,

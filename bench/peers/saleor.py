@@ -38,7 +38,7 @@ PRODUCT_BY_SLUG = """query Product($slug: String!, $channel: String!) {
 
 VARIANTS = """query Variants($channel: String!) {
   products(first: 100, channel: $channel) { edges { node { slug isAvailableForPurchase
-    variants { id quantityAvailable preorder { globalThreshold } } } } } }"""
+    variants { id quantityAvailable preorder { endDate } } } } } }"""
 
 ADDRESS = {"firstName": "Bench", "lastName": "Shopper", "streetAddress1": "1 Bench St",
            "city": "SPRINGFIELD", "postalCode": "62701", "country": "US", "countryArea": "IL"}
@@ -57,7 +57,7 @@ PAY = """mutation Pay($id: ID!, $amount: PositiveDecimal!, $currency: String!, $
     transaction { id } errors { field code message } } }"""
 
 COMPLETE = """mutation Complete($id: ID!) {
-  checkoutComplete(id: $id) { order { id status } errors { field code message } } }"""
+  checkoutComplete(id: $id) { order { id status chargeStatus } errors { field code message } } }"""
 
 
 def graphql_request(query: str, variables: dict) -> dict:
@@ -108,7 +108,7 @@ def catalog() -> dict:
     slugs = [edge["node"]["slug"] for edge in edges]
     variants = [variant["id"] for edge in edges if edge["node"]["isAvailableForPurchase"]
                 for variant in edge["node"]["variants"]
-                if not variant["preorder"] and (variant["quantityAvailable"] or 0) > 100]
+                if not variant["preorder"] and (variant["quantityAvailable"] or 0) > 0]
     if not slugs or not variants:
         raise RuntimeError("Saleor has no products in stock: run bench/peers/saleor.sh")
     return {"slugs": slugs, "variants": variants}
@@ -147,8 +147,8 @@ class Checkout:
                                 "currency": total["currency"], "psp": uuid.uuid4().hex},
              token=self.token)
         order = call(self.client, COMPLETE, {"id": checkout_id})["checkoutComplete"]["order"]
-        if not order:
-            raise GraphQLError("checkoutComplete gave no order")
+        if not order or order["chargeStatus"] != "FULL":
+            raise GraphQLError(f"checkoutComplete gave {order}, not a fully charged order")
 
     def close(self) -> None:
         self.client.close()

@@ -19,6 +19,9 @@ SALEOR_PORT=${SALEOR_PORT:-8530}
 SALEOR_DB=${SALEOR_DB:-saleor_bench}
 SALEOR_PG=${SALEOR_PG:-postgres://postgres@127.0.0.1:5432}
 SALEOR_REDIS=${SALEOR_REDIS:-redis://127.0.0.1:6379/13}
+# Celery's queue: without a broker Saleor runs its tasks inside the request (eager); with
+# one they wait for a worker, as our RQ jobs do in the benchmark. No worker is started.
+SALEOR_BROKER=${SALEOR_BROKER:-redis://127.0.0.1:6379/14}
 SALEOR_WORKERS=${SALEOR_WORKERS:-4}
 SALEOR_STOCK=${SALEOR_STOCK:-1000000}
 PYTHON312=${PYTHON312:-}
@@ -33,8 +36,10 @@ done_already() { [ -e "$STATE/$1.done" ]; }
 mark() { touch "$STATE/$1.done"; }
 
 if [ "${1:-}" = stop ]; then
-  if [ -f "$STATE/gunicorn.pid" ] && kill "$(cat "$STATE/gunicorn.pid")" 2>/dev/null; then
-    say "stopped gunicorn $(cat "$STATE/gunicorn.pid")"; rm -f "$STATE/gunicorn.pid"; exit 0
+  pid=$(cat "$STATE/gunicorn.pid" 2>/dev/null || true)
+  if [ -n "$pid" ] && kill "$pid" 2>/dev/null; then
+    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    say "stopped gunicorn $pid"; rm -f "$STATE/gunicorn.pid"; exit 0
   fi
   say "no gunicorn of this script is running"; exit 0
 fi
@@ -89,6 +94,7 @@ env_step() {
     echo "export ALLOWED_HOSTS=127.0.0.1,localhost ALLOWED_CLIENT_HOSTS=127.0.0.1,localhost"
     echo "export DEBUG=False PLAYGROUND_ENABLED=False SEND_USAGE_TELEMETRY=False"
     echo "export CACHE_URL=$SALEOR_REDIS PUBLIC_URL=http://127.0.0.1:$SALEOR_PORT"
+    echo "export CELERY_BROKER_URL=$SALEOR_BROKER"
     echo "export DJANGO_SETTINGS_MODULE=saleor.settings"
   } > "$envfile"
   chmod 600 "$envfile" "$key"
@@ -122,7 +128,7 @@ app_token_step() {
 }
 
 serve_step() {
-  if curl -fsS -o /dev/null "http://127.0.0.1:$SALEOR_PORT/health/"; then
+  if curl -fs -o /dev/null "http://127.0.0.1:$SALEOR_PORT/health/"; then
     say "already serving on http://127.0.0.1:$SALEOR_PORT/graphql/"; return 0
   fi
   (cd "$SRC" && . "$SALEOR_DIR/env" && exec "$VENV/bin/gunicorn" saleor.asgi:application \
@@ -130,7 +136,7 @@ serve_step() {
      --pid "$STATE/gunicorn.pid" --daemon --log-file "$SALEOR_DIR/gunicorn.log" --timeout 120) \
     || { fail "serve: gunicorn did not start (see $SALEOR_DIR/gunicorn.log)"; return 1; }
   for _ in $(seq 1 120); do
-    curl -fsS -o /dev/null "http://127.0.0.1:$SALEOR_PORT/health/" && {
+    curl -fs -o /dev/null "http://127.0.0.1:$SALEOR_PORT/health/" && {
       say "serving on http://127.0.0.1:$SALEOR_PORT/graphql/ ($SALEOR_WORKERS workers)"; return 0; }
     sleep 1
   done

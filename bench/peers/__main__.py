@@ -10,8 +10,9 @@ In one run, alternating (A B, B A, ...) at the same concurrency on the same mach
 - ``product``: its product-by-slug query against our product page;
 - ``checkout``: its checkoutCreate → checkoutDeliveryMethodUpdate → transactionCreate →
   checkoutComplete against our ``POST /checkout`` and the paying webhook (each client a
-  closed loop; ours also fills a cart and pays at the Stripe sandbox between the two, which
-  its throughput includes and its latency does not).
+  closed loop). Ours also fills a cart (through a second server of the shop, so that the
+  measured server's CPU is the two requests' alone) and pays at the Stripe sandbox between
+  them: the throughput includes both, the latency neither.
 
 Each scenario prints rps, p50, p95, the workers' CPU per request (from ``/proc``: the
 server's own cost, whatever else runs on the machine) and the ratios ours ÷ theirs, with a
@@ -195,7 +196,9 @@ def main(argv=None) -> int:
         env = harness.shop_env(args.database_url, sandbox_url=sandbox.url, workdir=workdir,
                                PRODUCTS_PER_PAGE="24", REDIS_URL=args.redis_url)
         with harness.Server("wsgi:app", env=env, workdir=workdir, workers=args.workers,
-                            name="shop") as shop:
+                            name="shop") as shop, \
+             harness.Server("wsgi:app", env=env, workdir=workdir, workers=2,
+                            name="carts") as carts:
             paid_before = ours.paid_orders(app)
             common = {"workers": args.workers, "rounds": args.rounds,
                       "our_jobs": "rq" if args.redis_url else "in-process",
@@ -211,7 +214,8 @@ def main(argv=None) -> int:
                 clean.append(report(scenario, result, concurrency=args.concurrency, **common))
             result = alternate({
                 "ours": (shop.process.pid, lambda: closed_loop(
-                    lambda i: ours.Checkout(app, shop.url, sandbox.url, data["buyable"], i),
+                    lambda i: ours.Checkout(app, shop.url, sandbox.url, data["buyable"], i,
+                                            cart_base=carts.url),
                     clients=args.checkout_clients, seconds=args.seconds)),
                 "saleor": (saleor_pid, lambda: closed_loop(
                     lambda _i: saleor.Checkout(peer["variants"], token),

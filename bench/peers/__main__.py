@@ -30,11 +30,15 @@ import threading
 import time
 from pathlib import Path
 
+import psycopg
+from sqlalchemy.engine import make_url
+
 from bench import harness
 from bench.peers import ours, saleor
 
 BENCHMARK = "peers"
 GUARD_RATIO = 10.0
+APPLICATION_NAME = "bench-peers-shop"
 PAGES = (1, 2, 3)
 
 
@@ -54,14 +58,33 @@ def parse(argv):
     return parser.parse_args(argv)
 
 
-def cpu_seconds(master_pid: int) -> float:
-    """CPU time (user + system) used so far by the children (workers) of ``master_pid``."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split():
+def process_cpu(pid: int | str) -> float:
+    """CPU seconds (user + system) a process has used so far; 0 once it is gone."""
+    try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def cpu_seconds(master_pid: int) -> float:
+    """CPU time used so far by the children (workers) of ``master_pid``."""
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    return sum(process_cpu(pid) for pid in children)
+
+
+def database_cpu(url: str, backends: tuple[str, str] | None) -> dict[int, float]:
+    """CPU used so far by each PostgreSQL backend (same server as ``url``) connected to the
+    database and with the application name (``%``: any) of ``backends``: what the database
+    spends for a side is counted with its workers'."""
+    if backends is None:
+        return {}
+    parsed = make_url(url)
+    with psycopg.connect(host=parsed.host, port=parsed.port or 5432, user=parsed.username,
+                         dbname="postgres", autocommit=True) as conn:
+        pids = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s "
+                            "AND application_name LIKE %s", list(backends)).fetchall()
+    return {pid: process_cpu(pid) for (pid,) in pids}
 
 
 def closed_loop(make_client, *, clients: int, seconds: float) -> dict:
@@ -100,20 +123,24 @@ def closed_loop(make_client, *, clients: int, seconds: float) -> dict:
             "statuses": {}}
 
 
-def alternate(sides: dict, *, rounds: int) -> dict:
-    """``sides``: name -> (master pid, measure()); rounds A B, B A, ... with the workers'
-    CPU counted around each measurement. Merged figures per side."""
-    merged = {name: {"requests": 0, "seconds": 0.0, "errors": 0, "cpu": 0.0,
+def alternate(sides: dict, *, rounds: int, database_url: str = "") -> dict:
+    """``sides``: name -> (master pid, backends or None, measure()); rounds A B, B A,
+    ... with the CPU of the side's workers and of its database backends counted around each
+    measurement (a backend that exits during a round takes its share with it). Merged
+    figures per side."""
+    merged = {name: {"requests": 0, "seconds": 0.0, "errors": 0, "cpu": 0.0, "db_cpu": 0.0,
                      "latencies_ms": [], "statuses": {}, "first_error": None}
               for name in sides}
     names = list(sides)
     for round_number in range(rounds):
         for name in names if round_number % 2 == 0 else reversed(names):
-            pid, measure = sides[name]
-            before = cpu_seconds(pid)
+            pid, backends, measure = sides[name]
+            before, db_before = cpu_seconds(pid), database_cpu(database_url, backends)
             result = measure()
             into = merged[name]
             into["cpu"] += cpu_seconds(pid) - before
+            into["db_cpu"] += sum(used - db_before.get(backend, 0.0) for backend, used
+                                  in database_cpu(database_url, backends).items())
             for key in ("requests", "seconds", "errors"):
                 into[key] += result[key]
             into["latencies_ms"] += result["latencies_ms"]
@@ -126,10 +153,23 @@ def alternate(sides: dict, *, rounds: int) -> dict:
                    if m["seconds"] else 0.0,
                    "cpu_ms_per_request": round(1000 * m["cpu"] / m["requests"], 1)
                    if m["requests"] else None,
+                   "db_cpu_ms_per_request": round(1000 * m["db_cpu"] / m["requests"], 1)
+                   if m["requests"] else None,
                    "requests": m["requests"], "errors": m["errors"],
                    "first_error": m["first_error"], "statuses": m["statuses"],
                    **harness.summary(m["latencies_ms"])}
             for name, m in merged.items()}
+
+
+def total_cpu(figures: dict) -> float | None:
+    """Workers' and database's CPU per request, in ms."""
+    if figures["cpu_ms_per_request"] is None:
+        return None
+    return figures["cpu_ms_per_request"] + (figures.get("db_cpu_ms_per_request") or 0.0)
+
+
+def ratio(numerator: float | None, denominator: float | None) -> float | None:
+    return round(numerator / denominator, 1) if numerator and denominator else None
 
 
 def report(scenario: str, result: dict, **fields) -> bool:
@@ -138,11 +178,9 @@ def report(scenario: str, result: dict, **fields) -> bool:
     ours_, theirs = result["ours"], result["saleor"]
     for name, figures in result.items():
         harness.emit(BENCHMARK, f"{scenario}_{name}", **fields, **figures)
-    rps_ratio = round(ours_["rps"] / theirs["rps"], 1) if theirs["rps"] else None
-    cpu_ratio = (round(theirs["cpu_ms_per_request"] / ours_["cpu_ms_per_request"], 1)
-                 if ours_["cpu_ms_per_request"] and theirs["cpu_ms_per_request"] else None)
-    p95_ratio = (round(theirs["p95_ms"] / ours_["p95_ms"], 1)
-                 if ours_["p95_ms"] and theirs["p95_ms"] else None)
+    rps_ratio = ratio(ours_["rps"], theirs["rps"])
+    cpu_ratio = ratio(total_cpu(theirs), total_cpu(ours_))
+    p95_ratio = ratio(theirs["p95_ms"], ours_["p95_ms"])
     holds = all(r is not None and r >= GUARD_RATIO for r in (rps_ratio, cpu_ratio))
     harness.emit(BENCHMARK, f"{scenario}_ratio", **fields, rps_ratio=rps_ratio,
                  cpu_per_request_ratio=cpu_ratio, p95_ratio=p95_ratio,
@@ -185,47 +223,66 @@ def main(argv=None) -> int:
     harness.check_database_name(args.database_url)
     peer, token = saleor.catalog(), saleor.app_token()
     saleor.check_queries(peer["slugs"])
-    saleor_pid = int((saleor.SALEOR_DIR / "state" / "gunicorn.pid").read_text())
     app, data = ours.prepare(args.database_url, products=args.products)
     from tests.services import Sandbox
 
-    clean = []
     sandbox = Sandbox()
     workdir = Path(tempfile.mkdtemp(prefix="bench-peers-"))
     try:
         env = harness.shop_env(args.database_url, sandbox_url=sandbox.url, workdir=workdir,
                                PRODUCTS_PER_PAGE="24", REDIS_URL=args.redis_url)
-        with harness.Server("wsgi:app", env=env, workdir=workdir, workers=args.workers,
+        measured = {**env, "DATABASE_URL": with_application_name(args.database_url)}
+        with harness.Server("wsgi:app", env=measured, workdir=workdir, workers=args.workers,
                             name="shop") as shop, \
              harness.Server("wsgi:app", env=env, workdir=workdir, workers=2,
                             name="carts") as carts:
-            paid_before = ours.paid_orders(app)
-            common = {"workers": args.workers, "rounds": args.rounds,
-                      "our_jobs": "rq" if args.redis_url else "in-process",
-                      "seconds_per_round": args.seconds, **saleor_version()}
-            for scenario, (ours_requests, their_requests) in get_scenarios(data, peer).items():
-                options = {"concurrency": args.concurrency, "duration": args.seconds,
-                           "warmup": 1}
-                result = alternate({
-                    "ours": (shop.process.pid,
-                             lambda r=ours_requests, o=options: harness.load(shop.url, r, **o)),
-                    "saleor": (saleor_pid, lambda r=their_requests, o=options: harness.load(
-                        saleor.SALEOR_URL, r, **o))}, rounds=args.rounds)
-                clean.append(report(scenario, result, concurrency=args.concurrency, **common))
-            result = alternate({
-                "ours": (shop.process.pid, lambda: closed_loop(
-                    lambda i: ours.Checkout(app, shop.url, sandbox.url, data["buyable"], i,
-                                            cart_base=carts.url),
-                    clients=args.checkout_clients, seconds=args.seconds)),
-                "saleor": (saleor_pid, lambda: closed_loop(
-                    lambda _i: saleor.Checkout(peer["variants"], token),
-                    clients=args.checkout_clients, seconds=args.seconds))}, rounds=args.rounds)
-            paid = ours.paid_orders(app) - paid_before
-            clean.append(paid == result["ours"]["requests"])
-            clean.append(report("checkout", result, concurrency=args.checkout_clients,
-                               our_orders_paid=paid, **common))
+            return measure_all(args, app, data, peer, token, shop=shop, carts=carts,
+                               sandbox_url=sandbox.url)
     finally:
         sandbox.stop()
+
+
+def with_application_name(url: str) -> str:
+    """The measured server's database URL: its backends named, so that only theirs count."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return url
+    return parsed.update_query_dict({"application_name": APPLICATION_NAME}).render_as_string(
+        hide_password=False)
+
+
+def measure_all(args, app, data: dict, peer: dict, token: str, *, shop, carts,
+                sandbox_url: str) -> int:
+    saleor_pid = int((saleor.SALEOR_DIR / "state" / "gunicorn.pid").read_text())
+    our_db = (make_url(args.database_url).database or "", APPLICATION_NAME)
+    their_db = (saleor.DATABASE, "%")
+    clean = []
+    paid_before = ours.paid_orders(app)
+    common = {"workers": args.workers, "rounds": args.rounds,
+              "our_jobs": "rq" if args.redis_url else "in-process",
+              "seconds_per_round": args.seconds, **saleor_version()}
+    options = {"concurrency": args.concurrency, "duration": args.seconds, "warmup": 1}
+    for scenario, (ours_requests, their_requests) in get_scenarios(data, peer).items():
+        result = alternate({
+            "ours": (shop.process.pid, our_db,
+                     lambda r=ours_requests: harness.load(shop.url, r, **options)),
+            "saleor": (saleor_pid, their_db,
+                       lambda r=their_requests: harness.load(saleor.SALEOR_URL, r, **options))},
+            rounds=args.rounds, database_url=args.database_url)
+        clean.append(report(scenario, result, concurrency=args.concurrency, **common))
+    result = alternate({
+        "ours": (shop.process.pid, our_db, lambda: closed_loop(
+            lambda i: ours.Checkout(app, shop.url, sandbox_url, data["buyable"], i,
+                                    cart_base=carts.url),
+            clients=args.checkout_clients, seconds=args.seconds)),
+        "saleor": (saleor_pid, their_db, lambda: closed_loop(
+            lambda _i: saleor.Checkout(peer["variants"], token),
+            clients=args.checkout_clients, seconds=args.seconds))},
+        rounds=args.rounds, database_url=args.database_url)
+    paid = ours.paid_orders(app) - paid_before
+    clean.append(paid == result["ours"]["requests"])
+    clean.append(report("checkout", result, concurrency=args.checkout_clients,
+                        our_orders_paid=paid, **common))
     return 0 if all(clean) else 1
 
 

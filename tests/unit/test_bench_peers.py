@@ -63,8 +63,8 @@ def test_alternate_takes_turns_and_merges_each_sides_rounds():
         return run
 
     pid = os.getpid()
-    result = alternate({"ours": (pid, measure("ours", 10)),
-                        "saleor": (pid, measure("saleor", 2))}, rounds=3)
+    result = alternate({"ours": (pid, None, measure("ours", 10)),
+                        "saleor": (pid, None, measure("saleor", 2))}, rounds=3)
 
     assert order == ["ours", "saleor", "saleor", "ours", "ours", "saleor"]
     assert result["ours"]["rps"] == 10.0 and result["saleor"]["rps"] == 2.0

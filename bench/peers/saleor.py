@@ -18,7 +18,6 @@ import httpx
 SALEOR_URL = os.environ.get("SALEOR_URL", "http://127.0.0.1:8530")
 SALEOR_DIR = Path(os.environ.get("SALEOR_DIR", "/work/peers/saleor"))
 CHANNEL = os.environ.get("SALEOR_CHANNEL", "default-channel")
-DATABASE = os.environ.get("SALEOR_DB", "saleor_bench")
 
 PRODUCT_LIST = """query ProductList($channel: String!) {
   products(first: 24, channel: $channel) { edges { node {

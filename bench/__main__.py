@@ -2,6 +2,7 @@
 
     python -m bench                 # all of them
     python -m bench catalog webhook # some of them
+    python -m bench peers           # Saleor against the shop (not part of "all")
 
 Each runs in its own process (``python -m bench.<name>``) on ``BENCH_DATABASE_URL``
 (default: the local PostgreSQL's ``test_bench`` database, created when missing, and
@@ -18,13 +19,16 @@ from bench.harness import ROOT, check_database_name, database_url, emit, ensure_
 
 BENCHMARKS = ("catalog", "checkout", "webhook", "admin_orders", "hold_expiry",
               "order_history", "payment_history", "load_checkout", "archive", "search")
+# Run only when named: "peers" measures another shop that bench/peers/saleor.sh serves.
+ON_REQUEST = ("peers",)
 
 
 def main(argv: list[str]) -> int:
     chosen = argv or list(BENCHMARKS)
-    unknown = [name for name in chosen if name not in BENCHMARKS]
+    unknown = [name for name in chosen if name not in BENCHMARKS + ON_REQUEST]
     if unknown:
-        print(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}",
+        print(f"unknown benchmark(s): {', '.join(unknown)}; "
+              f"known: {', '.join(BENCHMARKS + ON_REQUEST)}",
               file=sys.stderr)
         return 2
     check_database_name(database_url())

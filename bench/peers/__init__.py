@@ -1,0 +1,1 @@
+"""Peers: another shop served on this machine, measured against ours (``bench.peers``)."""

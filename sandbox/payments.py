@@ -286,12 +286,16 @@ def _confirm(pi: PaymentIntent, data: dict) -> None:
 
 
 async def update_payment_intent(request: web.Request) -> web.Response:
-    """Only what the shop changes before confirming: the Customer, and saving for later."""
+    """What can change before confirming: the Customer, saving for later, metadata, and the
+    amount (the shop never changes it; the tests do, as someone with the account's key
+    could at Stripe, to show the shop checks what it is paid)."""
     pi = PaymentIntent._api_retrieve(request.match_info["id"])
     data, expand = await read_params(request)
-    unsupported_params(data, {"customer", "setup_future_usage", "metadata"})
+    unsupported_params(data, {"customer", "setup_future_usage", "metadata", "amount"})
     if pi.status not in CONFIRMABLE:
         raise unexpected_state("update", "updated", pi.status, CONFIRMABLE)
+    if "amount" in data:
+        pi.amount, _ = _amount_and_currency({"amount": data["amount"], "currency": pi.currency})
     if "customer" in data:
         if pi.customer and data["customer"] != pi.customer:
             raise invalid("You cannot change the customer of a PaymentIntent that already "

@@ -68,7 +68,7 @@ def test_save_pay_again_without_the_number_then_remove(live_shop, page):
 
 def test_add_a_card_with_3d_secure_then_pay_with_it(live_shop, page):
     base_url, _app = live_shop
-    sign_up(page, live_shop, "mary@example.com")
+    sign_up(page, live_shop, "savedcard3ds@example.com")
     page.goto(base_url + "/account/payment-methods")
     page.get_by_role("link", name="Add a card").click()
     expect(page.get_by_role("button", name="Save card")).to_be_enabled()

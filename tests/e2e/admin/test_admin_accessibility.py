@@ -8,7 +8,7 @@ from .conftest import DESKTOP, PHONE, shot
 
 pytestmark = pytest.mark.e2e
 
-SKIP = {"admin.export_orders"}  # a CSV download, not a page
+SKIP = {"admin.export_orders", "admin.document_pdf"}  # downloads (CSV, PDF), not pages
 
 
 def admin_pages():

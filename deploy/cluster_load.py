@@ -320,7 +320,7 @@ def seed(args) -> None:
     """One store, one product with ``stock`` units (the schema comes from the migrations)."""
     from shop import create_app
     from shop.extensions import db
-    from shop.models import Product, Store
+    from shop.models import Product, ProductVariant, Store
 
     app = create_app({"SHOP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": args.database_url,
                       "REDIS_URL": None, "LOG_LEVEL": "WARNING"})
@@ -328,9 +328,15 @@ def seed(args) -> None:
         store = Store(slug="main", name="Cluster", currency="USD")
         db.session.add(store)
         db.session.flush()
-        db.session.add(Product(store_id=store.id, slug=PRODUCT_SLUG, name="Last Units",
-                               price=2500, currency="USD", stock_on_hand=args.stock,
-                               description="Few left"))
+        product = Product(store_id=store.id, slug=PRODUCT_SLUG, name="Last Units",
+                          price=2500, currency="USD", stock_on_hand=args.stock,
+                          description="Few left")
+        db.session.add(product)
+        db.session.flush()
+        # A product without options sells through its one default variant (0017_variants).
+        db.session.add(ProductVariant(store_id=store.id, product_id=product.id,
+                                      sku=PRODUCT_SLUG, name="", price=2500,
+                                      stock_on_hand=args.stock, position=0, active=True))
         db.session.commit()
         db.session.remove()
         db.engine.dispose()

@@ -19,6 +19,8 @@ SANDBOX_PAYSTACK_PUBLIC_KEY = "pk_test_paystack_sandbox"
 SANDBOX_FLUTTERWAVE_SECRET_KEY = "FLWSECK_TEST-sandbox-X"  # noqa: S105 - same
 SANDBOX_FLUTTERWAVE_SECRET_HASH = "flw-sandbox-hash"  # noqa: S105 - same
 
+DEFAULT_METHODS = ("stripe", "stripe_checkout")
+
 PAYSTACK_API_BASE = "https://api.paystack.co"
 FLUTTERWAVE_API_BASE = "https://api.flutterwave.com"
 
@@ -26,7 +28,7 @@ FLUTTERWAVE_API_BASE = "https://api.flutterwave.com"
 def provider_config(relaxed: bool) -> dict[str, Any]:
     """The PAYSTACK_*, FLUTTERWAVE_*, DEFAULT_PAYMENT_GATEWAY and COD_* settings."""
     # Imported here: config.py imports this module at its top.
-    from .config import ConfigError, env_choice, env_int, env_secret
+    from .config import ConfigError, env_choice, env_int, env_list, env_secret
 
     paystack_key = env_secret("PAYSTACK_SECRET_KEY")
     paystack_sandbox = relaxed and not paystack_key
@@ -54,9 +56,24 @@ def provider_config(relaxed: bool) -> dict[str, Any]:
         "COD_MAX_AMOUNT": env_int("COD_MAX_AMOUNT", 0, minimum=1)
         if os.environ.get("COD_MAX_AMOUNT") else None,
         "COD_FEE": env_int("COD_FEE", 0),
+        # The methods a store offers until its owner chooses in /admin/settings.
+        "PAYMENT_METHODS": _methods(env_list("PAYMENT_METHODS") or DEFAULT_METHODS),
+        "BANK_TRANSFER_HOLD_DAYS": env_int("BANK_TRANSFER_HOLD_DAYS", 3, minimum=1),
+        # Printed on bank-transfer instructions until the store sets its own.
+        "BANK_TRANSFER_ACCOUNT": os.environ.get("BANK_TRANSFER_ACCOUNT", "").strip(),
     }
     if config["FLUTTERWAVE_SECRET_KEY"] and not config["FLUTTERWAVE_SECRET_HASH"]:
         # Without the hash no webhook can be told from a forgery.
         raise ConfigError("FLUTTERWAVE_SECRET_KEY needs FLUTTERWAVE_SECRET_HASH (the webhook "
                           "secret hash from the Flutterwave dashboard)")
     return config
+
+
+def _methods(names: tuple[str, ...]) -> tuple[str, ...]:
+    from .config import ConfigError
+
+    unknown = [name for name in names if name not in PAYMENT_METHODS]
+    if unknown:
+        raise ConfigError(f"PAYMENT_METHODS: unknown method(s) {', '.join(unknown)}; "
+                          f"known: {', '.join(PAYMENT_METHODS)}")
+    return names

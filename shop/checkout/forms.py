@@ -7,6 +7,7 @@ from ..address_fields import CountryRegionForm
 from ..domain.pricing import DEFAULT_RATES, SHIPPING_METHODS, RateTable, offered_methods
 from ..models import Address
 from ..services.checkout.place import CheckoutDetails
+from ..services.payments.methods import LABELS
 
 
 def offered_to_country(form: "CheckoutForm", field: RadioField) -> None:
@@ -38,6 +39,9 @@ class CheckoutForm(CountryRegionForm):
     shipping_method = RadioField("Shipping", default="standard", validators=[
         InputRequired("Choose a shipping method."), offered_to_country],
         invalid_choice_message="Choose one of the shipping methods listed.")
+    # Checked against the store's offer and the order in place_order (one rule for the form
+    # and a forged post); a post without it pays by the store's pre-selected method.
+    payment_method = RadioField("Payment", validate_choice=False)
     save_address = BooleanField("Save this address in my account")
     # The second submit button: the summary again for the destination chosen, nothing placed.
     update_total = SubmitField("Update total")
@@ -77,6 +81,12 @@ class CheckoutForm(CountryRegionForm):
         self.set_countries(rates, home)
         self.shipping_method.choices = [
             (m.code, f"{m.label} ({m.days})") for m in SHIPPING_METHODS.values()]
+        return self
+
+    def set_payment_choices(self, offered: list[str], initial: str | None) -> "CheckoutForm":
+        self.payment_method.choices = [(name, LABELS[name]) for name in offered]
+        if not self.payment_method.data:
+            self.payment_method.data = initial
         return self
 
     def details(self) -> CheckoutDetails:

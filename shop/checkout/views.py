@@ -16,11 +16,13 @@ from ..services.checkout.place import (
 )
 from ..services.orders.errors import OrderNotFound
 from ..services.payments.errors import GatewayError
+from ..services.payments.methods import initial_method, method_settings, offered_methods
 from ..services.payments.settle import (
     cancel_superseded,
     create_payment_intent,
     ensure_payment_intent,
 )
+from ..services.payments.start import start_payment
 from ..web import cart_token, current_rates, current_store, query_int, shopper_session_key
 from . import bp
 from .forms import CheckoutForm
@@ -35,6 +37,7 @@ def _render(form: CheckoutForm, view, status: int = 200, error: str | None = Non
     if current_user.is_authenticated and request.method == "GET" and editing is None:
         shown = form.prefill(current_user.email, saved, chosen)
     rates = current_rates()
+    _offer_methods(form)
     return render_template("checkout/form.html", form=form, view=view, error=error,
                            rates=rates, saved=saved, shown=shown, editing=editing,
                            summary=checkout_summary(view, rates, *form.destination())), \
@@ -87,7 +90,8 @@ def submit():
             store_id=store.id, cart_token=cart_token(),
             checkout_token=checkout_form.checkout_token.data, details=checkout_form.details(),
             client_ip=request.remote_addr, client_session=shopper_session_key(),
-            user_id=signed_in_user_id(), save_address=checkout_form.save_address.data)
+            user_id=signed_in_user_id(), save_address=checkout_form.save_address.data,
+            payment_method=_chosen_method(checkout_form), store_country=store.country)
     except (StaleCheckout, EmptyCart) as exc:
         flash(str(exc), "error")
         has_lines = bool(_cart_view(store.id).lines)
@@ -109,11 +113,28 @@ def _refused(checkout_form: CheckoutForm, store_id: int, exc: DomainError):
     return _render(checkout_form, view, 422, str(exc))
 
 
+def _offer_methods(form: CheckoutForm) -> None:
+    store = current_store()
+    settings = method_settings(store.id)
+    offered = offered_methods(settings, store.currency)
+    form.set_payment_choices(offered, initial_method(settings, offered))
+
+
+def _chosen_method(form: CheckoutForm) -> str:
+    if form.payment_method.data:
+        return form.payment_method.data
+    store = current_store()
+    settings = method_settings(store.id)
+    return initial_method(settings, offered_methods(settings, store.currency)) or "stripe"
+
+
 def _cart_view(store_id: int):
     return carts.view_cart(carts.find_cart(cart_token(), store_id))
 
 
 def _start_payment(placed: PlacedOrder):
+    if placed.payment_method != "stripe":
+        return redirect(start_payment(placed), 303)
     try:
         if placed.intent is not None:
             create_payment_intent(placed.intent)

@@ -44,6 +44,12 @@ class Order(Model):
     ship_region: Mapped[str] = mapped_column(String(6), default="", server_default="")
     ship_country: Mapped[str] = mapped_column(String(2))
     shipping_method: Mapped[str] = mapped_column(String(20))
+    # The way the shopper chose to pay (domain/payment_choice.METHODS): "stripe" is the
+    # Payment Element, "stripe_checkout" Stripe's hosted page, "cod" cash on delivery...
+    payment_method: Mapped[str] = mapped_column(String(20), default="stripe",
+                                                server_default="stripe")
+    # A bank transfer's reference (ISO 11649, domain/bank_reference.py), shown to the payer.
+    payment_reference: Mapped[str | None] = mapped_column(String(35))
     currency: Mapped[str] = mapped_column(String(3))
     subtotal: Mapped[int] = mapped_column(Integer)
     shipping: Mapped[int] = mapped_column(Integer)
@@ -82,6 +88,7 @@ class Order(Model):
         Index("ix_orders_store_status", "store_id", "status"),
         Index("ix_orders_email", "email"),
         Index("ix_orders_user_created", "user_id", "created_at"),
+        Index("uq_orders_payment_reference", "payment_reference", unique=True),
         # The filtered and sorted admin pages read live orders only: once most delivered
         # orders are archived, a full index would walk the archived ones to fill a page.
         # With "Include archived" they read ix_orders_store_created_id and filter.

@@ -22,6 +22,10 @@ class PaymentAttempt(Model):
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
     provider: Mapped[str] = mapped_column(String(20), default="stripe")
     provider_reference: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # A hosted payment page's session at the provider (a Stripe Checkout Session id, a
+    # Paystack access code...) and its link, so the pay page can send the shopper back to it.
+    session_id: Mapped[str | None] = mapped_column(String(255))
+    redirect_url: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default=AttemptStatus.INITIATED)
     amount: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
@@ -53,6 +57,7 @@ class PaymentAttempt(Model):
         Index("ix_payment_attempts_status", "status"),
         Index("ix_payment_attempts_created_at", "created_at"),
         Index("ix_payment_attempts_status_capture_before", "status", "capture_before"),
+        Index("uq_payment_attempts_session_id", "session_id", unique=True),
     )
 
 

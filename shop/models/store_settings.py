@@ -33,4 +33,12 @@ class StoreSettings(Model):
     legal_name: Mapped[str | None] = mapped_column(String(200))
     legal_address: Mapped[str | None] = mapped_column(Text)
     tax_id: Mapped[str | None] = mapped_column(String(60))
+    # The payment methods the store offers, in the checkout's order; NULL: PAYMENT_METHODS.
+    payment_methods: Mapped[list | None] = mapped_column(JSON)
+    default_payment_method: Mapped[str | None] = mapped_column(String(20))
+    cod_max_amount: Mapped[int | None] = mapped_column(Integer)  # minor units
+    cod_fee: Mapped[int | None] = mapped_column(Integer)  # minor units
+    bank_transfer_hold_days: Mapped[int | None] = mapped_column(Integer)
+    # Printed on bank-transfer instructions: account name, bank, IBAN or account number.
+    bank_account: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

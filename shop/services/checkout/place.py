@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ...domain.errors import DomainError, TooManyUnits
+from ...domain.payment_choice import OrderFacts
 from ...domain.pricing import PricedLine, RateTable, quote
 from ...domain.states import AttemptStatus, OrderStatus, PaymentStatus, transition
 from ...extensions import db
@@ -22,6 +23,7 @@ from ...models.types import utcnow
 from ..accounts.addresses import AddressData, remember_address
 from ..inventory.holds import counting, place_holds, release_live_holds
 from ..payments.ledger import configured_capture_method
+from ..payments.methods import PROVIDER_OF, check_fits, method_settings, offered_rule
 from ..payments.settle import IntentRequest
 from ..platform.audit import record_change
 from ..platform.settings import ShopSettings, effective_settings
@@ -98,10 +100,11 @@ class PlacedOrder:
     token: str
     superseded: list[int] = field(default_factory=list)
     intent: IntentRequest | None = None  # None: an earlier post's order, ask its attempt
+    payment_method: str = "stripe"
 
     @classmethod
     def earlier(cls, order: Order) -> PlacedOrder:
-        return cls(order.id, order.token)
+        return cls(order.id, order.token, payment_method=order.payment_method)
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,7 @@ def place_order(
     *, store_id: int, cart_token: str | None, checkout_token: str, details: CheckoutDetails,
     client_ip: str | None = None, client_session: str | None = None,
     user_id: int | None = None, save_address: bool = False,
+    payment_method: str = "stripe", store_country: str = "US",
 ) -> PlacedOrder:
     """Create the order for ``checkout_token`` or return the one it already made.
 
@@ -143,7 +147,9 @@ def place_order(
     ``InvalidRegion``, ``TooManyUnits`` or ``TooManyOpenCheckouts``.
     ``client_ip`` and ``client_session`` (the browser session's id) are kept only as keyed
     hashes. A signed-in shopper's order carries ``user_id``; ``save_address`` adds the
-    shipping address to their address book in the same transaction.
+    shipping address to their address book in the same transaction. ``payment_method``
+    must be one the store offers and that fits the order (``PaymentMethodUnavailable``);
+    only a Payment Element order gets a PaymentIntent request.
     """
     client, now = Client.of(client_ip=client_ip, client_session=client_session), utcnow()
     try:
@@ -158,23 +164,28 @@ def place_order(
                     return PlacedOrder.earlier(existing)
                 raise StaleCheckout("Your checkout was out of date. Please review and try again.")
             settings = effective_settings(store_id)
+            method = offered_rule(payment_method, method_settings(store_id))
             _check_units(cart, settings.max_units_per_product)
             _check_open_checkouts(session, cart, client, now)
             superseded, ends = (_supersede_unpaid_orders(session, cart.id, now)
                                 if cart.has_unpaid else ([], None))
             order = _create_order(session, store_id, cart, checkout_token, details,
-                                  settings.rates, client=client, user_id=user_id)
+                                  settings.rates, client=client, user_id=user_id,
+                                  payment_method=payment_method)
+            check_fits(method, OrderFacts(order.total, order.currency, details.country,
+                                          store_country))
             if user_id is not None and save_address:
                 remember_address(session, user_id=user_id, data=_address_data(details),
                                  strict=False)
             place_holds(session, order_id=order.id, quantities=order.quantities, now=now,
                         ttl=_hold_time(settings, ends, now))
-            attempt = _create_attempt(session, order)
+            attempt = _create_attempt(session, order, payment_method)
             # Spent: the cart's next checkout gets a new one.
             session.execute(update(Cart).where(Cart.id == cart.id).values(checkout_token=None)
                             .execution_options(synchronize_session=False))
             placed = PlacedOrder(order.id, order.token, superseded,
-                                 IntentRequest.of(order, attempt))
+                                 IntentRequest.of(order, attempt)
+                                 if payment_method == "stripe" else None, payment_method)
     except IntegrityError:
         # A concurrent post with the same token committed first: its order is ours.
         existing = order_for_checkout_token(checkout_token)
@@ -262,6 +273,7 @@ def _hold_time(settings: ShopSettings, ends: datetime | None, now: datetime) -> 
 def _create_order(
     session: Session, store_id: int, cart: CheckoutCart, checkout_token: str,
     details: CheckoutDetails, rates: RateTable, *, client: Client, user_id: int | None,
+    payment_method: str,
 ) -> NewOrder:
     q = quote(cart.lines, country=details.country, region=details.region,
               shipping_method=details.shipping_method, rates=rates)
@@ -274,15 +286,15 @@ def _create_order(
         shipping_method=q.shipping_method, currency=q.currency,
         subtotal=q.subtotal, shipping=q.shipping, tax=q.tax, tax_rate_bp=q.tax_rate_bp,
         total=q.total, client_ip_hash=client.ip, client_session=client.session,
-        user_id=user_id,
+        user_id=user_id, payment_method=payment_method,
     ), [dict(product_id=line.product_id, variant_id=line.variant_id, name=line.name,
              sku=line.sku, unit_price=line.unit_price, quantity=line.quantity,
              total=line.total) for line in q.lines])
 
 
-def _create_attempt(session: Session, order: NewOrder) -> PaymentAttempt:
+def _create_attempt(session: Session, order: NewOrder, method: str) -> PaymentAttempt:
     attempt = PaymentAttempt(
-        store_id=order.store_id, order_id=order.id, provider="stripe",
+        store_id=order.store_id, order_id=order.id, provider=PROVIDER_OF[method],
         status=AttemptStatus.INITIATED, amount=order.total, currency=order.currency,
         idempotency_key=f"pi-create-{secrets.token_hex(16)}",
         capture_method=configured_capture_method(),

@@ -17,7 +17,7 @@ that marks it succeeded, so each happens once per refund.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from ...domain.ledger import (
@@ -77,6 +77,7 @@ class RefundClaim:
     reason: str | None
     idempotency_key: str
     shop_reason: str | None = None
+    provider: str = "stripe"  # the attempt's: which issuer in ISSUERS makes the refund
 
 
 def refund_payment(*, attempt_id: int, amount: int | None = None, reason: str | None = None,
@@ -130,7 +131,7 @@ def refund_payment(*, attempt_id: int, amount: int | None = None, reason: str | 
             claim_refund_lines(session, order=order, transaction=row, quote=quote,
                                restock=restock)
         claim = RefundClaim(row.id, attempt.id, order.id, attempt.provider_reference, amount,
-                            reason, provider_key(row), _shop_reason(actor))
+                            reason, provider_key(row), _shop_reason(actor), attempt.provider)
         record_change(session, store_id=attempt.store_id, entity_type="payment_transaction",
                       entity_id=row.id, action="refund_requested", from_state=None,
                       to_state=TransactionStatus.PENDING, actor=actor,
@@ -144,6 +145,14 @@ def refund_payment(*, attempt_id: int, amount: int | None = None, reason: str | 
 
 
 def issue_refund(claim: RefundClaim) -> Refund:
+    """The provider's refund call; repeating it with the same claim repeats nothing."""
+    issuer = ISSUERS.get(claim.provider)
+    if issuer is not None:
+        return issuer(claim)
+    return _stripe_refund(claim)
+
+
+def _stripe_refund(claim: RefundClaim) -> Refund:
     """The Stripe call; repeating it with the same claim repeats nothing (idempotency key)."""
     metadata = {"transaction_id": str(claim.transaction_id),
                 "attempt_id": str(claim.attempt_id), "order_id": str(claim.order_id)}
@@ -154,13 +163,19 @@ def issue_refund(claim: RefundClaim) -> Refund:
         idempotency_key=claim.idempotency_key, metadata=metadata)
 
 
+# Other providers' refund calls, by the attempt's ``provider`` (each registered by its own
+# module; they raise GatewayError as the Stripe call does, so the failure paths are shared).
+ISSUERS: dict[str, Callable[[RefundClaim], Refund]] = {}
+
+
 def claim_for(row: PaymentTransaction) -> RefundClaim:
     """The claim of a REFUND row the shop made (the only kind without a Stripe refund id)."""
     attempt = row.attempt
     assert attempt.provider_reference is not None, "a refunded attempt was captured at Stripe"
     assert row.idempotency_key is not None, "the claiming transaction gave the row its key"
     return RefundClaim(row.id, attempt.id, attempt.order_id, attempt.provider_reference,
-                       row.amount, row.reason, row.idempotency_key, _shop_reason(row.actor))
+                       row.amount, row.reason, row.idempotency_key, _shop_reason(row.actor),
+                       attempt.provider)
 
 
 def apply_refund(*, transaction_id: int, refund: Refund, actor: str) -> None:

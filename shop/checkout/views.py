@@ -134,7 +134,13 @@ def _cart_view(store_id: int):
 
 def _start_payment(placed: PlacedOrder):
     if placed.payment_method != "stripe":
-        return redirect(start_payment(placed), 303)
+        try:
+            return redirect(start_payment(placed), 303)
+        except GatewayError:
+            # The order is placed; its pay page starts the payment again (idempotent).
+            current_app.logger.warning("payment start failed", exc_info=True,
+                                       extra={"order_id": placed.order_id})
+            return redirect(url_for("orders.pay", token=placed.token), 303)
     try:
         if placed.intent is not None:
             create_payment_intent(placed.intent)

@@ -118,7 +118,9 @@ def describe(order: Order, attempt: PaymentAttempt | None, *, lapsed: bool = Fal
                           "A card payment takes a few seconds; a bank debit can take a few "
                           "business days. We e-mail you as soon as it is done.",
                           True, False, None)
-    if attempt is not None and attempt.status == AttemptStatus.CANCELED:
+    # A hosted-Checkout order whose page expired is paid on a new page: not this case.
+    if attempt is not None and attempt.status == AttemptStatus.CANCELED \
+            and order.payment_method != "stripe_checkout":
         # Stripe refuses to confirm a canceled PaymentIntent: never offer "Pay" with it.
         return OrderState("This payment was canceled", PAYMENT_CANCELED, False, False, None)
     if lapsed:
@@ -130,6 +132,17 @@ def describe(order: Order, attempt: PaymentAttempt | None, *, lapsed: bool = Fal
                           payment_error_message(attempt.last_error_code))
     return OrderState("Awaiting payment", "Your items are reserved while you pay.", False, True,
                       None)
+
+
+def awaiting_checkout(order: Order, state: OrderState) -> OrderState:
+    """Back from Stripe's hosted page (``success_url``) before we heard the outcome: the
+    page keeps checking instead of offering to pay again."""
+    if order.status != OrderStatus.PENDING or order.payment_status != PaymentStatus.UNPAID \
+            or state.lapsed:
+        return state
+    return OrderState("Confirming your payment…", "Stripe is telling us about your payment; "
+                      "this page updates by itself. We e-mail you as soon as it is done.",
+                      True, False, None)
 
 
 def _paid_out_of_stock(order: Order, *, refunded: bool) -> OrderState:

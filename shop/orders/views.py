@@ -17,12 +17,14 @@ from ..services.cart.refill import NotRebuildable, rebuild_cart_from_order
 from ..services.checkout.edit import editable
 from ..services.payments.errors import GatewayError
 from ..services.payments.page import Step, open_payment, reservation_lapsed
+from ..services.payments.session_settle import settle_session
 from ..services.payments.settle import attempt_for_order, settle_payment
 from ..web import cart_token, current_store, remember_cart
 from . import bp
 from .forms import RebuildForm
 from .messages import RESERVATION_EXPIRED, client_messages
 from .presenter import (
+    awaiting_checkout,
     describe,
     payment_label,
     refunded_amount,
@@ -46,14 +48,17 @@ def no_store(response, status: int | None = None):
     return response
 
 
-def _state(order: Order):
-    return describe(order, attempt_for_order(order.id), lapsed=reservation_lapsed(order))
+def _state(order: Order, checkout: str | None = None):
+    state = describe(order, attempt_for_order(order.id), lapsed=reservation_lapsed(order))
+    return awaiting_checkout(order, state) if checkout == "success" else state
 
 
 @bp.get("/orders/<token>")
 def status(token: str):
     order = _order_or_404(token)
     attempt = attempt_for_order(order.id)
+    if request.args.get("session_id"):
+        return _back_from_checkout(order, attempt, request.args["session_id"])
     intent_id = request.args.get("payment_intent")
     # Back from Stripe: ask Stripe (never the query string) and settle, as the webhook does.
     if intent_id and attempt is not None and intent_id == attempt.provider_reference:
@@ -63,13 +68,26 @@ def status(token: str):
             current_app.logger.warning("settle on return failed", exc_info=True)
         return redirect(url_for("orders.status", token=token), 303)
     return render_template("orders/status.html", order=order, attempt=attempt,
-                           state=_state(order), steps=timeline(order), rebuild=RebuildForm())
+                           state=_state(order, request.args.get("checkout")),
+                           steps=timeline(order), rebuild=RebuildForm(),
+                           checkout=request.args.get("checkout"))
+
+
+def _back_from_checkout(order: Order, attempt, session_id: str):
+    # Back from Stripe's hosted page: ask Stripe about the session (never the query string)
+    # and settle, as the webhook does; the page then polls while the bank decides.
+    if attempt is not None and session_id == attempt.session_id:
+        try:
+            settle_session(session_id=session_id, actor=f"shopper:{order.email}")
+        except GatewayError:
+            current_app.logger.warning("settle on return from Checkout failed", exc_info=True)
+    return redirect(url_for("orders.status", token=order.token, checkout="success"), 303)
 
 
 @bp.get("/orders/<token>/status.json")
 def status_json(token: str):
     order = _order_or_404(token)
-    state = _state(order)
+    state = _state(order, request.args.get("checkout"))
     return {"status": order.status, "payment_status": order.payment_status,
             "status_label": status_label(order), "payment_label": payment_label(order),
             "headline": state.headline, "detail": state.detail, "pending": state.pending,
@@ -81,6 +99,8 @@ def pay(token: str):
     # no-store: Back after paying must ask us again, never show the old form from the cache.
     order = _order_or_404(token)
     state = _state(order)
+    if order.payment_method == "stripe_checkout":
+        return hosted.pay_on_stripe(order, state)
     if not (state.lapsed or state.can_pay or state.pending):
         return no_store(redirect(url_for("orders.status", token=token), 303))
     try:
@@ -126,4 +146,4 @@ bp.add_app_template_global(payment_label, "payment_label")
 bp.add_app_template_global(refunded_amount, "refunded_amount")
 bp.add_app_template_global(shop_contact, "shop_contact")
 
-from . import lookup, receipts  # noqa: E402,F401
+from . import hosted, lookup, receipts  # noqa: E402,F401

@@ -12,7 +12,7 @@
 (function () {
   "use strict";
   var form = document.getElementById("payment-form");
-  if (!form || typeof Stripe === "undefined") { return; }
+  if (!form || typeof Stripe === "undefined") { return; }  // the hosted-page form stays
   var button = document.getElementById("pay-button");
   var message = document.getElementById("payment-message");
   var label = button.textContent;
@@ -59,6 +59,9 @@
   paymentElement.on("ready", function () {
     button.disabled = false;
     document.getElementById("payment-needs-js").hidden = true;
+    // The card form works: the way out to Stripe's hosted page is no longer needed.
+    var fallback = document.getElementById("payment-fallback");
+    if (fallback) { fallback.hidden = true; }
   });
   paymentElement.mount("#payment-element");
 

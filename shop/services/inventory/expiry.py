@@ -126,7 +126,7 @@ def expire_batch(now: datetime, *, after: int, limit: int, report: ExpiryReport)
             return None
         with_intent = set(session.scalars(
             select(PaymentAttempt.order_id).distinct().where(
-                PaymentAttempt.order_id.in_(ids), PaymentAttempt.provider_reference.is_not(None))))
+                PaymentAttempt.order_id.in_(ids), _at_stripe())))
         expired = _expire_in_sql(session, [i for i in ids if i not in with_intent], now)
         expired_ids = [order_id for order_id, _ in expired]
         if expired_ids:
@@ -154,9 +154,15 @@ def lapsed_order_ids(session: Session, now: datetime, *, after: int, limit: int)
     return list(session.scalars(query))
 
 
+def _at_stripe():
+    """An attempt Stripe knows of: a PaymentIntent, or a hosted Checkout Session that may
+    still be paid (it is expired at Stripe before its order closes)."""
+    return (PaymentAttempt.provider_reference.is_not(None)
+            | PaymentAttempt.session_id.is_not(None))
+
+
 def _has_intent(order_id_column):
-    return exists().where(PaymentAttempt.order_id == order_id_column,
-                          PaymentAttempt.provider_reference.is_not(None))
+    return exists().where(PaymentAttempt.order_id == order_id_column, _at_stripe())
 
 
 def _expire_in_sql(session: Session, ids: list[int], now: datetime) -> list[tuple[int, int]]:
@@ -265,6 +271,10 @@ def close_unpaid_order(*, order_id: int, target: OrderStatus, actor: str, reason
     is settled instead). Raises ``GatewayError`` if Stripe cannot be asked.
     """
     attempt = settle.attempt_for_order(order_id)
+    if attempt is not None and attempt.session_id:
+        from ..payments.session_settle import close_session_order  # imports this module
+
+        return close_session_order(attempt=attempt, target=target, actor=actor)
     intent = (_cancel_intent(attempt.provider_reference)
               if attempt and attempt.provider_reference else None)
     with write_transaction() as session:

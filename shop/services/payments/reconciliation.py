@@ -5,7 +5,8 @@ Four passes, each through the code the live path uses:
    the webhook's ``apply_intent``); what stays unresolved is flagged for staff;
 2. PENDING transaction claims left behind (Stripe unreachable, a process died): the intent
    or the refund at Stripe decides how they ended;
-3. PaymentIntents whose creation failed with a retryable error and whose retry is due;
+3. PaymentIntents whose creation failed with a retryable error and whose retry is due,
+   and hosted Checkout attempts with no PaymentIntent yet (their session at Stripe says);
 4. events Stripe could not deliver (``delivery_success=false``, kept 30 days), applied
    through ``webhooks.handle_event`` exactly as if the endpoint had received them.
 
@@ -38,6 +39,7 @@ from ..refunds.refunds import apply_refund, claim_for, issue_refund
 from ..webhooks.events import event_intent_id, handle_event
 from .ledger import fail
 from .queries import stuck_attempts
+from .session_settle import settle_session
 from .settle import apply_intent, ensure_payment_intent, settle_payment
 
 log = logging.getLogger(__name__)
@@ -84,6 +86,7 @@ def _run_store(store_id: int, trigger: str, now: datetime, stuck_for: timedelta,
         _stuck_attempts(tally, store_ids, now, stuck_for, actor)
         _pending_claims(tally, store_ids, now - stuck_for, actor)
         _due_intent_creations(tally, store_ids, now)
+        _unpaid_sessions(tally, store_ids, now - stuck_for, actor)
         tally.events_replayed += _replay(events.of_store(store_id))
     except Exception as exc:
         _finish(run_id, tally, error=f"{type(exc).__name__}: {exc}")
@@ -209,6 +212,31 @@ def _due_intent_creations(tally: Tally, store_ids, now: datetime) -> None:
         except GatewayError:
             continue  # counted on the attempt, with its next retry time
         if created.id == attempt.id and created.provider_reference:
+            tally.fixed += 1
+
+
+def _unpaid_sessions(tally: Tally, store_ids, older_than: datetime, actor: str) -> None:
+    """Hosted Checkout attempts with no PaymentIntent yet: a lost ``checkout.session.*``
+    event would leave them so; the session at Stripe says whether the shopper paid."""
+    query = (select(PaymentAttempt.id, PaymentAttempt.session_id)
+             .where(PaymentAttempt.status == AttemptStatus.INITIATED,
+                    PaymentAttempt.session_id.is_not(None),
+                    PaymentAttempt.provider_reference.is_(None),
+                    PaymentAttempt.created_at < older_than)
+             .order_by(PaymentAttempt.id))
+    if store_ids is not None:
+        query = query.where(PaymentAttempt.store_id.in_(list(store_ids)))
+    for attempt_id, session_id in db.session.execute(query).all():
+        tally.examined += 1
+        assert session_id is not None, "selected for its session"
+        try:
+            result = settle_session(session_id=session_id, actor=actor)
+        except GatewayError as exc:
+            tally.flagged += 1
+            _flag(get_existing(db.session, PaymentAttempt, attempt_id),
+                  f"Stripe could not be asked about Checkout Session {session_id}: {exc}")
+            continue
+        if result is not None and result.attempt_status != AttemptStatus.INITIATED:
             tally.fixed += 1
 
 

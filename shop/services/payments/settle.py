@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ...domain.ledger import TransactionKind, TransactionStatus
@@ -194,12 +194,22 @@ def apply_intent(session: Session, intent: Intent, *, actor: str,
                       charge_id=intent.latest_charge_id)
     elif attempt.status in (AttemptStatus.AUTHORIZING, AttemptStatus.AUTHORIZED):
         _extend_holds(session, order, attempt)
-    elif intent.status == "canceled" and expiry.can_close(order):
+    elif (intent.status == "canceled" and expiry.can_close(order)
+          and _is_current(session, order, attempt)):
         expiry.close_order(session, order, target=closed_as, actor=actor,
                     reason="the payment was canceled at Stripe")
     result.attempt_status = attempt.status
     result.payment_status = order.payment_status
     return result
+
+
+def _is_current(session: Session, order: Order, attempt: PaymentAttempt) -> bool:
+    """Whether ``attempt`` is the order's latest: the canceled intent of an attempt a newer
+    one replaced (the shopper switched to hosted Checkout, a new session after an expired
+    one) ends that attempt only, not the order the newer one still pays for."""
+    latest = session.scalar(select(func.max(PaymentAttempt.id))
+                            .where(PaymentAttempt.order_id == order.id))
+    return latest == attempt.id
 
 
 def _capture_asked(session: Session, attempt: PaymentAttempt, intent: Intent) -> int | None:
@@ -336,6 +346,9 @@ def cancel_superseded(attempt_ids: list[int], *, reason: str = "duplicate") -> N
     """
     for attempt_id in attempt_ids:
         attempt = db.session.get(PaymentAttempt, attempt_id)
+        if attempt is not None and attempt.session_id:
+            _expire_session(attempt.session_id)
+            continue
         if attempt is None or not attempt.provider_reference:
             continue
         intent_id = attempt.provider_reference
@@ -350,3 +363,19 @@ def cancel_superseded(attempt_ids: list[int], *, reason: str = "duplicate") -> N
             # The webhook or reconciliation will settle it; the old order is already closed.
             log.warning("could not settle a superseded PaymentIntent",
                         extra={"payment_intent": intent_id}, exc_info=True)
+
+
+def _expire_session(session_id: str) -> None:
+    """A superseded hosted-Checkout order: its page must not take money any more."""
+    from .session_settle import settle_session  # it imports this module
+
+    try:
+        gateway().expire_checkout_session(session_id)
+    except GatewayError:
+        log.info("superseded Checkout Session not expired; settling it as it is",
+                 extra={"checkout_session": session_id})
+    try:
+        settle_session(session_id=session_id, actor="system:checkout")
+    except GatewayError:
+        log.warning("could not settle a superseded Checkout Session",
+                    extra={"checkout_session": session_id}, exc_info=True)

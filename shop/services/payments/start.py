@@ -17,7 +17,15 @@ if TYPE_CHECKING:
 
 Starter = Callable[["PlacedOrder"], str]
 
-STARTERS: dict[str, Starter] = {}
+def _stripe_checkout(placed: PlacedOrder) -> str:
+    from .hosted_checkout import checkout_url  # imported when used: it imports the checkout's
+
+    return checkout_url(order_id=placed.order_id)
+
+
+STARTERS: dict[str, Starter] = {
+    "stripe_checkout": _stripe_checkout,
+}
 
 
 def start_payment(placed: PlacedOrder) -> str:

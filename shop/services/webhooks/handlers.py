@@ -28,6 +28,7 @@ from .money_events import (
     fetch_dispute,
     fetch_refund,
 )
+from .session_events import CHECKOUT_SESSION_EVENTS, apply_session_event, fetch_session
 
 
 @dataclass(frozen=True)
@@ -43,4 +44,6 @@ HANDLERS: dict[str, EventHandler] = {
     **{event_type: EventHandler(fetch_refund, apply_money_event) for event_type in REFUND_EVENTS},
     **{event_type: EventHandler(fetch_dispute, apply_money_event)
        for event_type in DISPUTE_EVENTS},
+    **{event_type: EventHandler(fetch_session, apply_session_event)
+       for event_type in CHECKOUT_SESSION_EVENTS},
 }

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from ...extensions import db
 from ...models import EventStatus, PaymentAttempt
 from ...stripe_gateway import Intent, gateway, intent_from
+from ..payments.session_settle import link_intent_by_metadata, linkable_intent
 from ..payments.settle import apply_intent
 from .versions import at_pinned_version
 
@@ -50,11 +51,17 @@ def fetch_intent(event: dict) -> Intent | None:
     ours = intent_id and db.session.scalar(
         select(exists().where(PaymentAttempt.provider_reference == intent_id)))
     db.session.rollback()  # end the read before calling Stripe
+    if not ours:
+        # A hosted Checkout's intent before its session's event told us of it.
+        ours = intent_id and linkable_intent(obj.get("metadata") or {})
     return gateway().retrieve_payment_intent(intent_id) if ours else None
 
 
 def apply_intent_event(session: Session, event: dict, intent: Intent | None,
                        actor: str) -> EventStatus:
-    if intent is None or apply_intent(session, intent, actor=actor) is None:
+    if intent is None:
         return EventStatus.UNMATCHED  # kept for reconciliation
-    return EventStatus.PROCESSED
+    result = apply_intent(session, intent, actor=actor)
+    if result is None and link_intent_by_metadata(session, intent):
+        result = apply_intent(session, intent, actor=actor)
+    return EventStatus.UNMATCHED if result is None else EventStatus.PROCESSED

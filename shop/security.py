@@ -3,7 +3,8 @@ which hosts requests may be addressed to.
 
 Flask-Talisman sets the headers. The policy allows exactly what the payment page loads:
 our own scripts and styles, Stripe.js from the configured origin (js.stripe.com, or the
-loopback sandbox), its frames, and API calls to the configured Stripe API origin. No
+loopback sandbox), its frames, API calls to the configured Stripe API origin, and forms
+whose answer leads to Stripe's hosted Checkout page (checkout.stripe.com, or the sandbox). No
 inline script or style is allowed anywhere: the templates use none.
 """
 
@@ -32,6 +33,9 @@ def content_security_policy(config: dict) -> dict[str, list[str] | str]:
     real_stripe = js == "https://js.stripe.com"
     scripts = [SELF, js] + (["https://*.js.stripe.com"] if real_stripe else [])
     frames = list(dict.fromkeys([js, *STRIPE_FRAME_ORIGINS]))
+    # Placing a hosted-Checkout order (and the Payment Element page's switch to it) is a form
+    # post answered with a redirect to Stripe's page, which form-action governs too.
+    checkout = "https://checkout.stripe.com" if api == "https://api.stripe.com" else api
     return {
         "default-src": SELF,
         "script-src": scripts,
@@ -42,7 +46,7 @@ def content_security_policy(config: dict) -> dict[str, list[str] | str]:
         "font-src": SELF,
         "object-src": "'none'",
         "base-uri": SELF,
-        "form-action": SELF,
+        "form-action": [SELF, checkout],
         "frame-ancestors": "'none'",
     }
 

@@ -11,6 +11,7 @@ from flask import (
 from sqlalchemy import select
 
 from ..auth.session import signed_in_user_id
+from ..domain.states import PaymentStatus
 from ..extensions import db
 from ..models import Order
 from ..services.cart.refill import NotRebuildable, rebuild_cart_from_order
@@ -76,12 +77,16 @@ def status(token: str):
 def _back_from_checkout(order: Order, attempt, session_id: str):
     # Back from Stripe's hosted page: ask Stripe about the session (never the query string)
     # and settle, as the webhook does; the page then polls while the bank decides.
+    result = None
     if attempt is not None and session_id == attempt.session_id:
         try:
-            settle_session(session_id=session_id, actor=f"shopper:{order.email}")
+            result = settle_session(session_id=session_id, actor=f"shopper:{order.email}")
         except GatewayError:
             current_app.logger.warning("settle on return from Checkout failed", exc_info=True)
-    return redirect(url_for("orders.status", token=order.token, checkout="success"), 303)
+    # Not heard of yet (Stripe away, a lost race): the status page waits for the webhook.
+    waiting = result is None or result.payment_status == PaymentStatus.UNPAID
+    return redirect(url_for("orders.status", token=order.token,
+                            checkout="success" if waiting else None), 303)
 
 
 @bp.get("/orders/<token>/status.json")

@@ -77,8 +77,7 @@ def test_paid_on_the_hosted_page_then_the_return_settles_at_once(shopper, client
     answer = pay_on_page(url)
     assert answer.status_code == 303
     back = come_back(client, answer.headers["location"])
-    assert back.status_code == 303 and back.headers["Location"].endswith(
-        f"/orders/{token}?checkout=success")
+    assert back.status_code == 303 and back.headers["Location"].endswith(f"/orders/{token}")
     order = order_of(token)
     assert (order.status, order.payment_status) == ("paid", "paid")
     [attempt] = attempts_of(order.id)
@@ -327,3 +326,13 @@ def test_switching_a_payment_element_order_to_hosted_checkout(shopper, client, p
     come_back(client, pay_on_page(answer.headers["Location"]).headers["location"])
     assert order_of(token).payment_status == "paid"
     assert effects(order.id) == ONE
+
+
+def test_back_before_anyone_heard_the_status_page_waits(shopper, hosted):
+    token, _url = hosted  # back on success_url, the session not paid (or Stripe away)
+    page = shopper.client.get(f"/orders/{token}?checkout=success").get_data(as_text=True)
+    assert "Confirming your payment" in page and 'data-pending="true"' in page
+    assert "checkout=success" in page  # the polling asks with it
+    state = shopper.client.get(f"/orders/{token}/status.json?checkout=success").get_json()
+    assert (state["pending"], state["can_pay"]) == (True, False)
+    assert shopper.status(token)["can_pay"] is True  # without it: "Pay now"

@@ -38,7 +38,8 @@ def test_policy_allows_exactly_stripe_js_from_the_sandbox(client, store, stripe_
     assert policy["img-src"] == ["'self'", "data:"]
     assert policy["style-src"] == ["'self'"]
     assert policy["object-src"] == ["'none'"] and policy["frame-ancestors"] == ["'none'"]
-    assert policy["form-action"] == ["'self'"] and policy["base-uri"] == ["'self'"]
+    # Forms post to the shop; placing a hosted-Checkout order redirects to Stripe's page.
+    assert policy["form-action"] == ["'self'", sandbox] and policy["base-uri"] == ["'self'"]
     assert not any("unsafe" in source for sources in policy.values() for source in sources)
 
 
@@ -50,6 +51,7 @@ def test_policy_for_real_stripe():
     assert policy["connect-src"] == ["'self'", "https://api.stripe.com"]
     assert policy["frame-src"] == ["https://js.stripe.com", "https://*.js.stripe.com",
                                    "https://hooks.stripe.com"]
+    assert policy["form-action"] == ["'self'", "https://checkout.stripe.com"]
 
 
 def test_session_cookie_is_httponly_and_lax(client, store, product):

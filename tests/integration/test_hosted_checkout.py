@@ -30,7 +30,7 @@ from ..hosted_checkout import (
     start_hosted,
 )
 from ..payments import Api
-from ..shopper import CARD_PROCESSING, post_event, sandbox_events
+from ..shopper import ADDRESS, CARD_PROCESSING, post_event, sandbox_events
 
 COMPLETED = "checkout.session.completed"
 PAGE_DECLINED = "4000000000000002"  # the hosted page's card the bank declines
@@ -336,3 +336,52 @@ def test_back_before_anyone_heard_the_status_page_waits(shopper, hosted):
     state = shopper.client.get(f"/orders/{token}/status.json?checkout=success").get_json()
     assert (state["pending"], state["can_pay"]) == (True, False)
     assert shopper.status(token)["can_pay"] is True  # without it: "Pay now"
+
+
+def test_a_store_with_hosted_checkout_only_sends_every_order_there(shopper, product):
+    from shop.models import StoreSettings
+
+    db.session.add(StoreSettings(store_id=product.store_id, payment_methods=["stripe_checkout"]))
+    db.session.commit()
+    shopper.add(product, 1)
+    response = shopper.submit_checkout(shopper.checkout_form())  # no payment_method posted
+    assert response.status_code == 303
+    assert "/checkout.stripe.com/c/pay/" in response.headers["Location"]
+    form = shopper.client.get("/checkout").get_data(as_text=True)
+    assert 'type="radio" name="payment_method"' not in form  # one method: no choice shown
+
+
+def test_the_unpaid_order_job_expires_the_session_and_cancels_the_order(hosted,
+                                                                         stripe_client):
+    from shop.services.inventory.expiry import cancel_stale_unpaid_orders
+
+    token, url = hosted
+    report = cancel_stale_unpaid_orders(ttl=timedelta(minutes=1),
+                                        now=utcnow() + timedelta(minutes=2))
+    assert report.closed == [order_of(token).id], report
+    assert stripe_client.v1.checkout.sessions.retrieve(session_id_of(url)).status == "expired"
+    order = order_of(token)
+    assert (order.status, attempts_of(order.id)[0].status) == ("canceled", "canceled")
+    assert db.session.scalars(select(InventoryHold.status)).all() == ["released"]
+
+
+def test_paid_just_before_the_hold_lapsed_is_kept_not_closed(hosted, stripe_client):
+    token, url = hosted
+    pay_on_page(url)  # paid at Stripe; the shop has not heard yet
+    _lapse_holds()
+    close_lapsed_orders(order_ids=[order_of(token).id])
+    order = order_of(token)
+    assert (order.status, order.payment_status) == ("paid", "paid")
+    assert effects(order.id) == ONE
+
+
+def test_a_new_checkout_of_the_cart_expires_the_old_orders_session(shopper, product, hosted,
+                                                                   stripe_client):
+    token, url = hosted
+    form = shopper.checkout_form()  # the same cart, checked out again
+    again = shopper.client.post("/checkout", data={**form, **ADDRESS,
+                                                   "payment_method": "stripe_checkout"})
+    assert again.status_code == 303 and again.headers["Location"] != url
+    assert stripe_client.v1.checkout.sessions.retrieve(session_id_of(url)).status == "expired"
+    old = order_of(token)
+    assert old.status == "canceled" and attempts_of(old.id)[0].status == "canceled"

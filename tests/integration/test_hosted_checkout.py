@@ -385,3 +385,14 @@ def test_a_new_checkout_of_the_cart_expires_the_old_orders_session(shopper, prod
     assert stripe_client.v1.checkout.sessions.retrieve(session_id_of(url)).status == "expired"
     old = order_of(token)
     assert old.status == "canceled" and attempts_of(old.id)[0].status == "canceled"
+
+
+def test_hosted_checkout_captures_at_once_even_where_cards_are_authorized_first(
+        manual_capture, shopper, client, product):
+    token, url = start_hosted(shopper, product, 1)
+    order = order_of(token)
+    assert attempts_of(order.id)[0].capture_method == "automatic"
+    come_back(client, pay_on_page(url).headers["location"])
+    order = order_of(token)
+    assert (order.status, order.payment_status) == ("paid", "paid")
+    assert effects(order.id) == ONE

@@ -297,7 +297,9 @@ def _create_attempt(session: Session, order: NewOrder, method: str) -> PaymentAt
         store_id=order.store_id, order_id=order.id, provider=PROVIDER_OF[method],
         status=AttemptStatus.INITIATED, amount=order.total, currency=order.currency,
         idempotency_key=f"pi-create-{secrets.token_hex(16)}",
-        capture_method=configured_capture_method(),
+        # Stripe's hosted page takes the money at once (CAPTURE_METHOD is the Element's).
+        capture_method=("automatic" if method == "stripe_checkout"
+                        else configured_capture_method()),
     )
     session.add(attempt)
     session.flush()  # its id, for its audit row and the PaymentIntent's metadata

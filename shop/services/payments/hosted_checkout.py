@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
-from ...domain.states import PAYMENT_UNPAID, AttemptStatus, OrderStatus, can_move
+from ...domain.states import PAYMENT_UNPAID, AttemptStatus, OrderStatus
 from ...extensions import db
 from ...links import external_url
 from ...models import InventoryHold, Order, PaymentAttempt
@@ -156,9 +156,8 @@ def _new_attempt(order_id: int, *, actor: str, end_current: bool = True,
         if order is None or not _payable(order) or (current is not None
                                                     and current.status in LIVE):
             return None
-        if end_current and current is not None and can_move(
-                "attempt", AttemptStatus(current.status), AttemptStatus.CANCELED):
-            settle._move_attempt(session, current, AttemptStatus.CANCELED, actor)
+        if end_current and current is not None:
+            settle.cancel_attempt(session, current, actor)
         if order.payment_method != method:
             record_change(session, store_id=order.store_id, entity_type="order",
                           entity_id=order.id, action="payment_method_change",
@@ -168,7 +167,7 @@ def _new_attempt(order_id: int, *, actor: str, end_current: bool = True,
             store_id=order.store_id, order_id=order.id, provider="stripe",
             status=AttemptStatus.INITIATED, amount=order.total, currency=order.currency,
             idempotency_key=f"pi-create-{secrets.token_hex(16)}",
-            capture_method=configured_capture_method())
+            capture_method="automatic" if method == METHOD else configured_capture_method())
         session.add(attempt)
         session.flush()
         record_change(session, store_id=order.store_id, entity_type="payment_attempt",

@@ -18,7 +18,7 @@ import logging
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from ...domain.states import PAYMENT_CAPTURED, AttemptStatus, OrderStatus, can_move
+from ...domain.states import PAYMENT_CAPTURED, AttemptStatus, OrderStatus
 from ...extensions import db
 from ...models import InventoryHold, Order, PaymentAttempt
 from ...models.types import utcnow
@@ -78,7 +78,9 @@ def apply_checkout_session(session: Session, checkout: CheckoutSession, intent: 
     result = (settle.apply_intent(session, intent, actor=actor,
                                   closed_as=close_as or OrderStatus.EXPIRED)
               if intent is not None else None)
-    if checkout.status == "expired" or close_as is not None:
+    # Never while the page can still take money (an expire Stripe refused for another
+    # reason): the attempt would end with a payment still possible on it.
+    if checkout.status == "expired" or (close_as is not None and checkout.status != "open"):
         _end_unpaid(session, order, attempt, actor=actor, close_as=close_as)
     session.flush()
     if result is None:
@@ -132,8 +134,7 @@ def _end_unpaid(session: Session, order: Order, attempt: PaymentAttempt, *, acto
                 close_as: OrderStatus | None) -> None:
     if attempt.status in LIVE or order.payment_status in PAYMENT_CAPTURED:
         return
-    if can_move("attempt", AttemptStatus(attempt.status), AttemptStatus.CANCELED):
-        settle._move_attempt(session, attempt, AttemptStatus.CANCELED, actor)
+    settle.cancel_attempt(session, attempt, actor)
     current = settle.attempt_for_order(order.id)
     if current is not None and current.id != attempt.id:
         return  # a newer attempt (a new session, another method) pays for the order now

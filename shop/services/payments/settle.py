@@ -284,6 +284,13 @@ def _move_attempt(session: Session, attempt: PaymentAttempt, target: AttemptStat
                   to_state=attempt.status, actor=actor)
 
 
+def cancel_attempt(session: Session, attempt: PaymentAttempt, actor: str) -> None:
+    """End a locked attempt that will take no money (its hosted page expired, a newer attempt
+    replaced it), if its state allows; the order is the caller's to decide."""
+    if can_move("attempt", AttemptStatus(attempt.status), AttemptStatus.CANCELED):
+        _move_attempt(session, attempt, AttemptStatus.CANCELED, actor)
+
+
 def _move_payment(session: Session, order: Order, target: PaymentStatus, actor: str) -> None:
     current = PaymentStatus(order.payment_status)
     if current == target or not can_move("payment", current, target):

@@ -117,7 +117,7 @@ def test_stripe_js_blocked_the_pay_page_switches_to_hosted_checkout(live_shop, p
     page.get_by_role("button", name="Continue to payment").click()  # the Payment Element
     expect(page.get_by_role("heading", name="Payment", exact=True)).to_be_visible()
     expect(page.locator("#payment-needs-js")).to_be_visible()
-    fallback = page.get_by_role("button", name="Pay on Stripe's secure page")
+    fallback = page.get_by_role("button", name="Continue on Stripe's secure page")
     expect(fallback).to_be_visible()
     audit.check("pay-page-stripe-js-blocked")
     token = order_token(page)

@@ -10,6 +10,7 @@ from . import (  # noqa: E402,F401
     dashboard,
     filters,
     money,
+    offline_payments,
     order_actions,
     orders,
     payments,

@@ -148,7 +148,7 @@ def refund(attempt_id: int):
             reason=form.reason.data, note=form.note.data or None, restock=form.restock.data,
             override_reason=form.override_reason.data or None,
             expected_amount=form.expected_amount(), by=Refunder.user(admin().user.id),
-            **_scope())
+            payout_reference=form.payout_reference.data or None, **_scope())
     except REFUSALS as exc:
         return _refund_page(options, form, *refusal(exc, currency=currency, verb="refunded"),
                             preview=preview)

@@ -36,6 +36,7 @@ STATUS_LABELS = {
 
 PAYMENT_LABELS = {
     PaymentStatus.UNPAID: "Not paid",
+    PaymentStatus.PENDING: "Pending",
     PaymentStatus.PROCESSING: "Being confirmed",
     PaymentStatus.AUTHORIZED: "Authorized",
     PaymentStatus.PAID: "Paid",
@@ -106,6 +107,10 @@ def describe(order: Order, attempt: PaymentAttempt | None, *, lapsed: bool = Fal
         return OrderState(f"This order {why}", "Nothing was charged. You can put the same "
                           "items back in your cart at today's prices.", False, False, None,
                           can_rebuild=True)
+    if order.payment_method in ("cod", "bank_transfer") and order.paid_at is None:
+        from .instructions import offline_state  # it builds on this module
+
+        return offline_state(order)
     if order.paid_out_of_stock and payment in (PaymentStatus.PAID, PaymentStatus.REFUNDED):
         return _paid_out_of_stock(order, refunded=payment == PaymentStatus.REFUNDED)
     if payment in PAYMENT_CAPTURED:

@@ -22,8 +22,15 @@ from ...models import Cart, InventoryHold, Order, PaymentAttempt
 from ...models.types import utcnow
 from ..accounts.addresses import AddressData, remember_address
 from ..inventory.holds import counting, place_holds, release_live_holds
+from ..payments import offline
 from ..payments.ledger import configured_capture_method
-from ..payments.methods import PROVIDER_OF, check_fits, method_settings, offered_rule
+from ..payments.methods import (
+    PROVIDER_OF,
+    MethodSettings,
+    check_fits,
+    method_settings,
+    offered_rule,
+)
 from ..payments.settle import IntentRequest
 from ..platform.audit import record_change
 from ..platform.settings import ShopSettings, effective_settings
@@ -164,21 +171,24 @@ def place_order(
                     return PlacedOrder.earlier(existing)
                 raise StaleCheckout("Your checkout was out of date. Please review and try again.")
             settings = effective_settings(store_id)
-            method = offered_rule(payment_method, method_settings(store_id))
+            methods = method_settings(store_id)
+            method = offered_rule(payment_method, methods)
             _check_units(cart, settings.max_units_per_product)
             _check_open_checkouts(session, cart, client, now)
             superseded, ends = (_supersede_unpaid_orders(session, cart.id, now)
                                 if cart.has_unpaid else ([], None))
             order = _create_order(session, store_id, cart, checkout_token, details,
                                   settings.rates, client=client, user_id=user_id,
-                                  payment_method=payment_method)
+                                  payment_method=payment_method,
+                                  fee=offline.method_fee(payment_method, methods))
             check_fits(method, OrderFacts(order.total, order.currency, details.country,
                                           store_country))
             if user_id is not None and save_address:
                 remember_address(session, user_id=user_id, data=_address_data(details),
                                  strict=False)
             place_holds(session, order_id=order.id, quantities=order.quantities, now=now,
-                        ttl=_hold_time(settings, ends, now))
+                        ttl=_hold_time(settings, ends, now, payment_method, methods))
+            offline.prepare_order(session, order, payment_method, now, cart_id=cart.id)
             attempt = _create_attempt(session, order, payment_method)
             # Spent: the cart's next checkout gets a new one.
             session.execute(update(Cart).where(Cart.id == cart.id).values(checkout_token=None)
@@ -261,19 +271,20 @@ def _first_hold_end(session: Session, column: str, key: str | None, cart_id: int
     return min(ends, default=None)
 
 
-def _hold_time(settings: ShopSettings, ends: datetime | None, now: datetime) -> timedelta:
+def _hold_time(settings: ShopSettings, ends: datetime | None, now: datetime, method: str,
+               methods: MethodSettings) -> timedelta:
     """The store's hold time, or, when this checkout replaces orders of its cart whose holds
     still ran until ``ends``, what is left of those (a retry window at most): checking out
     again never renews a hold, or one unpaid cart could keep stock from everyone."""
     if ends is None:
-        return settings.hold_ttl
+        return offline.hold_time(method, methods, settings.hold_ttl)
     return min(settings.hold_retry, ends - now)
 
 
 def _create_order(
     session: Session, store_id: int, cart: CheckoutCart, checkout_token: str,
     details: CheckoutDetails, rates: RateTable, *, client: Client, user_id: int | None,
-    payment_method: str,
+    payment_method: str, fee: int,
 ) -> NewOrder:
     q = quote(cart.lines, country=details.country, region=details.region,
               shipping_method=details.shipping_method, rates=rates)
@@ -285,7 +296,8 @@ def _create_order(
         ship_region=details.region, ship_country=details.country,
         shipping_method=q.shipping_method, currency=q.currency,
         subtotal=q.subtotal, shipping=q.shipping, tax=q.tax, tax_rate_bp=q.tax_rate_bp,
-        total=q.total, client_ip_hash=client.ip, client_session=client.session,
+        payment_fee=fee, total=q.total + fee, client_ip_hash=client.ip,
+        client_session=client.session,
         user_id=user_id, payment_method=payment_method,
     ), [dict(product_id=line.product_id, variant_id=line.variant_id, name=line.name,
              sku=line.sku, unit_price=line.unit_price, quantity=line.quantity,

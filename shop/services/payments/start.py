@@ -17,7 +17,16 @@ if TYPE_CHECKING:
 
 Starter = Callable[["PlacedOrder"], str]
 
-STARTERS: dict[str, Starter] = {}
+def _offline(placed: PlacedOrder) -> str:
+    from .offline import start_offline
+
+    return start_offline(placed)
+
+
+STARTERS: dict[str, Starter] = {
+    "cod": _offline,  # services/payments/offline.py: the order's page says what to do
+    "bank_transfer": _offline,
+}
 
 
 def start_payment(placed: PlacedOrder) -> str:

@@ -23,7 +23,14 @@ from ..services.payments.settle import (
     ensure_payment_intent,
 )
 from ..services.payments.start import start_payment
-from ..web import cart_token, current_rates, current_store, query_int, shopper_session_key
+from ..web import (
+    cart_token,
+    current_rates,
+    current_store,
+    query_int,
+    shop_money,
+    shopper_session_key,
+)
 from . import bp
 from .forms import CheckoutForm
 from .summary import checkout_summary
@@ -117,7 +124,10 @@ def _offer_methods(form: CheckoutForm) -> None:
     store = current_store()
     settings = method_settings(store.id)
     offered = offered_methods(settings, store.currency)
-    form.set_payment_choices(offered, initial_method(settings, offered))
+    # Cash on delivery's fee is said before the shopper chooses (the order adds it).
+    labels = ({"cod": f"Cash on delivery (+{shop_money(settings.cod_fee, store.currency)} "
+                      "fee)"} if settings.cod_fee else {})
+    form.set_payment_choices(offered, initial_method(settings, offered), labels)
 
 
 def _chosen_method(form: CheckoutForm) -> str:

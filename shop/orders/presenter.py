@@ -156,6 +156,11 @@ def _paid_out_of_stock(order: Order, *, refunded: bool) -> OrderState:
 
 
 def _paid_state(order: Order, status: OrderStatus, payment: PaymentStatus) -> OrderState:
+    if payment in PAYMENT_REFUNDED and order.payment_method in ("cod", "bank_transfer"):
+        return OrderState("Your order was refunded" if payment == PaymentStatus.REFUNDED
+                          else "Part of your order was refunded",
+                          "We paid the money back to you directly; the e-mail we sent says "
+                          "how.", False, False, None)
     if payment == PaymentStatus.REFUNDED:
         return OrderState("Your order was refunded", "The refund goes back to the card you "
                           "paid with; banks take a few days to show it.", False, False, None)

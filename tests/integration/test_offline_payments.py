@@ -13,6 +13,7 @@ from shop.domain.bank_reference import is_valid
 from shop.extensions import db
 from shop.models import (
     AuditEvent,
+    InventoryHold,
     Order,
     PaymentAttempt,
     PaymentTransaction,
@@ -206,8 +207,6 @@ def test_bank_transfer_order_gets_a_reference_instructions_and_a_long_hold(
     assert (order.payment_method, order.status, order.payment_status) == (
         "bank_transfer", "pending", "unpaid")
     assert is_valid(order.payment_reference) and order.payment_fee == 0
-    hold = order.holds[0] if hasattr(order, "holds") else None
-    from shop.models import InventoryHold
     hold = db.session.scalar(select(InventoryHold))
     assert hold.expires_at - order.created_at > timedelta(days=2, hours=23)
     page = shopper.client.get(f"/orders/{token}").get_data(as_text=True)
@@ -315,13 +314,10 @@ def test_unpaid_transfer_is_canceled_after_its_hold_days_and_restocked(
     assert cancel_stale_unpaid_orders(now=utcnow() + timedelta(days=2)).closed == []
     assert expire_lapsed_orders(now=utcnow() + timedelta(days=4)).expired == 0
     assert only_order().status == "pending"
-    from shop.services.inventory.holds import available_quantities  # noqa: F401
-
     report = cancel_stale_unpaid_orders(now=utcnow() + timedelta(days=3, minutes=1))
     assert report.closed == [order.id]
     order = only_order()
     assert order.status == "canceled"
-    from shop.models import InventoryHold
     assert {h.status for h in db.session.scalars(select(InventoryHold))} == {"released"}
     assert stock(product) == 10
 
@@ -342,3 +338,19 @@ def test_manual_refund_of_a_transfer(offline_store, shopper, product, staff):
         PaymentTransaction.kind == "refund"))
     assert (refund.status, refund.provider_reference) == ("succeeded", "TRF-RET-7")
     assert only_order().payment_status == "refunded"
+
+
+def test_the_periodic_reminder_job_mails_once(offline_store, shopper, product, mailbox):
+    from shop.jobs.periodic import by_name
+
+    _token, order = place_transfer(shopper, product)
+    job = by_name("remind_bank_transfers")
+    assert job.func() == 0  # not a day old yet
+    order.created_at = utcnow() - timedelta(hours=25)
+    db.session.commit()
+    assert job.func() == 1
+    assert job.func() == 0
+    subjects = [m["Subject"] for m in mailbox()]
+    assert sum(s.startswith("Reminder") for s in subjects) == 1
+    paid = [m for m in mailbox() if m["Subject"].startswith("Reminder")][0]
+    assert "RF" in paid.get_body(("plain",)).get_content()

@@ -39,7 +39,8 @@ def offline_shop(admin_site):
         before = (row.payment_methods, row.cod_fee, row.bank_account)
         row.payment_methods = ["stripe", "cod", "bank_transfer"]
         row.cod_fee, row.bank_account = 200, BANK
-        product = make_product(db.session.get(Store, store_id), name=f"Offline Blend {utcnow().timestamp():.0f}",
+        product = make_product(db.session.get(Store, store_id),
+                               name=f"Offline Blend {utcnow().timestamp():.0f}",
                                price=1500, stock=20)
         db.session.commit()
         shop = SimpleNamespace(app=app, base_url=admin_site.base_url, slug=product.slug)

@@ -5,6 +5,7 @@ the confirmation pages. axe checks each new page."""
 from __future__ import annotations
 
 import re
+import secrets
 from types import SimpleNamespace
 
 import pytest
@@ -40,7 +41,7 @@ def offline_shop(admin_site):
         row.payment_methods = ["stripe", "cod", "bank_transfer"]
         row.cod_fee, row.bank_account = 200, BANK
         product = make_product(db.session.get(Store, store_id),
-                               name=f"Offline Blend {utcnow().timestamp():.0f}",
+                               name=f"Offline Blend {secrets.token_hex(3)}",
                                price=1500, stock=20)
         db.session.commit()
         shop = SimpleNamespace(app=app, base_url=admin_site.base_url, slug=product.slug)

@@ -354,3 +354,16 @@ def test_the_periodic_reminder_job_mails_once(offline_store, shopper, product, m
     assert sum(s.startswith("Reminder") for s in subjects) == 1
     paid = [m for m in mailbox() if m["Subject"].startswith("Reminder")][0]
     assert "RF" in paid.get_body(("plain",)).get_content()
+
+
+def test_a_cash_payment_is_not_voided_from_the_payment_page(offline_store, shopper, product,
+                                                            staff):
+    shopper.add(product, 1)
+    shopper.checkout(payment_method="cod")
+    attempt_id = db.session.scalar(select(PaymentAttempt.id))
+    page = staff.get(f"/admin/payments/{attempt_id}").get_data(as_text=True)
+    assert f"/admin/payments/{attempt_id}/void" not in page
+    response = confirm(staff, f"/admin/payments/{attempt_id}/void")
+    assert response.status_code == 409
+    db.session.expire_all()
+    assert db.session.scalar(select(PaymentAttempt.status)) == "initiated"

@@ -34,6 +34,8 @@ PROVIDER_OF = {"stripe": "stripe", "stripe_checkout": "stripe", "paystack": "pay
 # The methods whose start (services/payments/start.py) and settlement are built.
 WIRED = frozenset({"stripe", "cod", "bank_transfer"})
 ALWAYS_CONFIGURED = ("stripe", "stripe_checkout", "cod")
+# Paid by hand (services/payments/offline.py): nothing to void or capture at a provider.
+PAID_BY_HAND = frozenset({"cod", "bank_transfer"})
 
 
 class PaymentMethodUnavailable(DomainError):

@@ -30,14 +30,14 @@ from ..inventory.holds import commit_stock
 from ..notifications.outbox import emit
 from ..platform.audit import record_change
 from ..platform.tx import lock_rows, write_transaction
-from .methods import MethodSettings
+from .methods import PAID_BY_HAND, MethodSettings
 from .settle import settle_received
 
 if TYPE_CHECKING:
     from ..checkout.order_rows import NewOrder
 
 COD, BANK_TRANSFER = "cod", "bank_transfer"
-OFFLINE = frozenset({COD, BANK_TRANSFER})
+OFFLINE = PAID_BY_HAND
 
 
 class PaymentNotPending(DomainError):

@@ -129,7 +129,8 @@ def _open_attempt(session, order: Order, attempt: PaymentAttempt, amount: int,
     """The attempt this transfer is captured on: each transfer is one payment with its own
     CAPTURE row (the ledger has one live CAPTURE per attempt), so once the order's attempt
     has captured a part, the next transfer gets a new attempt."""
-    if attempt.status != AttemptStatus.CAPTURED:
+    if attempt.status not in (AttemptStatus.CAPTURED, AttemptStatus.CANCELED,
+                              AttemptStatus.FAILED):
         return attempt
     fresh = PaymentAttempt(store_id=order.store_id, order_id=order.id, provider=METHOD,
                            status=AttemptStatus.INITIATED, amount=amount,

@@ -46,6 +46,7 @@ from ..payments.ledger import (
     succeed,
     transactions,
 )
+from ..payments.methods import PAID_BY_HAND
 from ..platform.audit import record_change
 from ..platform.tx import get_existing, write_transaction
 from .effects import refund_succeeded
@@ -187,7 +188,7 @@ class PayoutReferenceRequired(LedgerError):
 
 
 # Payments refunded by hand, not through a provider's API.
-MANUAL_PAYOUTS = frozenset({"cod", "bank_transfer"})
+MANUAL_PAYOUTS = PAID_BY_HAND
 
 # Other providers' refund calls, by the attempt's ``provider`` (each registered by its own
 # module; they raise GatewayError as the Stripe call does, so the failure paths are shared).

@@ -91,7 +91,8 @@ def submit():
             checkout_token=checkout_form.checkout_token.data, details=checkout_form.details(),
             client_ip=request.remote_addr, client_session=shopper_session_key(),
             user_id=signed_in_user_id(), save_address=checkout_form.save_address.data,
-            payment_method=_chosen_method(checkout_form), store_country=store.country)
+            payment_method=checkout_form.payment_method.data or None,
+            store_country=store.country)
     except (StaleCheckout, EmptyCart) as exc:
         flash(str(exc), "error")
         has_lines = bool(_cart_view(store.id).lines)
@@ -118,14 +119,6 @@ def _offer_methods(form: CheckoutForm) -> None:
     settings = method_settings(store.id)
     offered = offered_methods(settings, store.currency)
     form.set_payment_choices(offered, initial_method(settings, offered))
-
-
-def _chosen_method(form: CheckoutForm) -> str:
-    if form.payment_method.data:
-        return form.payment_method.data
-    store = current_store()
-    settings = method_settings(store.id)
-    return initial_method(settings, offered_methods(settings, store.currency)) or "stripe"
 
 
 def _cart_view(store_id: int):

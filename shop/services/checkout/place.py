@@ -23,7 +23,13 @@ from ...models.types import utcnow
 from ..accounts.addresses import AddressData, remember_address
 from ..inventory.holds import counting, place_holds, release_live_holds
 from ..payments.ledger import configured_capture_method
-from ..payments.methods import PROVIDER_OF, check_fits, method_settings, offered_rule
+from ..payments.methods import (
+    PROVIDER_OF,
+    check_fits,
+    chosen_or_initial,
+    method_settings,
+    offered_rule,
+)
 from ..payments.settle import IntentRequest
 from ..platform.audit import record_change
 from ..platform.settings import ShopSettings, effective_settings
@@ -135,7 +141,7 @@ def place_order(
     *, store_id: int, cart_token: str | None, checkout_token: str, details: CheckoutDetails,
     client_ip: str | None = None, client_session: str | None = None,
     user_id: int | None = None, save_address: bool = False,
-    payment_method: str = "stripe", store_country: str = "US",
+    payment_method: str | None = None, store_country: str = "US",
 ) -> PlacedOrder:
     """Create the order for ``checkout_token`` or return the one it already made.
 
@@ -148,8 +154,9 @@ def place_order(
     ``client_ip`` and ``client_session`` (the browser session's id) are kept only as keyed
     hashes. A signed-in shopper's order carries ``user_id``; ``save_address`` adds the
     shipping address to their address book in the same transaction. ``payment_method``
-    must be one the store offers and that fits the order (``PaymentMethodUnavailable``);
-    only a Payment Element order gets a PaymentIntent request.
+    (None: the store's pre-selected one) must be one the store offers and that fits the
+    order (``PaymentMethodUnavailable``); only a Payment Element order gets a PaymentIntent
+    request.
     """
     client, now = Client.of(client_ip=client_ip, client_session=client_session), utcnow()
     try:
@@ -164,7 +171,9 @@ def place_order(
                     return PlacedOrder.earlier(existing)
                 raise StaleCheckout("Your checkout was out of date. Please review and try again.")
             settings = effective_settings(store_id)
-            method = offered_rule(payment_method, method_settings(store_id))
+            methods = method_settings(store_id)
+            payment_method = chosen_or_initial(payment_method, methods, settings.rates.currency)
+            method = offered_rule(payment_method, methods)
             _check_units(cart, settings.max_units_per_product)
             _check_open_checkouts(session, cart, client, now)
             superseded, ends = (_supersede_unpaid_orders(session, cart.id, now)

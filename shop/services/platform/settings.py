@@ -19,7 +19,7 @@ from ...extensions import db
 from ...models import Store, StoreSettings
 from ..catalog.cache import forget_store
 from .audit import record_change
-from .tx import write_transaction
+from .tx import tx_local_if_open, write_transaction
 
 SCALARS = ("hold_ttl_minutes", "unpaid_order_ttl_minutes", "refund_window_days",
            "staff_refund_limit", "max_units_per_product", "archive_after_days")
@@ -71,12 +71,26 @@ def hold_retry() -> timedelta:
 def effective_settings(store_id: int) -> ShopSettings:
     """The settings checkout, jobs and refunds use for this store."""
     base = default_settings()
-    row = db.session.get(StoreSettings, store_id)
+    row = settings_row(store_id)
     if row is None:
         return base
     scalars = {name: getattr(row, name) for name in SCALARS if getattr(row, name) is not None}
     return replace(base, rates=_merge_rates(base.rates, row.tax_rates or {},
                                             row.shipping_rates or {}), **scalars)
+
+
+def settings_row(store_id: int) -> StoreSettings | None:
+    """The store's own row (None: all defaults). Inside a write transaction it is read once:
+    the checkout asks for it twice (rates, payment methods), and ``Session.get`` of a row
+    that does not exist goes to the database every time."""
+    session = db.session()
+    local = tx_local_if_open(session)
+    if local is None:
+        return session.get(StoreSettings, store_id)
+    key = ("store_settings", store_id)
+    if key not in local:
+        local[key] = session.get(StoreSettings, store_id)
+    return local[key]
 
 
 def _merge_rates(base: RateTable, tax: dict, shipping: dict) -> RateTable:

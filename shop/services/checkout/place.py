@@ -21,6 +21,7 @@ from ...models import Cart, InventoryHold, Order, PaymentAttempt
 from ...models.types import utcnow
 from ..accounts.addresses import AddressData, remember_address
 from ..inventory.holds import counting, place_holds, release_live_holds
+from ..payments.history import note_attempt
 from ..payments.ledger import configured_capture_method
 from ..payments.settle import IntentRequest
 from ..platform.audit import record_change
@@ -169,7 +170,7 @@ def place_order(
                                  strict=False)
             place_holds(session, order_id=order.id, quantities=order.quantities, now=now,
                         ttl=_hold_time(settings, ends, now))
-            attempt = _create_attempt(session, order)
+            attempt = _create_attempt(session, order, user_id=user_id)
             # Spent: the cart's next checkout gets a new one.
             session.execute(update(Cart).where(Cart.id == cart.id).values(checkout_token=None)
                             .execution_options(synchronize_session=False))
@@ -280,7 +281,7 @@ def _create_order(
              total=line.total) for line in q.lines])
 
 
-def _create_attempt(session: Session, order: NewOrder) -> PaymentAttempt:
+def _create_attempt(session: Session, order: NewOrder, *, user_id: int | None) -> PaymentAttempt:
     attempt = PaymentAttempt(
         store_id=order.store_id, order_id=order.id, provider="stripe",
         status=AttemptStatus.INITIATED, amount=order.total, currency=order.currency,
@@ -289,6 +290,7 @@ def _create_attempt(session: Session, order: NewOrder) -> PaymentAttempt:
     )
     session.add(attempt)
     session.flush()  # its id, for its audit row and the PaymentIntent's metadata
+    note_attempt(session, attempt, user_id=user_id)
     actor = f"shopper:{order.email}"
     record_change(session, store_id=order.store_id, entity_type="order", entity_id=order.id,
                   action="order_created", from_state=None, to_state=order.status, actor=actor)

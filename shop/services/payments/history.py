@@ -107,8 +107,8 @@ def _page_and_total(entries: Select, page: int,
                     per_page: int) -> tuple[Sequence[Row], int]:
     """One page and, with each row, the total (an uncorrelated subquery, computed once):
     one statement."""
-    total = (select(func.count()).select_from(entries.subquery())
-             .correlate(None).scalar_subquery())
+    count = select(func.count()).select_from(entries.subquery())
+    total = count.correlate(None).scalar_subquery()
     cut = aliased(E, entries.order_by(E.at.desc(), E.id.desc())
                   .limit(per_page).offset((page - 1) * per_page).subquery())
     refund = cut.transaction_id.is_not(None)
@@ -126,7 +126,7 @@ def _page_and_total(entries: Select, page: int,
         return found, found[0].total
     if page == 1:  # nothing matches: no need to count it
         return found, 0
-    return found, db.session.scalar(select(func.count()).select_from(entries.subquery())) or 0
+    return found, db.session.scalar(count) or 0
 
 
 def _state_is(status: str) -> ColumnElement[bool]:
@@ -153,9 +153,10 @@ def _row(row) -> PaymentRow:
 
 
 def note_attempt(session: Session, attempt: PaymentAttempt, *, user_id: int | None) -> None:
-    """The new attempt's entry, in the transaction that adds the attempt. ``user_id``: its
-    order's shopper, read in a transaction that created or locked the order (so that a
-    claim of that order cannot slip between the read and this entry)."""
+    """The new attempt's entry, in the transaction that adds the attempt (once flushed: its
+    ``created_at`` is the entry's date). ``user_id``: its order's shopper, read in a
+    transaction that created or locked the order (so that a claim of that order cannot slip
+    between the read and this entry)."""
     session.add(PaymentHistoryEntry(store_id=attempt.store_id, user_id=user_id,
                                     order_id=attempt.order_id, attempt=attempt,
                                     at=attempt.created_at))

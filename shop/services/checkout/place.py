@@ -22,6 +22,7 @@ from ...models import Cart, InventoryHold, Order, PaymentAttempt
 from ...models.types import utcnow
 from ..accounts.addresses import AddressData, remember_address
 from ..inventory.holds import counting, place_holds, release_live_holds
+from ..payments.history import note_attempt
 from ..payments.ledger import configured_capture_method
 from ..payments.methods import (
     PROVIDER_OF,
@@ -188,7 +189,7 @@ def place_order(
                                  strict=False)
             place_holds(session, order_id=order.id, quantities=order.quantities, now=now,
                         ttl=_hold_time(settings, ends, now))
-            attempt = _create_attempt(session, order, payment_method)
+            attempt = _create_attempt(session, order, payment_method, user_id=user_id)
             # Spent: the cart's next checkout gets a new one.
             session.execute(update(Cart).where(Cart.id == cart.id).values(checkout_token=None)
                             .execution_options(synchronize_session=False))
@@ -301,7 +302,8 @@ def _create_order(
              total=line.total) for line in q.lines])
 
 
-def _create_attempt(session: Session, order: NewOrder, method: str) -> PaymentAttempt:
+def _create_attempt(session: Session, order: NewOrder, method: str, *,
+                    user_id: int | None) -> PaymentAttempt:
     attempt = PaymentAttempt(
         store_id=order.store_id, order_id=order.id, provider=PROVIDER_OF[method],
         status=AttemptStatus.INITIATED, amount=order.total, currency=order.currency,
@@ -310,6 +312,7 @@ def _create_attempt(session: Session, order: NewOrder, method: str) -> PaymentAt
     )
     session.add(attempt)
     session.flush()  # its id, for its audit row and the PaymentIntent's metadata
+    note_attempt(session, attempt, user_id=user_id)
     actor = f"shopper:{order.email}"
     record_change(session, store_id=order.store_id, entity_type="order", entity_id=order.id,
                   action="order_created", from_state=None, to_state=order.status, actor=actor)

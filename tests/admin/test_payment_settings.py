@@ -161,3 +161,25 @@ def test_staff_may_not_change_payment_methods(as_staff, store):
                                         "default_payment_method": "cod"})
     assert response.status_code == 403
     assert db.session.get(StoreSettings, store.id) is None
+
+
+def test_a_naira_store_enters_its_limits_in_naira(clean_app, store):
+    from shop.models import Role
+
+    from ..factories import make_user
+    from .conftest import signed_in
+
+    store.currency, store.country = "NGN", "NG"
+    db.session.commit()
+    make_user("oga@example.com", store=store, role=Role.OWNER)
+    client = signed_in(clean_app, "oga@example.com")
+    html = client.get("/admin/settings").get_data(as_text=True)
+    assert "Amounts in NGN." in html and "Nigeria: Standard" in html
+    form = enable(payment_form(client), "cod", "bank_transfer")
+    form.update(default_payment_method="cod", cod_max_amount="200,000", cod_fee="500",
+                bank_account="Bean & Leaf Lagos Ltd, 0123456789")
+    assert client.post(URL, data=form).status_code == 303
+    settings = method_settings(store.id)
+    assert (settings.cod_max_amount, settings.cod_fee) == (200_000_00, 500_00)
+    event = db.session.scalar(select(AuditEvent))
+    assert "cash on delivery fee: NGN0.00 → NGN500.00" in event.reason

@@ -12,6 +12,7 @@ from . import (  # noqa: E402,F401
     money,
     order_actions,
     orders,
+    payment_settings,
     payments,
     product_images,
     products,

@@ -3,7 +3,7 @@ from flask_login import current_user
 
 from ..auth.session import signed_in_user_id
 from ..domain.errors import DomainError, EmptyCart, OutOfStock, TooManyUnits
-from ..domain.pricing import DEFAULT_RATES
+from ..domain.pricing import rates_for
 from ..services.accounts.addresses import addresses_for
 from ..services.cart import carts
 from ..services.checkout.edit import OrderNotEditable, OrderOfAnotherCart, details_to_edit
@@ -76,8 +76,9 @@ def submit():
     # The cart's view is drawn only for an answer that shows the form again: a placed
     # order does not need it (three SELECTs saved on every checkout). Nor does checking the
     # post need the store's settings: owners change prices and rates, never which countries
-    # are served (place_order reads the settings in its transaction).
-    checkout_form = CheckoutForm().set_choices(DEFAULT_RATES)
+    # are served, which follows the store's currency (place_order reads the settings in
+    # its transaction).
+    checkout_form = CheckoutForm().set_choices(rates_for(store.currency))
     if checkout_form.update_total.data:
         # "Update total" without JavaScript: the summary for the destination chosen, and the
         # form as it was sent; nothing is placed.

@@ -1,7 +1,7 @@
 """offline payments: the fee a payment method adds to an order (cash on delivery's COD_FEE)
 
 Revision ID: 0019_offline_payments
-Revises: 0018_payment_methods
+Revises: 0018_payment_history
 Create Date: 2026-12-07 20:30:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0019_offline_payments'
-down_revision = '0018_payment_methods'
+down_revision = '0018_payment_history'
 branch_labels = None
 depends_on = None
 

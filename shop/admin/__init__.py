@@ -13,6 +13,7 @@ from . import (  # noqa: E402,F401
     offline_payments,
     order_actions,
     orders,
+    payment_settings,
     payments,
     product_images,
     products,

@@ -9,7 +9,7 @@ from ..domain.bank_reference import grouped
 from ..domain.money import format_money
 from ..domain.states import ORDER_CALLED_OFF, OrderStatus
 from ..models import Order
-from ..services.payments.methods import LABELS, method_settings
+from ..services.payments.methods import method_settings
 from ..services.payments.transfers import order_balance
 from . import bp
 from .presenter import OrderState
@@ -56,4 +56,3 @@ def transfer_instructions(order: Order) -> TransferInstructions | None:
 
 
 bp.add_app_template_global(transfer_instructions, "transfer_instructions")
-bp.add_app_template_global(lambda method: LABELS.get(method, method), "payment_method_label")

@@ -95,6 +95,8 @@ ROUTES = {
     ("admin.legal_settings_save", "POST"): ("owner", 303),  # all fields optional: saved
     ("admin.settings", "GET"): ("owner", 200),
     ("admin.settings", "POST"): ("owner", 400),
+    # A post without its fields is refused with the section's errors (issue 20).
+    ("admin.payment_settings_save", "POST"): ("owner", 400),
     ("admin.staff", "GET"): ("owner", 200),
     ("admin.add_staff", "POST"): ("owner", 400),
     ("admin.change_staff_role", "POST"): ("owner", 400),

@@ -23,11 +23,13 @@ from ...models.types import utcnow
 from ..accounts.addresses import AddressData, remember_address
 from ..inventory.holds import counting, place_holds, release_live_holds
 from ..payments import offline
+from ..payments.history import note_attempt
 from ..payments.ledger import configured_capture_method
 from ..payments.methods import (
     PROVIDER_OF,
     MethodSettings,
     check_fits,
+    chosen_or_initial,
     method_settings,
     offered_rule,
 )
@@ -142,7 +144,7 @@ def place_order(
     *, store_id: int, cart_token: str | None, checkout_token: str, details: CheckoutDetails,
     client_ip: str | None = None, client_session: str | None = None,
     user_id: int | None = None, save_address: bool = False,
-    payment_method: str = "stripe", store_country: str = "US",
+    payment_method: str | None = None, store_country: str = "US",
 ) -> PlacedOrder:
     """Create the order for ``checkout_token`` or return the one it already made.
 
@@ -155,8 +157,9 @@ def place_order(
     ``client_ip`` and ``client_session`` (the browser session's id) are kept only as keyed
     hashes. A signed-in shopper's order carries ``user_id``; ``save_address`` adds the
     shipping address to their address book in the same transaction. ``payment_method``
-    must be one the store offers and that fits the order (``PaymentMethodUnavailable``);
-    only a Payment Element order gets a PaymentIntent request.
+    (None: the store's pre-selected one) must be one the store offers and that fits the
+    order (``PaymentMethodUnavailable``); only a Payment Element order gets a PaymentIntent
+    request.
     """
     client, now = Client.of(client_ip=client_ip, client_session=client_session), utcnow()
     try:
@@ -172,6 +175,7 @@ def place_order(
                 raise StaleCheckout("Your checkout was out of date. Please review and try again.")
             settings = effective_settings(store_id)
             methods = method_settings(store_id)
+            payment_method = chosen_or_initial(payment_method, methods, settings.rates.currency)
             method = offered_rule(payment_method, methods)
             _check_units(cart, settings.max_units_per_product)
             _check_open_checkouts(session, cart, client, now)
@@ -189,7 +193,7 @@ def place_order(
             place_holds(session, order_id=order.id, quantities=order.quantities, now=now,
                         ttl=_hold_time(settings, ends, now, payment_method, methods))
             offline.prepare_order(session, order, payment_method, now, cart_id=cart.id)
-            attempt = _create_attempt(session, order, payment_method)
+            attempt = _create_attempt(session, order, payment_method, user_id=user_id)
             # Spent: the cart's next checkout gets a new one.
             session.execute(update(Cart).where(Cart.id == cart.id).values(checkout_token=None)
                             .execution_options(synchronize_session=False))
@@ -304,7 +308,8 @@ def _create_order(
              total=line.total) for line in q.lines])
 
 
-def _create_attempt(session: Session, order: NewOrder, method: str) -> PaymentAttempt:
+def _create_attempt(session: Session, order: NewOrder, method: str, *,
+                    user_id: int | None) -> PaymentAttempt:
     attempt = PaymentAttempt(
         store_id=order.store_id, order_id=order.id, provider=PROVIDER_OF[method],
         status=AttemptStatus.INITIATED, amount=order.total, currency=order.currency,
@@ -313,6 +318,7 @@ def _create_attempt(session: Session, order: NewOrder, method: str) -> PaymentAt
     )
     session.add(attempt)
     session.flush()  # its id, for its audit row and the PaymentIntent's metadata
+    note_attempt(session, attempt, user_id=user_id)
     actor = f"shopper:{order.email}"
     record_change(session, store_id=order.store_id, entity_type="order", entity_id=order.id,
                   action="order_created", from_state=None, to_state=order.status, actor=actor)

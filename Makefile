@@ -18,7 +18,9 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # Without REDIS_URL the periodic jobs run in a loop next to the server (started once the
-# sandbox listens: its first pass reconciles with Stripe); Ctrl-C stops all three.
+# sandbox listens: its first pass reconciles with Stripe). Without their keys, the Stripe,
+# Paystack and Flutterwave sandboxes start too (ports 8420-8422); Ctrl-C stops them all.
+# `make dev` seeds two stores: `main` (USD) and `lagos` (NGN; SHOP_STORE_SLUG=lagos serves it).
 dev: $(STAMP)
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi shop seed
@@ -29,6 +31,17 @@ dev: $(STAMP)
 	    $(BIN)/python -m sandbox --port $(SANDBOX_PORT) \
 	      --webhook-url http://127.0.0.1:5000/webhooks/stripe --webhook-secret whsec_sandbox \
 	      --store-path instance/stripe-sandbox.pickle & pids="$$pids $$!"; \
+	  fi; \
+	  if [ -z "$$PAYSTACK_SECRET_KEY" ]; then \
+	    echo "No PAYSTACK_SECRET_KEY: starting the Paystack sandbox on 127.0.0.1:8421"; \
+	    $(BIN)/python -m sandbox.paystack --port 8421 --secret sk_test_paystack_sandbox \
+	      --webhook-url http://127.0.0.1:5000/webhooks/paystack & pids="$$pids $$!"; \
+	  fi; \
+	  if [ -z "$$FLUTTERWAVE_SECRET_KEY" ]; then \
+	    echo "No FLUTTERWAVE_SECRET_KEY: starting the Flutterwave sandbox on 127.0.0.1:8422"; \
+	    $(BIN)/python -m sandbox.flutterwave --port 8422 --secret FLWSECK_TEST-sandbox-X \
+	      --secret-hash flw-sandbox-hash \
+	      --webhook-url http://127.0.0.1:5000/webhooks/flutterwave & pids="$$pids $$!"; \
 	  fi; \
 	  if [ -z "$$REDIS_URL" ]; then \
 	    echo "No REDIS_URL: running the periodic jobs (hold expiry, reconciliation...) in-process"; \

@@ -14,11 +14,13 @@ shop_cli = AppGroup("shop", help="Shop administration commands.")
 
 @shop_cli.command("seed")
 def seed_command() -> None:
-    """Load the demo store and catalog (safe to run twice)."""
-    from .seed import seed_demo
+    """Load the demo stores and catalogs (safe to run twice): the first store under
+    SHOP_STORE_SLUG (``main`` when that is ``lagos``) and the naira store ``lagos``."""
+    from .seed import LAGOS_SLUG, seed_demo, seed_lagos
 
-    store, added = seed_demo(current_app.config["SHOP_STORE_SLUG"])
-    click.echo(f"Store {store.slug!r}: {added} products added.")
+    slug = current_app.config["SHOP_STORE_SLUG"]
+    for store, added in (seed_demo("main" if slug == LAGOS_SLUG else slug), seed_lagos()):
+        click.echo(f"Store {store.slug!r}: {added} products added.")
 
 
 @shop_cli.command("resize-images")

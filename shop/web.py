@@ -142,6 +142,13 @@ def _date(moment, style: str = "long") -> str:
     return format_date(moment, format=style, locale=current_app.config["SHOP_LOCALE"])
 
 
+def _payment_method_label(method: str | None) -> str:
+    """How the shop names an order's payment method ("Cash on delivery")."""
+    from .services.payments.methods import LABELS
+
+    return LABELS.get(method or "stripe", method or "")
+
+
 def register_web(app: Flask) -> None:
     from .services.catalog.cache import CatalogCache
 
@@ -152,6 +159,7 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters["date"] = _date
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.filters["shipping_label"] = method_label
+    app.jinja_env.filters["payment_method_label"] = _payment_method_label
     app.jinja_env.globals["cart_count"] = _cart_count
 
     @app.errorhandler(HTTPException)

@@ -13,6 +13,7 @@ from shop.extensions import db
 from shop.models import AuditEvent, InventoryHold, Order, OrderLine, PaymentAttempt, Product
 from shop.models.types import utcnow
 from shop.services.accounts.api_keys import create_api_key
+from shop.services.payments.history import note_attempt
 from shop.services.payments.settle import ensure_payment_intent, settle_payment
 
 from .factories import PASSWORD
@@ -38,10 +39,13 @@ def make_order(store, product: Product, *, quantity: int = 1, capture_method: st
                                  order_id=order.id, quantity=quantity,
                                  expires_at=utcnow().replace(year=utcnow().year + 1)))
     if attempt:
-        db.session.add(PaymentAttempt(
+        row = PaymentAttempt(
             store_id=store.id, order_id=order.id, status=AttemptStatus.INITIATED,
             amount=total, currency="USD", capture_method=capture_method,
-            idempotency_key=f"pi-create-{secrets.token_hex(8)}"))
+            idempotency_key=f"pi-create-{secrets.token_hex(8)}")
+        db.session.add(row)
+        db.session.flush()
+        note_attempt(db.session, row, user_id=order.user_id)  # as checkout does
     db.session.commit()
     return order
 

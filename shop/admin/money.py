@@ -14,7 +14,7 @@ from ..services.notifications.mail import resend_receipt
 from ..services.orders.detail import order_in_store
 from ..services.payments.admin import payment_view, preview_refund, refund_options
 from ..services.payments.capture import capture_payment, void_payment
-from ..services.refunds.refunds import refund_payment
+from ..services.refunds.refunds import MANUAL_PAYOUTS, refund_payment
 from ..web import shop_money
 from . import bp
 from .access import admin, in_store
@@ -113,7 +113,11 @@ def _refund_setup(attempt_id: int, formdata=None):
     options = in_store(refund_options, attempt_id=attempt_id, user_id=admin().user.id)
     currency = options.view.ledger.attempt.currency
     lines = [option.line for option in options.lines]
-    return options, refund_form(lines, currency, formdata=formdata)
+    form = refund_form(lines, currency, formdata=formdata)
+    if options.view.ledger.attempt.provider in MANUAL_PAYOUTS:
+        form.confirm.label.text = ("I have paid this amount back to the customer myself: "
+                                   "record the refund.")
+    return options, form
 
 
 @bp.get("/payments/<int:attempt_id>/refund")
@@ -148,7 +152,7 @@ def refund(attempt_id: int):
             reason=form.reason.data, note=form.note.data or None, restock=form.restock.data,
             override_reason=form.override_reason.data or None,
             expected_amount=form.expected_amount(), by=Refunder.user(admin().user.id),
-            **_scope())
+            payout_reference=form.payout_reference.data or None, **_scope())
     except REFUSALS as exc:
         return _refund_page(options, form, *refusal(exc, currency=currency, verb="refunded"),
                             preview=preview)

@@ -6,6 +6,7 @@ from ..domain.states import AttemptStatus
 from ..models.types import utcnow
 from ..services.payments.admin import reconciliation_card
 from ..services.payments.errors import GatewayError
+from ..services.payments.methods import PROVIDER_OF
 from ..services.payments.queries import list_attempts
 from ..services.payments.reconciliation import run_reconciliation
 from ..web import query_int
@@ -13,19 +14,26 @@ from . import bp
 from .access import admin
 from .forms import ConfirmForm
 
+# Who an attempt is with (payment_attempts.provider), in the methods' order.
+PROVIDERS = tuple(dict.fromkeys(PROVIDER_OF.values()))
+
 
 @bp.get("/payments")
 def payments():
     status = request.args.get("status", "")
     if status not in {s.value for s in AttemptStatus}:
         status = ""
+    provider = request.args.get("provider", "")
+    if provider not in PROVIDERS:
+        provider = ""
     search = request.args.get("q", "").strip()[:254]
     stuck = request.args.get("stuck") == "1"
     page = list_attempts(store_id=admin().store.id, now=utcnow(), status=status,
-                         search=search, stuck_only=stuck,
+                         search=search, stuck_only=stuck, provider=provider,
                          before_id=query_int("before"))
     return render_template("admin/payments.html", page=page, status=status, search=search,
-                           stuck=stuck, statuses=list(AttemptStatus),
+                           stuck=stuck, statuses=list(AttemptStatus), provider=provider,
+                           providers=PROVIDERS,
                            card=reconciliation_card(store_id=admin().store.id))
 
 

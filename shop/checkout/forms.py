@@ -83,8 +83,10 @@ class CheckoutForm(CountryRegionForm):
             (m.code, f"{m.label} ({m.days})") for m in SHIPPING_METHODS.values()]
         return self
 
-    def set_payment_choices(self, offered: list[str], initial: str | None) -> "CheckoutForm":
-        self.payment_method.choices = [(name, LABELS[name]) for name in offered]
+    def set_payment_choices(self, offered: list[str], initial: str | None,
+                            labels: dict[str, str] | None = None) -> "CheckoutForm":
+        labels = {**LABELS, **(labels or {})}
+        self.payment_method.choices = [(name, labels[name]) for name in offered]
         if not self.payment_method.data:
             self.payment_method.data = initial
         return self

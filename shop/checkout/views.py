@@ -3,7 +3,7 @@ from flask_login import current_user
 
 from ..auth.session import signed_in_user_id
 from ..domain.errors import DomainError, EmptyCart, OutOfStock, TooManyUnits
-from ..domain.pricing import DEFAULT_RATES
+from ..domain.pricing import rates_for
 from ..services.accounts.addresses import addresses_for
 from ..services.cart import carts
 from ..services.checkout.edit import OrderNotEditable, OrderOfAnotherCart, details_to_edit
@@ -23,7 +23,14 @@ from ..services.payments.settle import (
     ensure_payment_intent,
 )
 from ..services.payments.start import start_payment
-from ..web import cart_token, current_rates, current_store, query_int, shopper_session_key
+from ..web import (
+    cart_token,
+    current_rates,
+    current_store,
+    query_int,
+    shop_money,
+    shopper_session_key,
+)
 from . import bp
 from .forms import CheckoutForm
 from .summary import checkout_summary
@@ -76,8 +83,9 @@ def submit():
     # The cart's view is drawn only for an answer that shows the form again: a placed
     # order does not need it (three SELECTs saved on every checkout). Nor does checking the
     # post need the store's settings: owners change prices and rates, never which countries
-    # are served (place_order reads the settings in its transaction).
-    checkout_form = CheckoutForm().set_choices(DEFAULT_RATES)
+    # are served, which follows the store's currency (place_order reads the settings in
+    # its transaction).
+    checkout_form = CheckoutForm().set_choices(rates_for(store.currency))
     if checkout_form.update_total.data:
         # "Update total" without JavaScript: the summary for the destination chosen, and the
         # form as it was sent; nothing is placed.
@@ -91,7 +99,8 @@ def submit():
             checkout_token=checkout_form.checkout_token.data, details=checkout_form.details(),
             client_ip=request.remote_addr, client_session=shopper_session_key(),
             user_id=signed_in_user_id(), save_address=checkout_form.save_address.data,
-            payment_method=_chosen_method(checkout_form), store_country=store.country)
+            payment_method=checkout_form.payment_method.data or None,
+            store_country=store.country)
     except (StaleCheckout, EmptyCart) as exc:
         flash(str(exc), "error")
         has_lines = bool(_cart_view(store.id).lines)
@@ -117,15 +126,10 @@ def _offer_methods(form: CheckoutForm) -> None:
     store = current_store()
     settings = method_settings(store.id)
     offered = offered_methods(settings, store.currency)
-    form.set_payment_choices(offered, initial_method(settings, offered))
-
-
-def _chosen_method(form: CheckoutForm) -> str:
-    if form.payment_method.data:
-        return form.payment_method.data
-    store = current_store()
-    settings = method_settings(store.id)
-    return initial_method(settings, offered_methods(settings, store.currency)) or "stripe"
+    # Cash on delivery's fee is said before the shopper chooses (the order adds it).
+    labels = ({"cod": f"Cash on delivery (+{shop_money(settings.cod_fee, store.currency)} "
+                      "fee)"} if settings.cod_fee else {})
+    form.set_payment_choices(offered, initial_method(settings, offered), labels)
 
 
 def _cart_view(store_id: int):

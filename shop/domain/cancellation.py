@@ -44,6 +44,10 @@ def cancel_rule(status: O, payment_status: P) -> CancelRule:
     if payment_status == P.AUTHORIZED:
         raise CannotCancel("The shopper's card is authorized for this order. Void the "
                            "payment first so the money is released, then cancel.")
+    if payment_status == P.PENDING:
+        raise CannotCancel("This order is paid by hand and its payment is pending (cash on "
+                           "delivery, or part of a bank transfer received). Record the "
+                           "delivery as refused, or the rest of the transfer, instead.")
     if payment_status == P.DISPUTED:
         raise CannotCancel("This order's payment is disputed. Answer the dispute in Stripe "
                            "before canceling.")

@@ -79,6 +79,23 @@ DEFAULT_RATES = RateTable(
     region_tax_bp=REGION_BP,
 )
 
+# A store selling in naira ships at home only: Nigeria, VAT 7.5 %, prices in kobo.
+NIGERIA_RATES = RateTable(
+    currency="NGN",
+    zones=(Zone("domestic", "Nigeria", frozenset({"NG"}),
+                {"standard": 2_500_00, "express": 6_000_00}, free_standard_over=50_000_00),),
+    tax_bp={"NG": 750},
+    countries={"NG": country_name("NG")},
+)
+RATES_BY_CURRENCY = {"USD": DEFAULT_RATES, "NGN": NIGERIA_RATES}
+
+
+def rates_for(currency: str) -> RateTable:
+    """The default rate table of a store selling in ``currency``: its prices are in that
+    currency, so its shipping and free-shipping amounts must be too. A currency without a
+    table of its own keeps the US one (as every store did before there were two)."""
+    return RATES_BY_CURRENCY.get(currency.upper(), DEFAULT_RATES)
+
 
 @dataclass(frozen=True)
 class PricedLine:

@@ -42,6 +42,8 @@ class PaymentStatus(StrEnum):
     """Money: what the shopper has paid, kept apart from fulfilment."""
 
     UNPAID = "unpaid"
+    # Paid by hand later: cash on delivery to collect, or a bank transfer part-received.
+    PENDING = "pending"
     PROCESSING = "processing"
     AUTHORIZED = "authorized"
     PAID = "paid"
@@ -69,14 +71,17 @@ ATTEMPT_MOVES: dict[AttemptStatus, frozenset[AttemptStatus]] = {
 }
 
 ORDER_MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
-    O.PENDING: frozenset({O.PAID, O.CANCELED, O.EXPIRED}),
+    # PENDING → FULFILLING: cash on delivery is packed and sent before it is paid.
+    O.PENDING: frozenset({O.PAID, O.FULFILLING, O.CANCELED, O.EXPIRED}),
     O.PAID: frozenset({O.FULFILLING, O.CANCELED}),
     # Packing and handing over are optional steps: a small shop ships straight from
     # fulfilling and marks a shipped parcel delivered without tracking it in between.
     O.FULFILLING: frozenset({O.READY_FOR_SHIPMENT, O.SHIPPED, O.CANCELED}),
     O.READY_FOR_SHIPMENT: frozenset({O.SHIPPED, O.CANCELED}),
-    O.SHIPPED: frozenset({O.IN_TRANSIT, O.DELIVERED}),
-    O.IN_TRANSIT: frozenset({O.DELIVERED}),
+    # → CANCELED once sent: only a refused cash-on-delivery parcel (services/payments/
+    # offline.py); staff cancel refuses sent orders (ORDER_CANCELABLE, domain/cancellation).
+    O.SHIPPED: frozenset({O.IN_TRANSIT, O.DELIVERED, O.CANCELED}),
+    O.IN_TRANSIT: frozenset({O.DELIVERED, O.CANCELED}),
     O.DELIVERED: frozenset(),
     # A payment that lands after expiry or cancellation still yields a paid order.
     O.CANCELED: frozenset({O.PAID}),
@@ -85,7 +90,9 @@ ORDER_MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
 
 PAYMENT_MOVES: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     # → UNPAID from PROCESSING, FAILED and AUTHORIZED: the intent was canceled, nothing taken.
-    P.UNPAID: frozenset({P.PROCESSING, P.AUTHORIZED, P.PAID, P.FAILED}),
+    P.UNPAID: frozenset({P.PENDING, P.PROCESSING, P.AUTHORIZED, P.PAID, P.FAILED}),
+    # Cash collected or the transfer complete → PAID; refused or canceled → UNPAID.
+    P.PENDING: frozenset({P.PAID, P.UNPAID}),
     P.PROCESSING: frozenset({P.AUTHORIZED, P.PAID, P.FAILED, P.UNPAID}),
     P.FAILED: frozenset({P.PROCESSING, P.AUTHORIZED, P.PAID, P.UNPAID}),
     P.AUTHORIZED: frozenset({P.PAID, P.UNPAID}),
@@ -108,20 +115,22 @@ MACHINES: dict[str, Mapping[Any, frozenset[StrEnum]]] = {
 ORDER_OPEN = frozenset({O.PENDING, O.PAID, O.FULFILLING, O.READY_FOR_SHIPMENT, O.SHIPPED,
                         O.IN_TRANSIT})
 ORDER_CLOSED = frozenset({O.DELIVERED, O.CANCELED, O.EXPIRED})
-# Staff may cancel these (the payment status may still refuse: domain/cancellation.py).
-ORDER_CANCELABLE = frozenset(s for s, moves in ORDER_MOVES.items() if O.CANCELED in moves)
-# Paid for and not sent yet: staff prepare and ship them.
-ORDER_TO_SHIP = frozenset({O.PAID, O.FULFILLING, O.READY_FOR_SHIPMENT})
 # The goods have left: too late to cancel.
 ORDER_SENT = frozenset({O.SHIPPED, O.IN_TRANSIT, O.DELIVERED})
+# Staff may cancel these (the payment status may still refuse: domain/cancellation.py).
+ORDER_CANCELABLE = frozenset(s for s, moves in ORDER_MOVES.items()
+                             if O.CANCELED in moves and s not in ORDER_SENT)
+# Paid for and not sent yet: staff prepare and ship them.
+ORDER_TO_SHIP = frozenset({O.PAID, O.FULFILLING, O.READY_FOR_SHIPMENT})
 # Closed before anything was sent: the shopper can rebuild the cart from them.
 ORDER_CALLED_OFF = frozenset({O.CANCELED, O.EXPIRED})
 
 # Every payment status is unpaid, in flight or captured, exactly one of them.
 # Unpaid: nothing taken and nothing on its way; the order takes a new payment.
 PAYMENT_UNPAID = frozenset({P.UNPAID, P.FAILED})
-# In flight: the bank is confirming it, or the money is reserved on the card.
-PAYMENT_IN_FLIGHT = frozenset({P.PROCESSING, P.AUTHORIZED})
+# In flight: the bank is confirming it, the money is reserved on the card, or it is to be
+# paid by hand (cash on delivery, the rest of a bank transfer).
+PAYMENT_IN_FLIGHT = frozenset({P.PENDING, P.PROCESSING, P.AUTHORIZED})
 # Captured (the shopper sees "paid"): from here refunds and disputes decide, from the ledger.
 PAYMENT_CAPTURED = frozenset({P.PAID, P.PARTIALLY_REFUNDED, P.REFUNDED, P.DISPUTED})
 # An unpaid order in these may be closed (expired, canceled); PROCESSING asks Stripe first.

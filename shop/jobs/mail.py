@@ -35,6 +35,21 @@ def send_shipped_email(order_id: int) -> bool:
 
 
 @app_job
+def send_payment_instructions(order_id: int) -> bool:
+    """Cash on delivery or bank transfer: how to pay, asked for at checkout (outbox)."""
+    from ..services.notifications.instructions import send_payment_instructions as send
+
+    return send(order_id)
+
+
+@app_job
+def send_transfer_reminder(order_id: int) -> bool:
+    from ..services.notifications.instructions import send_transfer_reminder as send
+
+    return send(order_id)
+
+
+@app_job
 def send_expiry_emails(order_ids: list[int]) -> int:
     """One outbox row per expiry batch: each order's e-mail is still sent at most once."""
     return sum(1 for order_id in order_ids

@@ -32,6 +32,15 @@ def cancel_unpaid_orders() -> dict[str, int]:
 
 
 @app_job
+def remind_bank_transfers() -> int:
+    """Bank-transfer orders a day old and still unpaid: one reminder e-mail each."""
+    from ..services.notifications.instructions import send_transfer_reminder
+    from ..services.payments.transfers import orders_to_remind
+
+    return sum(1 for order_id in orders_to_remind() if send_transfer_reminder(order_id))
+
+
+@app_job
 def redispatch_outbox() -> int:
     from ..services.notifications.outbox import dispatch_pending
 
@@ -106,6 +115,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("expire_holds", expire_holds, interval=60),
     Periodic("redispatch_outbox", redispatch_outbox, interval=60),
     Periodic("cancel_unpaid_orders", cancel_unpaid_orders, cron="*/15 * * * *"),
+    Periodic("remind_bank_transfers", remind_bank_transfers, cron="17 * * * *"),
     Periodic("reconcile_payments", reconcile_payments, cron="*/10 * * * *"),
     Periodic("evaluate_alerts", evaluate_alerts, cron="*/5 * * * *"),
     Periodic("alert_expiring_authorizations", alert_expiring_authorizations,

@@ -14,6 +14,8 @@ JOBS: dict[str, str] = {
     "send_refund_email": "shop.jobs.mail.send_refund_email",
     "refund_out_of_stock_order": "shop.jobs.orders.refund_out_of_stock_order",
     "send_shipped_email": "shop.jobs.mail.send_shipped_email",
+    "send_payment_instructions": "shop.jobs.mail.send_payment_instructions",
+    "send_transfer_reminder": "shop.jobs.mail.send_transfer_reminder",
     "send_alert_email": "shop.jobs.alerts.send_alert_email",
     "post_alert_webhook": "shop.jobs.alerts.post_alert_webhook",
 }

@@ -50,3 +50,7 @@ __all__ += ["StripeCustomer"]
 from .receipt import DocumentCounter, Receipt  # noqa: E402
 
 __all__ += ["DocumentCounter", "Receipt"]
+
+from .payment_history import PaymentHistoryEntry  # noqa: E402
+
+__all__ += ["PaymentHistoryEntry"]

@@ -55,6 +55,8 @@ class Order(Model):
     shipping: Mapped[int] = mapped_column(Integer)
     tax: Mapped[int] = mapped_column(Integer)
     tax_rate_bp: Mapped[int] = mapped_column(Integer, default=0)
+    # What the payment method adds (cash on delivery's fee), already in ``total``.
+    payment_fee: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     total: Mapped[int] = mapped_column(Integer)
     # Set when a human must look: e.g. paid after its stock was gone.
     attention: Mapped[str | None] = mapped_column(Text)

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("orders", __name__)
 
-from . import views  # noqa: E402,F401
+from . import instructions, views  # noqa: E402,F401

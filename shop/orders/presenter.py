@@ -36,6 +36,7 @@ STATUS_LABELS = {
 
 PAYMENT_LABELS = {
     PaymentStatus.UNPAID: "Not paid",
+    PaymentStatus.PENDING: "Pending",
     PaymentStatus.PROCESSING: "Being confirmed",
     PaymentStatus.AUTHORIZED: "Authorized",
     PaymentStatus.PAID: "Paid",
@@ -106,6 +107,10 @@ def describe(order: Order, attempt: PaymentAttempt | None, *, lapsed: bool = Fal
         return OrderState(f"This order {why}", "Nothing was charged. You can put the same "
                           "items back in your cart at today's prices.", False, False, None,
                           can_rebuild=True)
+    if order.payment_method in ("cod", "bank_transfer") and order.paid_at is None:
+        from .instructions import offline_state  # it builds on this module
+
+        return offline_state(order)
     if order.paid_out_of_stock and payment in (PaymentStatus.PAID, PaymentStatus.REFUNDED):
         return _paid_out_of_stock(order, refunded=payment == PaymentStatus.REFUNDED)
     if payment in PAYMENT_CAPTURED:
@@ -164,6 +169,11 @@ def _paid_out_of_stock(order: Order, *, refunded: bool) -> OrderState:
 
 
 def _paid_state(order: Order, status: OrderStatus, payment: PaymentStatus) -> OrderState:
+    if payment in PAYMENT_REFUNDED and order.payment_method in ("cod", "bank_transfer"):
+        return OrderState("Your order was refunded" if payment == PaymentStatus.REFUNDED
+                          else "Part of your order was refunded",
+                          "We paid the money back to you directly; the e-mail we sent says "
+                          "how.", False, False, None)
     if payment == PaymentStatus.REFUNDED:
         return OrderState("Your order was refunded", "The refund goes back to the card you "
                           "paid with; banks take a few days to show it.", False, False, None)

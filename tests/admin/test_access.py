@@ -49,6 +49,12 @@ ROUTES = {
     ("admin.add_order_note", "POST"): ("scoped", 400),
     ("admin.cancel_confirm", "GET"): ("scoped", 200),
     ("admin.cancel", "POST"): ("scoped", 400),
+    ("admin.cod_collected_confirm", "GET"): ("scoped", 200),
+    ("admin.cod_collected", "POST"): ("scoped", 400),
+    ("admin.cod_refused_confirm", "GET"): ("scoped", 200),
+    ("admin.cod_refused", "POST"): ("scoped", 400),
+    ("admin.transfer_received_confirm", "GET"): ("scoped", 200),
+    ("admin.transfer_received", "POST"): ("scoped", 400),
     ("admin.payments", "GET"): ("page", 200),
     ("admin.products", "GET"): ("page", 200),
     ("admin.new_product", "GET"): ("page", 200),
@@ -89,6 +95,8 @@ ROUTES = {
     ("admin.legal_settings_save", "POST"): ("owner", 303),  # all fields optional: saved
     ("admin.settings", "GET"): ("owner", 200),
     ("admin.settings", "POST"): ("owner", 400),
+    # A post without its fields is refused with the section's errors (issue 20).
+    ("admin.payment_settings_save", "POST"): ("owner", 400),
     ("admin.staff", "GET"): ("owner", 200),
     ("admin.add_staff", "POST"): ("owner", 400),
     ("admin.change_staff_role", "POST"): ("owner", 400),

@@ -8,8 +8,9 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from shop.extensions import db
-from shop.models import Order, PaymentAttempt, PaymentTransaction
+from shop.models import Order, PaymentAttempt, PaymentHistoryEntry, PaymentTransaction
 from shop.models.types import utcnow
+from shop.services.payments.history import follow_orders
 from shop.services.refunds.refunds import refund_payment
 
 from ..factories import PASSWORD, make_user
@@ -18,7 +19,9 @@ from ..shopper import login
 
 
 def mine(order_id: int, user) -> None:
+    """Give a guest order to ``user``: its row and its history entries, as a claim does."""
     db.session.execute(update(Order).where(Order.id == order_id).values(user_id=user.id))
+    follow_orders(db.session, order_ids=[order_id], user_id=user.id)
     db.session.commit()
 
 
@@ -61,6 +64,9 @@ def test_date_range_and_pages_with_a_real_total(clean_app, store, product, limit
         mine(order.id, ada)
         db.session.execute(update(PaymentAttempt).where(PaymentAttempt.order_id == order.id)
                            .values(created_at=now - timedelta(days=days_ago)))
+        db.session.execute(update(PaymentHistoryEntry)  # its copy of the date
+                           .where(PaymentHistoryEntry.order_id == order.id)
+                           .values(at=now - timedelta(days=days_ago)))
     db.session.commit()
     client = clean_app.test_client()
     login(client, ada.email, PASSWORD)

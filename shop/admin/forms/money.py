@@ -99,6 +99,11 @@ class RefundForm(FlaskForm):
         "Why refund after the refund window?", filters=[strip],
         description="Owners only: the reason is kept in the order's history.",
         validators=[Optional(), Length(max=500)])
+    # Cash on delivery and bank transfer: staff pay the money back themselves.
+    payout_reference = StringField(
+        "Payout reference", filters=[strip],
+        description="The reference of the transfer (or cash receipt) you paid the customer "
+                    "back with.", validators=[Optional(), Length(max=200)])
     expected = HiddenField()
     confirm = BooleanField("I have checked the amount: refund it to the customer's card.")
 

@@ -27,6 +27,7 @@ from ...links import external_url
 from ...mail import send_mail
 from ...models import Order, User
 from ...models.types import utcnow
+from ..payments.history import follow_orders
 from ..platform.audit import record_change
 from ..platform.tx import lock_rows, rows_matched, write_transaction
 from . import signed
@@ -147,6 +148,7 @@ def _claim(session: Session, *, user: User, store_id: int) -> int:
                          .where(Order.id.in_(ids), Order.user_id.is_(None))
                          .values(user_id=user.id)
                          .execution_options(synchronize_session=False))
+    follow_orders(session, order_ids=ids, user_id=user.id)
     record_change(session, store_id=store_id, entity_type="user", entity_id=user.id,
                   action="orders_claimed", from_state=None, to_state=None, actor=_actor(user),
                   reason=f"orders claimed: {count} "

@@ -23,8 +23,10 @@ from ..inventory.holds import counting
 
 def unpaid_orders_of(cart_id) -> tuple:
     """An order of the cart that a new checkout of it replaces: pending and not paid."""
+    # Not a bank-transfer order: its shopper may have sent the money already.
     return (Order.cart_id == cart_id, Order.status == OrderStatus.PENDING,
-            Order.payment_status.in_([PaymentStatus.UNPAID, PaymentStatus.FAILED]))
+            Order.payment_status.in_([PaymentStatus.UNPAID, PaymentStatus.FAILED]),
+            Order.payment_method != "bank_transfer")
 
 
 def open_checkouts_of(order, key_column: str, key, cart_id, now) -> tuple:

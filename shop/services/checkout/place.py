@@ -22,8 +22,17 @@ from ...models import Cart, InventoryHold, Order, PaymentAttempt
 from ...models.types import utcnow
 from ..accounts.addresses import AddressData, remember_address
 from ..inventory.holds import counting, place_holds, release_live_holds
+from ..payments import offline
+from ..payments.history import note_attempt
 from ..payments.ledger import configured_capture_method
-from ..payments.methods import PROVIDER_OF, check_fits, method_settings, offered_rule
+from ..payments.methods import (
+    PROVIDER_OF,
+    MethodSettings,
+    check_fits,
+    chosen_or_initial,
+    method_settings,
+    offered_rule,
+)
 from ..payments.settle import IntentRequest
 from ..platform.audit import record_change
 from ..platform.settings import ShopSettings, effective_settings
@@ -135,7 +144,7 @@ def place_order(
     *, store_id: int, cart_token: str | None, checkout_token: str, details: CheckoutDetails,
     client_ip: str | None = None, client_session: str | None = None,
     user_id: int | None = None, save_address: bool = False,
-    payment_method: str = "stripe", store_country: str = "US",
+    payment_method: str | None = None, store_country: str = "US",
 ) -> PlacedOrder:
     """Create the order for ``checkout_token`` or return the one it already made.
 
@@ -148,8 +157,9 @@ def place_order(
     ``client_ip`` and ``client_session`` (the browser session's id) are kept only as keyed
     hashes. A signed-in shopper's order carries ``user_id``; ``save_address`` adds the
     shipping address to their address book in the same transaction. ``payment_method``
-    must be one the store offers and that fits the order (``PaymentMethodUnavailable``);
-    only a Payment Element order gets a PaymentIntent request.
+    (None: the store's pre-selected one) must be one the store offers and that fits the
+    order (``PaymentMethodUnavailable``); only a Payment Element order gets a PaymentIntent
+    request.
     """
     client, now = Client.of(client_ip=client_ip, client_session=client_session), utcnow()
     try:
@@ -164,22 +174,26 @@ def place_order(
                     return PlacedOrder.earlier(existing)
                 raise StaleCheckout("Your checkout was out of date. Please review and try again.")
             settings = effective_settings(store_id)
-            method = offered_rule(payment_method, method_settings(store_id))
+            methods = method_settings(store_id)
+            payment_method = chosen_or_initial(payment_method, methods, settings.rates.currency)
+            method = offered_rule(payment_method, methods)
             _check_units(cart, settings.max_units_per_product)
             _check_open_checkouts(session, cart, client, now)
             superseded, ends = (_supersede_unpaid_orders(session, cart.id, now)
                                 if cart.has_unpaid else ([], None))
             order = _create_order(session, store_id, cart, checkout_token, details,
                                   settings.rates, client=client, user_id=user_id,
-                                  payment_method=payment_method)
+                                  payment_method=payment_method,
+                                  fee=offline.method_fee(payment_method, methods))
             check_fits(method, OrderFacts(order.total, order.currency, details.country,
                                           store_country))
             if user_id is not None and save_address:
                 remember_address(session, user_id=user_id, data=_address_data(details),
                                  strict=False)
             place_holds(session, order_id=order.id, quantities=order.quantities, now=now,
-                        ttl=_hold_time(settings, ends, now))
-            attempt = _create_attempt(session, order, payment_method)
+                        ttl=_hold_time(settings, ends, now, payment_method, methods))
+            offline.prepare_order(session, order, payment_method, now, cart_id=cart.id)
+            attempt = _create_attempt(session, order, payment_method, user_id=user_id)
             # Spent: the cart's next checkout gets a new one.
             session.execute(update(Cart).where(Cart.id == cart.id).values(checkout_token=None)
                             .execution_options(synchronize_session=False))
@@ -261,19 +275,20 @@ def _first_hold_end(session: Session, column: str, key: str | None, cart_id: int
     return min(ends, default=None)
 
 
-def _hold_time(settings: ShopSettings, ends: datetime | None, now: datetime) -> timedelta:
+def _hold_time(settings: ShopSettings, ends: datetime | None, now: datetime, method: str,
+               methods: MethodSettings) -> timedelta:
     """The store's hold time, or, when this checkout replaces orders of its cart whose holds
     still ran until ``ends``, what is left of those (a retry window at most): checking out
     again never renews a hold, or one unpaid cart could keep stock from everyone."""
     if ends is None:
-        return settings.hold_ttl
+        return offline.hold_time(method, methods, settings.hold_ttl)
     return min(settings.hold_retry, ends - now)
 
 
 def _create_order(
     session: Session, store_id: int, cart: CheckoutCart, checkout_token: str,
     details: CheckoutDetails, rates: RateTable, *, client: Client, user_id: int | None,
-    payment_method: str,
+    payment_method: str, fee: int,
 ) -> NewOrder:
     q = quote(cart.lines, country=details.country, region=details.region,
               shipping_method=details.shipping_method, rates=rates)
@@ -285,14 +300,16 @@ def _create_order(
         ship_region=details.region, ship_country=details.country,
         shipping_method=q.shipping_method, currency=q.currency,
         subtotal=q.subtotal, shipping=q.shipping, tax=q.tax, tax_rate_bp=q.tax_rate_bp,
-        total=q.total, client_ip_hash=client.ip, client_session=client.session,
+        payment_fee=fee, total=q.total + fee, client_ip_hash=client.ip,
+        client_session=client.session,
         user_id=user_id, payment_method=payment_method,
     ), [dict(product_id=line.product_id, variant_id=line.variant_id, name=line.name,
              sku=line.sku, unit_price=line.unit_price, quantity=line.quantity,
              total=line.total) for line in q.lines])
 
 
-def _create_attempt(session: Session, order: NewOrder, method: str) -> PaymentAttempt:
+def _create_attempt(session: Session, order: NewOrder, method: str, *,
+                    user_id: int | None) -> PaymentAttempt:
     attempt = PaymentAttempt(
         store_id=order.store_id, order_id=order.id, provider=PROVIDER_OF[method],
         status=AttemptStatus.INITIATED, amount=order.total, currency=order.currency,
@@ -303,6 +320,7 @@ def _create_attempt(session: Session, order: NewOrder, method: str) -> PaymentAt
     )
     session.add(attempt)
     session.flush()  # its id, for its audit row and the PaymentIntent's metadata
+    note_attempt(session, attempt, user_id=user_id)
     actor = f"shopper:{order.email}"
     record_change(session, store_id=order.store_id, entity_type="order", entity_id=order.id,
                   action="order_created", from_state=None, to_state=order.status, actor=actor)

@@ -34,7 +34,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, insert, select, update
+from sqlalchemy import and_, exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from ...domain.states import (
@@ -53,6 +53,7 @@ from ..notifications.outbox import emit
 # settle calls close_order and this module calls settle: each imports the other as a
 # module (names looked up at call time), so either may be imported first.
 from ..payments import settle
+from ..payments.methods import method_settings
 from ..platform.audit import record_change
 from ..platform.settings import effective_settings
 from ..platform.tx import lock_rows, rows_matched, write_transaction
@@ -63,6 +64,7 @@ log = logging.getLogger(__name__)
 ACTOR = "system:hold-expiry"
 REASON = "its stock holds expired before it was paid"
 BATCH = 1000
+BANK_TRANSFER = "bank_transfer"  # payments.offline's name (it imports settle: not here)
 
 _EMAIL_JOB = {OrderStatus.EXPIRED: "send_expiry_email",
               OrderStatus.CANCELED: "send_cancellation_email"}
@@ -149,7 +151,9 @@ def lapsed_order_ids(session: Session, now: datetime, *, after: int, limit: int)
              .join(Order, Order.id == InventoryHold.order_id)
              .where(lapsed(now), InventoryHold.order_id > after,
                     Order.status == OrderStatus.PENDING, Order.paid_at.is_(None),
-                    Order.payment_status.in_(PAYMENT_CLOSABLE), ~still_held)
+                    Order.payment_status.in_(PAYMENT_CLOSABLE), ~still_held,
+                    # Its hold is the transfer's days: the unpaid-order job cancels it.
+                    Order.payment_method != BANK_TRANSFER)
              .order_by(InventoryHold.order_id).limit(limit))
     return list(session.scalars(query))
 
@@ -230,17 +234,27 @@ def cancel_stale_unpaid_orders(*, now: datetime | None = None, limit: int = 100,
     report = CloseReport()
     for store_id in db.session.scalars(select(Store.id).order_by(Store.id)).all():
         store_ttl = ttl or effective_settings(store_id).unpaid_order_ttl
-        ids = stale_unpaid_orders(now - store_ttl, limit, store_id=store_id)
+        transfer_ttl = max(store_ttl, timedelta(
+            days=method_settings(store_id).bank_transfer_hold_days))
+        ids = stale_unpaid_orders(now - store_ttl, limit, store_id=store_id,
+                                  transfers_older_than=now - transfer_ttl)
         report.add(_close_all(ids, OrderStatus.CANCELED, "system:auto-cancel",
-                              f"unpaid {store_ttl.total_seconds() / 3600:g} hours after it "
-                              "was placed"))
+                              "unpaid when its time to pay ran out"))
     return report
 
 
 def stale_unpaid_orders(older_than: datetime, limit: int = 100, *,
-                        store_id: int | None = None) -> list[int]:
+                        store_id: int | None = None,
+                        transfers_older_than: datetime | None = None) -> list[int]:
+    """Unpaid orders placed before ``older_than``; a bank-transfer order only once its
+    longer hold is over too (``transfers_older_than``, default the same)."""
+    transfers_older_than = transfers_older_than or older_than
     query = (select(Order.id)
-             .where(Order.status == OrderStatus.PENDING, Order.created_at <= older_than,
+             .where(Order.status == OrderStatus.PENDING,
+                    or_(and_(Order.payment_method != BANK_TRANSFER,
+                             Order.created_at <= older_than),
+                        and_(Order.payment_method == BANK_TRANSFER,
+                             Order.created_at <= transfers_older_than)),
                     Order.payment_status.in_(PAYMENT_CLOSABLE))
              .order_by(Order.id).limit(limit))
     if store_id is not None:

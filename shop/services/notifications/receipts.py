@@ -75,6 +75,8 @@ def receipt_pdf(snapshot: dict, payment_method: dict | None) -> bytes:
                                   snapshot["shipping"], ""),
                                  (f"Tax ({rate / 100:g}%)" if rate else "Tax",
                                   snapshot["tax"], ""),
+                                 *((("Cash on delivery fee", snapshot["payment_fee"], ""),)
+                                   if snapshot.get("payment_fee") else ()),
                                  ("Total", snapshot["total"], "B")):
         pdf.set_font("Helvetica", style, 11)
         pdf.cell(150, 7, _text(label), align="R")

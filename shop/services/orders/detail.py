@@ -81,7 +81,9 @@ def order_in_store(*, store_id: int, order_id: int) -> Order:
 def available_actions(order: Order) -> OrderActions:
     status = OrderStatus(order.status)
     return OrderActions(
-        fulfil=can_move("order", status, OrderStatus.FULFILLING),
+        # PENDING → FULFILLING is cash on delivery's, taken at checkout, never staff's.
+        fulfil=status != OrderStatus.PENDING and can_move("order", status,
+                                                          OrderStatus.FULFILLING),
         ship=status in ORDER_TO_SHIP,
         pack=status in (OrderStatus.PAID, OrderStatus.FULFILLING),
         hand_over=can_move("order", status, OrderStatus.IN_TRANSIT),

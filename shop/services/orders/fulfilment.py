@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...domain.cancellation import cancel_rule
+from ...domain.errors import IllegalTransition
 from ...domain.money import format_money
 from ...domain.states import OrderStatus, PaymentStatus, transition
 from ...models import HoldStatus, InventoryHold, Order, PaymentAttempt
@@ -49,6 +50,9 @@ def mark_fulfilling(*, order_id: int, store_id: int, actor: str) -> Order:
     """Paid → fulfilling: someone is packing it. Raises ``IllegalTransition`` otherwise."""
     with write_transaction() as session:
         order = lock_order(session, order_id=order_id, store_id=store_id)
+        if order.status == OrderStatus.PENDING:
+            # The machine's PENDING → FULFILLING is cash on delivery's, made at checkout.
+            raise IllegalTransition("order", order.status, OrderStatus.FULFILLING)
         _move(session, order, OrderStatus.FULFILLING, actor)
     return order
 
@@ -124,7 +128,7 @@ def cancel_order(*, order_id: int, store_id: int, actor: str) -> CancelOutcome:
         rule = cancel_rule(OrderStatus(order.status), PaymentStatus(order.payment_status))
         released, restocked = 0, {}
         if rule.restock:
-            restocked = _restock(session, order, actor)
+            restocked = restock_order(session, order, actor)
         else:
             released = release_holds(session, order.id)
         owed = refund_owed_text(order) if rule.refund_owed else None
@@ -145,7 +149,7 @@ def cancel_order(*, order_id: int, store_id: int, actor: str) -> CancelOutcome:
     return CancelOutcome(order, released, restocked, owed)
 
 
-def _restock(session: Session, order: Order, actor: str) -> dict[str, int]:
+def restock_order(session: Session, order: Order, actor: str) -> dict[str, int]:
     """Put back the stock the order's payment took (its converted holds), less the units
     refunds already put back."""
     holds = list(session.scalars(select(InventoryHold).where(

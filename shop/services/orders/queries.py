@@ -133,7 +133,7 @@ def list_orders(*, store_id: int, query: OrderQuery, after: str | None = None,
 
 
 CSV_HEADER = ["order", "created_at", "email", "name", "country", "region", "shipping_method",
-              "status", "payment_status",
+              "status", "payment_status", "payment_method",
               "currency", "subtotal", "shipping", "tax", "total", "paid_at", "carrier",
               "tracking_number", "shipped_at", "attention", "archived_at"]
 
@@ -150,7 +150,7 @@ def _csv_row(order: Order) -> list[str]:
              for v in (order.subtotal, order.shipping, order.tax, order.total)]
     values = [order.number, order.created_at, order.email, order.ship_name, order.ship_country,
               order.ship_region, order.shipping_method, order.status, order.payment_status,
-              order.currency, *money, order.paid_at,
+              order.payment_method, order.currency, *money, order.paid_at,
               order.carrier, order.tracking_number, order.shipped_at, order.attention,
               order.archived_at]
     return [_cell(v) for v in values]

@@ -3,4 +3,5 @@ webhook and the shopper's return both call (``settle``), the payment page (``pag
 capture and void (``capture``), attempts started through the API (``attempts``), the ledger's
 bookkeeping and a captured order's status from its ledger (``ledger``),
 reconciliation with Stripe (``reconciliation``), the card-testing guard (``card_testing``),
-and the staff pages' read models (``admin``, ``queries``)."""
+the staff pages' read models (``admin``, ``queries``), and the shopper's payment history with
+the writes of its read model (``history``)."""

@@ -30,6 +30,7 @@ from ..platform.tx import get_existing
 from ..refunds.lines import check_restock, quote_for, refundable_lines, restockable_units
 from ..refunds.policy import check_policy, refunder_role
 from .ledger import live, order_summary
+from .methods import PAID_BY_HAND
 from .queries import HistoryStep, attempt_history, last_reconciliation_run, stuck_attempts
 
 
@@ -62,7 +63,9 @@ def _actions(attempt: PaymentAttempt, summary: LedgerSummary) -> PaymentActions:
     busy = summary.pending_capture or summary.pending_void
     return PaymentActions(
         capture=status == AttemptStatus.AUTHORIZED and not busy,
-        void=can_void(status) and not busy,
+        # Cash and transfers are not voided: staff record a refused delivery or let the
+        # unpaid order lapse (services/payments/offline.py).
+        void=can_void(status) and not busy and attempt.provider not in PAID_BY_HAND,
         refund=status == AttemptStatus.CAPTURED and summary.refundable > 0)
 
 

@@ -15,6 +15,7 @@ from ...models import Order, PaymentAttempt
 from ...stripe_gateway import GatewayError
 from ..platform.audit import record_change
 from ..platform.tx import get_existing, lock_rows, write_transaction
+from .history import note_attempt
 from .ledger import CAPTURE_METHODS, configured_capture_method
 from .settle import ensure_payment_intent
 
@@ -62,6 +63,7 @@ def create_attempt(*, order_id: int, actor: str, capture_method: str | None = No
             idempotency_key=f"pi-create-{secrets.token_hex(16)}", capture_method=method)
         session.add(attempt)
         session.flush()
+        note_attempt(session, attempt, user_id=order.user_id)  # the order is locked
         record_change(session, store_id=order.store_id, entity_type="payment_attempt",
                       entity_id=attempt.id, action="payment_state_change", from_state=None,
                       to_state=attempt.status, actor=actor)

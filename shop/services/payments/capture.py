@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from ...domain.errors import IllegalTransition
 from ...domain.ledger import (
     NotFound,
     OperationInProgress,
@@ -34,6 +35,7 @@ from ...stripe_gateway import GatewayError, Intent, gateway
 from ..platform.audit import record_change
 from ..platform.tx import get_existing, write_transaction
 from .ledger import add_transaction, fail, live, lock_attempt, provider_key, transactions
+from .methods import PAID_BY_HAND
 from .settle import apply_intent
 
 log = logging.getLogger(__name__)
@@ -99,6 +101,8 @@ def void_payment(*, attempt_id: int, actor: str, reason: str | None = None,
     with write_transaction() as session:
         order, attempt = locked_in_scope(session, attempt_id, store_ids)
         previous = attempt.status
+        if attempt.provider in PAID_BY_HAND:
+            raise IllegalTransition("attempt", previous, AttemptStatus.CANCELED)
         target = void_transition(AttemptStatus(previous))
         rows = transactions(session, attempt.id)
         _refuse_if_pending(rows)

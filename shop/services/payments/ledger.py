@@ -29,6 +29,7 @@ from ...stripe_gateway import Intent
 from ..platform.alerts import PAYMENT_CREATION_FAILED, STRIPE_REFUSED, raise_alert
 from ..platform.audit import record_change
 from ..platform.tx import lock_rows, write_transaction
+from .history import note_refund
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +90,12 @@ def add_transaction(session: Session, attempt: PaymentAttempt, *, kind: Transact
     row = PaymentTransaction(
         store_id=attempt.store_id, attempt_id=attempt.id, parent_id=parent_id, kind=kind,
         status=status, amount=amount, currency=attempt.currency, actor=actor, reason=reason,
-        provider_reference=provider_reference, idempotency_key=idempotency_key)
+        provider_reference=provider_reference, idempotency_key=idempotency_key,
+        created_at=utcnow())
     session.add(row)
+    if kind == TransactionKind.REFUND:
+        # The callers hold the order's row lock (lock_attempt): its shopper is current.
+        note_refund(session, row, attempt, user_id=attempt.order.user_id)
     if flush:
         session.flush()
     return row

@@ -16,9 +16,8 @@ from flask import current_app
 from ...domain.errors import DomainError
 from ...domain.money import format_money
 from ...domain.payment_choice import MethodRule, OrderFacts, fits, preselected
-from ...extensions import db
-from ...models import StoreSettings
 from ...providers.registry import build_providers, configured_methods, method_rules
+from ..platform.settings import settings_row
 
 LABELS = {
     "stripe": "Card",
@@ -32,8 +31,10 @@ LABELS = {
 PROVIDER_OF = {"stripe": "stripe", "stripe_checkout": "stripe", "paystack": "paystack",
                "flutterwave": "flutterwave", "bank_transfer": "bank_transfer", "cod": "cod"}
 # The methods whose start (services/payments/start.py) and settlement are built.
-WIRED = frozenset({"stripe", "stripe_checkout"})
+WIRED = frozenset({"stripe", "stripe_checkout", "cod", "bank_transfer"})
 ALWAYS_CONFIGURED = ("stripe", "stripe_checkout", "cod")
+# Paid by hand (services/payments/offline.py): nothing to void or capture at a provider.
+PAID_BY_HAND = frozenset({"cod", "bank_transfer"})
 
 
 class PaymentMethodUnavailable(DomainError):
@@ -55,7 +56,7 @@ class MethodSettings:
 def method_settings(store_id: int) -> MethodSettings:
     """The store's choice over the environment's defaults (a NULL column: the default)."""
     config = current_app.config
-    row = db.session.get(StoreSettings, store_id)
+    row = settings_row(store_id)
 
     def own(name: str, default):
         value = getattr(row, name, None) if row is not None else None
@@ -109,6 +110,13 @@ def offered_rule(method: str, settings: MethodSettings) -> MethodRule:
             f"{LABELS.get(method, 'That payment method')} is not available in this shop. "
             "Choose another way to pay.")
     return rule
+
+
+def chosen_or_initial(method: str | None, settings: MethodSettings, currency: str) -> str:
+    """What the shopper chose, or, for a post without a choice, the pre-selected method."""
+    if method:
+        return method
+    return initial_method(settings, offered_methods(settings, currency)) or "stripe"
 
 
 def check_fits(rule: MethodRule, facts: OrderFacts) -> None:

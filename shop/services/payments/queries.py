@@ -1,5 +1,6 @@
 """Reading payments for staff and the API, always within the caller's stores: the API's
-list and detail, and the admin's attempts table (status filter, search, newest first)."""
+list and detail, and the admin's attempts table (status and provider filters, search,
+newest first)."""
 
 from __future__ import annotations
 
@@ -143,6 +144,7 @@ class AttemptRow:
     attempt: PaymentAttempt
     email: str
     stuck: bool
+    method: str = "stripe"  # the order's payment method (orders.payment_method)
 
 
 @dataclass(frozen=True)
@@ -158,11 +160,14 @@ def stuck_condition(now: datetime):
 
 def list_attempts(*, store_id: int, now: datetime, status: str = "", search: str = "",
                   stuck_only: bool = False, before_id: int | None = None,
-                  per_page: int = 50) -> AttemptPage:
-    stmt = (select(PaymentAttempt, Order.email).join(Order, Order.id == PaymentAttempt.order_id)
+                  per_page: int = 50, provider: str = "") -> AttemptPage:
+    stmt = (select(PaymentAttempt, Order.email, Order.payment_method)
+            .join(Order, Order.id == PaymentAttempt.order_id)
             .where(PaymentAttempt.store_id == store_id))
     if status:
         stmt = stmt.where(PaymentAttempt.status == status)
+    if provider:
+        stmt = stmt.where(PaymentAttempt.provider == provider)
     if stuck_only:
         stmt = stmt.where(stuck_condition(now))
     if search:
@@ -178,7 +183,8 @@ def list_attempts(*, store_id: int, now: datetime, status: str = "", search: str
         stmt = stmt.where(PaymentAttempt.id < before_id)
     rows = db.session.execute(stmt.order_by(PaymentAttempt.id.desc()).limit(per_page + 1)).all()
     page = [AttemptRow(a, email, a.status == AttemptStatus.AUTHORIZING
-                       and a.updated_at < now - STUCK_AFTER) for a, email in rows[:per_page]]
+                       and a.updated_at < now - STUCK_AFTER, method)
+            for a, email, method in rows[:per_page]]
     older = page[-1].attempt.id if len(rows) > per_page else None
     return AttemptPage(page, older)
 

@@ -24,6 +24,7 @@ from ...domain.states import (
     AttemptStatus,
     OrderStatus,
     PaymentStatus,
+    attempt_path,
     can_move,
     transition,
 )
@@ -32,7 +33,7 @@ from ...metrics import count_decline
 from ...models import CartItem, Order, PaymentAttempt, PaymentTransaction
 from ...models.order import PAID_OUT_OF_STOCK
 from ...models.types import utcnow
-from ...stripe_gateway import GatewayError, Intent, gateway
+from ...stripe_gateway import Charge, GatewayError, Intent, gateway
 from ..inventory import expiry  # a module: expiry imports this one (see there)
 from ..inventory.holds import commit_stock, extend_holds, shorten_holds
 from ..notifications.outbox import emit
@@ -42,7 +43,12 @@ from ..platform.settings import effective_settings, hold_retry
 from ..platform.tx import after_commit, get_existing, lock_rows, write_alone, write_transaction
 from ..receipts.issue import issue_receipt
 from .card_testing import record_failed_payment
-from .ledger import record_intent, record_intent_creation_failure, schedule_retry
+from .ledger import (
+    add_transaction,
+    record_intent,
+    record_intent_creation_failure,
+    schedule_retry,
+)
 
 log = logging.getLogger(__name__)
 
@@ -187,11 +193,8 @@ def apply_intent(session: Session, intent: Intent, *, actor: str,
     if new_payment is not None:
         _move_payment(session, order, new_payment, actor)
     if attempt.status == AttemptStatus.CAPTURED and order.paid_at is None:
-        # The receipt is asked for first: the shopper hears "paid" before any refund notice.
-        emit(session, "send_receipt", order_id=order.id)
-        _mark_paid(session, order, actor)
-        issue_receipt(session, order, reference=intent.id, charge=intent.latest_charge,
-                      charge_id=intent.latest_charge_id)
+        complete_payment(session, order, reference=intent.id, actor=actor,
+                         charge=intent.latest_charge, charge_id=intent.latest_charge_id)
     elif attempt.status in (AttemptStatus.AUTHORIZING, AttemptStatus.AUTHORIZED):
         _extend_holds(session, order, attempt)
     elif (intent.status == "canceled" and expiry.can_close(order)
@@ -210,6 +213,41 @@ def _is_current(session: Session, order: Order, attempt: PaymentAttempt) -> bool
     latest = session.scalar(select(func.max(PaymentAttempt.id))
                             .where(PaymentAttempt.order_id == order.id))
     return latest == attempt.id
+
+
+def complete_payment(session: Session, order: Order, *, reference: str | None, actor: str,
+                     charge: Charge | None = None, charge_id: str | None = None,
+                     method: dict | None = None, stock_taken: bool = False) -> None:
+    """The one ending of every payment, whoever took it: the order paid, its stock taken,
+    its receipt issued and mailed. ``method`` names a payment without a card on the
+    receipt; ``stock_taken``: the stock left at checkout (cash on delivery)."""
+    # The receipt is asked for first: the shopper hears "paid" before any refund notice.
+    emit(session, "send_receipt", order_id=order.id)
+    _mark_paid(session, order, actor, stock_taken=stock_taken)
+    issue_receipt(session, order, reference=reference, charge=charge, charge_id=charge_id,
+                  method=method)
+
+
+def settle_received(session: Session, order: Order, attempt: PaymentAttempt, *, amount: int,
+                    reference: str, actor: str, method: dict, reason: str | None = None,
+                    complete: bool = True, stock_taken: bool = False) -> None:
+    """Money taken by hand (cash collected, a bank transfer): the same moves as a captured
+    intent, the attempt's CAPTURE row of ``amount``. The caller holds the order's then the
+    attempt's lock and has checked the amounts; ``complete``: the order is paid with it (a
+    part of a bank transfer is captured on its own attempt, and the order waits)."""
+    for step in attempt_path(AttemptStatus(attempt.status), AttemptStatus.CAPTURED):
+        _move_attempt(session, attempt, step, actor)
+    if attempt.provider_reference is None:
+        attempt.provider_reference = reference
+    add_transaction(session, attempt, kind=TransactionKind.CAPTURE, amount=amount,
+                    actor=actor, status=TransactionStatus.SUCCEEDED, reason=reason,
+                    provider_reference=attempt.provider_reference, flush=False)
+    if not complete:
+        return
+    _move_payment(session, order, PaymentStatus.PAID, actor)
+    if order.paid_at is None:
+        complete_payment(session, order, reference=reference, actor=actor, method=method,
+                         stock_taken=stock_taken)
 
 
 def _capture_asked(session: Session, attempt: PaymentAttempt, intent: Intent) -> int | None:
@@ -303,7 +341,7 @@ def _move_payment(session: Session, order: Order, target: PaymentStatus, actor: 
                   actor=actor)
 
 
-def _mark_paid(session: Session, order: Order, actor: str) -> None:
+def _mark_paid(session: Session, order: Order, actor: str, *, stock_taken: bool) -> None:
     now = utcnow()
     order.paid_at = now
     previous = OrderStatus(order.status)
@@ -312,7 +350,7 @@ def _mark_paid(session: Session, order: Order, actor: str) -> None:
         record_change(session, store_id=order.store_id, entity_type="order",
                       entity_id=order.id, action="order_state_change", from_state=previous,
                       to_state=order.status, actor=actor)
-    shortages = commit_stock(session, order=order, now=now)
+    shortages = [] if stock_taken else commit_stock(session, order=order, now=now)
     if shortages:
         _flag_out_of_stock(session, order, shortages, actor)
     if order.cart_id is not None:

@@ -23,8 +23,16 @@ def _stripe_checkout(placed: PlacedOrder) -> str:
     return checkout_url(order_id=placed.order_id)
 
 
+def _offline(placed: PlacedOrder) -> str:
+    from .offline import start_offline
+
+    return start_offline(placed)
+
+
 STARTERS: dict[str, Starter] = {
     "stripe_checkout": _stripe_checkout,
+    "cod": _offline,  # services/payments/offline.py: the order's page says what to do
+    "bank_transfer": _offline,
 }
 
 

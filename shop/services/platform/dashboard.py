@@ -6,6 +6,7 @@ orders paid that day, before refunds.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -54,6 +55,8 @@ class Dashboard:
     week_orders: int
     week_revenue: int
     success_rate: float | None  # % of finished payment tries that succeeded, 7 days
+    # The same per provider (payment_attempts.provider), those with attempts in the 7 days.
+    success_by_provider: list[tuple[str, float | None]]
     abandonment: float | None  # % of orders of the last 7 days never paid
     active_holds: int
     failed_webhooks: int
@@ -69,9 +72,12 @@ def build_dashboard(*, store_id: int, currency: str, now: datetime,
     today = datetime.combine(now.date(), time(), UTC)
     week = today - timedelta(days=today.weekday())
     counts = _order_counts(store_id, today, week)
+    outcomes = outcomes_by_provider(store_id, since=now - timedelta(days=7))
     return Dashboard(
         currency=currency, **counts,
-        success_rate=_success_rate(store_id, now - timedelta(days=7)),
+        success_rate=_percent(*_total(outcomes.values())),
+        success_by_provider=[(provider, _percent(*pair))
+                             for provider, pair in sorted(outcomes.items())],
         abandonment=_abandonment(store_id, now),
         active_holds=_active_holds(store_id, now),
         failed_webhooks=count_failed(store_id=store_id,
@@ -101,7 +107,19 @@ def _percent(part: int, whole: int) -> float | None:
 
 
 def payment_outcomes(store_id: int, *, since: datetime) -> tuple[int, int]:
-    """(payments that succeeded, finished tries) among the attempts made since ``since``.
+    """(payments that succeeded, finished tries) among the attempts made since ``since``,
+    whatever their provider."""
+    return _total(outcomes_by_provider(store_id, since=since).values())
+
+
+def _total(pairs: Iterable[tuple[int, int]]) -> tuple[int, int]:
+    listed = list(pairs)
+    return sum(p[0] for p in listed), sum(p[1] for p in listed)
+
+
+def outcomes_by_provider(store_id: int, *, since: datetime) -> dict[str, tuple[int, int]]:
+    """Provider → (payments that succeeded, finished tries) among its attempts made since
+    ``since``; one grouped query.
 
     One PaymentIntent takes every card an order tries, so an attempt's status alone hides
     its declines: "captured" after two declines was counted a 100 % success. Each counted
@@ -115,16 +133,13 @@ def payment_outcomes(store_id: int, *, since: datetime) -> tuple[int, int]:
         (PaymentAttempt.status == AttemptStatus.CANCELED) & authorized_once)
     abandoned = (PaymentAttempt.status.in_([AttemptStatus.FAILED, AttemptStatus.CANCELED])
                  & ~authorized_once & (PaymentAttempt.attempt_count == 0))
-    row = db.session.execute(select(
-        _sum_if(good, 1), func.coalesce(func.sum(PaymentAttempt.attempt_count), 0),
-        _sum_if(abandoned, 1),
-    ).where(PaymentAttempt.store_id == store_id, PaymentAttempt.created_at >= since)).one()
-    succeeded = int(row[0])
-    return succeeded, succeeded + int(row[1]) + int(row[2])
-
-
-def _success_rate(store_id: int, since: datetime) -> float | None:
-    return _percent(*payment_outcomes(store_id, since=since))
+    rows = db.session.execute(select(
+        PaymentAttempt.provider, _sum_if(good, 1),
+        func.coalesce(func.sum(PaymentAttempt.attempt_count), 0), _sum_if(abandoned, 1),
+    ).where(PaymentAttempt.store_id == store_id, PaymentAttempt.created_at >= since)
+        .group_by(PaymentAttempt.provider)).all()
+    return {provider: (int(good_), int(good_) + int(failed) + int(left))
+            for provider, good_, failed, left in rows}
 
 
 def _abandonment(store_id: int, now: datetime) -> float | None:

@@ -12,14 +12,15 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from flask import current_app
+from sqlalchemy import select
 
 from ...domain.money import format_money, format_percent
-from ...domain.pricing import DEFAULT_RATES, RateTable
+from ...domain.pricing import RateTable, rates_for
 from ...extensions import db
 from ...models import Store, StoreSettings
 from ..catalog.cache import forget_store
 from .audit import record_change
-from .tx import write_transaction
+from .tx import tx_local_if_open, write_transaction
 
 SCALARS = ("hold_ttl_minutes", "unpaid_order_ttl_minutes", "refund_window_days",
            "staff_refund_limit", "max_units_per_product", "archive_after_days")
@@ -50,7 +51,8 @@ class ShopSettings:
         return timedelta(minutes=self.unpaid_order_ttl_minutes)
 
 
-def default_settings() -> ShopSettings:
+def default_settings(currency: str = "USD") -> ShopSettings:
+    """The config's defaults for a store selling in ``currency`` (its rate table's)."""
     config = current_app.config
     return ShopSettings(
         hold_ttl_minutes=config["HOLD_TTL_MINUTES"],
@@ -58,7 +60,7 @@ def default_settings() -> ShopSettings:
         refund_window_days=config["REFUND_WINDOW_DAYS"],
         staff_refund_limit=config["STAFF_REFUND_LIMIT"],
         max_units_per_product=config["MAX_UNITS_PER_PRODUCT"],
-        rates=DEFAULT_RATES,
+        rates=rates_for(currency),
         archive_after_days=config["ARCHIVE_AFTER_DAYS"],
     )
 
@@ -70,13 +72,37 @@ def hold_retry() -> timedelta:
 
 def effective_settings(store_id: int) -> ShopSettings:
     """The settings checkout, jobs and refunds use for this store."""
-    base = default_settings()
-    row = db.session.get(StoreSettings, store_id)
+    currency, row = store_and_settings(store_id)
+    base = default_settings(currency)
     if row is None:
         return base
     scalars = {name: getattr(row, name) for name in SCALARS if getattr(row, name) is not None}
     return replace(base, rates=_merge_rates(base.rates, row.tax_rates or {},
                                             row.shipping_rates or {}), **scalars)
+
+
+def settings_row(store_id: int) -> StoreSettings | None:
+    """The store's own row (None: all defaults)."""
+    return store_and_settings(store_id)[1]
+
+
+def store_and_settings(store_id: int) -> tuple[str, StoreSettings | None]:
+    """The store's currency (it picks the default rate table) and its own settings row, in
+    one statement. Inside a write transaction they are read once: the checkout asks twice
+    (rates, payment methods), and a missing row would cost a query each time."""
+    session = db.session()
+    local = tx_local_if_open(session)
+    key = ("store_settings", store_id)
+    if local is not None and key in local:
+        return local[key]
+    found = session.execute(
+        select(Store.currency, StoreSettings)
+        .outerjoin(StoreSettings, StoreSettings.store_id == Store.id)
+        .where(Store.id == store_id)).one_or_none()
+    pair = (found[0], found[1]) if found is not None else ("USD", None)
+    if local is not None:
+        local[key] = pair
+    return pair
 
 
 def _merge_rates(base: RateTable, tax: dict, shipping: dict) -> RateTable:
@@ -113,10 +139,10 @@ class SettingsUpdate:
 
 def update_settings(*, store_id: int, update: SettingsUpdate, actor: str) -> list[str]:
     """Save what the owner entered; returns the changes in words (empty: nothing changed)."""
-    base = default_settings()
     with write_transaction() as session:
         before = effective_settings(store_id)
         store = session.get_one(Store, store_id)
+        base = default_settings(store.currency)
         country = update.country or store.country
         moved = country != store.country
         changes = _describe_changes(before, update)

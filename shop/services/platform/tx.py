@@ -99,6 +99,11 @@ def tx_local(session: Session) -> dict:
     return session.info.setdefault(_TX_LOCAL, {})
 
 
+def tx_local_if_open(session: Session) -> dict | None:
+    """The write transaction's own dict, or None outside one (never opens one)."""
+    return session.info.get(_TX_LOCAL)
+
+
 def after_commit(session: Session, callback: Callable[[], object]) -> None:
     """Run ``callback`` once the current write transaction has committed (never on rollback)."""
     tx_local(session).setdefault("after_commit", []).append(callback)

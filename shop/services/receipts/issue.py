@@ -61,17 +61,21 @@ def receipt_lines(session: Session, order: Order) -> list[dict]:
 
 def order_snapshot(session: Session, order: Order, *, label: str,
                    reference: str | None) -> dict:
-    return receipt_snapshot(
+    snapshot = receipt_snapshot(
         label=label, issued_at=utcnow(), order_number=order.number,
         seller=seller_of(session, order.store_id), buyer_name=order.ship_name,
         email=order.email, ship_to=order.ship_to_lines(),
         shipping_label=method_label(order.shipping_method), currency=order.currency,
         lines=receipt_lines(session, order), subtotal=order.subtotal, shipping=order.shipping,
         tax=order.tax, tax_rate_bp=order.tax_rate_bp, total=order.total, reference=reference)
+    if order.payment_fee:  # cash on delivery's fee, already in the total
+        snapshot["payment_fee"] = order.payment_fee
+    return snapshot
 
 
 def issue_receipt(session: Session, order: Order, *, reference: str | None,
-                  charge: Charge | None, charge_id: str | None = None) -> Receipt:
+                  charge: Charge | None, charge_id: str | None = None,
+                  method: dict | None = None) -> Receipt:
     """The order's receipt, numbered and frozen now; the existing one if it has one.
 
     ``charge``: the paying charge, for the card's brand and last 4 digits when it carries
@@ -89,7 +93,8 @@ def issue_receipt(session: Session, order: Order, *, reference: str | None,
         currency=order.currency, amount=order.total,
         snapshot={**order_snapshot(session, order, label=label, reference=reference),
                   "charge": charge.id if charge else charge_id},
-        payment_method=card_method(charge.card_brand, charge.card_last4) if charge else None)
+        payment_method=method or (card_method(charge.card_brand, charge.card_last4)
+                                  if charge else None))
     session.add(receipt)
     return receipt
 

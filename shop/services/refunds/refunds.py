@@ -46,6 +46,7 @@ from ..payments.ledger import (
     succeed,
     transactions,
 )
+from ..payments.methods import PAID_BY_HAND
 from ..platform.audit import record_change
 from ..platform.tx import get_existing, write_transaction
 from .effects import refund_succeeded
@@ -78,6 +79,7 @@ class RefundClaim:
     idempotency_key: str
     shop_reason: str | None = None
     provider: str = "stripe"  # the attempt's: which issuer in ISSUERS makes the refund
+    payout_reference: str | None = None  # a manual payout's (bank transfer, cash): staff's
 
 
 def refund_payment(*, attempt_id: int, amount: int | None = None, reason: str | None = None,
@@ -85,7 +87,8 @@ def refund_payment(*, attempt_id: int, amount: int | None = None, reason: str | 
                    store_ids: Collection[int] | None = None, by: Refunder | None = None,
                    lines: Mapping[int, int] | None = None, restock: bool = False,
                    override_reason: str | None = None,
-                   expected_amount: int | None = None) -> PaymentTransaction:
+                   expected_amount: int | None = None,
+                   payout_reference: str | None = None) -> PaymentTransaction:
     """Refund ``amount`` (default: all that is left) of a CAPTURED attempt; the REFUND row.
 
     ``reason`` is one of Stripe's (``requested_by_customer``, ``duplicate``,
@@ -103,8 +106,12 @@ def refund_payment(*, attempt_id: int, amount: int | None = None, reason: str | 
     """
     if lines is not None and amount is not None:
         raise ValueError("refund an amount or lines, not both")
+    payout_reference = (payout_reference or "").strip()[:200] or None
     with write_transaction() as session:
         order, attempt = locked_in_scope(session, attempt_id, store_ids)
+        if attempt.provider in MANUAL_PAYOUTS and payout_reference is None:
+            raise PayoutReferenceRequired("Enter the reference of the payment you made to "
+                                          "the customer (bank transfer or cash).")
         if attempt.status != AttemptStatus.CAPTURED:
             raise NotRefundable(f"Only a captured payment can be refunded; this one is "
                                 f"{attempt.status}.")
@@ -131,7 +138,8 @@ def refund_payment(*, attempt_id: int, amount: int | None = None, reason: str | 
             claim_refund_lines(session, order=order, transaction=row, quote=quote,
                                restock=restock)
         claim = RefundClaim(row.id, attempt.id, order.id, attempt.provider_reference, amount,
-                            reason, provider_key(row), _shop_reason(actor), attempt.provider)
+                            reason, provider_key(row), _shop_reason(actor), attempt.provider,
+                            payout_reference)
         record_change(session, store_id=attempt.store_id, entity_type="payment_transaction",
                       entity_id=row.id, action="refund_requested", from_state=None,
                       to_state=TransactionStatus.PENDING, actor=actor,
@@ -163,9 +171,31 @@ def _stripe_refund(claim: RefundClaim) -> Refund:
         idempotency_key=claim.idempotency_key, metadata=metadata)
 
 
+def _manual_payout(claim: RefundClaim) -> Refund:
+    """Cash on delivery and bank transfer: staff paid the customer back themselves (a
+    transfer, cash); the refund is recorded as made, under the reference they entered."""
+    assert claim.payout_reference, "refund_payment asks for it first"
+    return Refund(id=claim.payout_reference, status="succeeded", amount=claim.amount,
+                  currency="", charge_id=None, payment_intent_id=None, failure_reason=None,
+                  metadata={"manual_payout": "true"})
+
+
+class PayoutReferenceRequired(LedgerError):
+    """A manual refund is recorded with the reference of the payout staff made."""
+
+    code = "payout_reference_required"
+    status = 422
+
+
+# Payments refunded by hand, not through a provider's API.
+MANUAL_PAYOUTS = PAID_BY_HAND
+
 # Other providers' refund calls, by the attempt's ``provider`` (each registered by its own
 # module; they raise GatewayError as the Stripe call does, so the failure paths are shared).
-ISSUERS: dict[str, Callable[[RefundClaim], Refund]] = {}
+ISSUERS: dict[str, Callable[[RefundClaim], Refund]] = {
+    "cod": _manual_payout,
+    "bank_transfer": _manual_payout,
+}
 
 
 def claim_for(row: PaymentTransaction) -> RefundClaim:

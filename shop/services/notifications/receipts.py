@@ -10,10 +10,15 @@ from fpdf import FPDF
 from ...domain.money import format_money
 from ...domain.receipts import method_label
 
+# fpdf2's core fonts draw Latin-1 only (it refuses anything else, the em dash of a variant's
+# name "Kenya — 1 kg" included): the usual typography gets its plain form, a currency sign
+# outside Latin-1 its ISO code, and anything else prints as "?".
+_PLAIN = str.maketrans({"—": "-", "–": "-", "‘": "'", "’": "'", "“": '"', "”": '"',
+                        "…": "...", "•": "·", "€": "EUR ", "₦": "NGN ", "₵": "GHS "})
+
 
 def _text(value: str) -> str:
-    # The PDF core fonts speak Windows-1252 only; anything else prints as "?".
-    return value.encode("cp1252", "replace").decode("cp1252")
+    return value.translate(_PLAIN).encode("latin-1", "replace").decode("latin-1")
 
 
 def _start(title: str, seller: dict) -> FPDF:

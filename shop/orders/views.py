@@ -17,6 +17,7 @@ from ..services.cart.refill import NotRebuildable, rebuild_cart_from_order
 from ..services.checkout.edit import editable
 from ..services.payments.errors import GatewayError
 from ..services.payments.page import Step, open_payment, reservation_lapsed
+from ..services.payments.redirect import REDIRECT_PROVIDERS
 from ..services.payments.settle import attempt_for_order, settle_payment
 from ..web import cart_token, current_store, remember_cart
 from . import bp
@@ -56,7 +57,8 @@ def status(token: str):
     attempt = attempt_for_order(order.id)
     intent_id = request.args.get("payment_intent")
     # Back from Stripe: ask Stripe (never the query string) and settle, as the webhook does.
-    if intent_id and attempt is not None and intent_id == attempt.provider_reference:
+    if (intent_id and attempt is not None and attempt.provider == "stripe"
+            and intent_id == attempt.provider_reference):
         try:
             settle_payment(intent_id=intent_id, actor=f"shopper:{order.email}")
         except GatewayError:
@@ -83,6 +85,8 @@ def pay(token: str):
     state = _state(order)
     if not (state.lapsed or state.can_pay or state.pending):
         return no_store(redirect(url_for("orders.status", token=token), 303))
+    if order.payment_method in REDIRECT_PROVIDERS and not state.lapsed:
+        return provider_pay.pay_on_provider(order)
     try:
         page = None if state.lapsed else open_payment(order_id=order.id,
                                                      user_id=signed_in_user_id())
@@ -126,4 +130,4 @@ bp.add_app_template_global(payment_label, "payment_label")
 bp.add_app_template_global(refunded_amount, "refunded_amount")
 bp.add_app_template_global(shop_contact, "shop_contact")
 
-from . import lookup, receipts  # noqa: E402,F401
+from . import lookup, provider_pay, receipts  # noqa: E402,F401

@@ -265,6 +265,9 @@ def close_unpaid_order(*, order_id: int, target: OrderStatus, actor: str, reason
     is settled instead). Raises ``GatewayError`` if Stripe cannot be asked.
     """
     attempt = settle.attempt_for_order(order_id)
+    if attempt is not None and attempt.provider != "stripe" and attempt.provider_reference:
+        return _close_redirect(order_id, attempt.provider, attempt.provider_reference,
+                               target=target, actor=actor, reason=reason)
     intent = (_cancel_intent(attempt.provider_reference)
               if attempt and attempt.provider_reference else None)
     with write_transaction() as session:
@@ -274,6 +277,24 @@ def close_unpaid_order(*, order_id: int, target: OrderStatus, actor: str, reason
             settle.apply_intent(session, intent, actor=actor, closed_as=target)
             if intent.status != "canceled":
                 return "kept"
+        if not can_close(order):
+            return "closed" if order.status == target else "kept"
+        close_order(session, order, target=target, actor=actor, reason=reason)
+    return "closed"
+
+
+def _close_redirect(order_id: int, provider: str, reference: str, *, target: OrderStatus,
+                    actor: str, reason: str) -> str:
+    """A hosted-page payment (Paystack, Flutterwave): verify the reference first (a payment
+    that won the race is kept), else the attempt is given up and the order closed."""
+    from ..payments.redirect import apply_provider_payment, fetch_truth
+
+    payment = fetch_truth(provider, reference)  # GatewayError: deferred to the next run
+    with write_transaction() as session:
+        order = session.scalar(lock_rows(select(Order).where(Order.id == order_id)))
+        session.refresh(order)
+        apply_provider_payment(session, provider, payment, actor=actor, closed_as=target,
+                               give_up=True)
         if not can_close(order):
             return "closed" if order.status == target else "kept"
         close_order(session, order, target=target, actor=actor, reason=reason)

@@ -31,7 +31,7 @@ LABELS = {
 PROVIDER_OF = {"stripe": "stripe", "stripe_checkout": "stripe", "paystack": "paystack",
                "flutterwave": "flutterwave", "bank_transfer": "bank_transfer", "cod": "cod"}
 # The methods whose start (services/payments/start.py) and settlement are built.
-WIRED = frozenset({"stripe"})
+WIRED = frozenset({"stripe", "paystack", "flutterwave"})
 ALWAYS_CONFIGURED = ("stripe", "stripe_checkout", "cod")
 
 

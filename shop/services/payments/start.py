@@ -17,7 +17,18 @@ if TYPE_CHECKING:
 
 Starter = Callable[["PlacedOrder"], str]
 
-STARTERS: dict[str, Starter] = {}
+
+
+def _redirect(placed: PlacedOrder) -> str:
+    from .redirect import start_placed  # imports the providers' registry only when used
+
+    return start_placed(placed)
+
+
+STARTERS: dict[str, Starter] = {
+    "paystack": _redirect,
+    "flutterwave": _redirect,
+}
 
 
 def start_payment(placed: PlacedOrder) -> str:

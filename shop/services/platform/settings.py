@@ -70,7 +70,7 @@ def hold_retry() -> timedelta:
 
 def effective_settings(store_id: int) -> ShopSettings:
     """The settings checkout, jobs and refunds use for this store."""
-    base = default_settings()
+    base = _in_store_currency(default_settings(), store_id)
     row = settings_row(store_id)
     if row is None:
         return base
@@ -91,6 +91,25 @@ def settings_row(store_id: int) -> StoreSettings | None:
     if key not in local:
         local[key] = session.get(StoreSettings, store_id)
     return local[key]
+
+
+def _in_store_currency(base: ShopSettings, store_id: int) -> ShopSettings:
+    """The rate table in the store's currency (``stores.currency``): orders are priced in
+    it, and the table's amounts are read as that currency's minor units. The store row
+    comes from the session's identity map when loaded, and once per write transaction."""
+    session = db.session()
+    local = tx_local_if_open(session)
+    key = ("store_currency", store_id)
+    if local is not None and key in local:
+        currency = local[key]
+    else:
+        store = session.get(Store, store_id)
+        currency = store.currency if store is not None else None
+        if local is not None:
+            local[key] = currency
+    if not currency or currency == base.rates.currency:
+        return base
+    return replace(base, rates=replace(base.rates, currency=currency))
 
 
 def _merge_rates(base: RateTable, tax: dict, shipping: dict) -> RateTable:

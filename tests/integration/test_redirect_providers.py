@@ -25,19 +25,8 @@ from shop.services.inventory.expiry import close_lapsed_orders, expire_lapsed_or
 from shop.services.payments.reconciliation import run_reconciliation
 from shop.services.refunds.refunds import refund_payment
 
-from ..gateways import (  # noqa: F401 (fixtures)
-    WALK_AWAY,
-    back_at_shop,
-    forward,
-    gateway,
-    gateway_processes,
-    hosted,
-    link_on_pay_page,
-    naira_product,
-    naira_store,
-)
+from ..gateways import WALK_AWAY, back_at_shop, forward, hosted, link_on_pay_page
 from ..payments import fresh
-from ..shopper import order_token
 
 
 def place(shopper, product, gateway) -> tuple[str, str]:

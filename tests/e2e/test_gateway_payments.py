@@ -13,7 +13,8 @@ from sqlalchemy import delete, select
 
 from sandbox.process import SandboxProcess
 from shop.extensions import db
-from shop.models import PaymentAttempt, StoreSettings, Store
+from shop.models import PaymentAttempt, Store, StoreSettings
+from shop.security import content_security_policy
 
 from ..gateways import FLW_HASH, FLW_KEY, PAYSTACK_KEY
 from .flows import add_to_cart, expect_paid, fill_address, load_order, order_token
@@ -46,6 +47,10 @@ def gateways(live_shop, tmp_path_factory) -> Iterator[dict[str, SandboxProcess]]
         "PAYSTACK_SECRET_KEY": PAYSTACK_KEY, "PAYSTACK_API_BASE": processes["paystack"].url,
         "FLUTTERWAVE_SECRET_KEY": FLW_KEY, "FLUTTERWAVE_SECRET_HASH": FLW_HASH,
         "FLUTTERWAVE_API_BASE": processes["flutterwave"].url})
+    # The checkout's answer redirects to the sandboxes' pages: the policy must allow them.
+    talisman = app.extensions["talisman"]
+    saved_policy = talisman.content_security_policy
+    talisman.content_security_policy = content_security_policy(app.config)
     with app.app_context():
         store_id = db.session.scalar(select(Store.id).where(Store.slug == "main"))
         row = db.session.get(StoreSettings, store_id) or StoreSettings(store_id=store_id)
@@ -64,6 +69,7 @@ def gateways(live_shop, tmp_path_factory) -> Iterator[dict[str, SandboxProcess]]
         db.session.commit()
         db.session.remove()
     app.config.update(saved)
+    talisman.content_security_policy = saved_policy
     for process in processes.values():
         process.stop()
 

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from shop import ROOT
-from shop.security import content_security_policy
+from shop.security import content_security_policy, hosted_page_origins
 
 from ..production import BASE_URL
 from ..production import production_app as build_production_app
@@ -38,7 +38,9 @@ def test_policy_allows_exactly_stripe_js_from_the_sandbox(client, store, stripe_
     assert policy["img-src"] == ["'self'", "data:"]
     assert policy["style-src"] == ["'self'"]
     assert policy["object-src"] == ["'none'"] and policy["frame-ancestors"] == ["'none'"]
-    assert policy["form-action"] == ["'self'"] and policy["base-uri"] == ["'self'"]
+    # The checkout's answer may redirect to a hosted payment page (the loopback sandboxes').
+    assert policy["form-action"] == ["'self'", *hosted_page_origins(client.application.config)]
+    assert policy["base-uri"] == ["'self'"]
     assert not any("unsafe" in source for sources in policy.values() for source in sources)
 
 
@@ -50,6 +52,15 @@ def test_policy_for_real_stripe():
     assert policy["connect-src"] == ["'self'", "https://api.stripe.com"]
     assert policy["frame-src"] == ["https://js.stripe.com", "https://*.js.stripe.com",
                                    "https://hooks.stripe.com"]
+
+
+def test_form_action_allows_the_configured_hosted_payment_pages():
+    config = {"STRIPE_JS_URL": "https://js.stripe.com/v3/",
+              "STRIPE_API_BASE": "https://api.stripe.com",
+              "PAYSTACK_SECRET_KEY": "sk_live_x", "PAYSTACK_API_BASE": "https://api.paystack.co",
+              "FLUTTERWAVE_SECRET_KEY": "", "FLUTTERWAVE_API_BASE": "https://api.flutterwave.com"}
+    assert content_security_policy(config)["form-action"] == [
+        "'self'", "https://checkout.paystack.com"]
 
 
 def test_session_cookie_is_httponly_and_lax(client, store, product):

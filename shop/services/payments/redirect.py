@@ -14,6 +14,7 @@ import logging
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from flask import current_app, url_for
@@ -143,11 +144,9 @@ def _new_attempt(order_id: int) -> PaymentAttempt:
 def _start(attempt_id: int) -> str:
     """Give the attempt its reference, then its hosted page at the provider; the link."""
     attempt = get_existing(db.session, PaymentAttempt, attempt_id)
-    # Ours, unique per attempt, in the characters both providers take.
-    reference = f"ord{attempt.order_id}-{attempt_id}-{secrets.token_hex(6)}"
     write_alone(update(PaymentAttempt).where(PaymentAttempt.id == attempt_id,
                                              PaymentAttempt.provider_reference.is_(None))
-                .values(provider_reference=reference))
+                .values(provider_reference=_reference_for(attempt)))
     attempt = get_existing(db.session, PaymentAttempt, attempt_id)
     db.session.refresh(attempt)
     if attempt.redirect_url:
@@ -166,7 +165,15 @@ def _start(attempt_id: int) -> str:
         try:
             step = provider.start_payment(request)
         except ProviderError as exc:
-            raise as_gateway_error(exc) from exc
+            if not _reference_taken(exc):
+                raise as_gateway_error(exc) from exc
+            # An earlier start reached the provider but its answer was lost: that link was
+            # never shown, so nobody can pay on it. Start again under a fresh reference.
+            request = replace(request, reference=_fresh_reference(attempt))
+            try:
+                step = provider.start_payment(request)
+            except ProviderError as again:
+                raise as_gateway_error(again) from again
     write_alone(update(PaymentAttempt).where(PaymentAttempt.id == attempt_id,
                                              PaymentAttempt.redirect_url.is_(None))
                 .values(redirect_url=step.redirect_url,
@@ -174,6 +181,23 @@ def _start(attempt_id: int) -> str:
     stored = db.session.scalar(select(PaymentAttempt.redirect_url)
                                .where(PaymentAttempt.id == attempt_id))
     return stored or step.redirect_url or ""
+
+
+def _reference_taken(exc: ProviderError) -> bool:
+    return exc.code == "duplicate_reference" or "duplicate" in str(exc).lower()
+
+
+def _reference_for(attempt: PaymentAttempt) -> str:
+    """Ours, unique per attempt, in the characters both providers take."""
+    return f"ord{attempt.order_id}-{attempt.id}-{secrets.token_hex(6)}"
+
+
+def _fresh_reference(attempt: PaymentAttempt) -> str:
+    reference = _reference_for(attempt)
+    write_alone(update(PaymentAttempt).where(PaymentAttempt.id == attempt.id,
+                                             PaymentAttempt.redirect_url.is_(None))
+                .values(provider_reference=reference))
+    return reference
 
 
 def fetch_truth(provider_name: str, reference: str) -> ProviderPayment:

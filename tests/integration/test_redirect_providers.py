@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 
-from shop.domain.ledger import TransactionKind
+from shop.domain.ledger import ProviderUnavailable, TransactionKind
 from shop.extensions import db
 from shop.models import (
     AuditEvent,
@@ -19,10 +19,14 @@ from shop.models import (
     PaymentTransaction,
     ProductVariant,
     ProviderEvent,
+    StaffAlert,
 )
 from shop.models.types import utcnow
+from shop.providers.base import PaymentStatus, ProviderPayment
 from shop.services.inventory.expiry import close_lapsed_orders, expire_lapsed_orders
 from shop.services.payments.reconciliation import run_reconciliation
+from shop.services.payments.redirect import apply_provider_payment
+from shop.services.platform.tx import write_transaction
 from shop.services.refunds.refunds import refund_payment
 
 from ..gateways import WALK_AWAY, back_at_shop, forward, hosted, link_on_pay_page
@@ -215,3 +219,35 @@ def test_forged_or_stale_webhooks_are_refused(shopper, naira_product, gateway, s
     order = order_of(token)
     assert (order.status, order.payment_status) == ("pending", "unpaid")
     assert db.session.scalar(select(func.count()).select_from(ProviderEvent)) == 0
+
+
+def test_a_payment_of_another_amount_is_flagged_not_paid(shopper, naira_product, gateway):
+    token, _link = place(shopper, naira_product, gateway)
+    [attempt] = attempts_of(order_of(token))
+    reported = ProviderPayment(attempt.provider_reference, PaymentStatus.SUCCEEDED,
+                               attempt.amount - 100, "NGN", "999")
+    with write_transaction() as session:
+        apply_provider_payment(session, gateway.name, reported, actor="webhook:test")
+    order = order_of(token)
+    assert (order.status, order.payment_status, order.paid_at) == ("pending", "unpaid", None)
+    assert "Amount mismatch" in order.attention and captures(order) == 0
+    assert [a.status for a in attempts_of(order)] == ["initiated"]
+
+
+def test_an_unreachable_provider_leaves_the_refund_pending_then_flagged(
+        shopper, naira_product, gateway, clean_app, monkeypatch):
+    token, link = place(shopper, naira_product, gateway)
+    back_at_shop(shopper.client, hosted(link, "pay"))
+    [attempt] = attempts_of(order_of(token))
+    base = f"{gateway.name.upper()}_API_BASE"
+    monkeypatch.setitem(clean_app.config, base, "http://127.0.0.1:9")  # nothing listens
+    with pytest.raises(ProviderUnavailable):
+        refund_payment(attempt_id=attempt.id, amount=100000, actor="staff:ada")
+    row = db.session.scalar(select(PaymentTransaction).where(
+        PaymentTransaction.kind == TransactionKind.REFUND))
+    assert row.status == "pending" and row.provider_reference is None
+    monkeypatch.setitem(clean_app.config, base, gateway.url)
+    [run] = run_reconciliation(now=utcnow() + timedelta(hours=1))
+    assert run.flagged == 1  # never asked again: staff check the provider first
+    assert fresh(PaymentTransaction, row.id).status == "pending"
+    assert db.session.scalar(select(func.count(StaffAlert.id))) == 1

@@ -251,3 +251,17 @@ def test_an_unreachable_provider_leaves_the_refund_pending_then_flagged(
     assert run.flagged == 1  # never asked again: staff check the provider first
     assert fresh(PaymentTransaction, row.id).status == "pending"
     assert db.session.scalar(select(func.count(StaffAlert.id))) == 1
+
+
+def test_paid_on_the_link_after_it_was_given_up_is_flagged(shopper, naira_product, gateway):
+    token, link = place(shopper, naira_product, gateway)
+    run_reconciliation(now=utcnow() + timedelta(hours=2))
+    assert order_of(token).status == "expired"
+    hosted(link, "pay")  # the provider's page cannot be canceled: a late shopper pays there
+    [delivery] = gateway.wait_for(1)
+    assert forward(shopper.client, gateway.name, delivery).status_code == 200
+    order = order_of(token)
+    assert (order.status, order.payment_status) == ("expired", "unpaid")
+    assert "after the attempt was canceled" in order.attention
+    assert db.session.scalar(select(func.count(StaffAlert.id)).where(
+        StaffAlert.order_id == order.id)) == 1

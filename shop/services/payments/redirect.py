@@ -35,6 +35,7 @@ from ...providers.base import (
 )
 from ...providers.registry import build_providers
 from ...stripe_objects import Intent
+from ..platform.alerts import RECONCILIATION_UNRESOLVED, raise_alert
 from ..platform.audit import record_change
 from ..platform.tx import get_existing, lock_rows, write_alone, write_transaction
 from .errors import GatewayError
@@ -98,9 +99,15 @@ def open_redirect_payment(*, order_id: int) -> str:
     """
     attempt = _latest(order_id)
     if attempt is not None and attempt.status == AttemptStatus.INITIATED and attempt.redirect_url:
-        settled = settle_attempt(attempt_id=attempt.id, actor="shopper:payment-page")
+        link = attempt.redirect_url
+        try:
+            settled = settle_attempt(attempt_id=attempt.id, actor="shopper:payment-page")
+        except GatewayError as exc:
+            if not exc.retryable:
+                raise
+            return link  # the provider is away: its page may be reachable; paying settles it
         if settled is None or settled.attempt_status == AttemptStatus.INITIATED:
-            return get_existing(db.session, PaymentAttempt, attempt.id).redirect_url or ""
+            return link
         attempt = _latest(order_id)
     if attempt is None or attempt.status != AttemptStatus.INITIATED:
         attempt = _new_attempt(order_id)
@@ -222,6 +229,26 @@ def settle_attempt(*, attempt_id: int, actor: str,
                                       closed_as=closed_as)
 
 
+ENDED = (AttemptStatus.CANCELED, AttemptStatus.FAILED)
+LATE_PAYMENT = "paid_after_given_up"
+
+
+def _flag_late_payment(session: Session, order: Order, attempt: PaymentAttempt, label: str,
+                       actor: str) -> None:
+    """Paid on a hosted page after we gave the attempt up (its hold lapsed): neither provider
+    can cancel a link, and the attempt's machine has no way back, so staff decide (refund at
+    the provider, or ship), told once however often it is reported."""
+    message = (f"Payment {attempt.provider_reference} succeeded at {label} after the attempt "
+               f"was {attempt.status}: refund it there or fulfil the order.")
+    if message not in (order.attention or ""):
+        order.attention = f"{order.attention}; {message}" if order.attention else message
+        record_change(session, store_id=order.store_id, entity_type="order",
+                      entity_id=order.id, action=LATE_PAYMENT, from_state=None, to_state=None,
+                      actor=actor, reason=message)
+    raise_alert(session, store_id=order.store_id, kind=RECONCILIATION_UNRESOLVED,
+                message=message, order_id=order.id, attempt_id=attempt.id)
+
+
 def _lock(session: Session, reference: str):
     query = (select(Order, PaymentAttempt).join(PaymentAttempt, PaymentAttempt.order_id == Order.id)
              .where(PaymentAttempt.provider_reference == reference))
@@ -241,6 +268,9 @@ def apply_provider_payment(session: Session, provider_name: str, payment: Provid
     if attempt is None or attempt.provider != provider_name:
         return None
     label = LABELS.get(provider_name, provider_name)
+    if payment.status == PaymentStatus.SUCCEEDED and attempt.status in ENDED:
+        _flag_late_payment(session, order, attempt, label, actor)
+        return Settlement(order.id, attempt.status, order.payment_status)
     status = payment.status
     if give_up and status == PaymentStatus.PENDING:
         status = PaymentStatus.CANCELED

@@ -20,6 +20,7 @@ from shop.models import (
     ProductVariant,
     ProviderEvent,
     StaffAlert,
+    StoreSettings,
 )
 from shop.models.types import utcnow
 from shop.providers.base import PaymentStatus, ProviderPayment
@@ -31,6 +32,7 @@ from shop.services.refunds.refunds import refund_payment
 
 from ..gateways import WALK_AWAY, back_at_shop, forward, hosted, link_on_pay_page
 from ..payments import fresh
+from .test_races import run_together
 
 
 def place(shopper, product, gateway) -> tuple[str, str]:
@@ -265,3 +267,47 @@ def test_paid_on_the_link_after_it_was_given_up_is_flagged(shopper, naira_produc
     assert "after the attempt was canceled" in order.attention
     assert db.session.scalar(select(func.count(StaffAlert.id)).where(
         StaffAlert.order_id == order.id)) == 1
+
+
+def test_return_and_webhook_at_the_same_moment(clean_app, shopper, naira_product, gateway):
+    token, link = place(shopper, naira_product, gateway)
+    location = hosted(link, "pay")
+    [delivery] = gateway.wait_for(1)
+    cookie = shopper.client.get_cookie("session").value
+
+    def returning():
+        client = clean_app.test_client()
+        client.set_cookie("session", cookie)
+        return back_at_shop(client, location).status_code
+
+    def webhook():
+        return forward(clean_app.test_client(), gateway.name, delivery).status_code
+
+    assert run_together(returning, webhook) == [303, 200]
+    assert_paid_once(order_of(token))
+    assert fresh(ProductVariant, naira_product.variants[0].id).stock_on_hand == 8
+
+
+def test_twenty_shoppers_five_units_with_mixed_methods(clean_app, naira_store, gateway_processes):
+    from ..factories import make_product
+    from ..shopper import Shopper
+
+    settings = db.session.get(StoreSettings, naira_store.id)
+    settings.payment_methods = ["stripe", "paystack", "flutterwave"]
+    product = make_product(naira_store, name="Limited Edition", stock=5)
+    methods = ["stripe", "paystack", "flutterwave"]
+    shoppers = []
+    for i in range(20):
+        s = Shopper(clean_app.test_client())
+        s.add(product, 1)
+        shoppers.append((s, s.checkout_form(), methods[i % 3]))
+
+    def checkout(s, form, method):
+        return lambda: s.submit_checkout(form, payment_method=method)
+
+    responses = run_together(*(checkout(*args) for args in shoppers))
+    assert sorted(r.status_code for r in responses) == [303] * 5 + [409] * 15
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Order.id))) == 5
+    assert db.session.scalar(select(func.sum(InventoryHold.quantity)).where(
+        InventoryHold.status == "active")) == 5

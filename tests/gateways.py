@@ -16,6 +16,7 @@ import pytest
 from sandbox.process import SandboxProcess
 from shop.extensions import db
 from shop.models import StoreSettings
+from shop.security import content_security_policy
 
 from .factories import make_product, make_store
 from .providers.conftest import Catcher
@@ -66,6 +67,8 @@ def gateway_processes(app, tmp_path_factory) -> Iterator[dict[str, SandboxProces
         "PAYSTACK_SECRET_KEY": PAYSTACK_KEY, "PAYSTACK_API_BASE": processes["paystack"].url,
         "FLUTTERWAVE_SECRET_KEY": FLW_KEY, "FLUTTERWAVE_SECRET_HASH": FLW_HASH,
         "FLUTTERWAVE_API_BASE": processes["flutterwave"].url})
+    # The policy was built when the app was: it must allow redirects to these sandboxes.
+    app.extensions["talisman"].content_security_policy = content_security_policy(app.config)
     yield processes
     for process in processes.values():
         process.stop()

@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SANDBOX_PORT ?= 8420
+# The Paystack and Flutterwave sandboxes (shop/config_providers.py points at these ports).
+PAYSTACK_SANDBOX_PORT ?= 8421
+FLUTTERWAVE_SANDBOX_PORT ?= 8422
 export SHOP_ENV ?= development
 
 .PHONY: install dev admin test test-postgres browser wrk promtool cluster-deps cluster-test lint bench clean
@@ -33,14 +36,15 @@ dev: $(STAMP)
 	      --store-path instance/stripe-sandbox.pickle & pids="$$pids $$!"; \
 	  fi; \
 	  if [ -z "$$PAYSTACK_SECRET_KEY" ]; then \
-	    echo "No PAYSTACK_SECRET_KEY: starting the Paystack sandbox on 127.0.0.1:8421"; \
-	    $(BIN)/python -m sandbox.paystack --port 8421 --secret sk_test_paystack_sandbox \
+	    echo "No PAYSTACK_SECRET_KEY: starting the Paystack sandbox on 127.0.0.1:$(PAYSTACK_SANDBOX_PORT)"; \
+	    $(BIN)/python -m sandbox.paystack --port $(PAYSTACK_SANDBOX_PORT) \
+	      --secret sk_test_paystack_sandbox \
 	      --webhook-url http://127.0.0.1:5000/webhooks/paystack & pids="$$pids $$!"; \
 	  fi; \
 	  if [ -z "$$FLUTTERWAVE_SECRET_KEY" ]; then \
-	    echo "No FLUTTERWAVE_SECRET_KEY: starting the Flutterwave sandbox on 127.0.0.1:8422"; \
-	    $(BIN)/python -m sandbox.flutterwave --port 8422 --secret FLWSECK_TEST-sandbox-X \
-	      --secret-hash flw-sandbox-hash \
+	    echo "No FLUTTERWAVE_SECRET_KEY: starting the Flutterwave sandbox on 127.0.0.1:$(FLUTTERWAVE_SANDBOX_PORT)"; \
+	    $(BIN)/python -m sandbox.flutterwave --port $(FLUTTERWAVE_SANDBOX_PORT) \
+	      --secret FLWSECK_TEST-sandbox-X --secret-hash flw-sandbox-hash \
 	      --webhook-url http://127.0.0.1:5000/webhooks/flutterwave & pids="$$pids $$!"; \
 	  fi; \
 	  if [ -z "$$REDIS_URL" ]; then \

@@ -93,6 +93,9 @@ class Flutterwave:
         try:
             if request.path.startswith("/v3/") and not request.path.startswith("/v3/hosted/"):
                 self._authorize(request)
+                # Only the verify-by-reference call takes a query (its own check says which).
+                if request.query and request.path != "/v3/transactions/verify_by_reference":
+                    raise FlutterwaveError(400, f"{sorted(request.query)[0]} is not allowed")
             return await handler(request)
         except FlutterwaveError as exc:
             return exc.response

@@ -87,6 +87,10 @@ class Paystack:
         try:
             if not request.path.startswith(("/checkout/", "/_sandbox/")):
                 self._authorize(request)
+                # None of the calls the shop makes takes a query parameter.
+                if request.query:
+                    raise PaystackError(400, f"Unknown parameter: {sorted(request.query)[0]}",
+                                        code="unknown_parameter")
             return await handler(request)
         except PaystackError as exc:
             return exc.response

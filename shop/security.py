@@ -27,6 +27,24 @@ def origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+# Where Paystack and Flutterwave host their payment pages; a sandbox serves its page on its
+# own origin (its API base).
+HOSTED_PAGES = {"PAYSTACK": ("https://api.paystack.co", "https://checkout.paystack.com"),
+                "FLUTTERWAVE": ("https://api.flutterwave.com", "https://checkout.flutterwave.com")}
+
+
+def hosted_page_origins(config: dict) -> list[str]:
+    """The configured redirect providers' payment pages: the checkout's form is answered
+    with a redirect there, which ``form-action`` must allow."""
+    origins = []
+    for name, (real_api, page) in HOSTED_PAGES.items():
+        if not config.get(f"{name}_SECRET_KEY") or not config.get(f"{name}_API_BASE"):
+            continue
+        api = origin(config[f"{name}_API_BASE"])
+        origins.append(page if api == real_api else api)
+    return origins
+
+
 def content_security_policy(config: dict) -> dict[str, list[str] | str]:
     js = origin(config["STRIPE_JS_URL"])
     api = origin(config["STRIPE_API_BASE"])
@@ -46,7 +64,7 @@ def content_security_policy(config: dict) -> dict[str, list[str] | str]:
         "font-src": SELF,
         "object-src": "'none'",
         "base-uri": SELF,
-        "form-action": [SELF, checkout],
+        "form-action": list(dict.fromkeys([SELF, checkout, *hosted_page_origins(config)])),
         "frame-ancestors": "'none'",
     }
 

@@ -14,14 +14,14 @@ from .stock import StockAdjustment
 from .store import Store
 from .store_settings import StoreSettings
 from .user import LoginSession, Role, StaffInvite, StoreMembership, User
-from .webhook import EventStatus, StripeEvent
+from .webhook import EventStatus, ProviderEvent, StripeEvent
 
 __all__ = [
     "Address", "AuditEvent", "Cart", "CartItem", "Category", "HoldStatus", "InventoryHold", "Order",
     "OrderLine", "PaymentAttempt", "Product", "ProductImage", "ProductVariant", "Role",
     "SentEmail", "Store",
     "StoreMembership",
-    "StripeEvent", "User",
+    "ProviderEvent", "StripeEvent", "User",
     "EventStatus", "OutboxMessage",
     "OrderNote", "StockAdjustment", "StoreSettings",
 ]

@@ -42,3 +42,24 @@ class StripeEvent(Model):
         Index("ix_stripe_events_outcome_received", "outcome", "received_at"),
         Index("ix_stripe_events_payment_intent", "payment_intent_id"),
     )
+
+
+class ProviderEvent(Model):
+    """Each webhook of a redirect provider (Paystack, Flutterwave) once: the primary key
+    (provider, event id) is the dedup. The event id is the adapter's (``ProviderEvent``)."""
+
+    __tablename__ = "provider_events"
+
+    provider: Mapped[str] = mapped_column(String(20), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    type: Mapped[str] = mapped_column(String(100))
+    # Our payment reference the event names (the attempt's provider_reference), if any.
+    reference: Mapped[str | None] = mapped_column(String(255))
+    outcome: Mapped[str] = mapped_column(String(20))  # an ``EventStatus``
+    payload: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        Index("ix_provider_events_received", "received_at"),
+        Index("ix_provider_events_reference", "reference"),
+    )

@@ -17,6 +17,7 @@ from ..models import Order
 from ..services.cart.refill import NotRebuildable, rebuild_cart_from_order
 from ..services.checkout.edit import editable
 from ..services.payments.errors import GatewayError
+from ..services.payments.methods import REDIRECT_PROVIDERS
 from ..services.payments.page import Step, open_payment, reservation_lapsed
 from ..services.payments.session_settle import settle_session
 from ..services.payments.settle import attempt_for_order, settle_payment
@@ -62,7 +63,8 @@ def status(token: str):
         return _back_from_checkout(order, attempt, request.args["session_id"])
     intent_id = request.args.get("payment_intent")
     # Back from Stripe: ask Stripe (never the query string) and settle, as the webhook does.
-    if intent_id and attempt is not None and intent_id == attempt.provider_reference:
+    if (intent_id and attempt is not None and attempt.provider == "stripe"
+            and intent_id == attempt.provider_reference):
         try:
             settle_payment(intent_id=intent_id, actor=f"shopper:{order.email}")
         except GatewayError:
@@ -108,6 +110,8 @@ def pay(token: str):
         return hosted.pay_on_stripe(order, state)
     if not (state.lapsed or state.can_pay or state.pending):
         return no_store(redirect(url_for("orders.status", token=token), 303))
+    if order.payment_method in REDIRECT_PROVIDERS and not state.lapsed:
+        return provider_pay.pay_on_provider(order)
     try:
         page = None if state.lapsed else open_payment(order_id=order.id,
                                                      user_id=signed_in_user_id())
@@ -151,4 +155,4 @@ bp.add_app_template_global(payment_label, "payment_label")
 bp.add_app_template_global(refunded_amount, "refunded_amount")
 bp.add_app_template_global(shop_contact, "shop_contact")
 
-from . import hosted, lookup, receipts  # noqa: E402,F401
+from . import hosted, lookup, provider_pay, receipts  # noqa: E402,F401

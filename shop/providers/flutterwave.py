@@ -176,6 +176,16 @@ class FlutterwaveProvider:
             currency=payment.currency,
             status=REFUND_STATUSES.get(str(data.get("status")), "pending"))
 
+    def fetch_refund(self, refund_id: str, *, reference: str, currency: str) -> ProviderRefund:
+        """A refund by its id (``GET /v3/refunds/:id``): how it ended, for webhooks and
+        reconciliation (a refund event is only a hint)."""
+        data = self._call("GET", f"/refunds/{refund_id}")
+        return ProviderRefund(
+            refund_id=str(data["id"]), reference=reference,
+            amount=to_minor(data["amount_refunded"], currency.upper()),
+            currency=currency.upper(),
+            status=REFUND_STATUSES.get(str(data.get("status")), "pending"))
+
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> ProviderEvent:
         sent = header(headers, HASH_HEADER)
         if not sent:

@@ -174,6 +174,15 @@ class PaystackProvider:
             currency=str(data["currency"]),
             status=REFUND_STATUSES.get(str(data.get("status")), "pending"))
 
+    def fetch_refund(self, refund_id: str, *, reference: str, currency: str) -> ProviderRefund:
+        """A refund by its id (``GET /refund/:id``): how it ended, for webhooks and
+        reconciliation (a refund event is only a hint)."""
+        data = self._call("GET", f"/refund/{quote(refund_id, safe='')}")
+        return ProviderRefund(
+            refund_id=str(data["id"]), reference=reference, amount=_amount(data["amount"]),
+            currency=str(data.get("currency") or currency),
+            status=REFUND_STATUSES.get(str(data.get("status")), "pending"))
+
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> ProviderEvent:
         sent = header(headers, SIGNATURE_HEADER)
         if not sent:

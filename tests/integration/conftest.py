@@ -10,6 +10,12 @@ from ..background import (  # noqa: F401 (fixtures)
     smtp_sink,
 )
 from ..factories import make_product, make_store
+from ..gateways import (  # noqa: F401 (fixtures: Paystack and Flutterwave sandboxes)
+    gateway,
+    gateway_processes,
+    naira_product,
+    naira_store,
+)
 from ..shopper import Browser, Shopper
 
 

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from shop import ROOT
-from shop.security import content_security_policy
+from shop.security import content_security_policy, hosted_page_origins
 
 from ..production import BASE_URL
 from ..production import production_app as build_production_app
@@ -38,8 +38,11 @@ def test_policy_allows_exactly_stripe_js_from_the_sandbox(client, store, stripe_
     assert policy["img-src"] == ["'self'", "data:"]
     assert policy["style-src"] == ["'self'"]
     assert policy["object-src"] == ["'none'"] and policy["frame-ancestors"] == ["'none'"]
-    # Forms post to the shop; placing a hosted-Checkout order redirects to Stripe's page.
-    assert policy["form-action"] == ["'self'", sandbox] and policy["base-uri"] == ["'self'"]
+    # Forms post to the shop; placing an order may redirect to a hosted payment page:
+    # Stripe's Checkout or the Paystack and Flutterwave sandboxes'.
+    assert policy["form-action"] == ["'self'", sandbox,
+                                     *hosted_page_origins(client.application.config)]
+    assert policy["base-uri"] == ["'self'"]
     assert not any("unsafe" in source for sources in policy.values() for source in sources)
 
 
@@ -52,6 +55,15 @@ def test_policy_for_real_stripe():
     assert policy["frame-src"] == ["https://js.stripe.com", "https://*.js.stripe.com",
                                    "https://hooks.stripe.com"]
     assert policy["form-action"] == ["'self'", "https://checkout.stripe.com"]
+
+
+def test_form_action_allows_the_configured_hosted_payment_pages():
+    config = {"STRIPE_JS_URL": "https://js.stripe.com/v3/",
+              "STRIPE_API_BASE": "https://api.stripe.com",
+              "PAYSTACK_SECRET_KEY": "sk_live_x", "PAYSTACK_API_BASE": "https://api.paystack.co",
+              "FLUTTERWAVE_SECRET_KEY": "", "FLUTTERWAVE_API_BASE": "https://api.flutterwave.com"}
+    assert content_security_policy(config)["form-action"] == [
+        "'self'", "https://checkout.stripe.com", "https://checkout.paystack.com"]
 
 
 def test_session_cookie_is_httponly_and_lax(client, store, product):

@@ -189,3 +189,10 @@ def test_amounts_go_out_in_major_units(flutterwave, flutterwave_sandbox):
     step = flutterwave.start_payment(request("att-9-a", amount=1_005))
     page = httpx.get(step.redirect_url, timeout=10).text
     assert f"NGN {Decimal('10.05')}" in page
+
+
+@pytest.mark.parametrize("path", ["/v3/refunds/1", "/v3/transactions/1/verify"])
+def test_calls_without_a_query_refuse_one(flutterwave_sandbox, path):
+    answer = httpx.get(f"{flutterwave_sandbox.url}{path}", params={"expand": "x"},
+                       headers={"Authorization": f"Bearer {FLW_KEY}"}, timeout=10)
+    assert answer.status_code == 400 and answer.json()["message"] == "expand is not allowed"

@@ -181,3 +181,10 @@ def test_a_duplicate_reference_is_refused_by_the_provider_client(paystack):
     with pytest.raises(ProviderError) as refused:
         paystack.start_payment(request("att-8-a"))
     assert refused.value.code == "duplicate_reference"
+
+
+@pytest.mark.parametrize("path", ["/transaction/verify/abc", "/refund/1"])
+def test_calls_without_a_query_refuse_one(paystack_sandbox, path):
+    answer = httpx.get(f"{paystack_sandbox.url}{path}", params={"perPage": "5"},
+                       headers={"Authorization": f"Bearer {PAYSTACK_KEY}"}, timeout=10)
+    assert answer.status_code == 400 and answer.json()["code"] == "unknown_parameter"

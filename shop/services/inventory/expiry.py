@@ -53,7 +53,7 @@ from ..notifications.outbox import emit
 # settle calls close_order and this module calls settle: each imports the other as a
 # module (names looked up at call time), so either may be imported first.
 from ..payments import settle
-from ..payments.methods import method_settings
+from ..payments.methods import REDIRECT_PROVIDERS, method_settings
 from ..platform.audit import record_change
 from ..platform.settings import effective_settings
 from ..platform.tx import lock_rows, rows_matched, write_transaction
@@ -285,7 +285,12 @@ def close_unpaid_order(*, order_id: int, target: OrderStatus, actor: str, reason
     is settled instead). Raises ``GatewayError`` if Stripe cannot be asked.
     """
     attempt = settle.attempt_for_order(order_id)
-    if attempt is not None and attempt.session_id:
+    # Paystack and Flutterwave keep an access code in session_id too: the provider decides.
+    if (attempt is not None and attempt.provider in REDIRECT_PROVIDERS
+            and attempt.provider_reference):
+        return _close_redirect(order_id, attempt.provider, attempt.provider_reference,
+                               target=target, actor=actor, reason=reason)
+    if attempt is not None and attempt.provider == "stripe" and attempt.session_id:
         from ..payments.session_settle import close_session_order  # imports this module
 
         return close_session_order(attempt=attempt, target=target, actor=actor)
@@ -298,6 +303,24 @@ def close_unpaid_order(*, order_id: int, target: OrderStatus, actor: str, reason
             settle.apply_intent(session, intent, actor=actor, closed_as=target)
             if intent.status != "canceled":
                 return "kept"
+        if not can_close(order):
+            return "closed" if order.status == target else "kept"
+        close_order(session, order, target=target, actor=actor, reason=reason)
+    return "closed"
+
+
+def _close_redirect(order_id: int, provider: str, reference: str, *, target: OrderStatus,
+                    actor: str, reason: str) -> str:
+    """A hosted-page payment (Paystack, Flutterwave): verify the reference first (a payment
+    that won the race is kept), else the attempt is given up and the order closed."""
+    from ..payments.redirect import apply_provider_payment, fetch_truth
+
+    payment = fetch_truth(provider, reference)  # GatewayError: deferred to the next run
+    with write_transaction() as session:
+        order = session.scalar(lock_rows(select(Order).where(Order.id == order_id)))
+        session.refresh(order)
+        apply_provider_payment(session, provider, payment, actor=actor, closed_as=target,
+                               give_up=True)
         if not can_close(order):
             return "closed" if order.status == target else "kept"
         close_order(session, order, target=target, actor=actor, reason=reason)

@@ -31,7 +31,10 @@ LABELS = {
 PROVIDER_OF = {"stripe": "stripe", "stripe_checkout": "stripe", "paystack": "paystack",
                "flutterwave": "flutterwave", "bank_transfer": "bank_transfer", "cod": "cod"}
 # The methods whose start (services/payments/start.py) and settlement are built.
-WIRED = frozenset({"stripe", "stripe_checkout", "cod", "bank_transfer"})
+WIRED = frozenset({"stripe", "stripe_checkout", "paystack", "flutterwave", "cod",
+                   "bank_transfer"})
+# The methods paid on a provider's hosted page, verified by our reference (redirect.py).
+REDIRECT_PROVIDERS = ("paystack", "flutterwave")
 ALWAYS_CONFIGURED = ("stripe", "stripe_checkout", "cod")
 # Paid by hand (services/payments/offline.py): nothing to void or capture at a provider.
 PAID_BY_HAND = frozenset({"cod", "bank_transfer"})

@@ -1,6 +1,7 @@
 """Reconciliation: bring what we recorded in line with what Stripe knows.
 
-Four passes, each through the code the live path uses:
+Five passes, each through the code the live path uses (the fifth, for the hosted-page
+providers, in ``reconcile_redirects``):
 1. attempts stuck in AUTHORIZING: fetch the PaymentIntent and settle it (``settle_payment``,
    the webhook's ``apply_intent``); what stays unresolved is flagged for staff;
 2. PENDING transaction claims left behind (Stripe unreachable, a process died): the intent
@@ -39,6 +40,7 @@ from ..refunds.refunds import apply_refund, claim_for, issue_refund
 from ..webhooks.events import event_intent_id, handle_event
 from .ledger import fail
 from .queries import stuck_attempts
+from .reconcile_redirects import redirect_pass, settle_provider_refund
 from .session_settle import settle_session
 from .settle import apply_intent, ensure_payment_intent, settle_payment
 
@@ -87,6 +89,7 @@ def _run_store(store_id: int, trigger: str, now: datetime, stuck_for: timedelta,
         _pending_claims(tally, store_ids, now - stuck_for, actor)
         _due_intent_creations(tally, store_ids, now)
         _unpaid_sessions(tally, store_ids, now - stuck_for, actor)
+        redirect_pass(tally, store_ids, now - stuck_for, actor, now)
         tally.events_replayed += _replay(events.of_store(store_id))
     except Exception as exc:
         _finish(run_id, tally, error=f"{type(exc).__name__}: {exc}")
@@ -148,7 +151,8 @@ def _pending_claims(tally: Tally, store_ids, older_than: datetime, actor: str) -
         except GatewayError as exc:
             tally.flagged += 1
             _flag(get_existing(db.session, PaymentTransaction, row.id).attempt,
-                  f"Pending {row.kind} {row.id} could not be checked at Stripe: {exc}")
+                  f"Pending {row.kind} {row.id} could not be checked at {row.attempt.provider}: "
+                  f"{exc}")
             continue
         if settled:
             tally.fixed += 1
@@ -169,6 +173,8 @@ def _settle_claim(transaction_id: int, actor: str) -> bool:
 
 def _settle_refund(transaction_id: int, actor: str) -> bool:
     row = get_existing(db.session, PaymentTransaction, transaction_id)
+    if row.attempt.provider != "stripe":
+        return settle_provider_refund(row, actor)
     if row.provider_reference:
         refund = gateway().retrieve_refund(row.provider_reference)
     else:
@@ -200,6 +206,7 @@ def _intent_of(row: PaymentTransaction) -> str:
 def _due_intent_creations(tally: Tally, store_ids, now: datetime) -> None:
     query = (select(PaymentAttempt)
              .where(PaymentAttempt.status == AttemptStatus.INITIATED,
+                    PaymentAttempt.provider == "stripe",
                     PaymentAttempt.provider_reference.is_(None),
                     PaymentAttempt.next_retry_at <= now)
              .order_by(PaymentAttempt.id))
@@ -220,6 +227,7 @@ def _unpaid_sessions(tally: Tally, store_ids, older_than: datetime, actor: str) 
     event would leave them so; the session at Stripe says whether the shopper paid."""
     query = (select(PaymentAttempt.id, PaymentAttempt.session_id)
              .where(PaymentAttempt.status == AttemptStatus.INITIATED,
+                    PaymentAttempt.provider == "stripe",  # Paystack's access codes too
                     PaymentAttempt.session_id.is_not(None),
                     PaymentAttempt.provider_reference.is_(None),
                     PaymentAttempt.created_at < older_than)

@@ -33,7 +33,8 @@ from ...metrics import count_decline
 from ...models import CartItem, Order, PaymentAttempt, PaymentTransaction
 from ...models.order import PAID_OUT_OF_STOCK
 from ...models.types import utcnow
-from ...stripe_gateway import Charge, GatewayError, Intent, gateway
+from ...stripe_gateway import GatewayError, Intent, gateway
+from ...stripe_objects import Charge
 from ..inventory import expiry  # a module: expiry imports this one (see there)
 from ..inventory.holds import commit_stock, extend_holds, shorten_holds
 from ..notifications.outbox import emit
@@ -161,6 +162,34 @@ PAYMENT_DECLINED = "payment_declined"  # audit action: a decline or failed 3-D S
 AUTHORIZED_HOLD = timedelta(days=7)
 
 
+@dataclass(frozen=True)
+class Failure:
+    """A declined or failed payment as the settle function counts it (once per ``ref``)."""
+
+    code: str
+    message: str
+    ref: str
+    decline_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Truth:
+    """What a provider says of one attempt (Stripe's intents, redirect providers' payments).
+
+    ``ledger``: the figures the ledger rows record, in ``record_intent``'s words;
+    ``canceled``: the provider gave up on the payment (closes a still-unpaid order)."""
+
+    provider: str
+    reference: str  # the receipt's payment reference
+    moves: list[AttemptStatus]
+    mismatch: str | None
+    failure: Failure | None
+    ledger: Intent
+    canceled: bool
+    charge: Charge | None = None
+    charge_id: str | None = None
+
+
 def apply_intent(session: Session, intent: Intent, *, actor: str,
                  closed_as: OrderStatus = OrderStatus.CANCELED) -> Settlement | None:
     """Bring our attempt and order in line with ``intent``; None if the intent is not ours.
@@ -172,13 +201,25 @@ def apply_intent(session: Session, intent: Intent, *, actor: str,
     order, attempt = _lock_order_and_attempt(session, intent.id)
     if attempt is None:
         return None
+    truth = Truth(
+        provider="Stripe", reference=intent.id,
+        moves=plan_attempt_moves(AttemptStatus(attempt.status), intent.status),
+        mismatch=amount_mismatch(intent, amount=attempt.amount, currency=attempt.currency,
+                                 capture_asked=_capture_asked(session, attempt, intent)),
+        failure=_failure_of(intent), ledger=intent, canceled=intent.status == "canceled",
+        charge=intent.latest_charge, charge_id=intent.latest_charge_id)
+    return apply_truth(session, order, attempt, truth, actor=actor, closed_as=closed_as)
+
+
+def apply_truth(session: Session, order: Order, attempt: PaymentAttempt, truth: Truth, *,
+                actor: str, closed_as: OrderStatus = OrderStatus.CANCELED) -> Settlement:
+    """The one settle path: apply ``truth`` to the locked ``order`` and ``attempt``; forward
+    moves only, so whichever caller (return, webhook, reconciliation) comes second is a no-op."""
     result = Settlement(order.id, attempt.status, order.payment_status)
-    mismatch = amount_mismatch(intent, amount=attempt.amount, currency=attempt.currency,
-                               capture_asked=_capture_asked(session, attempt, intent))
-    if mismatch is not None:
-        _flag_amount_mismatch(session, order, attempt, mismatch, actor)
+    if truth.mismatch is not None:
+        _flag_amount_mismatch(session, order, attempt, truth.mismatch, actor, truth.provider)
         return result
-    result.failed_now = _record_failure(session, attempt, intent, actor)
+    result.failed_now = _count_failure(session, attempt, truth.failure, actor)
     if result.failed_now:
         count_decline(session)
         failed_order_id = order.id
@@ -186,21 +227,21 @@ def apply_intent(session: Session, intent: Intent, *, actor: str,
         after_commit(session, lambda: record_failed_payment(order_id=failed_order_id))
         # A decline keeps the stock for a retry, not for the rest of a full hold.
         shorten_holds(session, order_id=order.id, until=utcnow() + hold_retry())
-    for step in plan_attempt_moves(AttemptStatus(attempt.status), intent.status):
+    for step in truth.moves:
         _move_attempt(session, attempt, step, actor)
-    record_intent(session, attempt, intent, actor=actor)
+    record_intent(session, attempt, truth.ledger, actor=actor)
     new_payment = payment_status_for(AttemptStatus(attempt.status), failed=result.failed_now)
     if new_payment is not None:
         _move_payment(session, order, new_payment, actor)
     if attempt.status == AttemptStatus.CAPTURED and order.paid_at is None:
-        complete_payment(session, order, reference=intent.id, actor=actor,
-                         charge=intent.latest_charge, charge_id=intent.latest_charge_id)
+        complete_payment(session, order, reference=truth.reference, actor=actor,
+                         charge=truth.charge, charge_id=truth.charge_id)
     elif attempt.status in (AttemptStatus.AUTHORIZING, AttemptStatus.AUTHORIZED):
         _extend_holds(session, order, attempt)
-    elif (intent.status == "canceled" and expiry.can_close(order)
+    elif (truth.canceled and expiry.can_close(order)
           and _is_current(session, order, attempt)):
         expiry.close_order(session, order, target=closed_as, actor=actor,
-                    reason="the payment was canceled at Stripe")
+                           reason=f"the payment was canceled at {truth.provider}")
     result.attempt_status = attempt.status
     result.payment_status = order.payment_status
     return result
@@ -264,10 +305,10 @@ def _capture_asked(session: Session, attempt: PaymentAttempt, intent: Intent) ->
 
 
 def _flag_amount_mismatch(session: Session, order: Order, attempt: PaymentAttempt,
-                          mismatch: str, actor: str) -> None:
+                          mismatch: str, actor: str, provider: str = "Stripe") -> None:
     """Nothing moves: staff are told, once however often the same figures are reported."""
     message = (f"Amount mismatch on payment {attempt.provider_reference}: {mismatch}. "
-               "Not applied; check the payment at Stripe.")
+               f"Not applied; check the payment at {provider}.")
     log.error("payment amount mismatch", extra={"order_id": order.id,
                                                 "attempt_id": attempt.id})
     if message not in (order.attention or ""):
@@ -290,25 +331,30 @@ def _extend_holds(session: Session, order: Order, attempt: PaymentAttempt) -> No
     extend_holds(session, order_id=order.id, until=until, now=now)
 
 
-def _record_failure(session: Session, attempt: PaymentAttempt, intent: Intent,
-                    actor: str) -> bool:
+def _failure_of(intent: Intent) -> Failure | None:
     error = intent.last_error
     if intent.status != "requires_payment_method" or error is None:
-        return False
-    ref = error.ref or f"{error.code}:{error.message}"
-    if ref == attempt.last_failure_ref:
+        return None
+    return Failure(error.code, error.message, error.ref or f"{error.code}:{error.message}",
+                   error.decline_code)
+
+
+def _count_failure(session: Session, attempt: PaymentAttempt, failure: Failure | None,
+                   actor: str) -> bool:
+    """Count a failure once (the browser and the webhook may both report it)."""
+    if failure is None or failure.ref == attempt.last_failure_ref:
         return False
     attempt.attempt_count += 1
-    attempt.last_error_code = error.decline_code or error.code
-    attempt.last_error_message = error.message
-    attempt.last_failure_ref = ref
-    schedule_retry(attempt, code=error.code)
+    attempt.last_error_code = failure.decline_code or failure.code
+    attempt.last_error_message = failure.message
+    attempt.last_failure_ref = failure.ref
+    schedule_retry(attempt, code=failure.code)
     # The attempt keeps only its last error: each failure's row is the payment's history
     # (declined, declined, then captured) on the admin's payment and order pages.
     record_change(session, store_id=attempt.store_id, entity_type="payment_attempt",
                   entity_id=attempt.id, action=PAYMENT_DECLINED, from_state=None,
                   to_state=None, actor=actor,
-                  reason=f"{attempt.last_error_code}: {error.message}"[:2000])
+                  reason=f"{attempt.last_error_code}: {failure.message}"[:2000])
     return True
 
 
@@ -391,10 +437,12 @@ def cancel_superseded(attempt_ids: list[int], *, reason: str = "duplicate") -> N
     """
     for attempt_id in attempt_ids:
         attempt = db.session.get(PaymentAttempt, attempt_id)
-        if attempt is not None and attempt.session_id:
+        if attempt is not None and attempt.provider == "stripe" and attempt.session_id:
             _expire_session(attempt.session_id)
             continue
-        if attempt is None or not attempt.provider_reference:
+        if attempt is None or not attempt.provider_reference or attempt.provider != "stripe":
+            # A redirect provider's link is left to lapse: its webhook or reconciliation
+            # settles a payment that still lands, through the same settle path.
             continue
         intent_id = attempt.provider_reference
         try:

@@ -29,8 +29,16 @@ def _offline(placed: PlacedOrder) -> str:
     return start_offline(placed)
 
 
+def _redirect(placed: PlacedOrder) -> str:
+    from .redirect import start_placed  # imports the providers' registry only when used
+
+    return start_placed(placed)
+
+
 STARTERS: dict[str, Starter] = {
     "stripe_checkout": _stripe_checkout,
+    "paystack": _redirect,
+    "flutterwave": _redirect,
     "cod": _offline,  # services/payments/offline.py: the order's page says what to do
     "bank_transfer": _offline,
 }

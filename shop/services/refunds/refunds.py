@@ -190,11 +190,23 @@ class PayoutReferenceRequired(LedgerError):
 # Payments refunded by hand, not through a provider's API.
 MANUAL_PAYOUTS = PAID_BY_HAND
 
+
+def _provider_refund(provider: str) -> Callable[[RefundClaim], Refund]:
+    def issue(claim: RefundClaim) -> Refund:
+        from .provider_refunds import issue as issue_at_provider
+
+        return issue_at_provider(provider, claim)
+
+    return issue
+
+
 # Other providers' refund calls, by the attempt's ``provider`` (each registered by its own
 # module; they raise GatewayError as the Stripe call does, so the failure paths are shared).
 ISSUERS: dict[str, Callable[[RefundClaim], Refund]] = {
     "cod": _manual_payout,
     "bank_transfer": _manual_payout,
+    "paystack": _provider_refund("paystack"),
+    "flutterwave": _provider_refund("flutterwave"),
 }
 
 
@@ -232,6 +244,10 @@ def apply_refund(*, transaction_id: int, refund: Refund, actor: str) -> None:
                           actor=actor, reason=row.failure_message)
 
 
+def _provider_label(claim: RefundClaim) -> str:
+    return {"paystack": "Paystack", "flutterwave": "Flutterwave"}.get(claim.provider, "Stripe")
+
+
 def _record_failure(claim: RefundClaim, exc: GatewayError, actor: str) -> LedgerError:
     """What a failed Stripe call means for the claim; returns the error to raise."""
     log.warning("refund call failed", extra={"transaction_id": claim.transaction_id,
@@ -239,8 +255,8 @@ def _record_failure(claim: RefundClaim, exc: GatewayError, actor: str) -> Ledger
     if exc.retryable:
         # Stripe may have made the refund: the row stays pending (it still counts against the
         # balance) and reconciliation repeats the call with the same idempotency key.
-        return ProviderUnavailable("Stripe could not be reached; the refund stays pending and "
-                                   "will be reconciled.")
+        return ProviderUnavailable(f"{_provider_label(claim)} could not be reached; the refund "
+                                   "stays pending and will be reconciled.")
     with write_transaction() as session:
         row = get_existing(session, PaymentTransaction, claim.transaction_id)
         fail(row, code=exc.code, message=str(exc))

@@ -1,0 +1,84 @@
+"""Reconciliation of the hosted-page providers (Paystack, Flutterwave).
+
+Each attempt still open after the stuck time is verified by its reference and the answer is
+applied through the one settle path (a payment whose webhook never came is recorded as paid;
+a failed one fails). One the provider still has no payment for, and whose stock holds have
+lapsed, is given up through the hold-expiry path (``expiry.close_unpaid_order``): the attempt
+is canceled, the order expired and its stock released. A pending refund with its id stored is
+fetched and applied; one without (the call's answer was lost) is left to staff, since these
+providers take no idempotency key and asking again could refund twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import exists, select
+
+from ...domain.ledger import TransactionStatus
+from ...domain.states import AttemptStatus, OrderStatus
+from ...extensions import db
+from ...models import InventoryHold, PaymentAttempt, PaymentTransaction
+from ..inventory import expiry
+from ..inventory.holds import counting
+from ..platform.tx import get_existing
+from ..refunds.provider_refunds import fetch
+from .errors import GatewayError
+from .methods import REDIRECT_PROVIDERS
+from .redirect import settle_attempt
+
+if TYPE_CHECKING:
+    from .reconciliation import Tally
+
+
+def redirect_pass(tally: Tally, store_ids: Collection[int] | None, older_than: datetime,
+                  actor: str, now: datetime | None = None) -> None:
+    from .reconciliation import _flag
+
+    query = (select(PaymentAttempt)
+             .where(PaymentAttempt.provider.in_(REDIRECT_PROVIDERS),
+                    PaymentAttempt.status == AttemptStatus.INITIATED,
+                    PaymentAttempt.provider_reference.is_not(None),
+                    PaymentAttempt.created_at < older_than)
+             .order_by(PaymentAttempt.id))
+    if store_ids is not None:
+        query = query.where(PaymentAttempt.store_id.in_(list(store_ids)))
+    for attempt in db.session.scalars(query).all():
+        tally.examined += 1
+        attempt_id, order_id = attempt.id, attempt.order_id
+        try:
+            result = settle_attempt(attempt_id=attempt_id, actor=actor)
+            if result is not None and result.attempt_status != AttemptStatus.INITIATED:
+                tally.fixed += 1
+            elif _holds_lapsed(order_id, now or older_than):
+                closed = expiry.close_unpaid_order(order_id=order_id,
+                                                   target=OrderStatus.EXPIRED, actor=actor,
+                                                   reason=expiry.REASON)
+                tally.fixed += closed == "closed"
+        except GatewayError as exc:
+            tally.flagged += 1
+            _flag(get_existing(db.session, PaymentAttempt, attempt_id),
+                  f"Payment {attempt.provider_reference} could not be verified at "
+                  f"{attempt.provider}: {exc}")
+
+
+def _holds_lapsed(order_id: int, now: datetime) -> bool:
+    holds = select(InventoryHold.id).where(InventoryHold.order_id == order_id)
+    return bool(db.session.scalar(select(exists(holds)))) and not db.session.scalar(
+        select(exists(holds.where(counting(now)))))
+
+
+def settle_provider_refund(row: PaymentTransaction, actor: str) -> bool:
+    """A pending refund at a hosted-page provider: fetched and applied if its id is known."""
+    from ..refunds.refunds import apply_refund
+
+    if not row.provider_reference:
+        raise GatewayError(f"the refund call's answer was lost; check the payment "
+                           f"{row.attempt.provider_reference} at {row.attempt.provider} "
+                           "before refunding again", code="refund_unknown")
+    row_id = row.id
+    apply_refund(transaction_id=row_id, refund=fetch(row), actor=actor)
+    return (get_existing(db.session, PaymentTransaction, row_id).status
+            != TransactionStatus.PENDING)

@@ -1,0 +1,120 @@
+"""Paystack and Flutterwave in the real browser: the checkout's radio, the provider's hosted
+page (its sandbox, signing its webhooks to the live shop), the way back, and a retry after a
+declined card; axe checks the pages this adds (the pay page's link, the hosted stand-in)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import delete, select
+
+from sandbox.process import SandboxProcess
+from shop.extensions import db
+from shop.models import PaymentAttempt, Store, StoreSettings
+from shop.security import content_security_policy
+
+from ..gateways import FLW_HASH, FLW_KEY, PAYSTACK_KEY
+from .flows import add_to_cart, expect_paid, fill_address, load_order, order_token
+from .test_accessibility import Audit
+
+pytestmark = pytest.mark.e2e
+
+LABEL = {"paystack": "Paystack", "flutterwave": "Flutterwave"}
+
+
+@pytest.fixture(scope="module")
+def gateways(live_shop, tmp_path_factory) -> Iterator[dict[str, SandboxProcess]]:
+    """Both sandboxes delivering to the live shop, and its store offering them (this module
+    only: the other browser tests keep the Payment Element alone)."""
+    base_url, app = live_shop
+    tmp = tmp_path_factory.mktemp("e2e-gateways")
+
+    def start(name: str, args: list[str]) -> SandboxProcess:
+        return SandboxProcess([*args, "--webhook-url", f"{base_url}/webhooks/{name}",
+                               "--webhook-delay", "0.2", "--quiet"], tmp / f"{name}.log",
+                              module=f"sandbox.{name}", ready_prefix=f"{name}-sandbox ready on ")
+
+    processes = {"paystack": start("paystack", ["--secret", PAYSTACK_KEY]),
+                 "flutterwave": start("flutterwave", ["--secret", FLW_KEY,
+                                                      "--secret-hash", FLW_HASH])}
+    saved = {key: app.config[key] for key in ("PAYSTACK_SECRET_KEY", "PAYSTACK_API_BASE",
+                                              "FLUTTERWAVE_SECRET_KEY",
+                                              "FLUTTERWAVE_SECRET_HASH", "FLUTTERWAVE_API_BASE")}
+    app.config.update({
+        "PAYSTACK_SECRET_KEY": PAYSTACK_KEY, "PAYSTACK_API_BASE": processes["paystack"].url,
+        "FLUTTERWAVE_SECRET_KEY": FLW_KEY, "FLUTTERWAVE_SECRET_HASH": FLW_HASH,
+        "FLUTTERWAVE_API_BASE": processes["flutterwave"].url})
+    # The checkout's answer redirects to the sandboxes' pages: the policy must allow them.
+    talisman = app.extensions["talisman"]
+    saved_policy = talisman.content_security_policy
+    talisman.content_security_policy = content_security_policy(app.config)
+    with app.app_context():
+        store_id = db.session.scalar(select(Store.id).where(Store.slug == "main"))
+        row = db.session.get(StoreSettings, store_id) or StoreSettings(store_id=store_id)
+        previous = row.payment_methods
+        row.payment_methods = ["stripe", "paystack", "flutterwave"]
+        db.session.add(row)
+        db.session.commit()
+        db.session.remove()
+    yield processes
+    with app.app_context():
+        row = db.session.get(StoreSettings, store_id)
+        if previous is None and row is not None:
+            db.session.execute(delete(StoreSettings).where(StoreSettings.store_id == store_id))
+        elif row is not None:
+            row.payment_methods = previous
+        db.session.commit()
+        db.session.remove()
+    app.config.update(saved)
+    talisman.content_security_policy = saved_policy
+    for process in processes.values():
+        process.stop()
+
+
+def choose_and_go(page: Page, base_url: str, provider: str, sandbox_url: str) -> None:
+    add_to_cart(page, base_url, "assam-breakfast")
+    page.goto(f"{base_url}/checkout")
+    fill_address(page)
+    page.get_by_label(LABEL[provider], exact=True).check()
+    page.get_by_role("button", name="Continue to payment").click()
+    expect(page).to_have_url(re.compile("^" + re.escape(sandbox_url)))
+    expect(page.get_by_role("heading", name=f"{LABEL[provider]} sandbox checkout")).to_be_visible()
+
+
+@pytest.mark.parametrize("provider", ["paystack", "flutterwave"])
+def test_pay_on_the_hosted_page(live_shop, gateways, page, provider):
+    base_url, app = live_shop
+    audit = Audit(page)
+    choose_and_go(page, base_url, provider, gateways[provider].url)
+    audit.check(f"{provider}-hosted-page")
+    page.get_by_role("button", name="Pay", exact=True).click()
+    expect_paid(page)
+    order = load_order(app, order_token(page))
+    assert (order.payment_method, order.payment_status) == (provider, "paid")
+    assert audit.problems == []
+
+
+@pytest.mark.parametrize("provider", ["paystack", "flutterwave"])
+def test_declined_then_paid_on_a_new_attempt(live_shop, gateways, page, provider):
+    base_url, app = live_shop
+    audit = Audit(page)
+    choose_and_go(page, base_url, provider, gateways[provider].url)
+    page.get_by_role("button", name="Decline the card").click()
+    expect(page.get_by_role("heading", name="Payment failed")).to_be_visible()
+    token = order_token(page)
+    page.get_by_role("link", name="Try another card").click()
+    expect(page.get_by_role("heading", name=f"Pay with {LABEL[provider]}")).to_be_visible()
+    audit.check(f"{provider}-pay-page")
+    page.get_by_role("link", name=f"Continue to {LABEL[provider]}").click()
+    page.get_by_role("button", name="Pay", exact=True).click()
+    expect_paid(page)
+    with app.app_context():
+        order = load_order(app, token)
+        statuses = list(db.session.scalars(select(PaymentAttempt.status).where(
+            PaymentAttempt.order_id == order.id).order_by(PaymentAttempt.id)))
+        db.session.remove()
+    assert statuses == ["failed", "captured"]
+    assert audit.problems == []

@@ -105,6 +105,12 @@ def naira_product(naira_store):
     return product
 
 
+# A delivery address the naira store ships to (its rate table, pricing.rates_for("NGN"),
+# serves Nigeria only).
+NIGERIA = {"country": "NG", "region": "", "city": "Lagos", "postal_code": "100001",
+           "line1": "1 Marina"}
+
+
 def hosted(link: str, outcome: str) -> str:
     """Open the hosted page, press ``outcome``'s button; where it sends the shopper back."""
     with httpx.Client(follow_redirects=False, timeout=10) as browser:

@@ -30,7 +30,7 @@ from shop.services.payments.redirect import apply_provider_payment
 from shop.services.platform.tx import write_transaction
 from shop.services.refunds.refunds import refund_payment
 
-from ..gateways import WALK_AWAY, back_at_shop, forward, hosted, link_on_pay_page
+from ..gateways import NIGERIA, WALK_AWAY, back_at_shop, forward, hosted, link_on_pay_page
 from ..payments import fresh
 from .test_races import run_together
 
@@ -38,7 +38,8 @@ from .test_races import run_together
 def place(shopper, product, gateway) -> tuple[str, str]:
     """Check out paying with ``gateway``; the order's token and the hosted page's link."""
     shopper.add(product, 2)
-    response = shopper.submit_checkout(shopper.checkout_form(), payment_method=gateway.name)
+    response = shopper.submit_checkout(shopper.checkout_form(), payment_method=gateway.name,
+                                       **NIGERIA)
     assert response.status_code == 303, response.get_data(as_text=True)[:800]
     link = response.headers["Location"]
     assert link.startswith(gateway.url), link
@@ -303,7 +304,7 @@ def test_twenty_shoppers_five_units_with_mixed_methods(clean_app, naira_store, g
         shoppers.append((s, s.checkout_form(), methods[i % 3]))
 
     def checkout(s, form, method):
-        return lambda: s.submit_checkout(form, payment_method=method)
+        return lambda: s.submit_checkout(form, payment_method=method, **NIGERIA)
 
     responses = run_together(*(checkout(*args) for args in shoppers))
     assert sorted(r.status_code for r in responses) == [303] * 5 + [409] * 15

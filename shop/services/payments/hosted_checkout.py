@@ -29,6 +29,7 @@ from ...stripe_gateway import CheckoutLine, CheckoutSession, GatewayError, gatew
 from ..platform.audit import record_change
 from ..platform.tx import get_existing, lock_rows, write_alone, write_transaction
 from . import settle
+from .completion import cancel_attempt
 from .ledger import configured_capture_method
 from .methods import PaymentMethodUnavailable, method_settings, offered_rule
 from .session_settle import LIVE, apply_checkout_session, fetch_truth
@@ -157,7 +158,7 @@ def _new_attempt(order_id: int, *, actor: str, end_current: bool = True,
                                                     and current.status in LIVE):
             return None
         if end_current and current is not None:
-            settle.cancel_attempt(session, current, actor)
+            cancel_attempt(session, current, actor)
         if order.payment_method != method:
             record_change(session, store_id=order.store_id, entity_type="order",
                           entity_id=order.id, action="payment_method_change",

@@ -7,7 +7,7 @@ stock for the store's BANK_TRANSFER_HOLD_DAYS. Both are told how to pay by e-mai
 
 Staff then record what happened (``record_cod_collected``, ``record_cod_refused`` here,
 ``transfers.record_transfer`` for bank transfers). Money received settles through
-``settle.settle_received``: the same attempt moves, ledger rows, receipt and mail as a card.
+``completion.settle_received``: the same attempt moves, ledger rows, receipt and mail as a card.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from ..inventory.holds import commit_stock
 from ..notifications.outbox import emit
 from ..platform.audit import record_change
 from ..platform.tx import lock_rows, write_transaction
+from .completion import settle_received
 from .methods import PAID_BY_HAND, MethodSettings
-from .settle import settle_received
 
 if TYPE_CHECKING:
     from ..checkout.order_rows import NewOrder

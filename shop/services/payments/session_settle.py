@@ -27,6 +27,7 @@ from ..inventory import expiry
 from ..inventory.holds import counting
 from ..platform.tx import lock_rows, write_transaction
 from . import settle
+from .completion import cancel_attempt
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +135,7 @@ def _end_unpaid(session: Session, order: Order, attempt: PaymentAttempt, *, acto
                 close_as: OrderStatus | None) -> None:
     if attempt.status in LIVE or order.payment_status in PAYMENT_CAPTURED:
         return
-    settle.cancel_attempt(session, attempt, actor)
+    cancel_attempt(session, attempt, actor)
     current = settle.attempt_for_order(order.id)
     if current is not None and current.id != attempt.id:
         return  # a newer attempt (a new session, another method) pays for the order now

@@ -2,7 +2,7 @@
 
 Every transfer is a CAPTURE row (money the shop has), with provider ``bank_transfer`` on
 its attempt. Less than the total leaves the payment ``pending`` with the rest owed; the
-transfer that completes it settles the order through ``settle.settle_received`` (paid,
+transfer that completes it settles the order through ``completion.settle_received`` (paid,
 stock taken, receipt); more than the total also flags the order for a refund of the
 difference. The balance comes from domain/transfer_balance.py over the ledger's rows.
 """
@@ -33,10 +33,10 @@ from ...models import Order, PaymentAttempt, PaymentTransaction, SentEmail
 from ...models.types import utcnow
 from ..platform.audit import record_change
 from ..platform.tx import write_transaction
+from .completion import settle_received
 from .methods import method_settings
 from .offline import BANK_TRANSFER as METHOD
 from .offline import PaymentNotPending, lock_offline_order
-from .settle import settle_received
 
 TRANSFER_RECEIVED = "transfer_received"  # audit action
 OVERPAID = "transfer_overpaid"  # audit action; the order's attention says how much

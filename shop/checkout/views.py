@@ -80,11 +80,9 @@ def form():
 @bp.post("/checkout")
 def submit():
     store = current_store()
-    # The cart's view is drawn only for an answer that shows the form again: a placed
-    # order does not need it (three SELECTs saved on every checkout). Nor does checking the
-    # post need the store's settings: owners change prices and rates, never which countries
-    # are served, which follows the store's currency (place_order reads the settings in
-    # its transaction).
+    # The cart's view is drawn only to show the form again (a placed order saves three
+    # SELECTs). The countries served follow the store's currency, not its settings, which
+    # place_order reads in its transaction.
     checkout_form = CheckoutForm().set_choices(rates_for(store.currency))
     if checkout_form.update_total.data:
         # "Update total" without JavaScript: the summary for the destination chosen, and the

@@ -15,6 +15,7 @@ from shop.extensions import db
 from shop.models import CartItem, Role
 
 from ..factories import PASSWORD, make_order, make_user
+from ..routes import arguments
 from ..shopper import csrf_token, login
 
 HUGE = "99999999999999999999"
@@ -35,7 +36,7 @@ def get_routes(app):
 
 
 def build(app, rule, ints, int_value) -> str:
-    values = {a: int_value if a in ints else "x" for a in rule.arguments}
+    values = {**arguments(rule), **{a: int_value for a in ints}}
     return app.url_map.bind("localhost").build(rule.endpoint, values, method="GET")
 
 

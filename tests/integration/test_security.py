@@ -13,17 +13,20 @@ from flask_wtf import FlaskForm
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
-from werkzeug.routing import IntegerConverter
 
 from shop import ROOT
 from shop.extensions import db
 from shop.models import CartItem, Order, StoreMembership, User
 
 from ..factories import PASSWORD, make_product, make_store, make_user
+from ..routes import arguments
 from ..shopper import Shopper, csrf_token, login
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
-CSRF_EXEMPT = {"/webhooks/stripe"}  # the Stripe signature replaces the token
+# The providers' signatures replace the token: /webhooks/stripe, /webhooks/paystack and
+# /webhooks/flutterwave (one rule for the two).
+CSRF_EXEMPT = {"/webhooks/stripe", "/webhooks/<any(paystack, flutterwave):provider>"}
+WEBHOOKS = ("/webhooks/stripe", "/webhooks/paystack", "/webhooks/flutterwave")
 EVIL = "https://evil.example/steal"
 
 
@@ -32,9 +35,8 @@ def routes(app, methods):
         if rule.endpoint == "static":
             continue
         for method in sorted((rule.methods or set()) & methods):
-            values = {arg: 1 if isinstance(rule._converters[arg], IntegerConverter) else "x"
-                      for arg in rule.arguments}
-            url = app.url_map.bind("localhost").build(rule.endpoint, values, method=method)
+            url = app.url_map.bind("localhost").build(rule.endpoint, arguments(rule),
+                                                      method=method)
             yield method, rule.rule, url
 
 
@@ -75,13 +77,15 @@ def test_every_state_changing_route_but_the_webhook_needs_a_csrf_token(staff_cli
             "/account/logout"} <= walked
 
 
-def test_only_the_webhook_is_exempt_and_it_checks_its_signature(staff_client):
+def test_only_the_webhooks_are_exempt_and_they_check_their_signatures(staff_client):
     client = staff_client
-    exempt = [rule for _, rule, _ in routes(client.application, STATE_CHANGING)
-              if rule not in {r for _, r, _ in _csrf_protected(client)}]
-    assert exempt == ["/webhooks/stripe"]
-    response = client.post("/webhooks/stripe", data=b"{}", content_type="application/json")
-    assert response.get_json()["error"]["code"] == "invalid_signature"
+    exempt = {rule for _, rule, _ in routes(client.application, STATE_CHANGING)
+              if rule not in {r for _, r, _ in _csrf_protected(client)}}
+    assert exempt == CSRF_EXEMPT
+    for url in WEBHOOKS:
+        response = client.post(url, data=b"{}", content_type="application/json")
+        assert response.status_code == 400, url
+        assert response.get_json()["error"]["code"] == "invalid_signature", url
 
 
 def _csrf_protected(client):

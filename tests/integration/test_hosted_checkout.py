@@ -282,11 +282,12 @@ def test_reconciliation_settles_a_paid_session_whose_events_were_lost(clean_app,
 
     token, url = hosted
     pay_on_page(url)  # nobody tells the shop: no return, no event
+    before = clean_app.config["RECONCILE_STUCK_MINUTES"]
     clean_app.config["RECONCILE_STUCK_MINUTES"] = 0
     try:
         [run] = run_reconciliation(trigger="test", store_ids=[store.id])
     finally:
-        clean_app.config["RECONCILE_STUCK_MINUTES"] = 10
+        clean_app.config["RECONCILE_STUCK_MINUTES"] = before
     assert run.fixed >= 1
     assert order_of(token).payment_status == "paid"
     assert effects(order_of(token).id) == ONE

@@ -114,7 +114,7 @@ def sql_alone(database_url: str, data: dict, repeats: int = 5) -> None:
     at the client: what the database itself needs, apart from Python and the load."""
     from sqlalchemy import bindparam, create_engine
 
-    from bench.baseline_app import hold_params
+    from bench.baseline_app import hold_params, page_window
     from bench.search_floor import search_sql as floor_search
     from shop.domain.search_text import parse_search, ts_query
     from shop.models.types import UTCDateTime
@@ -135,7 +135,7 @@ def sql_alone(database_url: str, data: dict, repeats: int = 5) -> None:
     cases = {"search": [{**base, "offset": 0, "most_and_one": MOST + 1,
                          "tsquery": ts_query(parse_search(query).words)}
                         for query in SEARCHES],
-             "category": [{**base, "offset": (page - 1) * 24, "category_id": categories[slug]}
+             "category": [{**base, **page_window(page), "category_id": categories[slug]}
                           for page in PAGES for slug in data["categories"]]}
     for page, params_list in cases.items():
         with engines[page].connect() as conn:

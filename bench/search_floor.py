@@ -18,7 +18,15 @@ import os
 from flask import Flask, abort, request
 from sqlalchemy import bindparam, create_engine, text
 
-from bench.baseline_app import HELD, IMAGE, PAGE, PER_PAGE, catalog_sql, hold_params
+from bench.baseline_app import (
+    HELD,
+    IMAGE,
+    PAGE,
+    PER_PAGE,
+    catalog_sql,
+    hold_params,
+    page_window,
+)
 from shop.domain.search_text import parse_search, ts_query
 from shop.models.types import UTCDateTime
 from shop.services.catalog.search import MOST
@@ -82,6 +90,7 @@ def create_app(database_url: str, store_slug: str = "main") -> Flask:
             if category_id is None:
                 abort(404)
             statement, pool, params["category_id"] = catalog, engine, category_id
+            params.update(page_window(page))
         with pool.connect() as conn:
             rows = conn.execute(statement, params).mappings().all()
         return page_template.render(title="Catalog", products=rows)

@@ -4,10 +4,11 @@ pg_trgm; ``sqlite``: FTS5 and bm25). Migration 0017_search builds both schemas.
 
 Only the store's active products are searched, with the catalog page's filters (category,
 price, in stock) and sorts, best match first by default: a word in the name counts well
-above the same word in the description. Every word must match, as a prefix from three
-letters. When nothing matches, the misspelt words are replaced by the catalog's closest
-ones (each backend finds candidates its own way) and, if that finds products, the page
-shows them and says what was searched for instead.
+above the same word in the description. Every word must match, the last one also as a
+prefix from three letters (best match tries it whole first: ``_page``). When nothing
+matches, the misspelt words are replaced by the catalog's closest ones (each backend finds
+candidates its own way) and, if that finds products, the page shows them and says what
+was searched for instead.
 """
 
 from __future__ import annotations

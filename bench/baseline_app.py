@@ -42,7 +42,9 @@ def catalog_sql(dialect: str) -> str:
             "FROM products AS products_1 "
             "WHERE products_1.store_id = :store_id AND products_1.active IS "
             f"{_true(dialect)} AND products_1.category_id = :category_id "
-            "LIMIT :counted) AS capped) AS total, "
+            # SQLAlchemy writes SQLite's LIMIT with an OFFSET (of 0).
+            f"LIMIT :counted{' OFFSET :zero' if dialect == 'sqlite' else ''}) AS capped) "
+            "AS total, "
             f"{IMAGE.format(t='first_image')} "
             "FROM products LEFT OUTER JOIN product_images AS first_image ON "
             "first_image.product_id = products.id AND first_image.position = :position "

@@ -20,6 +20,7 @@ from flask import Flask, abort, request
 from sqlalchemy import bindparam, create_engine, text
 
 from shop.models.types import UTCDateTime
+from shop.services.catalog.browse import COUNT_AHEAD
 
 PER_PAGE = 24
 
@@ -33,13 +34,17 @@ IMAGE = ("{t}.stem AS image_stem, {t}.original AS image_original, {t}.width AS i
 
 def catalog_sql(dialect: str) -> str:
     """The shop's product list with a category filter: one page of products, the units each
-    has on hold, the count of all the category's products and each one's first image
-    (``services.catalog.list_products``)."""
+    has on hold, the count of the category's products up to ``counted`` (the offset and
+    ``COUNT_AHEAD`` past it) and each one's first image (``services.catalog.list_products``)."""
     return ("SELECT products.id, products.slug, products.name, products.price, "
             f"products.currency, products.stock_on_hand, {HELD}, "
-            "(SELECT count(products_1.id) AS count_1 FROM products AS products_1 "
+            "(SELECT count(*) AS count_1 FROM (SELECT products_1.id AS id "
+            "FROM products AS products_1 "
             "WHERE products_1.store_id = :store_id AND products_1.active IS "
-            f"{_true(dialect)} AND products_1.category_id = :category_id) AS total, "
+            f"{_true(dialect)} AND products_1.category_id = :category_id "
+            # SQLAlchemy writes SQLite's LIMIT with an OFFSET (of 0).
+            f"LIMIT :counted{' OFFSET :zero' if dialect == 'sqlite' else ''}) AS capped) "
+            "AS total, "
             f"{IMAGE.format(t='first_image')} "
             "FROM products LEFT OUTER JOIN product_images AS first_image ON "
             "first_image.product_id = products.id AND first_image.position = :position "
@@ -73,6 +78,12 @@ def variants_sql(dialect: str) -> str:
             "AS held FROM product_variants WHERE product_variants.product_id = :product_id "
             f"AND product_variants.active IS {_true(dialect)} "
             "ORDER BY product_variants.position, product_variants.id")
+
+
+def page_window(page: int) -> dict:
+    """A page's offset and how far its count goes (``services.catalog.browse``)."""
+    offset = (page - 1) * PER_PAGE
+    return {"offset": offset, "counted": offset + COUNT_AHEAD + 1}
 
 
 def hold_params() -> dict:
@@ -136,7 +147,7 @@ def create_app(database_url: str, store_slug: str = "main") -> Flask:
         with engine.connect() as conn:
             rows = conn.execute(catalog, {**hold_params(), "store_id": store_id,
                                           "category_id": category_id, "limit": PER_PAGE,
-                                          "offset": (page - 1) * PER_PAGE}).mappings().all()
+                                          **page_window(page)}).mappings().all()
         return page_template.render(title="Catalog", products=rows)
 
     @app.get("/products/<slug>")

@@ -114,9 +114,10 @@ def sql_alone(database_url: str, data: dict, repeats: int = 5) -> None:
     at the client: what the database itself needs, apart from Python and the load."""
     from sqlalchemy import bindparam, create_engine
 
-    from bench.baseline_app import hold_params
+    from bench.baseline_app import hold_params, page_window
+    from bench.search_floor import search_rows
     from bench.search_floor import search_sql as floor_search
-    from shop.domain.search_text import parse_search, ts_query
+    from shop.domain.search_text import parse_search
     from shop.models.types import UTCDateTime
     from shop.services.catalog.search import MOST
 
@@ -133,9 +134,8 @@ def sql_alone(database_url: str, data: dict, repeats: int = 5) -> None:
         categories = dict(conn.execute(text("SELECT slug, id FROM categories")).all())
     base = {**hold_params(), "store_id": store_id, "limit": 24}
     cases = {"search": [{**base, "offset": 0, "most_and_one": MOST + 1,
-                         "tsquery": ts_query(parse_search(query).words)}
-                        for query in SEARCHES],
-             "category": [{**base, "offset": (page - 1) * 24, "category_id": categories[slug]}
+                         "words": parse_search(query).words} for query in SEARCHES],
+             "category": [{**base, **page_window(page), "category_id": categories[slug]}
                           for page in PAGES for slug in data["categories"]]}
     for page, params_list in cases.items():
         with engines[page].connect() as conn:
@@ -145,7 +145,10 @@ def sql_alone(database_url: str, data: dict, repeats: int = 5) -> None:
             for _ in range(repeats):
                 for params in params_list:
                     started = time.perf_counter()
-                    conn.execute(statements[page], params).all()
+                    if page == "search":  # one or two statements, as the shop sends them
+                        search_rows(conn, statements[page], params, params["words"])
+                    else:
+                        conn.execute(statements[page], params).all()
                     timings.append((time.perf_counter() - started) * 1000)
             cpu_after = _process_cpu_seconds(backend)
         cpu = (None if cpu_before is None or cpu_after is None

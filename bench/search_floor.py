@@ -18,8 +18,16 @@ import os
 from flask import Flask, abort, request
 from sqlalchemy import bindparam, create_engine, text
 
-from bench.baseline_app import HELD, IMAGE, PAGE, PER_PAGE, catalog_sql, hold_params
-from shop.domain.search_text import parse_search, ts_query
+from bench.baseline_app import (
+    HELD,
+    IMAGE,
+    PAGE,
+    PER_PAGE,
+    catalog_sql,
+    hold_params,
+    page_window,
+)
+from shop.domain.search_text import has_prefix, parse_search, ts_query
 from shop.models.types import UTCDateTime
 from shop.services.catalog.search import MOST
 
@@ -44,6 +52,17 @@ def search_sql() -> str:
             "ON hits.id = products.id LEFT OUTER JOIN product_images AS first_image "
             "ON first_image.product_id = products.id AND first_image.position = :position "
             "ORDER BY hits.rank DESC, hits.id")
+
+
+def search_rows(conn, statement, params: dict, words: tuple[str, ...]) -> list:
+    """As the shop searches (``services.catalog.search._page``): the words whole first, and
+    again with the last one a prefix unless that found more than ``MOST``."""
+    if has_prefix(words):
+        rows = conn.execute(statement, {**params, "tsquery": ts_query(words, True)}
+                            ).mappings().all()
+        if rows and rows[0]["total"] > MOST:
+            return rows
+    return conn.execute(statement, {**params, "tsquery": ts_query(words)}).mappings().all()
 
 
 def create_app(database_url: str, store_slug: str = "main") -> Flask:
@@ -75,15 +94,16 @@ def create_app(database_url: str, store_slug: str = "main") -> Flask:
                   "offset": (page - 1) * PER_PAGE}
         terms = parse_search(request.args.get("q", ""))
         if terms:
-            statement, pool = search, unprepared
-            params.update(tsquery=ts_query(terms.words), most_and_one=MOST + 1)
-        else:
-            category_id = category_ids.get(request.args.get("category", ""))
-            if category_id is None:
-                abort(404)
-            statement, pool, params["category_id"] = catalog, engine, category_id
-        with pool.connect() as conn:
-            rows = conn.execute(statement, params).mappings().all()
+            with unprepared.connect() as conn:
+                rows = search_rows(conn, search, {**params, "most_and_one": MOST + 1},
+                                   terms.words)
+            return page_template.render(title="Catalog", products=rows)
+        category_id = category_ids.get(request.args.get("category", ""))
+        if category_id is None:
+            abort(404)
+        with engine.connect() as conn:
+            rows = conn.execute(catalog, {**params, **page_window(page),
+                                          "category_id": category_id}).mappings().all()
         return page_template.render(title="Catalog", products=rows)
 
     return app

@@ -62,25 +62,31 @@ def parse_search(raw: str) -> SearchTerms:
     return SearchTerms(text, unique[:MAX_WORDS], shortened)
 
 
-def _prefixes(words: tuple[str, ...]) -> list[bool]:
+def _prefixes(words: tuple[str, ...], whole: bool = False) -> list[bool]:
     # Only the last word is a prefix, the one still being typed ("green tea", "grind"): a
     # prefix is a range of the index to merge, and on a million products the words before
-    # it cost twice the CPU as prefixes (docs/performance.md, issue 23).
-    return [n == len(words) - 1 and len(word) >= PREFIX_FROM for n, word in enumerate(words)]
+    # it cost twice the CPU as prefixes (docs/performance.md, issue 23). ``whole``: none.
+    return [not whole and n == len(words) - 1 and len(word) >= PREFIX_FROM
+            for n, word in enumerate(words)]
 
 
-def fts5_match(words: tuple[str, ...]) -> str:
+def has_prefix(words: tuple[str, ...]) -> bool:
+    """Whether the query's last word is matched as a prefix (``whole=True`` differs)."""
+    return any(_prefixes(words))
+
+
+def fts5_match(words: tuple[str, ...], whole: bool = False) -> str:
     """An FTS5 MATCH expression: every word (AND), each a quoted string, the last one a
-    prefix (starred)."""
+    prefix (starred) unless ``whole``."""
     return " ".join('"' + word.replace('"', '""') + '"' + ("*" if prefix else "")
-                    for word, prefix in zip(words, _prefixes(words), strict=True))
+                    for word, prefix in zip(words, _prefixes(words, whole), strict=True))
 
 
-def ts_query(words: tuple[str, ...]) -> str:
+def ts_query(words: tuple[str, ...], whole: bool = False) -> str:
     """A PostgreSQL ``to_tsquery`` text: every word (&), each quoted, the last one a prefix
-    (``:*``)."""
+    (``:*``) unless ``whole``."""
     return " & ".join("'" + word.replace("'", "''") + "'" + (":*" if prefix else "")
-                      for word, prefix in zip(words, _prefixes(words), strict=True))
+                      for word, prefix in zip(words, _prefixes(words, whole), strict=True))
 
 
 def words_of(text: str) -> list[str]:

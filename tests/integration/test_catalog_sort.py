@@ -177,9 +177,31 @@ def test_postgres_reads_each_sort_of_a_category_from_an_index(app, clean_app, st
         for sort in SORTS:
             shape = browse.Shape(True, sort, False, False, False)
             params = {"store_id": store.id, "category_id": categories[3].id, "limit": 24,
-                      "offset": 48, "holds_at": utcnow()}
+                      "offset": 48, "counted": 48 + browse.COUNT_AHEAD + 1,
+                      "holds_at": utcnow()}
             plan = "\n".join(row[0] for row in conn.execute(browse._page_statement(shape),
                                                              params))
             assert "Seq Scan on products" not in plan, (sort, plan)
             assert "Sort" not in plan, (sort, plan)
             assert "Index Scan" in plan and "on products" in plan, (sort, plan)
+
+
+def test_a_large_category_counts_a_window_past_the_page(client, store, small_pages,
+                                                         monkeypatch):
+    """A category's count stops COUNT_AHEAD products past the page (a million-product
+    catalog counted all 125 000 of a category on every page): the page says "more than"
+    and still links to the next page; the last pages count exactly."""
+    from shop.services.catalog import browse
+
+    monkeypatch.setattr(browse, "COUNT_AHEAD", 3)
+    for n in range(9):
+        make_product(store, name=f"Mug {n}")
+    first = client.get("/").get_data(as_text=True)
+    assert names(first) == ["Mug 0", "Mug 1"]
+    assert "More than 3 products" in first and "Page 1 of more than 2" in first
+    assert links(first, "next") == "/?page=2"
+    fourth = client.get("/?page=4").get_data(as_text=True)  # counts up to 6 + 3 = 9
+    assert names(fourth) == ["Mug 6", "Mug 7"]
+    assert "9 products" in fourth and "Page 4 of 5" in fourth
+    last = client.get("/?page=99").get_data(as_text=True)  # past the end: the last page
+    assert names(last) == ["Mug 8"] and "Page 5 of 5" in last and links(last, "next") is None

@@ -207,3 +207,20 @@ def test_past_the_most_ranked_the_page_says_more(client, store, most_three):
     assert "More than 3 products: the best matches among the first 3 found." in page
     exact = search_products(store_id=store.id, text="mug 4", page=1, per_page=2)
     assert not exact.more and exact.page.total == 1
+
+
+def test_whole_words_first_when_they_alone_are_more_than_ranked(client, store, most_three):
+    """The last word whole first: when that finds more than MOST, those are ranked (the
+    prefix's range of the index is never merged); otherwise the prefix finds the rest."""
+    for n in range(4):
+        add(store, f"Bright Mug {n}")
+    add(store, "Bright Mugful", price=100)
+    add(store, "Green Mugful")
+    many = search_products(store_id=store.id, text="bright mug", page=1, per_page=10)
+    assert many.more and all(p.name.startswith("Bright Mug ") for p in many.page.products)
+    few = search_products(store_id=store.id, text="green mug", page=1, per_page=10)
+    assert not few.more and [p.name for p in few.page.products] == ["Green Mugful"]
+    # Another sort walks every match in its order, the prefix's included.
+    cheapest = search_products(store_id=store.id, text="bright mug", page=1, per_page=10,
+                               query=CatalogQuery(sort="price_asc", searching=True))
+    assert cheapest.page.products[0].name == "Bright Mugful"

@@ -13,6 +13,7 @@ from shop.domain.search_text import (
     MAX_WORDS,
     fold,
     fts5_match,
+    has_prefix,
     parse_search,
     respell,
     ts_query,
@@ -68,6 +69,10 @@ def test_queries_quote_every_word_and_star_the_last_as_a_prefix():
     assert ts_query(("green", "tea", "bag")) == "'green' & 'tea' & 'bag':*"
     assert fts5_match(("green", "te")) == '"green" "te"'  # too short to be a prefix
     assert ts_query(("grind",)) == "'grind':*"
+    # Whole words (best match tries them first): no prefix anywhere.
+    assert ts_query(("green", "tea", "bag"), whole=True) == "'green' & 'tea' & 'bag'"
+    assert fts5_match(("grind",), whole=True) == '"grind"'
+    assert has_prefix(("grind",)) and not has_prefix(("green", "te"))
 
 
 def test_respell_takes_the_closest_catalog_word():

@@ -48,6 +48,7 @@ class ProductPage:
     page: int
     pages: int
     total: int
+    more: bool = False  # more products than were counted (``COUNT_AHEAD`` past the page)
 
 
 def store_by_slug(slug: str) -> Store | None:
@@ -103,14 +104,21 @@ def image_columns(image) -> list:
             image.alt.label("image_alt")]
 
 
+# Products counted past a page's first: a category of 125 000 products cost an index-only
+# count of all of them on every page (10-12 ms of the database's CPU, most of the page's
+# statement; docs/performance.md, issue 23). Past it the page says "more than".
+COUNT_AHEAD = 1000
+
+
 @cache
 def _page_statement(shape: Shape):
-    # The count of all matches rides along as an uncorrelated subquery (run once, the same
-    # plan as the count alone): one round trip instead of a count and then a page. The
-    # card's image is position 0, one lookup in the (product, position) key.
+    # The count rides along as an uncorrelated subquery (run once): one round trip instead
+    # of a count and then a page. It stops at ``counted`` rows (offset + COUNT_AHEAD + 1).
+    # The card's image is position 0, one lookup in the (product, position) key.
     counted = aliased(Product)
-    total = (select(func.count(counted.id)).where(*filters(counted, shape))
-             .scalar_subquery().label("total"))
+    capped = (select(counted.id).where(*filters(counted, shape))
+              .limit(bindparam("counted")).subquery("capped"))
+    total = select(func.count()).select_from(capped).scalar_subquery().label("total")
     return (select(Product.id, Product.slug, Product.name, Product.price, Product.currency,
                    Product.stock_on_hand, held_column(), total, *image_columns(FIRST_IMAGE))
             .outerjoin(FIRST_IMAGE, and_(FIRST_IMAGE.product_id == Product.id,
@@ -151,7 +159,9 @@ def list_products(
         total = read_alone(_count_statement(shape), params)[0][0]
         page = pages_of(total, per_page)
         rows = _page_rows(shape, params, page, per_page) if total else []
-    return ProductPage([card(row) for row in rows], page, pages_of(total, per_page), total)
+    most = (page - 1) * per_page + COUNT_AHEAD
+    return ProductPage([card(row) for row in rows], page, pages_of(min(total, most), per_page),
+                       min(total, most), total > most)
 
 
 def card(row) -> ProductCard:
@@ -171,7 +181,9 @@ def pages_of(total: int, per_page: int) -> int:
 
 
 def _page_rows(shape: Shape, params: dict, page: int, per_page: int) -> list:
-    return read_alone(_page_statement(shape), {**params, "offset": (page - 1) * per_page})
+    offset = (page - 1) * per_page
+    return read_alone(_page_statement(shape),
+                      {**params, "offset": offset, "counted": offset + COUNT_AHEAD + 1})
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,8 +44,8 @@ def read(statement, params: dict) -> list[Row]:
             driver.prepare_threshold = threshold
 
 
-def params(words: tuple[str, ...]) -> dict:
-    return {"tsquery": ts_query(words)}
+def params(words: tuple[str, ...], whole: bool = False) -> dict:
+    return {"tsquery": ts_query(words, whole)}
 
 
 def matching(statement):

@@ -30,8 +30,8 @@ def read(statement, params: dict) -> list[Row]:
     return read_alone(statement, params)
 
 
-def params(words: tuple[str, ...]) -> dict:
-    return {"match": fts5_match(words)}
+def params(words: tuple[str, ...], whole: bool = False) -> dict:
+    return {"match": fts5_match(words, whole)}
 
 
 # bm25 is only allowed in the FTS table's own query (not beside a window function, say):

@@ -40,7 +40,7 @@ from ..platform.audit import record_change
 from ..platform.tx import get_existing, lock_rows, write_alone, write_transaction
 from .errors import GatewayError
 from .methods import LABELS
-from .settle import Failure, Settlement, Truth, apply_truth
+from .settle import Failure, Settlement, Truth, apply_truth, lock_order_and_attempt
 
 if TYPE_CHECKING:
     from ..checkout.place import PlacedOrder
@@ -249,11 +249,7 @@ def _flag_late_payment(session: Session, order: Order, attempt: PaymentAttempt, 
 
 
 def _lock(session: Session, reference: str):
-    query = (select(Order, PaymentAttempt).join(PaymentAttempt, PaymentAttempt.order_id == Order.id)
-             .where(PaymentAttempt.provider_reference == reference))
-    row = session.execute(lock_rows(query, of=[Order, PaymentAttempt])
-                          .execution_options(populate_existing=True)).one_or_none()
-    return (None, None) if row is None else tuple(row)
+    return lock_order_and_attempt(session, PaymentAttempt.provider_reference == reference)
 
 
 def apply_provider_payment(session: Session, provider_name: str, payment: ProviderPayment, *,

@@ -25,7 +25,7 @@ from ...models.types import utcnow
 from ...stripe_gateway import CheckoutSession, GatewayError, Intent, gateway
 from ..inventory import expiry
 from ..inventory.holds import counting
-from ..platform.tx import lock_rows, write_transaction
+from ..platform.tx import write_transaction
 from . import settle
 from .completion import cancel_attempt
 
@@ -36,12 +36,7 @@ LIVE = frozenset({AttemptStatus.AUTHORIZING, AttemptStatus.AUTHORIZED, AttemptSt
 
 
 def _lock_by_session(session: Session, session_id: str):
-    query = (select(Order, PaymentAttempt)
-             .join(PaymentAttempt, PaymentAttempt.order_id == Order.id)
-             .where(PaymentAttempt.session_id == session_id))
-    row = session.execute(lock_rows(query, of=[Order, PaymentAttempt])
-                          .execution_options(populate_existing=True)).one_or_none()
-    return (None, None) if row is None else tuple(row)
+    return settle.lock_order_and_attempt(session, PaymentAttempt.session_id == session_id)
 
 
 def is_ours(session_id: str | None) -> bool:
@@ -97,15 +92,11 @@ def link_intent_by_metadata(session: Session, intent: Intent) -> bool:
     attempt_id = intent.metadata.get("attempt_id", "")
     if not attempt_id.isdigit():
         return False
-    query = (select(Order, PaymentAttempt)
-             .join(PaymentAttempt, PaymentAttempt.order_id == Order.id)
-             .where(PaymentAttempt.id == int(attempt_id),
-                    PaymentAttempt.session_id.is_not(None)))
-    row = session.execute(lock_rows(query, of=[Order, PaymentAttempt])
-                          .execution_options(populate_existing=True)).one_or_none()
-    if row is None or str(row[0].id) != intent.metadata.get("order_id"):
+    order, attempt = settle.lock_order_and_attempt(
+        session, (PaymentAttempt.id == int(attempt_id)) & PaymentAttempt.session_id.is_not(None))
+    if order is None or str(order.id) != intent.metadata.get("order_id"):
         return False
-    return _link_intent(session, row[1], intent)
+    return _link_intent(session, attempt, intent)
 
 
 def linkable_intent(metadata: dict) -> bool:

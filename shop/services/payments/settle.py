@@ -139,13 +139,17 @@ def create_payment_intent(request: IntentRequest) -> str:
 
 
 def _lock_order_and_attempt(session: Session, intent_id: str):
-    # The order and its attempt locked by one statement, the order first (the OF list's
-    # order, the same order as every other writer). populate_existing: rows already in the
-    # session are overwritten with what the lock read, so the moves below start from the
-    # locked state (no separate refresh SELECT).
+    return lock_order_and_attempt(session, PaymentAttempt.provider_reference == intent_id)
+
+
+def lock_order_and_attempt(session: Session, which):
+    """The order and the attempt ``which`` picks, locked by one statement, the order first
+    (the OF list's order, the same order as every other writer); (None, None) if none.
+    populate_existing: rows already in the session are overwritten with what the lock read,
+    so the moves that follow start from the locked state (no separate refresh SELECT)."""
     query = (select(Order, PaymentAttempt)
              .join(PaymentAttempt, PaymentAttempt.order_id == Order.id)
-             .where(PaymentAttempt.provider_reference == intent_id))
+             .where(which))
     row = session.execute(lock_rows(query, of=[Order, PaymentAttempt])
                           .execution_options(populate_existing=True)).one_or_none()
     return (None, None) if row is None else tuple(row)

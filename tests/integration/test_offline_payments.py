@@ -320,6 +320,12 @@ def test_unpaid_transfer_is_canceled_after_its_hold_days_and_restocked(
     assert order.status == "canceled"
     assert {h.status for h in db.session.scalars(select(InventoryHold))} == {"released"}
     assert stock(product) == 10
+    # Its attempt ends with it, through the state machine and audited.
+    attempt = db.session.scalar(select(PaymentAttempt).where(PaymentAttempt.order_id == order.id))
+    assert (attempt.provider, attempt.status) == ("bank_transfer", "canceled")
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.entity_type == "payment_attempt", AuditEvent.entity_id == attempt.id,
+        AuditEvent.to_state == "canceled", AuditEvent.actor == "system:auto-cancel")) == 1
 
 
 def test_manual_refund_of_a_transfer(offline_store, shopper, product, staff):

@@ -373,3 +373,40 @@ def test_a_cash_payment_is_not_voided_from_the_payment_page(offline_store, shopp
     assert response.status_code == 409
     db.session.expire_all()
     assert db.session.scalar(select(PaymentAttempt.status)) == "initiated"
+
+
+def test_reconciliation_flags_a_pending_manual_refund_for_staff(
+        offline_store, shopper, product, staff, monkeypatch):
+    """A crash between the refund's claim and its record leaves it pending: nobody but staff
+    knows whether they paid the customer, so it is flagged, and Stripe is not asked."""
+    from shop.models import StaffAlert
+    from shop.services.payments import reconciliation
+    from shop.services.payments.ledger import add_transaction
+    from shop.services.platform.tx import write_transaction
+
+    shopper.add(product, 1)
+    shopper.checkout(payment_method="cod")
+    order = only_order()
+    confirm(staff, f"/admin/orders/{order.id}/cod-collected")
+    attempt_id = db.session.scalar(select(PaymentAttempt.id))
+    with write_transaction() as session:
+        attempt = session.get(PaymentAttempt, attempt_id)
+        row = add_transaction(session, attempt, kind="refund", amount=300, actor="staff:ada")
+        row_id = row.id
+
+    def no_provider(*_args, **_kwargs):
+        raise AssertionError("a manual payout has no provider to ask")
+
+    monkeypatch.setattr(reconciliation, "_settle_refund", no_provider)  # Stripe's or a host's
+    for _ in range(2):  # told once, however often seen
+        [run] = reconciliation.run_reconciliation(
+            trigger="test", store_ids=[offline_store.id], now=utcnow() + timedelta(hours=1))
+        assert (run.flagged, run.error) == (1, None)
+    db.session.expire_all()
+    assert db.session.get(PaymentTransaction, row_id).status == "pending"
+    order = only_order()
+    assert f"Manual refund {row_id}" in order.attention
+    assert order.attention.count("Manual refund") == 1
+    assert audited(order, "manual_refund_unrecorded") == 1
+    [alert] = db.session.scalars(select(StaffAlert)).all()
+    assert (alert.order_id, alert.attempt_id) == (order.id, attempt_id)

@@ -328,7 +328,7 @@ def test_unpaid_transfer_is_canceled_after_its_hold_days_and_restocked(
         AuditEvent.to_state == "canceled", AuditEvent.actor == "system:auto-cancel")) == 1
 
 
-def test_manual_refund_of_a_transfer(offline_store, shopper, product, staff):
+def test_manual_refund_of_a_transfer(offline_store, shopper, product, staff, mailbox):
     _token, order = place_transfer(shopper, product)
     transfer(staff, order, f"{order.total / 100:.2f}")
     attempt = db.session.scalar(select(PaymentAttempt))
@@ -344,6 +344,12 @@ def test_manual_refund_of_a_transfer(offline_store, shopper, product, staff):
         PaymentTransaction.kind == "refund"))
     assert (refund.status, refund.provider_reference) == ("succeeded", "TRF-RET-7")
     assert only_order().payment_status == "refunded"
+    # The mail says it was paid back by hand, under staff's payout reference: not to a card.
+    [mail] = [m for m in mailbox() if m["Subject"].startswith("Refund")]
+    for part in ("plain", "html"):
+        text = mail.get_body((part,)).get_content()
+        assert "paid it back to you by hand" in text and "TRF-RET-7" in text
+        assert "Payout reference" in text and "card you paid with" not in text
 
 
 def test_the_periodic_reminder_job_mails_once(offline_store, shopper, product, mailbox):

@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 
 from sandbox.process import SandboxProcess
 from shop.extensions import db
-from shop.models import PaymentAttempt, Store, StoreSettings
+from shop.models import InventoryHold, Order, PaymentAttempt, Store, StoreSettings
 from shop.security import content_security_policy
 
 from ..gateways import FLW_HASH, FLW_KEY, PAYSTACK_KEY
@@ -117,4 +117,56 @@ def test_declined_then_paid_on_a_new_attempt(live_shop, gateways, page, provider
             PaymentAttempt.order_id == order.id).order_by(PaymentAttempt.id)))
         db.session.remove()
     assert statuses == ["failed", "captured"]
+    assert audit.problems == []
+
+
+def lapse_and_expire(app, token: str) -> int:
+    """The shopper's hold runs out: moved into the past, then the two steps of the expiry
+    job (the minute job hands a hosted-page order on; the provider is asked, then it closes)."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from shop.models.types import utcnow
+    from shop.services.inventory.expiry import close_lapsed_orders, expire_lapsed_orders
+    from shop.services.platform.tx import write_transaction
+
+    with app.app_context():
+        with write_transaction() as session:
+            order_id = session.scalar(select(Order.id).where(Order.token == token))
+            session.execute(update(InventoryHold).where(InventoryHold.order_id == order_id)
+                            .values(expires_at=utcnow() - timedelta(minutes=1)))
+        expire_lapsed_orders()
+        assert close_lapsed_orders(order_ids=[order_id]).closed == [order_id]
+        db.session.remove()
+    return order_id
+
+
+@pytest.mark.parametrize("provider", ["paystack", "flutterwave"])
+def test_abandoned_on_the_hosted_page_then_the_hold_lapses(live_shop, gateways, page,
+                                                           provider):
+    base_url, app = live_shop
+    audit = Audit(page)
+    choose_and_go(page, base_url, provider, gateways[provider].url)
+    page.get_by_role("button", name="Cancel payment").click()
+    page.wait_for_url(re.compile("^" + re.escape(base_url)))
+    with app.app_context():  # wherever it lands, the order is the newest of its method
+        token = db.session.scalar(select(Order.token).where(
+            Order.payment_method == provider).order_by(Order.id.desc()))
+        db.session.remove()
+    order_id = lapse_and_expire(app, token)
+    page.goto(f"{base_url}/orders/{token}")
+    expect(page.get_by_role("heading", name="This order expired before it was paid")) \
+        .to_be_visible()
+    audit.check(f"{provider}-expired")
+    order = load_order(app, token)
+    with app.app_context():
+        holds = set(db.session.scalars(select(InventoryHold.status).where(
+            InventoryHold.order_id == order_id)))
+        attempts = list(db.session.scalars(select(PaymentAttempt.status).where(
+            PaymentAttempt.order_id == order_id)))
+        db.session.remove()
+    assert order.status == "expired"
+    assert holds == {"released"}  # the stock counts as available again
+    assert attempts == ["canceled"]
     assert audit.problems == []

@@ -416,3 +416,30 @@ def test_reconciliation_flags_a_pending_manual_refund_for_staff(
     assert audited(order, "manual_refund_unrecorded") == 1
     [alert] = db.session.scalars(select(StaffAlert)).all()
     assert (alert.order_id, alert.attempt_id) == (order.id, attempt_id)
+
+
+def test_checkout_summary_shows_the_cod_fee_when_cod_is_chosen(offline_store, shopper, product):
+    """The summary's data carries the total with the fee, priced on the server; without
+    JavaScript, "Update total" with cash on delivery chosen shows the fee and that total."""
+    import html
+    import json
+
+    from ..shopper import ADDRESS
+
+    shopper.add(product, 1)
+    page = shopper.client.get("/checkout").get_data(as_text=True)
+    prices = json.loads(html.unescape(re.search(r"data-prices='([^']*)'", page).group(1)))
+    figures = prices[ADDRESS["region"]]["methods"][ADDRESS["shipping_method"]]
+    assert 'id="summary-cod-fee-row" data-cod-fee hidden' in page  # not chosen yet
+    form = shopper.checkout_form()
+    shown = shopper.submit_checkout(form, payment_method="cod", update_total="1")
+    assert shown.status_code == 200
+    text = shown.get_data(as_text=True)
+    assert 'id="summary-cod-fee-row" data-cod-fee>' in text
+    assert '<dd id="summary-cod-fee">$2.00</dd>' in text
+    total = re.search(r'<dd id="summary-total">([^<]*)</dd>', text).group(1)
+    assert db.session.scalar(select(func.count(Order.id))) == 0  # nothing was placed
+    assert figures["total_cod"] == total != figures["total"]
+    shopper.checkout(payment_method="cod")
+    # What the summary said is what the order asks for.
+    assert total == f"${only_order().total / 100:,.2f}"

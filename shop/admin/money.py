@@ -171,8 +171,10 @@ def _refunded(row, *, restock: bool) -> str:
     amount = shop_money(row.amount, row.currency)
     if row.status == "succeeded":
         return f"Refunded {amount}." + (" The items are back in stock." if restock else "")
-    return (f"The refund of {amount} was sent to Stripe and is pending; the order will show "
-            "it once Stripe confirms it.")
+    # Paystack and Flutterwave confirm their refunds later too: name who was asked.
+    who = "Stripe" if row.attempt.provider == "stripe" else row.attempt.provider.title()
+    return (f"The refund of {amount} was sent to {who} and is pending; the order will show "
+            f"it once {who} confirms it.")
 
 
 def _receipt_page(order_id: int, form: ConfirmForm | None = None, status: int = 200,

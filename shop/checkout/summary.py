@@ -54,6 +54,8 @@ class Summary:
     total: str | None
     offers: tuple[Offer, ...]
     table: dict  # country → its name, its methods' figures: data for checkout.js
+    cod_fee: str | None = None  # cash on delivery's fee, when the shop offers it with one
+    total_cod: str | None = None  # the total with that fee (priced here, as the order is)
 
 
 def _money(amount: int, currency: str) -> str:
@@ -64,19 +66,23 @@ def tax_label(rate_bp: int) -> str:
     return f"Tax ({rate_bp / 100:g}%)" if rate_bp else "Tax"
 
 
-def _figures(q: Quote) -> dict[str, str]:
-    return {"shipping": _money(q.shipping, q.currency) if q.shipping else FREE,
-            "tax_label": tax_label(q.tax_rate_bp), "tax": _money(q.tax, q.currency),
-            "total": _money(q.total, q.currency)}
+def _figures(q: Quote, cod_fee: int) -> dict[str, str]:
+    figures = {"shipping": _money(q.shipping, q.currency) if q.shipping else FREE,
+               "tax_label": tax_label(q.tax_rate_bp), "tax": _money(q.tax, q.currency),
+               "total": _money(q.total, q.currency)}
+    if cod_fee:  # the order adds the fee after tax (checkout.place): so does this total
+        figures["total_cod"] = _money(q.total + cod_fee, q.currency)
+    return figures
 
 
-def _table(lines: list[PricedLine], rates: RateTable) -> dict:
+def _table(lines: list[PricedLine], rates: RateTable, cod_fee: int = 0) -> dict:
     formatted: dict[int, dict] = {}  # destinations at the same rate share their quotes
     figures = {}
     for code, by_method in quotes_by_destination(lines, rates).items():
         if id(by_method) not in formatted:
-            formatted[id(by_method)] = {m: {"label": SHIPPING_METHODS[m].label, **_figures(q)}
-                                        for m, q in by_method.items()}
+            formatted[id(by_method)] = {
+                m: {"label": SHIPPING_METHODS[m].label, **_figures(q, cod_fee)}
+                for m, q in by_method.items()}
         figures[code] = formatted[id(by_method)]
     table: dict = {}
     for country, name in rates.countries.items():
@@ -97,13 +103,16 @@ def _table(lines: list[PricedLine], rates: RateTable) -> dict:
 
 
 def checkout_summary(view: CartView, rates: RateTable, country: str | None,
-                     method: str | None, region: str | None = None) -> Summary:
+                     method: str | None, region: str | None = None, *,
+                     cod_fee: int = 0) -> Summary:
     """The summary for ``country``, ``region`` and ``method`` as the form holds them (any
-    may be missing or not offered: then only the subtotal, or the shipping, is known)."""
+    may be missing or not offered: then only the subtotal, or the shipping, is known).
+    ``cod_fee``: cash on delivery's fee where the shop offers it (the page shows it, and
+    the total with it, when that method is chosen)."""
     lines = [PricedLine(line.product.id, line.name, line.variant.price, line.quantity,
                         line.variant.id, line.variant.sku)
              for line in view.lines if line.product.active and line.variant.active]
-    table = _table(lines, rates)
+    table = _table(lines, rates, cod_fee)
     country = country or ""
     name = rates.countries.get(country)
     needs_region = bool(regions_of(country))
@@ -117,11 +126,13 @@ def checkout_summary(view: CartView, rates: RateTable, country: str | None,
                          here[m.code]["shipping"] if m.code in here else None)
                    for m in SHIPPING_METHODS.values())
     subtotal = _money(sum(line.total for line in lines), rates.currency)
+    fee = _money(cod_fee, rates.currency) if cod_fee else None
     chosen = place["methods"].get(method or "") if place else None
     if chosen is None or place is None:
         shipping = here.get(method or "", {}).get("shipping")
         label = here.get(method or "", {}).get("label")
         return Summary(subtotal, name, None, needs_region and place is None, label, shipping,
-                       "Tax", None, None, offers, table)
+                       "Tax", None, None, offers, table, fee)
     return Summary(subtotal, name, place["name"], False, chosen["label"], chosen["shipping"],
-                   chosen["tax_label"], chosen["tax"], chosen["total"], offers, table)
+                   chosen["tax_label"], chosen["tax"], chosen["total"], offers, table,
+                   fee, chosen.get("total_cod"))

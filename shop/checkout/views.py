@@ -44,10 +44,11 @@ def _render(form: CheckoutForm, view, status: int = 200, error: str | None = Non
     if current_user.is_authenticated and request.method == "GET" and editing is None:
         shown = form.prefill(current_user.email, saved, chosen)
     rates = current_rates()
-    _offer_methods(form)
+    cod_fee = _offer_methods(form)
     return render_template("checkout/form.html", form=form, view=view, error=error,
                            rates=rates, saved=saved, shown=shown, editing=editing,
-                           summary=checkout_summary(view, rates, *form.destination())), \
+                           summary=checkout_summary(view, rates, *form.destination(),
+                                                    cod_fee=cod_fee)), \
         status, headers or {}
 
 
@@ -120,7 +121,8 @@ def _refused(checkout_form: CheckoutForm, store_id: int, exc: DomainError):
     return _render(checkout_form, view, 422, str(exc))
 
 
-def _offer_methods(form: CheckoutForm) -> None:
+def _offer_methods(form: CheckoutForm) -> int:
+    """Offer the store's payment methods; returns cash on delivery's fee if it is one."""
     store = current_store()
     settings = method_settings(store.id)
     offered = offered_methods(settings, store.currency)
@@ -128,6 +130,7 @@ def _offer_methods(form: CheckoutForm) -> None:
     labels = ({"cod": f"Cash on delivery (+{shop_money(settings.cod_fee, store.currency)} "
                       "fee)"} if settings.cod_fee else {})
     form.set_payment_choices(offered, initial_method(settings, offered), labels)
+    return settings.cod_fee if "cod" in offered else 0
 
 
 def _cart_view(store_id: int):

@@ -13,6 +13,10 @@
   var country = form.elements.namedItem("country");
   var region = form.elements.namedItem("region");
   var methods = form.querySelectorAll("input[name='shipping_method']");
+  // Cash on delivery's fee (its row is there only when the shop charges one): shown, and
+  // the server's total with it ("total_cod"), while that payment method is chosen.
+  var payments = form.querySelectorAll("input[name='payment_method']");
+  var feeRow = document.getElementById("summary-cod-fee-row");
   var DASH = "—";
 
   function text(id, value) {
@@ -24,6 +28,13 @@
       if (methods[i].checked && !methods[i].disabled) { return methods[i]; }
     }
     return null;
+  }
+
+  function codChosen() {
+    for (var i = 0; i < payments.length; i++) {
+      if (payments[i].checked) { return payments[i].value === "cod"; }
+    }
+    return false;
   }
 
   function update() {
@@ -46,7 +57,9 @@
     text("summary-shipping", offer ? offer.shipping : DASH);
     text("summary-tax-label", figures ? figures.tax_label : "Tax");
     text("summary-tax", figures ? figures.tax : DASH);
-    text("summary-total", figures ? figures.total : DASH);
+    var cod = Boolean(feeRow) && codChosen();
+    if (feeRow) { feeRow.hidden = !cod; }
+    text("summary-total", !figures ? DASH : cod ? figures.total_cod : figures.total);
     text("summary-destination", figures ? figures.label + " shipping to " + place.name + "." :
       offer ? "Choose a state or province to see the tax and total." :
       "Choose a shipping method to see the total.");
@@ -55,6 +68,7 @@
   country.addEventListener("change", update);
   region.addEventListener("change", update);
   for (var i = 0; i < methods.length; i++) { methods[i].addEventListener("change", update); }
+  for (var j = 0; j < payments.length; j++) { payments[j].addEventListener("change", update); }
   // Totals are live here: the button for browsers without JavaScript is not needed.
   document.getElementById("update-total").hidden = true;
   // A browser may restore the fields of a page opened again (Back, a reload).

@@ -1,6 +1,8 @@
 """Paystack and Flutterwave in the real browser: the checkout's radio, the provider's hosted
 page (its sandbox, signing its webhooks to the live shop), the way back, and a retry after a
-declined card; axe checks the pages this adds (the pay page's link, the hosted stand-in)."""
+declined card; a payment abandoned there whose hold lapses; staff refunds, part then the
+rest, from the admin order page. axe checks the pages this adds (the pay page's link, the
+hosted stand-in, the expired order, the refund page)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from sqlalchemy import delete, select
 
 from sandbox.process import SandboxProcess
 from shop.extensions import db
-from shop.models import PaymentAttempt, Store, StoreSettings
+from shop.models import InventoryHold, Order, PaymentAttempt, Store, StoreSettings
 from shop.security import content_security_policy
 
 from ..gateways import FLW_HASH, FLW_KEY, PAYSTACK_KEY
@@ -118,3 +120,143 @@ def test_declined_then_paid_on_a_new_attempt(live_shop, gateways, page, provider
         db.session.remove()
     assert statuses == ["failed", "captured"]
     assert audit.problems == []
+
+
+def lapse_and_expire(app, token: str) -> int:
+    """The shopper's hold runs out: moved into the past, then the two steps of the expiry
+    job (the minute job hands a hosted-page order on; the provider is asked, then it closes)."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from shop.models.types import utcnow
+    from shop.services.inventory.expiry import close_lapsed_orders, expire_lapsed_orders
+    from shop.services.platform.tx import write_transaction
+
+    with app.app_context():
+        with write_transaction() as session:
+            order_id = session.scalar(select(Order.id).where(Order.token == token))
+            session.execute(update(InventoryHold).where(InventoryHold.order_id == order_id)
+                            .values(expires_at=utcnow() - timedelta(minutes=1)))
+        expire_lapsed_orders()
+        assert close_lapsed_orders(order_ids=[order_id]).closed == [order_id]
+        db.session.remove()
+    return order_id
+
+
+@pytest.mark.parametrize("provider", ["paystack", "flutterwave"])
+def test_abandoned_on_the_hosted_page_then_the_hold_lapses(live_shop, gateways, page,
+                                                           provider):
+    base_url, app = live_shop
+    audit = Audit(page)
+    choose_and_go(page, base_url, provider, gateways[provider].url)
+    page.get_by_role("button", name="Cancel payment").click()
+    page.wait_for_url(re.compile("^" + re.escape(base_url)))
+    with app.app_context():  # wherever it lands, the order is the newest of its method
+        token = db.session.scalar(select(Order.token).where(
+            Order.payment_method == provider).order_by(Order.id.desc()))
+        db.session.remove()
+    order_id = lapse_and_expire(app, token)
+    page.goto(f"{base_url}/orders/{token}")
+    expect(page.get_by_role("heading", name="This order expired before it was paid")) \
+        .to_be_visible()
+    audit.check(f"{provider}-expired")
+    order = load_order(app, token)
+    with app.app_context():
+        holds = set(db.session.scalars(select(InventoryHold.status).where(
+            InventoryHold.order_id == order_id)))
+        attempts = list(db.session.scalars(select(PaymentAttempt.status).where(
+            PaymentAttempt.order_id == order_id)))
+        db.session.remove()
+    assert order.status == "expired"
+    assert holds == {"released"}  # the stock counts as available again
+    assert attempts == ["canceled"]
+    assert audit.problems == []
+
+
+# Staff refunds, part then the rest, from the admin order page.
+
+
+def money(cents: int) -> str:
+    return f"${cents / 100:,.2f}"
+
+
+def refund(admin: Page, base_url: str, order_id: int, amount: str | None, who: str) -> None:
+    admin.goto(f"{base_url}/admin/orders/{order_id}")
+    admin.get_by_role("link", name="Refund…").click()
+    expect(admin.get_by_role("heading", name=re.compile(r"^Refund order"))).to_be_visible()
+    if amount is None:
+        admin.get_by_label("Everything that is left").check()
+    else:
+        admin.get_by_label("An amount").check()
+        admin.get_by_label("Amount", exact=True).fill(amount)
+    admin.get_by_label("Reason").select_option("requested_by_customer")
+    admin.get_by_role("button", name="Review the refund").click()
+    admin.get_by_label("I have checked the amount").check()
+    admin.get_by_role("button", name=re.compile(r"^Refund \$")).click()
+    expect(admin.get_by_role("status")).to_contain_text(
+        re.compile(f"Refunded|sent to {who} and is pending"))
+
+
+def shown_once_confirmed(page: Page, url: str, selector: str, text: str) -> None:
+    """The provider's webhook confirms the refund a moment later: reload until it did."""
+    for _ in range(30):
+        page.goto(url)
+        if page.locator(selector).count() and page.locator(selector).inner_text() == text:
+            return
+        page.wait_for_timeout(500)  # polling the webhook's effect
+    expect(page.locator(selector)).to_have_text(text)
+
+
+@pytest.fixture
+def admin_page(chromium, live_shop):
+    """An owner of the demo store, signed in in a browser of their own (the admin tests'
+    fixtures live under admin/; the sandboxes here must not be started twice: a restarted
+    sandbox numbers its transactions from 1 again)."""
+    import secrets
+
+    from shop.models import Role
+
+    from ..factories import PASSWORD, make_user
+
+    base_url, app = live_shop
+    email = f"refunder.{secrets.token_hex(3)}@example.com"
+    with app.app_context():
+        make_user(email, store=db.session.scalar(select(Store).where(Store.slug == "main")),
+                  role=Role.OWNER)
+        db.session.remove()
+    context = chromium.new_context()
+    page = context.new_page()
+    page.goto(base_url + "/admin/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(base_url + "/admin/")
+    yield page
+    context.close()
+
+
+@pytest.mark.parametrize("provider", ["paystack", "flutterwave"])
+def test_staff_refund_partial_then_full(live_shop, gateways, page, admin_page, provider):
+    base_url, app = live_shop
+    staff = Audit(admin_page)
+    choose_and_go(page, base_url, provider, gateways[provider].url)
+    page.get_by_role("button", name="Pay", exact=True).click()
+    expect_paid(page)
+    token = order_token(page)
+    order = load_order(app, token)
+    admin_url = f"{base_url}/admin/orders/{order.id}"
+    status_url = f"{base_url}/orders/{token}"
+
+    refund(admin_page, base_url, order.id, "1.00", LABEL[provider])
+    staff.check(f"{provider}-refund")
+    shown_once_confirmed(admin_page, admin_url, "#money-refunded", "$1.00")
+    shown_once_confirmed(page, status_url, "#refunded-amount", "$1.00")
+    expect(page.get_by_role("heading", name="Part of your order was refunded")).to_be_visible()
+
+    refund(admin_page, base_url, order.id, None, LABEL[provider])
+    shown_once_confirmed(admin_page, admin_url, "#money-refunded", money(order.total))
+    shown_once_confirmed(page, status_url, "#refunded-amount", money(order.total))
+    expect(page.get_by_role("heading", name="Your order was refunded")).to_be_visible()
+    assert load_order(app, token).payment_status == "refunded"
+    assert staff.problems == []

@@ -129,3 +129,47 @@ def test_stripe_js_blocked_the_pay_page_switches_to_hosted_checkout(live_shop, p
     order = load_order(app, token)
     assert (order.payment_method, order.payment_status) == ("stripe_checkout", "paid")
     assert audit.problems == [], "\n".join(audit.problems)
+
+
+def test_abandoned_on_stripes_page_expires_with_its_hold(live_shop, page):
+    import httpx
+
+    from shop.models import InventoryHold
+
+    from .test_gateway_payments import lapse_and_expire
+
+    base_url, app = live_shop
+    audit = Audit(page)
+    add_to_cart(page, base_url, "assam-breakfast")
+    choose_hosted_checkout(page, base_url, audit)
+    session_url = page.url
+    page.goto(base_url + "/")  # the shopper walks away from Stripe's page
+    token = newest_hosted_token(app)
+    order_id = lapse_and_expire(app, token)
+    page.goto(f"{base_url}/orders/{token}")
+    expect(page.get_by_role("heading", name="This order expired before it was paid")) \
+        .to_be_visible()
+    audit.check("hosted-checkout-expired")
+    with app.app_context():
+        holds = set(db.session.scalars(select(InventoryHold.status).where(
+            InventoryHold.order_id == order_id)))
+        db.session.remove()
+    assert holds == {"released"}  # its stock is available again
+    assert attempt_of(app, token).status == "canceled"
+    assert load_order(app, token).status == "expired"
+    # The session was expired at Stripe first: its page takes no money now.
+    assert httpx.post(session_url, data={"card": "4242424242424242"},
+                      timeout=10).status_code == 409
+    assert audit.problems == [], "\n".join(audit.problems)
+
+
+def newest_hosted_token(app) -> str:
+    """The newest hosted-Checkout order's token (the shopper never came back to a page of
+    ours that names it)."""
+    from shop.models import Order
+
+    with app.app_context():
+        token = db.session.scalar(select(Order.token).where(
+            Order.payment_method == "stripe_checkout").order_by(Order.id.desc()).limit(1))
+        db.session.remove()
+    return token

@@ -320,9 +320,15 @@ def test_unpaid_transfer_is_canceled_after_its_hold_days_and_restocked(
     assert order.status == "canceled"
     assert {h.status for h in db.session.scalars(select(InventoryHold))} == {"released"}
     assert stock(product) == 10
+    # Its attempt ends with it, through the state machine and audited.
+    attempt = db.session.scalar(select(PaymentAttempt).where(PaymentAttempt.order_id == order.id))
+    assert (attempt.provider, attempt.status) == ("bank_transfer", "canceled")
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.entity_type == "payment_attempt", AuditEvent.entity_id == attempt.id,
+        AuditEvent.to_state == "canceled", AuditEvent.actor == "system:auto-cancel")) == 1
 
 
-def test_manual_refund_of_a_transfer(offline_store, shopper, product, staff):
+def test_manual_refund_of_a_transfer(offline_store, shopper, product, staff, mailbox):
     _token, order = place_transfer(shopper, product)
     transfer(staff, order, f"{order.total / 100:.2f}")
     attempt = db.session.scalar(select(PaymentAttempt))
@@ -338,6 +344,12 @@ def test_manual_refund_of_a_transfer(offline_store, shopper, product, staff):
         PaymentTransaction.kind == "refund"))
     assert (refund.status, refund.provider_reference) == ("succeeded", "TRF-RET-7")
     assert only_order().payment_status == "refunded"
+    # The mail says it was paid back by hand, under staff's payout reference: not to a card.
+    [mail] = [m for m in mailbox() if m["Subject"].startswith("Refund")]
+    for part in ("plain", "html"):
+        text = mail.get_body((part,)).get_content()
+        assert "paid it back to you by hand" in text and "TRF-RET-7" in text
+        assert "Payout reference" in text and "card you paid with" not in text
 
 
 def test_the_periodic_reminder_job_mails_once(offline_store, shopper, product, mailbox):
@@ -367,3 +379,67 @@ def test_a_cash_payment_is_not_voided_from_the_payment_page(offline_store, shopp
     assert response.status_code == 409
     db.session.expire_all()
     assert db.session.scalar(select(PaymentAttempt.status)) == "initiated"
+
+
+def test_reconciliation_flags_a_pending_manual_refund_for_staff(
+        offline_store, shopper, product, staff, monkeypatch):
+    """A crash between the refund's claim and its record leaves it pending: nobody but staff
+    knows whether they paid the customer, so it is flagged, and Stripe is not asked."""
+    from shop.models import StaffAlert
+    from shop.services.payments import reconciliation
+    from shop.services.payments.ledger import add_transaction
+    from shop.services.platform.tx import write_transaction
+
+    shopper.add(product, 1)
+    shopper.checkout(payment_method="cod")
+    order = only_order()
+    confirm(staff, f"/admin/orders/{order.id}/cod-collected")
+    attempt_id = db.session.scalar(select(PaymentAttempt.id))
+    with write_transaction() as session:
+        attempt = session.get(PaymentAttempt, attempt_id)
+        row = add_transaction(session, attempt, kind="refund", amount=300, actor="staff:ada")
+        row_id = row.id
+
+    def no_provider(*_args, **_kwargs):
+        raise AssertionError("a manual payout has no provider to ask")
+
+    monkeypatch.setattr(reconciliation, "_settle_refund", no_provider)  # Stripe's or a host's
+    for _ in range(2):  # told once, however often seen
+        [run] = reconciliation.run_reconciliation(
+            trigger="test", store_ids=[offline_store.id], now=utcnow() + timedelta(hours=1))
+        assert (run.flagged, run.error) == (1, None)
+    db.session.expire_all()
+    assert db.session.get(PaymentTransaction, row_id).status == "pending"
+    order = only_order()
+    assert f"Manual refund {row_id}" in order.attention
+    assert order.attention.count("Manual refund") == 1
+    assert audited(order, "manual_refund_unrecorded") == 1
+    [alert] = db.session.scalars(select(StaffAlert)).all()
+    assert (alert.order_id, alert.attempt_id) == (order.id, attempt_id)
+
+
+def test_checkout_summary_shows_the_cod_fee_when_cod_is_chosen(offline_store, shopper, product):
+    """The summary's data carries the total with the fee, priced on the server; without
+    JavaScript, "Update total" with cash on delivery chosen shows the fee and that total."""
+    import html
+    import json
+
+    from ..shopper import ADDRESS
+
+    shopper.add(product, 1)
+    page = shopper.client.get("/checkout").get_data(as_text=True)
+    prices = json.loads(html.unescape(re.search(r"data-prices='([^']*)'", page).group(1)))
+    figures = prices[ADDRESS["region"]]["methods"][ADDRESS["shipping_method"]]
+    assert 'id="summary-cod-fee-row" data-cod-fee hidden' in page  # not chosen yet
+    form = shopper.checkout_form()
+    shown = shopper.submit_checkout(form, payment_method="cod", update_total="1")
+    assert shown.status_code == 200
+    text = shown.get_data(as_text=True)
+    assert 'id="summary-cod-fee-row" data-cod-fee>' in text
+    assert '<dd id="summary-cod-fee">$2.00</dd>' in text
+    total = re.search(r'<dd id="summary-total">([^<]*)</dd>', text).group(1)
+    assert db.session.scalar(select(func.count(Order.id))) == 0  # nothing was placed
+    assert figures["total_cod"] == total != figures["total"]
+    shopper.checkout(payment_method="cod")
+    # What the summary said is what the order asks for.
+    assert total == f"${only_order().total / 100:,.2f}"

@@ -53,7 +53,7 @@ from ..notifications.outbox import emit
 # settle calls close_order and this module calls settle: each imports the other as a
 # module (names looked up at call time), so either may be imported first.
 from ..payments import settle
-from ..payments.methods import REDIRECT_PROVIDERS, method_settings
+from ..payments.methods import PAID_BY_HAND, REDIRECT_PROVIDERS, method_settings
 from ..platform.audit import record_change
 from ..platform.settings import effective_settings
 from ..platform.tx import lock_rows, rows_matched, write_transaction
@@ -88,10 +88,23 @@ def close_order(session: Session, order: Order, *, target: OrderStatus, actor: s
     record_change(session, store_id=order.store_id, entity_type="order", entity_id=order.id,
                   action="order_state_change", from_state=previous, to_state=order.status,
                   actor=actor, reason=reason)
+    _cancel_manual_attempts(session, order.id, actor)
     # A person closing it (a staff void) is not "not paid in time": the e-mail says so.
     by_staff = target == OrderStatus.CANCELED and actor.startswith("staff:")
     emit(session, _EMAIL_JOB[target], order_id=order.id, **({"by_staff": True} if by_staff
                                                                else {}))
+
+
+def _cancel_manual_attempts(session: Session, order_id: int, actor: str) -> None:
+    """A transfer (or cash) attempt has no provider to end it: it would stay ``initiated``
+    on a closed order, so it is canceled here, with the order, through its state machine."""
+    from ..payments.completion import cancel_attempt  # completion -> receipts: kept lazy
+
+    attempts = session.scalars(lock_rows(select(PaymentAttempt).where(
+        PaymentAttempt.order_id == order_id,
+        PaymentAttempt.provider.in_(PAID_BY_HAND)).order_by(PaymentAttempt.id))).all()
+    for attempt in attempts:
+        cancel_attempt(session, attempt, actor)
 
 
 # Path 1: lapsed holds, in SQL batches.

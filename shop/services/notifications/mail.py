@@ -19,6 +19,7 @@ from ...links import external_url
 from ...mail import Attachment, send_mail
 from ...models import Order, SentEmail
 from ..orders.errors import OrderNotFound
+from ..payments.methods import PAID_BY_HAND
 from ..payments.settle import attempt_for_order
 from ..platform.audit import record_change
 from ..platform.tx import write_transaction
@@ -137,7 +138,9 @@ def send_refund_notice(order_id: int, refund_ref: str, amount: int | None = None
         note = documents.credit_note_for_refund(order.id, refund_ref)
         mail = _render("refund", order, f"Refund for your order {order.number}",
                        amount=note.amount if note else amount, refund_ref=refund_ref,
-                       credit_note=note.label if note else None)
+                       credit_note=note.label if note else None,
+                       # Cash and transfers are paid back by staff, not to a card.
+                       manual=order.payment_method in PAID_BY_HAND)
         if note is None:  # an order paid before receipts were kept has no credit note
             return mail
         pdf = Attachment(documents.filename_of(note), documents.pdf_of(note), "application/pdf")

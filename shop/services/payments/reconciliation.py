@@ -31,14 +31,16 @@ from sqlalchemy import select
 from ...domain.ledger import TransactionKind, TransactionStatus
 from ...domain.states import AttemptStatus
 from ...extensions import db
-from ...models import PaymentAttempt, PaymentTransaction, ReconciliationRun, Store
+from ...models import Order, PaymentAttempt, PaymentTransaction, ReconciliationRun, Store
 from ...models.types import utcnow
 from ...stripe_gateway import GatewayError, Refund, gateway
 from ..platform.alerts import RECONCILIATION_UNRESOLVED, raise_alert
+from ..platform.audit import record_change
 from ..platform.tx import get_existing, write_transaction
 from ..refunds.refunds import apply_refund, claim_for, issue_refund
 from ..webhooks.events import event_intent_id, handle_event
 from .ledger import fail
+from .methods import PAID_BY_HAND
 from .queries import stuck_attempts
 from .reconcile_redirects import redirect_pass, settle_provider_refund
 from .session_settle import settle_session
@@ -47,6 +49,7 @@ from .settle import apply_intent, ensure_payment_intent, settle_payment
 log = logging.getLogger(__name__)
 
 EVENTS_KEPT = timedelta(days=30)
+MANUAL_REFUND_UNRECORDED = "manual_refund_unrecorded"
 
 
 @dataclass
@@ -145,6 +148,10 @@ def _pending_claims(tally: Tally, store_ids, older_than: datetime, actor: str) -
         query = query.where(PaymentTransaction.store_id.in_(list(store_ids)))
     for row in db.session.scalars(query).all():
         tally.examined += 1
+        if row.kind == TransactionKind.REFUND and row.attempt.provider in PAID_BY_HAND:
+            tally.flagged += 1
+            _flag_manual_refund(row.id, actor)
+            continue
         try:
             settled = (_settle_refund(row.id, actor) if row.kind == TransactionKind.REFUND
                        else _settle_claim(row.id, actor))
@@ -156,6 +163,25 @@ def _pending_claims(tally: Tally, store_ids, older_than: datetime, actor: str) -
             continue
         if settled:
             tally.fixed += 1
+
+
+def _flag_manual_refund(transaction_id: int, actor: str) -> None:
+    """A manual payout (cash, bank transfer) claimed but never recorded (a crash between the
+    two): no provider knows of it, so only staff can say whether they paid the customer.
+    The order is flagged for attention and an alert raised, once however often seen."""
+    with write_transaction() as session:
+        row = get_existing(session, PaymentTransaction, transaction_id)
+        order = get_existing(session, Order, row.attempt.order_id)
+        message = (f"Manual refund {row.id} of {row.amount} {row.attempt.currency} was asked "
+                   f"for but its payout was never recorded: check whether the customer was "
+                   f"paid back before refunding again.")
+        if message not in (order.attention or ""):
+            order.attention = f"{order.attention}; {message}" if order.attention else message
+            record_change(session, store_id=order.store_id, entity_type="order",
+                          entity_id=order.id, action=MANUAL_REFUND_UNRECORDED, from_state=None,
+                          to_state=None, actor=actor, reason=message)
+        raise_alert(session, store_id=order.store_id, kind=RECONCILIATION_UNRESOLVED,
+                    message=message, order_id=order.id, attempt_id=row.attempt_id)
 
 
 def _settle_claim(transaction_id: int, actor: str) -> bool:

@@ -121,3 +121,28 @@ def test_bank_transfer_instructions_then_a_partial_and_the_rest(page, admin_page
     page.reload()
     expect(page.get_by_role("heading", name="Thank you, your order is paid")).to_be_visible()
     assert audit.problems + staff.problems == []
+
+
+def test_checkout_summary_adds_the_cod_fee_while_cod_is_chosen(page, offline_shop):
+    shop, audit = offline_shop, Audit(page)
+    add_to_cart(page, shop.base_url, shop.slug)
+    page.goto(f"{shop.base_url}/checkout")
+    fill_address(page)
+    fee_row, total = page.locator("#summary-cod-fee-row"), page.locator("#summary-total")
+    expect(fee_row).to_be_hidden()
+    without = total.inner_text()
+    page.get_by_label(re.compile(r"Cash on delivery \(\+\$2\.00 fee\)")).check()
+    expect(fee_row).to_be_visible()
+    expect(page.locator("#summary-cod-fee")).to_have_text("$2.00")
+    expect(total).not_to_have_text(without)
+    audit.check("checkout-cod-fee")
+    with_fee = total.inner_text()
+    page.get_by_label("Bank transfer").check()
+    expect(fee_row).to_be_hidden()
+    expect(total).to_have_text(without)
+    page.get_by_label(re.compile("Cash on delivery")).check()
+    page.get_by_role("button", name="Continue to payment").click()
+    page.wait_for_url(re.compile(r"/orders/[^/?]+$"))
+    order = load_order(shop.app, order_token(page))
+    assert with_fee == f"${order.total / 100:,.2f}"  # the summary said what is owed
+    assert audit.problems == []

@@ -16,6 +16,7 @@ from ..gateways import (  # noqa: F401 (fixtures: Paystack and Flutterwave sandb
     naira_product,
     naira_store,
 )
+from ..offline import offline_store, staff  # noqa: F401 (fixtures: cash and transfers)
 from ..shopper import Browser, Shopper
 
 

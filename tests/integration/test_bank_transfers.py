@@ -199,3 +199,24 @@ def test_the_periodic_reminder_job_mails_once(offline_store, shopper, product, m
     assert "RF" in paid.get_body(("plain",)).get_content()
 
 
+
+
+def test_a_transfer_paid_out_of_stock_is_left_to_staff_not_refunded_by_the_job(
+        offline_store, shopper, product, staff):
+    """The automatic refund of an order paid after its stock sold out cannot pay a transfer
+    back: it alerts staff, records no refund and does not fail the job."""
+    from shop.models import StaffAlert
+    from shop.models.order import PAID_OUT_OF_STOCK
+    from shop.services.refunds.out_of_stock import refund_out_of_stock
+
+    _token, order = place_transfer(shopper, product)
+    assert transfer(staff, order, f"{order.total / 100:.2f}").status_code == 303
+    order = only_order()
+    order.attention = f"{PAID_OUT_OF_STOCK}: the beans"
+    db.session.commit()
+    assert refund_out_of_stock(order_id=order.id) == "manual"
+    refunds = db.session.scalar(select(func.count(PaymentTransaction.id)).where(
+        PaymentTransaction.kind == "refund"))
+    alerts = db.session.scalars(select(StaffAlert).where(StaffAlert.order_id == order.id)).all()
+    assert refunds == 0 and [a.kind for a in alerts] == ["auto_refund_failed"]
+    assert "paid by hand" in alerts[0].message

@@ -27,7 +27,7 @@ from ...models import Order, PaymentAttempt
 from ..payments.ledger import summary_for
 from ..platform.alerts import raise_alert
 from ..platform.tx import get_existing, write_transaction
-from .refunds import OUT_OF_STOCK_ACTOR, refund_payment
+from .refunds import MANUAL_PAYOUTS, OUT_OF_STOCK_ACTOR, refund_payment
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,8 @@ def refund_out_of_stock(*, order_id: int) -> str:
 
     ``refunded``, ``pending`` (Stripe has not said yet, or could not be reached: the webhook
     or reconciliation finishes it with the same idempotency key), ``already_refunded``,
-    ``refused`` (staff alerted), ``disabled`` or ``not_needed``.
+    ``refused`` (staff alerted), ``manual`` (paid in cash or by transfer: staff alerted to
+    pay it back by hand), ``disabled`` or ``not_needed``.
     """
     order = db.session.get(Order, order_id)
     if order is None or not order.paid_out_of_stock:
@@ -53,6 +54,10 @@ def refund_out_of_stock(*, order_id: int) -> str:
         return "not_needed"
     if summary_for(db.session(), attempt.id).refundable == 0:
         return "already_refunded"
+    if attempt.provider in MANUAL_PAYOUTS:
+        # Cash or a transfer goes back by hand: only staff can pay it and give its reference.
+        _alert_manual(order_id)
+        return "manual"
     try:
         row = refund_payment(attempt_id=attempt.id, reason="requested_by_customer",
                              note="paid after its stock sold out", actor=ACTOR)
@@ -78,3 +83,13 @@ def _alert_refused(order_id: int, message: str) -> None:
                     message=f"Order {order.number} was paid after its stock sold out, and "
                             f"Stripe refused the automatic refund ({message}). Refund it by hand.")
     log.error("automatic refund refused", extra={"order_id": order_id})
+
+
+def _alert_manual(order_id: int) -> None:
+    with write_transaction() as session:
+        order = get_existing(session, Order, order_id)
+        raise_alert(session, store_id=order.store_id, kind=AUTO_REFUND_FAILED, order_id=order_id,
+                    message=f"Order {order.number} was paid by hand (cash or bank transfer) "
+                            "after its stock sold out. Pay the customer back and record the "
+                            "refund with the payout's reference.")
+    log.warning("out-of-stock order paid by hand: staff to refund", extra={"order_id": order_id})

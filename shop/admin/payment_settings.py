@@ -2,7 +2,7 @@
 
 from flask import flash, redirect, render_template, url_for
 
-from ..domain.payment_settings import PaymentSettingsRefused
+from ..domain.payment_methods.payment_settings import PaymentSettingsRefused
 from ..services.platform.payment_settings import (
     method_statuses,
     payment_choice,

@@ -48,7 +48,8 @@ class Order(Model):
     # Payment Element, "stripe_checkout" Stripe's hosted page, "cod" cash on delivery...
     payment_method: Mapped[str] = mapped_column(String(20), default="stripe",
                                                 server_default="stripe")
-    # A bank transfer's reference (ISO 11649, domain/bank_reference.py), shown to the payer.
+    # A bank transfer's reference (ISO 11649, domain/payment_methods/bank_reference.py),
+    # shown to the payer.
     payment_reference: Mapped[str | None] = mapped_column(String(35))
     currency: Mapped[str] = mapped_column(String(3))
     subtotal: Mapped[int] = mapped_column(Integer)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..domain.bank_reference import grouped
 from ..domain.money import format_money
+from ..domain.payment_methods.bank_reference import grouped
 from ..domain.states import ORDER_CALLED_OFF, OrderStatus
 from ..models import Order
 from ..services.payments.methods import method_settings

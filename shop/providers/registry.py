@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..domain.payment_choice import MethodRule
+from ..domain.payment_methods.payment_choice import MethodRule
 from .base import PaymentProvider
 
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from shop.domain.bank_reference import is_valid
+from shop.domain.payment_methods.bank_reference import is_valid
 from shop.extensions import db
 from shop.models import (
     AuditEvent,

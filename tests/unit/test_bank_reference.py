@@ -2,7 +2,7 @@
 
 import pytest
 
-from shop.domain.bank_reference import (
+from shop.domain.payment_methods.bank_reference import (
     InvalidReference,
     grouped,
     is_valid,

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from shop.domain.payment_choice import MethodRule, OrderFacts, methods_for, preselected
+from shop.domain.payment_methods.payment_choice import (
+    MethodRule,
+    OrderFacts,
+    methods_for,
+    preselected,
+)
 
 NAIRA = frozenset({"NGN", "GHS"})
 RULES = [

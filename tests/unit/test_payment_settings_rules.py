@@ -1,11 +1,12 @@
-"""The rules of a store's payment-method settings (shop/domain/payment_settings.py), whoever
+"""The rules of a store's payment-method settings
+(shop/domain/payment_methods/payment_settings.py), whoever
 saves them: the admin form checks only the input's shape."""
 
 from dataclasses import replace
 
 import pytest
 
-from shop.domain.payment_settings import (
+from shop.domain.payment_methods.payment_settings import (
     PaymentChoice,
     PaymentSettingsRefused,
     check_payment_choice,

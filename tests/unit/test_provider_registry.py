@@ -6,7 +6,7 @@ import pytest
 
 from shop.config import ConfigError, load_config
 from shop.config_providers import provider_config
-from shop.domain.payment_choice import OrderFacts, methods_for
+from shop.domain.payment_methods.payment_choice import OrderFacts, methods_for
 from shop.providers.registry import build_providers, configured_methods, method_rules
 
 PROVIDER_ENV = ("PAYSTACK_SECRET_KEY", "PAYSTACK_PUBLIC_KEY", "PAYSTACK_API_BASE",

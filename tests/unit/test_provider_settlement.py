@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shop.domain.provider_settlement import plan_provider_moves, reported_mismatch
+from shop.domain.payment_methods.provider_settlement import plan_provider_moves, reported_mismatch
 from shop.domain.states import AttemptStatus as A
 from shop.providers.base import PaymentStatus
 

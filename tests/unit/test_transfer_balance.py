@@ -2,7 +2,7 @@
 
 import pytest
 
-from shop.domain.transfer_balance import Transfer, TransferMismatch, balance
+from shop.domain.payment_methods.transfer_balance import Transfer, TransferMismatch, balance
 
 
 def test_nothing_received_owes_everything():

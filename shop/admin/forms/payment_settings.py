@@ -8,7 +8,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from ...config_providers import PAYMENT_METHODS
 from ...domain.money import format_money, minor_to_decimal, parse_money
-from ...domain.payment_settings import (
+from ...domain.payment_methods.payment_settings import (
     MAX_BANK_ACCOUNT,
     MAX_HOLD_DAYS,
     MAX_STORED_AMOUNT,

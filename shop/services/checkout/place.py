@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ...domain.errors import DomainError, TooManyUnits
-from ...domain.payment_choice import OrderFacts
+from ...domain.payment_methods.payment_choice import OrderFacts
 from ...domain.pricing import PricedLine, RateTable, quote
 from ...domain.states import AttemptStatus, OrderStatus, PaymentStatus, transition
 from ...extensions import db

@@ -4,7 +4,7 @@ sent once per order, like every notice (mail._send_once)."""
 
 from __future__ import annotations
 
-from ...domain.bank_reference import grouped
+from ...domain.payment_methods.bank_reference import grouped
 from ...models import Order
 from ..payments.methods import method_settings
 from .mail import Mail, _render, _send_once

@@ -15,7 +15,7 @@ from flask import current_app
 
 from ...domain.errors import DomainError
 from ...domain.money import format_money
-from ...domain.payment_choice import MethodRule, OrderFacts, fits, preselected
+from ...domain.payment_methods.payment_choice import MethodRule, OrderFacts, fits, preselected
 from ...providers.registry import build_providers, configured_methods, method_rules
 from ..platform.settings import settings_row
 

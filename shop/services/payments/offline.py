@@ -2,7 +2,8 @@
 
 At checkout (``prepare_order``, inside ``place_order``'s transaction) a cash-on-delivery
 order takes its stock at once and goes to fulfilment with its payment ``pending``; a
-bank-transfer order gets its reference (ISO 11649, domain/bank_reference.py) and holds its
+bank-transfer order gets its reference (ISO 11649, domain/payment_methods/bank_reference.py)
+and holds its
 stock for the store's BANK_TRANSFER_HOLD_DAYS. Both are told how to pay by e-mail.
 
 Staff then record what happened (``record_cod_collected``, ``record_cod_refused`` here,
@@ -19,9 +20,9 @@ from flask import url_for
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from ...domain.bank_reference import make_reference
 from ...domain.errors import DomainError
 from ...domain.money import format_money
+from ...domain.payment_methods.bank_reference import make_reference
 from ...domain.receipts import CASH_ON_DELIVERY, other_method
 from ...domain.states import AttemptStatus, OrderStatus, PaymentStatus, transition
 from ...models import CartItem, Order, PaymentAttempt

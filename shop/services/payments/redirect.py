@@ -21,7 +21,7 @@ from flask import current_app, url_for
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ...domain.provider_settlement import plan_provider_moves, reported_mismatch
+from ...domain.payment_methods.provider_settlement import plan_provider_moves, reported_mismatch
 from ...domain.states import PAYMENT_UNPAID, AttemptStatus, OrderStatus
 from ...extensions import db
 from ...models import Order, PaymentAttempt

@@ -4,7 +4,8 @@ Every transfer is a CAPTURE row (money the shop has), with provider ``bank_trans
 its attempt. Less than the total leaves the payment ``pending`` with the rest owed; the
 transfer that completes it settles the order through ``completion.settle_received`` (paid,
 stock taken, receipt); more than the total also flags the order for a refund of the
-difference. The balance comes from domain/transfer_balance.py over the ledger's rows.
+difference. The balance comes from domain/payment_methods/transfer_balance.py over the
+ledger's rows.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy import exists, func, select
 from ...domain.errors import DomainError
 from ...domain.ledger import TransactionKind, TransactionStatus
 from ...domain.money import MAX_AMOUNT, format_money
+from ...domain.payment_methods.transfer_balance import Balance, Transfer, balance
 from ...domain.receipts import BANK_TRANSFER, other_method
 from ...domain.states import (
     ORDER_CALLED_OFF,
@@ -27,7 +29,6 @@ from ...domain.states import (
     PaymentStatus,
     transition,
 )
-from ...domain.transfer_balance import Balance, Transfer, balance
 from ...extensions import db
 from ...models import Order, PaymentAttempt, PaymentTransaction, SentEmail
 from ...models.types import utcnow

@@ -15,7 +15,7 @@ from flask import current_app
 
 from ...config_providers import PAYMENT_METHODS
 from ...domain.money import format_money
-from ...domain.payment_settings import PaymentChoice, check_payment_choice
+from ...domain.payment_methods.payment_settings import PaymentChoice, check_payment_choice
 from ...models import Store, StoreSettings
 from ..payments.methods import LABELS, MethodSettings, configured, method_settings
 from .audit import record_change

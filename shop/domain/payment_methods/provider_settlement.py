@@ -8,9 +8,9 @@ automatic capture. Pending plans nothing: the shopper may still pay until our ho
 
 from __future__ import annotations
 
-from .money import format_money
-from .states import AttemptStatus as A
-from .states import attempt_path, can_move
+from ..money import format_money
+from ..states import AttemptStatus as A
+from ..states import attempt_path, can_move
 
 PROVIDER_TO_ATTEMPT = {
     "succeeded": A.CAPTURED,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .errors import DomainError
+from ..errors import DomainError
 
 
 class TransferMismatch(DomainError):

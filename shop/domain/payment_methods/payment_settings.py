@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from .errors import DomainError
+from ..errors import DomainError
 
 MAX_HOLD_DAYS = 30  # a bank transfer takes days, not months: stock is held meanwhile
 MAX_STORED_AMOUNT = 2**31 - 1  # the amount columns are 32-bit integers (minor units)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 
-from .errors import DomainError
-from .numbers import MAX_ID
+from ..errors import DomainError
+from ..numbers import MAX_ID
 
 PREFIX = "RF"
 # The store's own mark before the order number: banks strip leading zeros from some fields,

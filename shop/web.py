@@ -11,7 +11,7 @@ from flask import Flask, abort, current_app, g, render_template, request, sessio
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
-from .domain.money import format_money, format_money_in_text
+from .domain.money import format_money, format_money_in_text, locale_in
 from .domain.numbers import MAX_ID, MAX_PAGE, OutOfBounds, bounded_int
 from .domain.pricing import RateTable, method_label
 from .domain.regions import country_name
@@ -33,6 +33,18 @@ def current_store() -> Store:
             abort(503, description="The shop has no catalog yet: run `flask --app wsgi shop seed`.")
         g.store = store
     return g.store
+
+
+def shop_locale() -> str:
+    """How the storefront writes money and dates: SHOP_LOCALE in the store's country
+    (``domain.money.locale_in``); SHOP_LOCALE itself before the store exists."""
+    if "shop_locale" not in g:
+        from .services.catalog import cache as catalog_cache
+
+        store = g.get("store") or catalog_cache.store(current_app.config["SHOP_STORE_SLUG"])
+        configured = current_app.config["SHOP_LOCALE"]
+        g.shop_locale = locale_in(configured, store.country) if store else configured
+    return g.shop_locale
 
 
 def current_settings():
@@ -128,18 +140,18 @@ def _cart_count() -> int:
 
 
 def shop_money(amount: int, currency: str = "USD") -> str:
-    """Money in the shop's locale (SHOP_LOCALE): the ``money`` filter, and views' messages."""
-    return format_money(amount, currency, current_app.config["SHOP_LOCALE"])
+    """Money in the shop's locale (``shop_locale``): the ``money`` filter, views' messages."""
+    return format_money(amount, currency, shop_locale())
 
 
 def _money_text(text: str | None) -> str:
-    return format_money_in_text(text or "", current_app.config["SHOP_LOCALE"])
+    return format_money_in_text(text or "", shop_locale())
 
 
 def _date(moment, style: str = "long") -> str:
     from babel.dates import format_date
 
-    return format_date(moment, format=style, locale=current_app.config["SHOP_LOCALE"])
+    return format_date(moment, format=style, locale=shop_locale())
 
 
 def _payment_method_label(method: str | None) -> str:

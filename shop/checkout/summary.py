@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
-
 from ..domain.money import format_money
 from ..domain.pricing import (
     SHIPPING_METHODS,
@@ -26,6 +24,7 @@ from ..domain.pricing import (
 )
 from ..domain.regions import regions_of
 from ..services.cart.carts import CartView
+from ..web import shop_locale
 
 FREE = "Free"
 
@@ -59,7 +58,7 @@ class Summary:
 
 
 def _money(amount: int, currency: str) -> str:
-    return format_money(amount, currency, current_app.config["SHOP_LOCALE"])
+    return format_money(amount, currency, shop_locale())
 
 
 def tax_label(rate_bp: int) -> str:

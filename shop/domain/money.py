@@ -23,6 +23,21 @@ def apply_rate(amount_minor: int, rate_bp: int) -> int:
     return (amount_minor * rate_bp * 2 + BASIS_POINTS) // (2 * BASIS_POINTS)
 
 
+@lru_cache(maxsize=64)
+def locale_in(locale: str, country: str) -> str:
+    """``locale``'s language as written in ``country`` when CLDR has that pair, else ``locale``.
+
+    One shop in Lagos and one in Ohio share SHOP_LOCALE=en_US; a shopper in Lagos reads
+    naira as "₦2,500.00" (en_NG), not "NGN2,500.00" (en_US). A pair CLDR lacks (de in the
+    US) keeps the locale configured.
+    """
+    from babel import localedata
+
+    language = locale.split("_")[0]
+    paired = f"{language}_{country.upper()}"
+    return paired if country and localedata.exists(paired) else locale
+
+
 def format_money(amount_minor: int, currency: str, locale: str = DEFAULT_LOCALE) -> str:
     """Display form for ``locale`` (``$1,234.50`` in en_US, ``1.234,50 €`` in de_DE).
 

@@ -21,7 +21,7 @@ from ..services.payments.methods import REDIRECT_PROVIDERS
 from ..services.payments.page import Step, open_payment, reservation_lapsed
 from ..services.payments.session_settle import settle_session
 from ..services.payments.settle import attempt_for_order, settle_payment
-from ..web import cart_token, current_store, remember_cart
+from ..web import cart_token, current_store, remember_cart, shop_locale
 from . import bp
 from .forms import RebuildForm
 from .messages import RESERVATION_EXPIRED, client_messages
@@ -136,7 +136,7 @@ def rebuild(token: str):
     try:
         refill = rebuild_cart_from_order(
             store_id=order.store_id, order_id=order.id, cart_token=cart_token(),
-            user_id=signed_in_user_id(), locale=current_app.config["SHOP_LOCALE"])
+            user_id=signed_in_user_id(), locale=shop_locale())
     except NotRebuildable as exc:
         flash(str(exc), "error")
         return redirect(url_for("orders.status", token=token), 303)

@@ -83,8 +83,8 @@ def test_a_lagos_checkout_ships_in_nigeria_and_prices_in_naira(clean_app, lagos)
     shopper.add(lagos, 2)
     page = shopper.client.get("/checkout").get_data(as_text=True)
     assert '<option selected value="NG">Nigeria</option>' in page
-    # The summary, in the shop's locale (en_US: "NGN9,000.00").
-    assert "NGN9,000.00" in page and "$" not in page
+    # The summary in English as written in Nigeria (SHOP_LOCALE=en_US, the store in NG).
+    assert "₦9,000.00" in page and "NGN" not in page and "$" not in page
     token = shopper.checkout(**NIGERIA)
     order = db.session.scalar(select(Order).where(Order.token == token))
     # ₦9,000 of goods, ₦2,500 standard shipping, VAT 7.5 % on both.

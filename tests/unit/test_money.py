@@ -1,6 +1,6 @@
 import pytest
 
-from shop.domain.money import apply_rate, format_money
+from shop.domain.money import apply_rate, format_money, locale_in
 
 
 @pytest.mark.parametrize(("amount", "rate_bp", "expected"), [
@@ -39,3 +39,12 @@ def test_format_money(amount, currency, expected):
 ])
 def test_format_money_follows_the_locale(locale, expected):
     assert format_money(123450, "EUR", locale) == expected
+
+
+def test_a_locale_is_written_as_in_the_stores_country_when_cldr_has_the_pair():
+    assert locale_in("en_US", "NG") == "en_NG"
+    assert format_money(2_500_00, "NGN", locale_in("en_US", "NG")) == "₦2,500.00"
+    assert locale_in("en_US", "US") == "en_US"
+    # No German of the United States in CLDR: the configured locale stays.
+    assert locale_in("de_DE", "US") == "de_DE"
+    assert locale_in("en_US", "") == "en_US"

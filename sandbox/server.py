@@ -35,7 +35,8 @@ from .idempotency import IdempotencyStore
 
 log = logging.getLogger("stripe_sandbox")
 
-JS_PATH = Path(__file__).with_name("stripe-v3.js")
+# The Stripe.js stand-in: parts of one script, served joined in name order (stripe_js/1-...).
+JS_DIR = Path(__file__).with_name("stripe_js")
 
 # Endpoints Stripe.js calls from the browser with the publishable key in the request.
 _PUBLISHABLE_POST = re.compile(
@@ -160,7 +161,8 @@ async def auth(request: web.Request, handler) -> web.StreamResponse:
 
 async def stripe_js(_request: web.Request) -> web.Response:
     # Read on every request so that edits show up on reload without restarting `make dev`.
-    return web.Response(body=JS_PATH.read_bytes(), content_type="application/javascript",
+    body = b"".join(part.read_bytes() for part in sorted(JS_DIR.glob("*.js")))
+    return web.Response(body=body, content_type="application/javascript",
                         charset="utf-8", headers={"Cache-Control": "no-cache"})
 
 

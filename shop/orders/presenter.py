@@ -195,7 +195,10 @@ def timeline(order: Order) -> list[Step]:
     """The steps of the order, in order, each done or not yet."""
     status = OrderStatus(order.status)
     payment = PaymentStatus(order.payment_status)
-    paid = order.paid_at is not None or payment in PAYMENT_CAPTURED
+    # Money received for an order called off before it was paid in full (a late or part
+    # bank transfer) is owed back: the order was never paid.
+    paid = order.paid_at is not None or (payment in PAYMENT_CAPTURED
+                                         and status not in ORDER_CALLED_OFF)
     steps = [Step("placed", "Order placed", True, order.created_at)]
     if status in ORDER_CALLED_OFF and not paid:
         label = "Canceled" if status == OrderStatus.CANCELED else "Expired"

@@ -184,3 +184,37 @@ def test_bad_input_on_a_canceled_order_changes_nothing(offline_store, shopper, p
     assert response.status_code in (400, 422) and "more than 0" in response.get_data(
         as_text=True)
     assert footprint(order) == before and captures(only_order()) == []
+
+
+def test_the_last_part_and_the_job_at_the_same_moment(clean_app, offline_store, shopper,
+                                                       product, staff):
+    """Both take the order's lock: whichever is first decides, and the other follows it."""
+    from shop.services.payments.transfer_owed import cancel_part_paid_transfer
+
+    from .test_races import run_together
+
+    _token, order = place_transfer(shopper, product, 2)
+    transfer(staff, order, "10.00")
+    url = f"/admin/orders/{order.id}/transfer-received"
+    data = {"csrf_token": csrf_token(staff.get(url).get_data(as_text=True)), "confirm": "y",
+            "amount": f"{(order.total - 1000) / 100:.2f}", "reference": "BANK-2",
+            "received_on": utcnow().date().isoformat()}
+
+    def record():
+        return staff.post(url, data=data).status_code
+
+    def job():
+        with clean_app.app_context():
+            return cancel_part_paid_transfer(order_id=order.id, actor="system:auto-cancel")
+
+    status, outcome = run_together(record, job)
+    assert status == 303
+    db.session.rollback()  # end the read snapshot (SQLite WAL) and reload
+    order = only_order()
+    assert [c.amount for c in captures(order)] == [1000, order.total - 1000]
+    if outcome == "kept":  # the transfer first: paid, stock taken, nothing owed back
+        assert (order.status, order.payment_status, order.attention) == ("paid", "paid", None)
+        assert stock(product) == 8 and audited(order, "transfer_refund_owed") == 0
+    else:  # the job first: canceled, and both parts owed back
+        assert (outcome, order.status, order.payment_status) == ("closed", "canceled", "paid")
+        assert stock(product) == 10 and audited(order, "transfer_refund_owed") == 2

@@ -21,7 +21,9 @@ Two paths:
    closed), then ``close_order``. From the job ``close_lapsed_orders`` (shop/jobs/orders.py,
    asked for by path 1; orders become expired) and from the periodic job
    ``cancel_unpaid_orders`` (every 15 minutes: ``cancel_stale_unpaid_orders``, orders still
-   unpaid after their store's unpaid-order TTL become canceled).
+   unpaid after their store's unpaid-order TTL become canceled; a bank transfer only part
+   received by the end of its hold is canceled there too, its part owed back:
+   payments/transfer_owed.py).
 
 ``close_order`` is the one way an unpaid order closes: the settle function
 (``payments.settle.apply_intent``) calls it too when Stripe reports the intent canceled.

@@ -73,6 +73,11 @@ def test_part_paid_transfer_is_canceled_when_its_hold_ends_and_flagged_to_pay_ba
         assert "pay it back to you" in text and "Nothing was charged" not in text
     [capture] = captures(order)
     assert (capture.amount, capture.attempt.status) == (1000, "captured")
+    owed = staff.get("/admin/orders?status=canceled&payment_status=paid").get_data(
+        as_text=True)  # the dashboard's "Canceled, refund owed" list
+    unpaid = staff.get("/admin/orders?status=canceled&payment_status=unpaid").get_data(
+        as_text=True)
+    assert order.number in owed and order.number not in unpaid
     page = shopper.client.get(f"/orders/{token}").get_data(as_text=True)
     assert "This order was canceled" in page and "We received $10.00" in page
     assert "Awaiting your bank transfer" not in page
@@ -104,6 +109,11 @@ def test_staff_pay_back_the_part_on_the_refund_page(offline_store, shopper, prod
     assert (order.status, order.payment_status) == ("canceled", "refunded")
     assert any("RET-55" in m.get_body(("plain",)).get_content() for m in mailbox()
                if m["Subject"].startswith("Refund"))
+    # The rest arrives after the payout: the ledger holds money again, owed back again.
+    assert transfer(staff, order, f"{(order.total - 1000) / 100:.2f}").status_code == 303
+    order = only_order()
+    assert (order.status, order.payment_status) == ("canceled", "partially_refunded")
+    assert audited(order, "transfer_refund_owed") == 2
 
 
 def test_the_rest_recorded_before_the_job_runs_pays_the_order(offline_store, shopper,

@@ -95,7 +95,11 @@ def status_label(order: Order) -> str:
 
 
 def payment_label(order: Order) -> str:
-    return PAYMENT_LABELS.get(PaymentStatus(order.payment_status), order.payment_status)
+    payment = PaymentStatus(order.payment_status)
+    if (payment == PaymentStatus.PAID and order.paid_at is None
+            and OrderStatus(order.status) in ORDER_CALLED_OFF):
+        return "Received, to be paid back"  # a transfer on an order called off unpaid
+    return PAYMENT_LABELS.get(payment, order.payment_status)
 
 
 def describe(order: Order, attempt: PaymentAttempt | None, *, lapsed: bool = False

@@ -80,6 +80,7 @@ def test_part_paid_transfer_is_canceled_when_its_hold_ends_and_flagged_to_pay_ba
     assert order.number in owed and order.number not in unpaid
     page = shopper.client.get(f"/orders/{token}").get_data(as_text=True)
     assert "This order was canceled" in page and "We received $10.00" in page
+    assert "Received, to be paid back" in page
     assert "Awaiting your bank transfer" not in page
     # A second run of the job changes nothing, and sends nothing.
     before = footprint(order)
@@ -95,6 +96,7 @@ def test_staff_pay_back_the_part_on_the_refund_page(offline_store, shopper, prod
     attempt = db.session.scalar(select(PaymentAttempt).where(
         PaymentAttempt.status == "captured"))
     url = f"/admin/payments/{attempt.id}/refund"
+    assert url in staff.get(f"/admin/orders/{order.id}").get_data(as_text=True)
     page = staff.get(url).get_data(as_text=True)
     fields = {"csrf_token": csrf_token(page), "how": "full", "reason": "requested_by_customer",
               "step": "refund", "confirm": "y", "expected": "1000"}

@@ -90,10 +90,13 @@ def transfer_received(order_id: int):
     except DomainError as exc:
         return _page("transfer_received", order_id, form, getattr(exc, "status", 409),
                      str(exc))
-    return _done(order_id, _received(outcome.balance))
+    return _done(order_id, _received(outcome))
 
 
-def _received(balance) -> str:
+def _received(outcome) -> str:
+    balance = outcome.balance
+    if outcome.called_off:
+        return ("This order was canceled: the transfer is recorded and flagged for a refund.")
     if balance.overpaid:
         return (f"Transfer recorded: the order is paid, and overpaid by "
                 f"{shop_money(balance.overpaid, balance.currency)}, to refund.")

@@ -13,8 +13,9 @@ def send_receipt(order_id: int, kind: str = notifications.RECEIPT) -> bool:
 
 
 @app_job
-def send_cancellation_email(order_id: int, by_staff: bool = False) -> bool:
-    return notifications.send_order_closed(order_id, OrderStatus.CANCELED, by_staff=by_staff)
+def send_cancellation_email(order_id: int, by_staff: bool = False, received: int = 0) -> bool:
+    return notifications.send_order_closed(order_id, OrderStatus.CANCELED, by_staff=by_staff,
+                                           received=received)
 
 
 @app_job

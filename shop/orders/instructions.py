@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..domain.money import format_money
 from ..domain.payment_methods.bank_reference import grouped
-from ..domain.states import ORDER_CALLED_OFF, OrderStatus
+from ..domain.states import ORDER_CALLED_OFF, OrderStatus, PaymentStatus
 from ..models import Order
 from ..services.payments.methods import method_settings
 from ..services.payments.transfers import order_balance
@@ -30,7 +30,10 @@ def waiting_by_hand(order: Order) -> bool:
 
 
 def offline_state(order: Order) -> OrderState:
-    """The headline of an order paid by hand that is still waiting for its money."""
+    """The headline of an order paid by hand that is still waiting for its money (or was
+    called off with some of it received, which goes back)."""
+    if OrderStatus(order.status) in ORDER_CALLED_OFF:
+        return _called_off_with_money(order)
     total = format_money(order.total, order.currency)
     if order.payment_method == "cod":
         return OrderState("Order confirmed: you pay on delivery",
@@ -41,6 +44,18 @@ def offline_state(order: Order) -> OrderState:
                       f"We keep your items for {days} day{'s' if days != 1 else ''} while "
                       "your transfer arrives: the details are below, and in the e-mail we "
                       "sent you. We send your order once the money is on our account.",
+                      False, False, None)
+
+
+def _called_off_with_money(order: Order) -> OrderState:
+    received = format_money(order_balance(order).received, order.currency)
+    why = "was canceled" if order.status == OrderStatus.CANCELED else "expired"
+    if order.payment_status == PaymentStatus.REFUNDED:
+        return OrderState(f"This order {why}, and your transfer was paid back",
+                          f"We paid the {received} we received back to you directly; the "
+                          "e-mail we sent says how.", False, False, None)
+    return OrderState(f"This order {why}", f"We received {received} by bank transfer for "
+                      "it. We will pay it back to you and e-mail you when we have.",
                       False, False, None)
 
 

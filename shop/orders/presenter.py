@@ -95,7 +95,11 @@ def status_label(order: Order) -> str:
 
 
 def payment_label(order: Order) -> str:
-    return PAYMENT_LABELS.get(PaymentStatus(order.payment_status), order.payment_status)
+    payment = PaymentStatus(order.payment_status)
+    if (payment == PaymentStatus.PAID and order.paid_at is None
+            and OrderStatus(order.status) in ORDER_CALLED_OFF):
+        return "Received, to be paid back"  # a transfer on an order called off unpaid
+    return PAYMENT_LABELS.get(payment, order.payment_status)
 
 
 def describe(order: Order, attempt: PaymentAttempt | None, *, lapsed: bool = False
@@ -195,7 +199,10 @@ def timeline(order: Order) -> list[Step]:
     """The steps of the order, in order, each done or not yet."""
     status = OrderStatus(order.status)
     payment = PaymentStatus(order.payment_status)
-    paid = order.paid_at is not None or payment in PAYMENT_CAPTURED
+    # Money received for an order called off before it was paid in full (a late or part
+    # bank transfer) is owed back: the order was never paid.
+    paid = order.paid_at is not None or (payment in PAYMENT_CAPTURED
+                                         and status not in ORDER_CALLED_OFF)
     steps = [Step("placed", "Order placed", True, order.created_at)]
     if status in ORDER_CALLED_OFF and not paid:
         label = "Canceled" if status == OrderStatus.CANCELED else "Expired"

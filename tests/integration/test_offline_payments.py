@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from shop.extensions import db
 from shop.models import (
+    AuditEvent,
     Order,
     PaymentAttempt,
     PaymentTransaction,
@@ -98,8 +99,16 @@ def test_refused_delivery_cancels_and_restocks(offline_store, shopper, product, 
     assert captures(order) == []
     again = confirm(staff, f"/admin/orders/{order.id}/cod-refused")
     assert again.status_code == 409 and stock(product) == 10
+    # Cash "collected" for a refused parcel is a mistake to correct, not money to book: the
+    # form says so and nothing is recorded (a late bank transfer is recorded instead).
+    audit_rows = db.session.scalar(select(func.count(AuditEvent.id)))
     late = confirm(staff, f"/admin/orders/{order.id}/cod-collected")
     assert late.status_code == 409 and only_order().paid_at is None
+    assert "This order is canceled and its items are back in stock: no cash can be " \
+        "recorded" in late.get_data(as_text=True)
+    assert (only_order().status, only_order().payment_status) == ("canceled", "unpaid")
+    assert captures(only_order()) == [] and stock(product) == 10
+    assert db.session.scalar(select(func.count(AuditEvent.id))) == audit_rows
 
 
 def test_staff_cancel_of_a_cod_order_points_to_the_refusal(offline_store, shopper, product,

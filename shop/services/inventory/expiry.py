@@ -21,7 +21,9 @@ Two paths:
    closed), then ``close_order``. From the job ``close_lapsed_orders`` (shop/jobs/orders.py,
    asked for by path 1; orders become expired) and from the periodic job
    ``cancel_unpaid_orders`` (every 15 minutes: ``cancel_stale_unpaid_orders``, orders still
-   unpaid after their store's unpaid-order TTL become canceled).
+   unpaid after their store's unpaid-order TTL become canceled; a bank transfer only part
+   received by the end of its hold is canceled there too, its part owed back:
+   payments/transfer_owed.py).
 
 ``close_order`` is the one way an unpaid order closes: the settle function
 (``payments.settle.apply_intent``) calls it too when Stripe reports the intent canceled.
@@ -62,6 +64,7 @@ from .holds import counting, lapsed, release_holds
 log = logging.getLogger(__name__)
 
 ACTOR = "system:hold-expiry"
+AUTO_CANCEL = "system:auto-cancel"
 REASON = "its stock holds expired before it was paid"
 BATCH = 1000
 BANK_TRANSFER = "bank_transfer"  # payments.offline's name (it imports settle: not here)
@@ -78,8 +81,9 @@ def can_close(order: Order) -> bool:
 
 
 def close_order(session: Session, order: Order, *, target: OrderStatus, actor: str,
-                reason: str) -> None:
-    """Move a locked, unpaid, pending order to ``target``, free its holds, tell the shopper."""
+                reason: str, received: int = 0) -> None:
+    """Move a locked, unpaid, pending order to ``target``, free its holds, tell the shopper
+    (``received``: the part of a bank transfer that came, which the e-mail says comes back)."""
     previous = OrderStatus(order.status)
     order.status = transition("order", previous, target)
     if target == OrderStatus.CANCELED:
@@ -91,8 +95,10 @@ def close_order(session: Session, order: Order, *, target: OrderStatus, actor: s
     _cancel_manual_attempts(session, order.id, actor)
     # A person closing it (a staff void) is not "not paid in time": the e-mail says so.
     by_staff = target == OrderStatus.CANCELED and actor.startswith("staff:")
-    emit(session, _EMAIL_JOB[target], order_id=order.id, **({"by_staff": True} if by_staff
-                                                               else {}))
+    extra: dict[str, bool | int] = {"by_staff": True} if by_staff else {}
+    if received:
+        extra["received"] = received
+    emit(session, _EMAIL_JOB[target], order_id=order.id, **extra)
 
 
 def _cancel_manual_attempts(session: Session, order_id: int, actor: str) -> None:
@@ -251,8 +257,21 @@ def cancel_stale_unpaid_orders(*, now: datetime | None = None, limit: int = 100,
             days=method_settings(store_id).bank_transfer_hold_days))
         ids = stale_unpaid_orders(now - store_ttl, limit, store_id=store_id,
                                   transfers_older_than=now - transfer_ttl)
-        report.add(_close_all(ids, OrderStatus.CANCELED, "system:auto-cancel",
+        report.add(_close_all(ids, OrderStatus.CANCELED, AUTO_CANCEL,
                               "unpaid when its time to pay ran out"))
+        report.add(_close_part_paid(now - transfer_ttl, limit, store_id))
+    return report
+
+
+def _close_part_paid(older_than: datetime, limit: int, store_id: int) -> CloseReport:
+    """Part-paid bank transfers whose hold ran out: canceled too, the part received owed
+    back (payments/transfer_owed.py); their payment is ``pending``, not closable above."""
+    from ..payments.transfer_owed import cancel_part_paid_transfer, part_paid_transfers
+
+    report = CloseReport()
+    for order_id in part_paid_transfers(older_than, limit, store_id=store_id):
+        getattr(report, cancel_part_paid_transfer(order_id=order_id, actor=AUTO_CANCEL)
+                ).append(order_id)
     return report
 
 

@@ -113,18 +113,20 @@ def send_receipt(order_id: int, kind: str = RECEIPT) -> bool:
     return _send_once(order_id, kind, _receipt)
 
 
-def send_order_closed(order_id: int, status: OrderStatus, *, by_staff: bool = False) -> bool:
+def send_order_closed(order_id: int, status: OrderStatus, *, by_staff: bool = False,
+                      received: int = 0) -> bool:
     """Tell the shopper their order was canceled or expired (if it still is).
 
     ``by_staff``: the shop canceled it (an unpaid order was not simply left unpaid; a paid
-    one is still owed its refund, which gets its own e-mail).
+    one is still owed its refund, which gets its own e-mail). ``received``: the part of a
+    bank transfer that arrived before the order was canceled, to be paid back.
     """
 
     def build(order: Order) -> Mail | None:
         if order.status != status:
             return None  # paid meanwhile: the receipt says what happened
         return _render("order_closed", order, f"Your order {order.number} was {status.value}",
-                       by_staff=by_staff)
+                       by_staff=by_staff, received=received)
 
     return _send_once(order_id, f"order_{status.value}", build)
 

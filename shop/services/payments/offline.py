@@ -116,8 +116,14 @@ def lock_offline_order(session: Session, *, order_id: int, store_id: int,
 
 
 def _require_pending(order: Order) -> None:
-    if order.payment_status != PaymentStatus.PENDING or order.status in (
-            OrderStatus.CANCELED, OrderStatus.EXPIRED):
+    if order.status in (OrderStatus.CANCELED, OrderStatus.EXPIRED):
+        # Unlike a late bank transfer, cash is handed over for the parcel: on an order
+        # called off (its delivery refused, its items back on the shelf) it is a mistake to
+        # correct, not money to keep in the books.
+        raise PaymentNotPending(
+            f"This order is {order.status} and its items are back in stock: no cash can be "
+            "recorded for it. If cash did reach you for it, give it back to the customer.")
+    if order.payment_status != PaymentStatus.PENDING:
         raise PaymentNotPending(
             f"This order's payment is {order.payment_status.replace('_', ' ')} and the order "
             f"is {order.status.replace('_', ' ')}: there is no cash to collect.")

@@ -4,8 +4,9 @@ Every transfer is a CAPTURE row (money the shop has), with provider ``bank_trans
 its attempt. Less than the total leaves the payment ``pending`` with the rest owed; the
 transfer that completes it settles the order through ``completion.settle_received`` (paid,
 stock taken, receipt); more than the total also flags the order for a refund of the
-difference. The balance comes from domain/payment_methods/transfer_balance.py over the
-ledger's rows.
+difference; a transfer for an order canceled or expired meanwhile is recorded but owed
+back (transfer_owed.py). The balance comes from domain/payment_methods/transfer_balance.py
+over the ledger's rows.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ...domain.payment_methods.transfer_balance import Balance, Transfer, balanc
 from ...domain.receipts import BANK_TRANSFER, other_method
 from ...domain.states import (
     ORDER_CALLED_OFF,
+    PAYMENT_CAPTURED,
     PAYMENT_UNPAID,
     AttemptStatus,
     OrderStatus,
@@ -38,6 +40,7 @@ from .completion import settle_received
 from .methods import method_settings
 from .offline import BANK_TRANSFER as METHOD
 from .offline import PaymentNotPending, lock_offline_order
+from .transfer_owed import REFUND_OWED, keep_as_owed, owe_back
 
 TRANSFER_RECEIVED = "transfer_received"  # audit action
 OVERPAID = "transfer_overpaid"  # audit action; the order's attention says how much
@@ -56,6 +59,7 @@ class InvalidTransfer(DomainError):
 class TransferOutcome:
     balance: Balance
     paid: bool  # this transfer completed the payment
+    called_off: bool = False  # the order was canceled or expired: recorded, to refund
 
 
 def received_so_far(rows: list[PaymentTransaction]) -> list[Transfer]:
@@ -66,6 +70,11 @@ def received_so_far(rows: list[PaymentTransaction]) -> list[Transfer]:
 def _order_rows(session, order_id: int) -> list[PaymentTransaction]:
     return list(session.scalars(select(PaymentTransaction).join(PaymentAttempt)
                                 .where(PaymentAttempt.order_id == order_id)))
+
+
+def received_total(session, order_id: int) -> int:
+    """All the transfers received for the order, in minor units."""
+    return sum(t.amount for t in received_so_far(_order_rows(session, order_id)))
 
 
 def order_balance(order: Order) -> Balance:
@@ -88,15 +97,18 @@ def record_transfer(*, order_id: int, store_id: int, actor: str, amount: int,
                     received_on: date, reference: str) -> TransferOutcome:
     """Record a transfer of ``amount`` minor units received on ``received_on``.
 
-    Raises ``InvalidTransfer`` (bad amount or date), ``PaymentNotPending`` (the order is
-    paid already, or not a bank-transfer order waiting for money) or ``OrderNotFound``.
+    On a canceled or expired order the money is recorded and flagged to pay back, and the
+    order stays as it is (``called_off``; transfer_owed.py). Raises ``InvalidTransfer``
+    (bad amount or date), ``PaymentNotPending`` (the order is paid already, or not a
+    bank-transfer order waiting for money) or ``OrderNotFound``.
     """
     reference = reference.strip()[:100]
     with write_transaction() as session:
         order, attempt = lock_offline_order(session, order_id=order_id, store_id=store_id,
                                             method=METHOD)
         payment = PaymentStatus(order.payment_status)
-        if payment not in PAYMENT_UNPAID | {PaymentStatus.PENDING}:
+        called_off = OrderStatus(order.status) in ORDER_CALLED_OFF
+        if payment not in (LATE_PAYMENT_OK if called_off else WAITING):
             raise PaymentNotPending(f"This order's payment is {payment.value.replace('_', ' ')}:"
                                     " it is not waiting for a transfer.")
         check_transfer(amount=amount, received_on=received_on, placed=order.created_at,
@@ -106,6 +118,10 @@ def record_transfer(*, order_id: int, store_id: int, actor: str, amount: int,
                          Transfer(amount, order.currency)])
         said = (f"{format_money(amount, order.currency)} received by bank transfer on "
                 f"{received_on.isoformat()}" + (f", reference {reference}" if reference else ""))
+        if called_off:
+            _record_on_called_off(session, order, attempt, amount=amount, said=said,
+                                  actor=actor)
+            return TransferOutcome(after, paid=False, called_off=True)
         attempt = _open_attempt(session, order, attempt, amount, actor)
         settle_received(session, order, attempt, amount=amount,
                         reference=_reference(session, order), actor=actor,
@@ -123,6 +139,32 @@ def record_transfer(*, order_id: int, store_id: int, actor: str, amount: int,
         if after.needs_refund:
             _flag_overpaid(session, order, after, actor)
     return TransferOutcome(after, after.paid_in_full)
+
+
+# Money may still arrive for a canceled or expired order (sent late, or the rest of a part
+# payment): recorded, never refused, but kept off the order, which stays called off.
+WAITING = PAYMENT_UNPAID | {PaymentStatus.PENDING}
+LATE_PAYMENT_OK = WAITING | (PAYMENT_CAPTURED - {PaymentStatus.DISPUTED})
+
+
+def _record_on_called_off(session, order: Order, attempt: PaymentAttempt, *, amount: int,
+                          said: str, actor: str) -> None:
+    """A transfer for an order that was canceled or expired: the CAPTURE is recorded as for
+    any transfer, but the order is not paid by it (its stock may be gone, the shopper was
+    told it was canceled); the whole amount is flagged to pay back."""
+    attempt = _open_attempt(session, order, attempt, amount, actor)
+    settle_received(session, order, attempt, amount=amount,
+                    reference=_reference(session, order), actor=actor,
+                    method=other_method(BANK_TRANSFER), reason=said, complete=False)
+    keep_as_owed(session, order, actor=actor,
+                 reason=f"bank transfer received after the order was {order.status}")
+    record_change(session, store_id=order.store_id, entity_type="order", entity_id=order.id,
+                  action=TRANSFER_RECEIVED, from_state=None, to_state=None, actor=actor,
+                  reason=f"{said}; the order is {order.status}: not paid by it, to refund")
+    owe_back(session, order, action=REFUND_OWED, actor=actor,
+             message=f"Bank transfer of {format_money(amount, order.currency)} received "
+                     f"after the order was {order.status}: refund "
+                     f"{format_money(amount, order.currency)} to the shopper")
 
 
 def _open_attempt(session, order: Order, attempt: PaymentAttempt, amount: int,
@@ -163,11 +205,9 @@ def _owed_words(after: Balance) -> str:
 
 
 def _flag_overpaid(session, order: Order, after: Balance, actor: str) -> None:
-    message = (f"Overpaid by bank transfer: {format_money(after.overpaid, after.currency)} "
-               "to refund to the shopper")
-    order.attention = f"{order.attention}; {message}" if order.attention else message
-    record_change(session, store_id=order.store_id, entity_type="order", entity_id=order.id,
-                  action=OVERPAID, from_state=None, to_state=None, actor=actor, reason=message)
+    owe_back(session, order, action=OVERPAID, actor=actor,
+             message=f"Overpaid by bank transfer: {format_money(after.overpaid, after.currency)} "
+                     "to refund to the shopper")
 
 
 # The reminder: one e-mail a day after the order, while it still waits for the money.

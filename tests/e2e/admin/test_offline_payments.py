@@ -123,6 +123,49 @@ def test_bank_transfer_instructions_then_a_partial_and_the_rest(page, admin_page
     assert audit.problems + staff.problems == []
 
 
+def record_transfer(admin_page, amount: str) -> None:
+    admin_page.get_by_label("Amount received").fill(amount)
+    admin_page.get_by_label("Date received").fill(utcnow().date().isoformat())
+    admin_page.get_by_label(re.compile("I have checked the transfer")).check()
+    admin_page.get_by_role("button", name="Record the transfer").click()
+
+
+def test_a_part_paid_transfer_canceled_by_the_job_then_the_rest_arrives(page, admin_page,
+                                                                        offline_shop):
+    """The job cancels a part-paid transfer whose hold ran out; the rest recorded later is
+    kept in the books but flagged for a refund, and the order stays canceled."""
+    from shop.services.payments.transfer_owed import cancel_part_paid_transfer
+
+    shop, audit, staff = offline_shop, Audit(page), Audit(admin_page)
+    token = place(page, shop, "Bank transfer")
+    order = load_order(shop.app, token)
+    detail = f"{shop.base_url}/admin/orders/{order.id}"
+    admin_page.goto(f"{detail}/transfer-received")
+    record_transfer(admin_page, "5.00")
+    expect(admin_page.locator(".flash-success")).to_contain_text("still owed")
+    with shop.app.app_context():  # the unpaid-order job's step for this one order
+        assert cancel_part_paid_transfer(order_id=order.id, actor="system:auto-cancel") \
+            == "closed"
+        db.session.remove()
+    page.reload()
+    expect(page.get_by_role("heading", name="This order was canceled")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"We received \$5\.00 by bank transfer"))) \
+        .to_be_visible()
+    audit.check("transfer-canceled-part-paid")
+    admin_page.goto(detail)
+    expect(admin_page.locator(".alert-warn")).to_contain_text("Canceled with $5.00")
+    admin_page.get_by_role("link", name="Transfer received…").click()
+    expect(admin_page.locator("#transfer-called-off")).to_contain_text("This order is canceled.")
+    staff.check("transfer-received-canceled")
+    record_transfer(admin_page, f"{(order.total - 500) / 100:.2f}")
+    expect(admin_page.locator(".flash-success")).to_have_text(
+        "This order was canceled: the transfer is recorded and flagged for a refund.")
+    expect(admin_page.locator(".alert-warn")).to_contain_text("received after the order was "
+                                                              "canceled")
+    staff.check("order-transfer-refund-owed")
+    assert audit.problems + staff.problems == []
+
+
 def test_checkout_summary_adds_the_cod_fee_while_cod_is_chosen(page, offline_shop):
     shop, audit = offline_shop, Audit(page)
     add_to_cart(page, shop.base_url, shop.slug)

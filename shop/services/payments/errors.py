@@ -1,6 +1,6 @@
 """Errors of the payment provider, as services and views see them: raised by the gateway
-(``shop/stripe_gateway.py``), caught by services, mapped to pages and JSON at the edge. Views
-import them from here, never from the gateway."""
+(``shop/providers/stripe_gateway.py``), caught by services, mapped to pages and JSON at the
+edge. Views import them from here, never from the gateway."""
 
 from __future__ import annotations
 

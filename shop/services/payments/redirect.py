@@ -34,7 +34,7 @@ from ...providers.base import (
     ProviderUnavailable,
 )
 from ...providers.registry import build_providers
-from ...stripe_objects import Intent
+from ...providers.stripe_objects import Intent
 from ..platform.alerts import RECONCILIATION_UNRESOLVED, raise_alert
 from ..platform.audit import record_change
 from ..platform.tx import get_existing, lock_rows, write_alone, write_transaction

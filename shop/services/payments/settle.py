@@ -26,8 +26,8 @@ from ...extensions import db
 from ...metrics import count_decline
 from ...models import Order, PaymentAttempt, PaymentTransaction
 from ...models.types import utcnow
-from ...stripe_gateway import GatewayError, Intent, gateway
-from ...stripe_objects import Charge
+from ...providers.stripe_gateway import GatewayError, Intent, gateway
+from ...providers.stripe_objects import Charge
 from ..inventory import expiry  # a module: expiry imports this one (see there)
 from ..inventory.holds import extend_holds, shorten_holds
 from ..platform.alerts import AMOUNT_MISMATCH, raise_alert

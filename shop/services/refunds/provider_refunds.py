@@ -21,7 +21,7 @@ from ...domain.ledger import TransactionKind, TransactionStatus
 from ...extensions import db
 from ...models import PaymentAttempt, PaymentTransaction
 from ...providers.base import ProviderError, ProviderRefund
-from ...stripe_objects import Refund
+from ...providers.stripe_objects import Refund
 from ..payments.errors import GatewayError
 from ..payments.redirect import as_gateway_error, provider_named
 from ..platform.tx import get_existing

@@ -35,7 +35,7 @@ from ...domain.refund_policy import Refunder
 from ...domain.states import AttemptStatus
 from ...extensions import db
 from ...models import PaymentTransaction
-from ...stripe_gateway import GatewayError, Refund, gateway
+from ...providers.stripe_gateway import GatewayError, Refund, gateway
 from ..payments.capture import locked_in_scope
 from ..payments.ledger import (
     add_transaction,

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 import stripe
 from flask import current_app
 
-from .config import STRIPE_API_VERSION
-from .services.payments.errors import GatewayError, InvalidWebhook
+from ..config import STRIPE_API_VERSION
+from ..services.payments.errors import GatewayError, InvalidWebhook
+from ..timing import add_stripe_time
 from .stripe_objects import (  # noqa: F401 (Charge, PaymentError: the gateway's vocabulary)
     Charge,
     CheckoutLine,
@@ -40,7 +41,6 @@ from .stripe_objects import (  # noqa: F401 (Charge, PaymentError: the gateway's
     setup_from,
     signature_timestamp,
 )
-from .timing import add_stripe_time
 
 if TYPE_CHECKING:
     from stripe import RequestOptions

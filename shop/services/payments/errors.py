@@ -4,6 +4,8 @@ edge. Views import them from here, never from the gateway."""
 
 from __future__ import annotations
 
+from ...providers.base import ProviderError, ProviderUnavailable
+
 
 class GatewayError(Exception):
     """The provider could not be reached, or refused the request.
@@ -20,6 +22,13 @@ class GatewayError(Exception):
         self.retryable = retryable
         self.http_status = http_status
         self.permanent = permanent
+
+
+def as_gateway_error(exc: ProviderError) -> GatewayError:
+    """A provider's refusal (``shop/providers``) in the words the shop's failure paths
+    already handle."""
+    return GatewayError(str(exc), code=exc.code, http_status=exc.status,
+                        retryable=isinstance(exc, ProviderUnavailable), permanent=exc.permanent)
 
 
 class InvalidWebhook(Exception):

@@ -31,14 +31,13 @@ from ...providers.base import (
     PaymentStatus,
     ProviderError,
     ProviderPayment,
-    ProviderUnavailable,
 )
 from ...providers.registry import build_providers
 from ...providers.stripe_objects import Intent
 from ..platform.alerts import RECONCILIATION_UNRESOLVED, raise_alert
 from ..platform.audit import record_change
 from ..platform.tx import get_existing, lock_rows, write_alone, write_transaction
-from .errors import GatewayError
+from .errors import GatewayError, as_gateway_error
 from .methods import LABELS
 from .settle import Failure, Settlement, Truth, apply_truth, lock_order_and_attempt
 
@@ -49,6 +48,7 @@ log = logging.getLogger(__name__)
 
 # The attempt's words for what the provider reports (the ledger reads Stripe's).
 _LEDGER_STATUS = {PaymentStatus.SUCCEEDED: "succeeded", PaymentStatus.CANCELED: "canceled",
+                  PaymentStatus.AUTHORIZED: "requires_capture",
                   PaymentStatus.FAILED: "requires_payment_method",
                   PaymentStatus.PENDING: "requires_payment_method"}
 
@@ -69,13 +69,6 @@ def provider_named(name: str) -> Iterator[PaymentProvider]:
         yield provider
     finally:
         provider.close()
-
-
-def as_gateway_error(exc: ProviderError) -> GatewayError:
-    """The provider's refusal in the words the shop's failure paths already handle."""
-    return GatewayError(str(exc), code=exc.code, http_status=exc.status,
-                        retryable=isinstance(exc, ProviderUnavailable),
-                        permanent=not isinstance(exc, ProviderUnavailable))
 
 
 def start_placed(placed: PlacedOrder) -> str:

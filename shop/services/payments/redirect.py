@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from flask import current_app, url_for
+from flask import url_for
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -26,19 +24,17 @@ from ...domain.states import PAYMENT_UNPAID, AttemptStatus, OrderStatus
 from ...extensions import db
 from ...models import Order, PaymentAttempt
 from ...providers.base import (
-    PaymentProvider,
     PaymentRequest,
     PaymentStatus,
     ProviderError,
     ProviderPayment,
 )
-from ...providers.registry import build_providers
 from ...providers.stripe_objects import Intent
 from ..platform.alerts import RECONCILIATION_UNRESOLVED, raise_alert
 from ..platform.audit import record_change
 from ..platform.tx import get_existing, lock_rows, write_alone, write_transaction
 from .errors import GatewayError, as_gateway_error
-from .methods import LABELS
+from .methods import LABELS, provider_named
 from .settle import Failure, Settlement, Truth, apply_truth, lock_order_and_attempt
 
 if TYPE_CHECKING:
@@ -55,20 +51,6 @@ _LEDGER_STATUS = {PaymentStatus.SUCCEEDED: "succeeded", PaymentStatus.CANCELED: 
 
 class PaymentNotPossible(GatewayError):
     """The order takes no payment now (paid, closed, or another attempt is being paid)."""
-
-
-@contextmanager
-def provider_named(name: str) -> Iterator[PaymentProvider]:
-    """The configured provider ``name``; a ``GatewayError`` if its keys are not set."""
-    built = build_providers(current_app.config, [name])
-    if name not in built:
-        raise GatewayError(f"{LABELS.get(name, name)} is not configured", code="not_configured",
-                           permanent=True)
-    provider = built[name]
-    try:
-        yield provider
-    finally:
-        provider.close()
 
 
 def start_placed(placed: PlacedOrder) -> str:

@@ -22,8 +22,8 @@ from ...extensions import db
 from ...models import PaymentAttempt, PaymentTransaction
 from ...providers.base import ProviderError, ProviderRefund
 from ...providers.stripe_objects import Refund
-from ..payments.errors import GatewayError
-from ..payments.redirect import as_gateway_error, provider_named
+from ..payments.errors import GatewayError, as_gateway_error
+from ..payments.methods import provider_named
 from ..platform.tx import get_existing
 
 log = logging.getLogger(__name__)

@@ -114,7 +114,7 @@ bench: $(STAMP) wrk
 
 lint: $(STAMP)
 	$(BIN)/ruff check shop sandbox tests bench deploy wsgi.py
-	$(BIN)/mypy shop/domain shop/services shop/providers shop/stripe_gateway.py shop/stripe_objects.py
+	$(BIN)/mypy shop/domain shop/services shop/providers
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache test-artifacts

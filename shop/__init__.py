@@ -27,7 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from .db_setup import configure_engine
     from .extensions import csrf, db, login_manager, migrate
-    from .stripe_gateway import StripeGateway
+    from .providers.stripe_gateway import StripeGateway
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))

@@ -17,11 +17,7 @@ from ..services.checkout.place import (
 from ..services.orders.errors import OrderNotFound
 from ..services.payments.errors import GatewayError
 from ..services.payments.methods import initial_method, method_settings, offered_methods
-from ..services.payments.settle import (
-    cancel_superseded,
-    create_payment_intent,
-    ensure_payment_intent,
-)
+from ..services.payments.settle import cancel_superseded
 from ..services.payments.start import start_payment
 from ..web import (
     cart_token,
@@ -138,21 +134,10 @@ def _cart_view(store_id: int):
 
 
 def _start_payment(placed: PlacedOrder):
-    if placed.payment_method != "stripe":
-        try:
-            return redirect(start_payment(placed), 303)
-        except GatewayError:
-            # The order is placed; its pay page starts the payment again (idempotent).
-            current_app.logger.warning("payment start failed", exc_info=True,
-                                       extra={"order_id": placed.order_id})
-            return redirect(url_for("orders.pay", token=placed.token), 303)
     try:
-        if placed.intent is not None:
-            create_payment_intent(placed.intent)
-        else:
-            ensure_payment_intent(order_id=placed.order_id)
+        return redirect(start_payment(placed), 303)
     except GatewayError:
-        current_app.logger.warning("PaymentIntent creation failed", exc_info=True,
+        # The order is placed; its pay page starts the payment again (idempotent).
+        current_app.logger.warning("payment start failed", exc_info=True,
                                    extra={"order_id": placed.order_id})
-    # The payment page retries creating the intent (same idempotency key) if it failed.
-    return redirect(url_for("orders.pay", token=placed.token), 303)
+        return redirect(url_for("orders.pay", token=placed.token), 303)

@@ -1,6 +1,7 @@
 """Payment providers behind one small protocol (``base.PaymentProvider``).
 
-One module per provider; only that module imports its SDK or HTTP client. ``registry`` builds
-the providers a store has enabled from settings. Stripe still lives in ``shop/stripe_gateway.py``
-until checkout is wired through this protocol (docs/payments.md, "Providers").
+One module per provider; only that module imports its SDK or HTTP client: ``stripe_gateway``
+(the official ``stripe`` SDK, with ``stripe_objects``, the plain values it returns),
+``paystack`` and ``flutterwave`` (``httpx``). ``registry`` builds the providers a store has
+enabled from settings.
 """

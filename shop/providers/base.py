@@ -14,12 +14,19 @@ from typing import Any, Protocol
 
 
 class ProviderError(RuntimeError):
-    """The provider refused a call or could not be reached; ``code`` is stable for callers."""
+    """The provider refused a call or could not be reached; ``code`` is stable for callers.
 
-    def __init__(self, message: str, *, code: str = "provider_error", status: int | None = None):
+    ``permanent``: sending the same request again cannot help (by default, any refusal that
+    is not a ``ProviderUnavailable``); Stripe says so per error (a declined card is neither).
+    """
+
+    def __init__(self, message: str, *, code: str = "provider_error", status: int | None = None,
+                 permanent: bool | None = None):
         super().__init__(message)
         self.code = code
         self.status = status
+        self.permanent = not isinstance(self, ProviderUnavailable) if permanent is None \
+            else permanent
 
 
 class ProviderUnavailable(ProviderError):
@@ -38,6 +45,7 @@ class PaymentStatus(StrEnum):
     """The truth about a payment, the same words for every provider."""
 
     SUCCEEDED = "succeeded"
+    AUTHORIZED = "authorized"  # held on the card, waiting for a capture (manual capture only)
     FAILED = "failed"
     PENDING = "pending"
     CANCELED = "canceled"
@@ -48,6 +56,7 @@ class EventKind(StrEnum):
 
     PAYMENT_SUCCEEDED = "payment_succeeded"
     PAYMENT_FAILED = "payment_failed"
+    PAYMENT_CANCELED = "payment_canceled"
     REFUND_SUCCEEDED = "refund_succeeded"
     REFUND_FAILED = "refund_failed"
     IGNORED = "ignored"
@@ -73,7 +82,12 @@ class NextStep:
 
 @dataclass(frozen=True)
 class PaymentRequest:
-    """One attempt to pay, as a provider needs it. ``reference`` is ours and unique per attempt."""
+    """One attempt to pay, as a provider needs it. ``reference`` is ours and unique per attempt.
+
+    ``idempotency_key``: what a provider that takes one (Stripe) is sent so that a repeated
+    start makes nothing new; None: the reference. ``capture_manually``: authorize only, for a
+    later ``capture`` (only where ``capabilities.manual_capture``).
+    """
 
     reference: str
     amount: int
@@ -82,6 +96,8 @@ class PaymentRequest:
     return_url: str
     cancel_url: str | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
+    idempotency_key: str | None = None
+    capture_manually: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,13 +118,16 @@ class ProviderPayment:
 
 @dataclass(frozen=True)
 class ProviderRefund:
-    """A refund the provider accepted; ``status`` is "pending", "succeeded" or "failed"."""
+    """A refund the provider accepted; ``status`` is "pending", "succeeded", "failed" or
+    "canceled" (Stripe only: canceled before it was sent); ``failure_reason`` the provider's
+    word for a failed one, when it gives one."""
 
     refund_id: str
     reference: str
     amount: int
     currency: str
     status: str
+    failure_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -127,6 +146,8 @@ class ProviderEvent:
 
 @dataclass(frozen=True)
 class Capabilities:
+    """What a provider can do. ``currencies`` empty: any currency (Stripe converts)."""
+
     manual_capture: bool
     partial_refunds: bool
     currencies: frozenset[str]
@@ -142,12 +163,16 @@ class PaymentProvider(Protocol):
 
     def fetch_payment(self, reference: str) -> ProviderPayment: ...
 
-    def capture(self, reference: str, amount: int) -> ProviderPayment: ...
+    def capture(self, reference: str, amount: int, *,
+                idempotency_key: str | None = None) -> ProviderPayment: ...
 
-    def void(self, reference: str) -> ProviderPayment: ...
+    def void(self, reference: str, *, idempotency_key: str | None = None) -> ProviderPayment: ...
 
-    def refund(self, reference: str, amount: int | None, *, currency: str,
-               reason: str = "") -> ProviderRefund: ...
+    # ``idempotency_key`` and ``metadata`` go to a provider that takes them (Stripe); the
+    # others ignore them (their refunds are guarded by the ledger's pending row instead).
+    def refund(self, reference: str, amount: int | None, *, currency: str, reason: str = "",
+               idempotency_key: str | None = None,
+               metadata: Mapping[str, str] | None = None) -> ProviderRefund: ...
 
     def fetch_refund(self, refund_id: str, *, reference: str,
                      currency: str) -> ProviderRefund: ...

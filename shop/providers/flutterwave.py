@@ -147,16 +147,20 @@ class FlutterwaveProvider:
             raw_status=raw,
         )
 
-    def capture(self, reference: str, amount: int) -> ProviderPayment:
+    def capture(self, reference: str, amount: int, *,
+                idempotency_key: str | None = None) -> ProviderPayment:
         raise Unsupported("Flutterwave Standard charges at once: nothing to capture",
                           code="unsupported")
 
-    def void(self, reference: str) -> ProviderPayment:
+    def void(self, reference: str, *, idempotency_key: str | None = None) -> ProviderPayment:
         raise Unsupported("Flutterwave Standard charges at once: refund instead of voiding",
                           code="unsupported")
 
-    def refund(self, reference: str, amount: int | None, *, currency: str,
-               reason: str = "") -> ProviderRefund:
+    def refund(self, reference: str, amount: int | None, *, currency: str, reason: str = "",
+               idempotency_key: str | None = None,
+               metadata: Mapping[str, str] | None = None) -> ProviderRefund:
+        # No idempotency key here: the ledger's pending row keeps a refund from being sent
+        # twice (services/refunds/provider_refunds.py).
         payment = self.fetch_payment(reference)
         if payment.status is not PaymentStatus.SUCCEEDED or payment.provider_reference is None:
             raise ProviderError(f"Flutterwave has no successful charge for {reference}",

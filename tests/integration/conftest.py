@@ -82,7 +82,7 @@ def manual_capture(clean_app):
 @pytest.fixture
 def fault_proxy(clean_app, stripe_sandbox):
     """Point the app's gateway at a fault-injecting proxy in front of the sandbox."""
-    from shop.stripe_gateway import StripeGateway
+    from shop.providers.stripe_gateway import StripeGateway
 
     from ..faults import FaultProxy
 

@@ -9,7 +9,7 @@ import requests
 import stripe
 
 from sandbox.patches import PROCESSING_CARD
-from shop.stripe_gateway import StripeGateway
+from shop.providers.stripe_gateway import StripeGateway
 
 from ..services import free_port
 from ..shopper import CARD_3DS, CARD_DECLINED, CARD_OK, intent_id_from_secret

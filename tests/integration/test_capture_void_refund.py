@@ -277,10 +277,10 @@ def test_a_refund_stripe_reports_pending_or_failed(clean_app, store, product, st
 
     from shop.domain.ledger import TransactionKind
     from shop.models.types import utcnow
+    from shop.providers.stripe_gateway import Refund
     from shop.services.payments.ledger import add_transaction
     from shop.services.platform.tx import write_transaction
     from shop.services.refunds.refunds import apply_refund
-    from shop.stripe_gateway import Refund
 
     attempt = captured(store, product, stripe_client)
     real = stripe_client.v1.refunds.create(params={"payment_intent": attempt.provider_reference,

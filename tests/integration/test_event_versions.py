@@ -15,8 +15,8 @@ from sqlalchemy import select
 from shop.config import STRIPE_API_VERSION
 from shop.extensions import db
 from shop.models import Order, PaymentDispute, StaffAlert
+from shop.providers.stripe_gateway import intent_from
 from shop.services.webhooks import versions as event_versions
-from shop.stripe_gateway import intent_from
 
 from ..shopper import CARD_OK, Shopper, intent_id_from_secret, post_event, sandbox_events
 from .money_scenarios import MoneyDriver, pay

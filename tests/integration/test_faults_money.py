@@ -14,10 +14,10 @@ from shop.domain.ledger import OperationInProgress, ProviderUnavailable, RefundE
 from shop.extensions import db
 from shop.models import AuditEvent, Order, PaymentTransaction
 from shop.models.types import utcnow
+from shop.providers.stripe_gateway import StripeGateway
 from shop.services.payments.capture import capture_payment
 from shop.services.payments.reconciliation import run_reconciliation
 from shop.services.refunds.refunds import refund_payment
-from shop.stripe_gateway import StripeGateway
 
 from ..payments import authorized, captured, fresh, sandbox_requests
 

@@ -150,8 +150,8 @@ def test_unreachable_stripe_schedules_a_retry_that_reconciliation_makes(
 
 def test_capture_before_defaults_to_seven_days_when_stripe_omits_it(store, product,
                                                                     stripe_client):
+    from shop.providers.stripe_gateway import Intent
     from shop.services.payments.ledger import record_intent
-    from shop.stripe_gateway import Intent
 
     attempt = authorized(store, product, stripe_client)
     intent = Intent(id=attempt.provider_reference, status="requires_capture", amount=1650,

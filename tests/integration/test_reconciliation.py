@@ -10,8 +10,8 @@ from sqlalchemy import select
 from shop.extensions import db
 from shop.models import Order, PaymentAttempt, ReconciliationRun, StaffAlert, StripeEvent
 from shop.models.types import utcnow
+from shop.providers.stripe_gateway import GatewayError
 from shop.services.payments.reconciliation import run_reconciliation
-from shop.stripe_gateway import GatewayError
 
 from ..payments import attempt_moves, count, fresh
 from ..services import free_port

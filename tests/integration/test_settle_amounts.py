@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from shop.extensions import db
 from shop.models import AuditEvent, Order, PaymentAttempt, StaffAlert
-from shop.stripe_gateway import gateway
+from shop.providers.stripe_gateway import gateway
 
 from ..payments import Api, count, fresh
 from ..shopper import CARD_OK, intent_id_from_secret, post_event, sandbox_events

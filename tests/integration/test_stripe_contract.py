@@ -16,7 +16,7 @@ import uuid
 import requests
 
 from shop.config import STRIPE_API_VERSION
-from shop.stripe_gateway import CheckoutLine, StripeGateway, gateway
+from shop.providers.stripe_gateway import CheckoutLine, StripeGateway, gateway
 
 from ..shopper import CARD_OK
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from shop.extensions import db
 from shop.models import Order, PaymentAttempt, StaffAlert
-from shop.stripe_gateway import StripeGateway
+from shop.providers.stripe_gateway import StripeGateway
 
 from ..shopper import CARD_OK, Shopper
 

@@ -24,8 +24,8 @@ from shop.models import (
     StripeEvent,
 )
 from shop.models.types import utcnow
+from shop.providers.stripe_gateway import GatewayError
 from shop.services.webhooks.events import EventNotFound, EventNotReplayable, replay_event
-from shop.stripe_gateway import GatewayError
 
 from ..shopper import post_event
 from .payment_scenarios import PAYMENT_EVENTS, IntentDriver, stripe_unreachable

@@ -8,7 +8,7 @@ from sqlalchemy import event, func, select
 
 from shop.extensions import db
 from shop.models import StripeEvent
-from shop.stripe_gateway import InvalidWebhook, StripeGateway
+from shop.providers.stripe_gateway import InvalidWebhook, StripeGateway
 
 from ..shopper import post_event, sign
 from .test_webhook_endpoint import event as make_event

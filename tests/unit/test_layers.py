@@ -58,12 +58,13 @@ def startswith_any(name: str, prefixes: tuple[str, ...]) -> bool:
 
 def test_the_domain_knows_no_framework_database_or_sdk():
     forbidden = ("flask", "flask_login", "flask_wtf", "sqlalchemy", "stripe", "redis", "rq",
-                 "shop.models", "shop.services", "shop.extensions", "shop.stripe_gateway")
+                 "shop.models", "shop.services", "shop.extensions",
+                 "shop.providers.stripe_gateway")
     assert offenders(modules_under("domain"), lambda n: startswith_any(n, forbidden)) == []
 
 
 def test_only_the_gateway_imports_stripe():
-    paths = [p for p in SHOP.rglob("*.py") if p != SHOP / "stripe_gateway.py"]
+    paths = [p for p in SHOP.rglob("*.py") if p != SHOP / "providers" / "stripe_gateway.py"]
     assert offenders(paths, lambda n: startswith_any(n, ("stripe",))) == []
 
 
@@ -75,7 +76,7 @@ def test_only_a_provider_module_imports_its_http_client():
 
 def test_views_never_reach_the_gateway():
     assert offenders(modules_under(*BLUEPRINTS),
-                     lambda n: startswith_any(n, ("shop.stripe_gateway",))) == []
+                     lambda n: startswith_any(n, ("shop.providers.stripe_gateway",))) == []
 
 
 def test_services_import_no_blueprint():
@@ -86,7 +87,8 @@ def test_services_import_no_blueprint():
 @pytest.mark.parametrize(("folder", "source", "rule"), [
     ("domain", "from flask import current_app\n",
      test_the_domain_knows_no_framework_database_or_sdk),
-    ("admin", "from ..stripe_gateway import GatewayError\n", test_views_never_reach_the_gateway),
+    ("admin", "from ..providers.stripe_gateway import GatewayError\n",
+     test_views_never_reach_the_gateway),
     ("services/orders", "from ...orders.carriers import CARRIERS\n",
      test_services_import_no_blueprint),
     ("services/payments", "import stripe\n", test_only_the_gateway_imports_stripe),

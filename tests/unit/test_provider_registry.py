@@ -24,7 +24,7 @@ def test_tests_and_dev_point_both_providers_at_the_sandboxes():
     config = load_config({"SHOP_ENV": "testing"})
     assert config["PAYSTACK_API_BASE"] == "http://127.0.0.1:8421"
     assert config["FLUTTERWAVE_API_BASE"] == "http://127.0.0.1:8422"
-    assert sorted(build_providers(config)) == ["flutterwave", "paystack"]
+    assert sorted(build_providers(config)) == ["flutterwave", "paystack", "stripe"]
     assert config["DEFAULT_PAYMENT_GATEWAY"] == "stripe" and config["COD_MAX_AMOUNT"] is None
 
 

@@ -19,9 +19,17 @@ from shop.providers.base import PaymentStatus
     (A.INITIATED, PaymentStatus.PENDING, []),
     (A.INITIATED, PaymentStatus.CANCELED, [A.CANCELED]),
     (A.CAPTURED, PaymentStatus.CANCELED, []),
+    (A.INITIATED, PaymentStatus.AUTHORIZED, [A.AUTHORIZING, A.AUTHORIZED]),
+    (A.CAPTURED, PaymentStatus.AUTHORIZED, []),
 ])
 def test_forward_moves_only(current, status, moves):
     assert plan_provider_moves(current, status) == moves
+
+
+def test_every_status_of_the_protocol_has_a_ledger_word():
+    from shop.services.payments.redirect import _LEDGER_STATUS
+
+    assert set(_LEDGER_STATUS) == set(PaymentStatus)
 
 
 def test_a_cancel_while_authorizing_ends_the_attempt():

@@ -1,9 +1,11 @@
 """How a redirect provider's truth (Paystack, Flutterwave: ``shop/providers/``) maps onto our
 attempt state machine, and the amount check before anything is marked paid.
 
-The words are the protocol's normalised statuses (succeeded, failed, pending, canceled). These
-providers charge at once, so a success walks the attempt through the same states as Stripe's
-automatic capture. Pending plans nothing: the shopper may still pay until our hold lapses.
+The words are the protocol's normalised statuses (succeeded, authorized, failed, pending,
+canceled). These providers charge at once, so a success walks the attempt through the same
+states as Stripe's automatic capture; authorized (a manual capture's hold, which they never
+report) stops one step short. Pending plans nothing: the shopper may still pay until our hold
+lapses.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from ..states import attempt_path, can_move
 
 PROVIDER_TO_ATTEMPT = {
     "succeeded": A.CAPTURED,
+    "authorized": A.AUTHORIZED,
     "failed": A.FAILED,
     "canceled": A.CANCELED,
 }
@@ -24,7 +27,7 @@ def plan_provider_moves(current: A, status: str) -> list[A]:
     target = PROVIDER_TO_ATTEMPT.get(status)
     if target is None:
         return []
-    if target == A.CAPTURED:
+    if target in (A.CAPTURED, A.AUTHORIZED):
         return attempt_path(current, target)
     if can_move("attempt", current, target):
         return [target]

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from ...domain.errors import NotFound
 from ...extensions import db
 from ...models import AuditEvent, StripeCustomer, User
-from ...stripe_gateway import SavedCard, gateway
+from ...providers.stripe_gateway import SavedCard, gateway
 from ..payments.errors import GatewayError
 from ..platform.audit import record_change
 from ..platform.tx import write_transaction

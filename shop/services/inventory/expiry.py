@@ -49,7 +49,7 @@ from ...domain.states import (
 from ...extensions import db
 from ...models import AuditEvent, HoldStatus, InventoryHold, Order, PaymentAttempt, Store
 from ...models.types import utcnow
-from ...stripe_gateway import GatewayError, Intent, gateway
+from ...providers.stripe_gateway import GatewayError, Intent, gateway
 from ..notifications.outbox import emit
 
 # settle calls close_order and this module calls settle: each imports the other as a

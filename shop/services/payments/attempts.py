@@ -12,7 +12,7 @@ from ...domain.ledger import NotFound
 from ...domain.states import PAYMENT_UNPAID, AttemptStatus, OrderStatus
 from ...extensions import db
 from ...models import Order, PaymentAttempt
-from ...stripe_gateway import GatewayError
+from ...providers.stripe_gateway import GatewayError
 from ..platform.audit import record_change
 from ..platform.tx import get_existing, lock_rows, write_transaction
 from .history import note_attempt

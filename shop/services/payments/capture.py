@@ -31,7 +31,7 @@ from ...domain.ledger import (
 from ...domain.states import AttemptStatus, transition, void_transition
 from ...extensions import db
 from ...models import Order, PaymentAttempt, PaymentTransaction
-from ...stripe_gateway import GatewayError, Intent, gateway
+from ...providers.stripe_gateway import GatewayError, Intent, gateway
 from ..platform.audit import record_change
 from ..platform.tx import get_existing, write_transaction
 from .ledger import add_transaction, fail, live, lock_attempt, provider_key, transactions

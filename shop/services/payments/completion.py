@@ -25,7 +25,7 @@ from ...domain.states import (
 from ...models import CartItem, Order, PaymentAttempt
 from ...models.order import PAID_OUT_OF_STOCK
 from ...models.types import utcnow
-from ...stripe_objects import Charge
+from ...providers.stripe_objects import Charge
 from ..inventory.holds import commit_stock
 from ..notifications.outbox import emit
 from ..platform.audit import record_change

@@ -1,8 +1,10 @@
 """Errors of the payment provider, as services and views see them: raised by the gateway
-(``shop/stripe_gateway.py``), caught by services, mapped to pages and JSON at the edge. Views
-import them from here, never from the gateway."""
+(``shop/providers/stripe_gateway.py``), caught by services, mapped to pages and JSON at the
+edge. Views import them from here, never from the gateway."""
 
 from __future__ import annotations
+
+from ...providers.base import ProviderError, ProviderUnavailable
 
 
 class GatewayError(Exception):
@@ -20,6 +22,13 @@ class GatewayError(Exception):
         self.retryable = retryable
         self.http_status = http_status
         self.permanent = permanent
+
+
+def as_gateway_error(exc: ProviderError) -> GatewayError:
+    """A provider's refusal (``shop/providers``) in the words the shop's failure paths
+    already handle."""
+    return GatewayError(str(exc), code=exc.code, http_status=exc.status,
+                        retryable=isinstance(exc, ProviderUnavailable), permanent=exc.permanent)
 
 
 class InvalidWebhook(Exception):

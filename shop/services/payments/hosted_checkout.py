@@ -25,7 +25,7 @@ from ...extensions import db
 from ...links import external_url
 from ...models import InventoryHold, Order, PaymentAttempt
 from ...models.types import utcnow
-from ...stripe_gateway import CheckoutLine, CheckoutSession, GatewayError, gateway
+from ...providers.stripe_gateway import CheckoutLine, CheckoutSession, GatewayError, gateway
 from ..platform.audit import record_change
 from ..platform.tx import get_existing, lock_rows, write_alone, write_transaction
 from . import settle

@@ -25,7 +25,7 @@ from ...domain.states import PAYMENT_CAPTURED, AttemptStatus, PaymentStatus, tra
 from ...extensions import db
 from ...models import Order, PaymentAttempt, PaymentDispute, PaymentTransaction
 from ...models.types import utcnow
-from ...stripe_gateway import Intent
+from ...providers.stripe_gateway import Intent
 from ..platform.alerts import PAYMENT_CREATION_FAILED, STRIPE_REFUSED, raise_alert
 from ..platform.audit import record_change
 from ..platform.tx import lock_rows, write_transaction

@@ -9,6 +9,8 @@ credentials are configured, and the shop knows how to start it (``WIRED``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import current_app
@@ -16,8 +18,10 @@ from flask import current_app
 from ...domain.errors import DomainError
 from ...domain.money import format_money
 from ...domain.payment_methods.payment_choice import MethodRule, OrderFacts, fits, preselected
+from ...providers.base import PaymentProvider
 from ...providers.registry import build_providers, configured_methods, method_rules
 from ..platform.settings import settings_row
+from .errors import GatewayError
 
 LABELS = {
     "stripe": "Card",
@@ -35,7 +39,7 @@ WIRED = frozenset({"stripe", "stripe_checkout", "paystack", "flutterwave", "cod"
                    "bank_transfer"})
 # The methods paid on a provider's hosted page, verified by our reference (redirect.py).
 REDIRECT_PROVIDERS = ("paystack", "flutterwave")
-ALWAYS_CONFIGURED = ("stripe", "stripe_checkout", "cod")
+ALWAYS_CONFIGURED = ("cod",)  # Stripe and the gateways: when their keys are set
 # Paid by hand (services/payments/offline.py): nothing to void or capture at a provider.
 PAID_BY_HAND = frozenset({"cod", "bank_transfer"})
 
@@ -120,6 +124,20 @@ def chosen_or_initial(method: str | None, settings: MethodSettings, currency: st
     if method:
         return method
     return initial_method(settings, offered_methods(settings, currency)) or "stripe"
+
+
+@contextmanager
+def provider_named(name: str) -> Iterator[PaymentProvider]:
+    """The configured provider ``name``; a ``GatewayError`` if its keys are not set."""
+    built = build_providers(current_app.config, [name])
+    if name not in built:
+        raise GatewayError(f"{LABELS.get(name, name)} is not configured", code="not_configured",
+                           permanent=True)
+    provider = built[name]
+    try:
+        yield provider
+    finally:
+        provider.close()
 
 
 def check_fits(rule: MethodRule, facts: OrderFacts) -> None:

@@ -21,7 +21,7 @@ from ...domain.states import PAYMENT_UNPAID, AttemptStatus, OrderStatus
 from ...extensions import db
 from ...models import InventoryHold, Order
 from ...models.types import utcnow
-from ...stripe_gateway import Intent, gateway
+from ...providers.stripe_gateway import Intent, gateway
 from ..accounts.payment_methods import customer_session
 from ..inventory.holds import counting
 from ..platform.tx import get_existing, write_transaction

@@ -33,7 +33,7 @@ from ...domain.states import AttemptStatus
 from ...extensions import db
 from ...models import Order, PaymentAttempt, PaymentTransaction, ReconciliationRun, Store
 from ...models.types import utcnow
-from ...stripe_gateway import GatewayError, Refund, gateway
+from ...providers.stripe_gateway import GatewayError, Refund, gateway
 from ..platform.alerts import RECONCILIATION_UNRESOLVED, raise_alert
 from ..platform.audit import record_change
 from ..platform.tx import get_existing, write_transaction

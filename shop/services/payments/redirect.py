@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from flask import current_app, url_for
+from flask import url_for
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -26,20 +24,17 @@ from ...domain.states import PAYMENT_UNPAID, AttemptStatus, OrderStatus
 from ...extensions import db
 from ...models import Order, PaymentAttempt
 from ...providers.base import (
-    PaymentProvider,
     PaymentRequest,
     PaymentStatus,
     ProviderError,
     ProviderPayment,
-    ProviderUnavailable,
 )
-from ...providers.registry import build_providers
-from ...stripe_objects import Intent
+from ...providers.stripe_objects import Intent
 from ..platform.alerts import RECONCILIATION_UNRESOLVED, raise_alert
 from ..platform.audit import record_change
 from ..platform.tx import get_existing, lock_rows, write_alone, write_transaction
-from .errors import GatewayError
-from .methods import LABELS
+from .errors import GatewayError, as_gateway_error
+from .methods import LABELS, provider_named
 from .settle import Failure, Settlement, Truth, apply_truth, lock_order_and_attempt
 
 if TYPE_CHECKING:
@@ -49,33 +44,13 @@ log = logging.getLogger(__name__)
 
 # The attempt's words for what the provider reports (the ledger reads Stripe's).
 _LEDGER_STATUS = {PaymentStatus.SUCCEEDED: "succeeded", PaymentStatus.CANCELED: "canceled",
+                  PaymentStatus.AUTHORIZED: "requires_capture",
                   PaymentStatus.FAILED: "requires_payment_method",
                   PaymentStatus.PENDING: "requires_payment_method"}
 
 
 class PaymentNotPossible(GatewayError):
     """The order takes no payment now (paid, closed, or another attempt is being paid)."""
-
-
-@contextmanager
-def provider_named(name: str) -> Iterator[PaymentProvider]:
-    """The configured provider ``name``; a ``GatewayError`` if its keys are not set."""
-    built = build_providers(current_app.config, [name])
-    if name not in built:
-        raise GatewayError(f"{LABELS.get(name, name)} is not configured", code="not_configured",
-                           permanent=True)
-    provider = built[name]
-    try:
-        yield provider
-    finally:
-        provider.close()
-
-
-def as_gateway_error(exc: ProviderError) -> GatewayError:
-    """The provider's refusal in the words the shop's failure paths already handle."""
-    return GatewayError(str(exc), code=exc.code, http_status=exc.status,
-                        retryable=isinstance(exc, ProviderUnavailable),
-                        permanent=not isinstance(exc, ProviderUnavailable))
 
 
 def start_placed(placed: PlacedOrder) -> str:

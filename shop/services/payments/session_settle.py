@@ -22,7 +22,7 @@ from ...domain.states import PAYMENT_CAPTURED, AttemptStatus, OrderStatus
 from ...extensions import db
 from ...models import InventoryHold, Order, PaymentAttempt
 from ...models.types import utcnow
-from ...stripe_gateway import CheckoutSession, GatewayError, Intent, gateway
+from ...providers.stripe_gateway import CheckoutSession, GatewayError, Intent, gateway
 from ..inventory import expiry
 from ..inventory.holds import counting
 from ..platform.tx import write_transaction

@@ -26,8 +26,9 @@ from ...extensions import db
 from ...metrics import count_decline
 from ...models import Order, PaymentAttempt, PaymentTransaction
 from ...models.types import utcnow
-from ...stripe_gateway import GatewayError, Intent, gateway
-from ...stripe_objects import Charge
+from ...providers.base import PaymentRequest, ProviderError
+from ...providers.stripe_gateway import GatewayError, Intent, gateway
+from ...providers.stripe_objects import Charge
 from ..inventory import expiry  # a module: expiry imports this one (see there)
 from ..inventory.holds import extend_holds, shorten_holds
 from ..platform.alerts import AMOUNT_MISMATCH, raise_alert
@@ -40,11 +41,13 @@ from .completion import (
     move_attempt,
     move_payment,
 )
+from .errors import as_gateway_error
 from .ledger import (
     record_intent,
     record_intent_creation_failure,
     schedule_retry,
 )
+from .methods import provider_named
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +101,14 @@ class IntentRequest:
                              "store_id": str(order.store_id),
                              "attempt_id": str(attempt.id)})
 
+    def payment_request(self) -> PaymentRequest:
+        """The request in the protocol's words; the Payment Element's page gives Stripe the
+        return URL when it confirms, so the intent is created without one."""
+        return PaymentRequest(reference=self.idempotency_key, amount=self.amount,
+                              currency=self.currency, email=self.receipt_email, return_url="",
+                              metadata=self.metadata, idempotency_key=self.idempotency_key,
+                              capture_manually=self.capture_method == "manual")
+
 
 def ensure_payment_intent(*, order_id: int) -> PaymentAttempt:
     """Give the order's attempt its PaymentIntent, creating it at Stripe if needed.
@@ -118,10 +129,7 @@ def create_payment_intent(request: IntentRequest) -> str:
     """Create the attempt's PaymentIntent at Stripe and store its id on the attempt; returns
     the id. Safe to repeat and to race, like ``ensure_payment_intent``."""
     try:
-        intent = gateway().create_payment_intent(
-            amount=request.amount, currency=request.currency,
-            idempotency_key=request.idempotency_key, receipt_email=request.receipt_email,
-            capture_method=request.capture_method, metadata=request.metadata)
+        intent_id = _start_at_stripe(request)
     except GatewayError as exc:
         record_intent_creation_failure(attempt_id=request.attempt_id, error=exc)
         raise
@@ -131,11 +139,22 @@ def create_payment_intent(request: IntentRequest) -> str:
     stored = write_alone(
         update(PaymentAttempt)
         .where(PaymentAttempt.id == attempt_id, PaymentAttempt.provider_reference.is_(None))
-        .values(provider_reference=intent.id, next_retry_at=None))
+        .values(provider_reference=intent_id, next_retry_at=None))
     if stored != 1 and db.session.scalar(select(PaymentAttempt.provider_reference).where(
-            PaymentAttempt.id == attempt_id)) != intent.id:
+            PaymentAttempt.id == attempt_id)) != intent_id:
         raise GatewayError("Stripe returned a different PaymentIntent for the same key")
-    return intent.id
+    return intent_id
+
+
+def _start_at_stripe(request: IntentRequest) -> str:
+    """The PaymentIntent's id, through the Stripe provider (``shop/providers/stripe.py``)."""
+    with provider_named("stripe") as stripe:
+        try:
+            step = stripe.start_payment(request.payment_request())
+        except ProviderError as exc:
+            raise as_gateway_error(exc) from exc
+    assert step.provider_reference, "Stripe answers a created intent with its id"
+    return step.provider_reference
 
 
 def _lock_order_and_attempt(session: Session, intent_id: str):

@@ -18,7 +18,7 @@ from ...extensions import db
 from ...models import AuditEvent, Order, PaymentTransaction
 from ...models.receipt import CREDIT_NOTE, RECEIPT, Receipt, parse_label
 from ...models.types import utcnow
-from ...stripe_gateway import gateway
+from ...providers.stripe_gateway import gateway
 from ..notifications.outbox import emit
 from ..notifications.receipts import credit_note_pdf, receipt_pdf
 from ..platform.audit import record_change

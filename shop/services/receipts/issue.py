@@ -21,7 +21,7 @@ from ...domain.receipts import Seller, card_method, credit_note_snapshot, receip
 from ...models import Order, OrderLine, PaymentTransaction, RefundLine, Store, StoreSettings
 from ...models.receipt import CREDIT_NOTE, RECEIPT, DocumentCounter, Receipt, document_label
 from ...models.types import utcnow
-from ...stripe_objects import Charge
+from ...providers.stripe_objects import Charge
 
 
 def next_number(session: Session, *, store_id: int, kind: str) -> int:

@@ -23,7 +23,7 @@ from ...domain.disputes import (
 from ...domain.money import format_money
 from ...models import Order, PaymentDispute, StaffAlert
 from ...models.types import utcnow
-from ...stripe_gateway import Dispute
+from ...providers.stripe_gateway import Dispute
 from ..payments.ledger import follow_ledger, lock_attempt
 from ..platform.alerts import raise_alert
 from ..platform.audit import record_change

@@ -21,9 +21,9 @@ from ...domain.ledger import TransactionKind, TransactionStatus
 from ...extensions import db
 from ...models import PaymentAttempt, PaymentTransaction
 from ...providers.base import ProviderError, ProviderRefund
-from ...stripe_objects import Refund
-from ..payments.errors import GatewayError
-from ..payments.redirect import as_gateway_error, provider_named
+from ...providers.stripe_objects import Refund
+from ..payments.errors import GatewayError, as_gateway_error
+from ..payments.methods import provider_named
 from ..platform.tx import get_existing
 
 log = logging.getLogger(__name__)

@@ -35,8 +35,10 @@ from ...domain.refund_policy import Refunder
 from ...domain.states import AttemptStatus
 from ...extensions import db
 from ...models import PaymentTransaction
-from ...stripe_gateway import GatewayError, Refund, gateway
+from ...providers.base import ProviderError
+from ...providers.stripe_objects import Refund
 from ..payments.capture import locked_in_scope
+from ..payments.errors import GatewayError, as_gateway_error
 from ..payments.ledger import (
     add_transaction,
     fail,
@@ -46,7 +48,7 @@ from ..payments.ledger import (
     succeed,
     transactions,
 )
-from ..payments.methods import PAID_BY_HAND
+from ..payments.methods import PAID_BY_HAND, provider_named
 from ..platform.audit import record_change
 from ..platform.tx import get_existing, write_transaction
 from .effects import refund_succeeded
@@ -80,6 +82,7 @@ class RefundClaim:
     shop_reason: str | None = None
     provider: str = "stripe"  # the attempt's: which issuer in ISSUERS makes the refund
     payout_reference: str | None = None  # a manual payout's (bank transfer, cash): staff's
+    currency: str = ""  # the attempt's
 
 
 def refund_payment(*, attempt_id: int, amount: int | None = None, reason: str | None = None,
@@ -139,7 +142,7 @@ def refund_payment(*, attempt_id: int, amount: int | None = None, reason: str | 
                                restock=restock)
         claim = RefundClaim(row.id, attempt.id, order.id, attempt.provider_reference, amount,
                             reason, provider_key(row), _shop_reason(actor), attempt.provider,
-                            payout_reference)
+                            payout_reference, attempt.currency)
         record_change(session, store_id=attempt.store_id, entity_type="payment_transaction",
                       entity_id=row.id, action="refund_requested", from_state=None,
                       to_state=TransactionStatus.PENDING, actor=actor,
@@ -154,21 +157,28 @@ def refund_payment(*, attempt_id: int, amount: int | None = None, reason: str | 
 
 def issue_refund(claim: RefundClaim) -> Refund:
     """The provider's refund call; repeating it with the same claim repeats nothing."""
-    issuer = ISSUERS.get(claim.provider)
-    if issuer is not None:
-        return issuer(claim)
-    return _stripe_refund(claim)
+    return ISSUERS[claim.provider](claim)
 
 
 def _stripe_refund(claim: RefundClaim) -> Refund:
-    """The Stripe call; repeating it with the same claim repeats nothing (idempotency key)."""
+    """Through the Stripe provider; repeating it with the same claim repeats nothing (the
+    row's idempotency key). The metadata lets reconciliation find a refund whose answer was
+    lost (its ``transaction_id``)."""
     metadata = {"transaction_id": str(claim.transaction_id),
                 "attempt_id": str(claim.attempt_id), "order_id": str(claim.order_id)}
     if claim.shop_reason:
         metadata["shop_reason"] = claim.shop_reason
-    return gateway().create_refund(
-        intent_id=claim.intent_id, amount=claim.amount, reason=claim.reason,
-        idempotency_key=claim.idempotency_key, metadata=metadata)
+    with provider_named("stripe") as stripe:
+        try:
+            refund = stripe.refund(claim.intent_id, claim.amount, currency=claim.currency,
+                                   reason=claim.reason or "",
+                                   idempotency_key=claim.idempotency_key, metadata=metadata)
+        except ProviderError as exc:
+            raise as_gateway_error(exc) from exc
+    return Refund(id=refund.refund_id, status=refund.status, amount=refund.amount,
+                  currency=refund.currency, charge_id=None, payment_intent_id=refund.reference,
+                  failure_reason=refund.failure_reason, metadata=metadata,
+                  reason=claim.reason)
 
 
 def _manual_payout(claim: RefundClaim) -> Refund:
@@ -200,9 +210,10 @@ def _provider_refund(provider: str) -> Callable[[RefundClaim], Refund]:
     return issue
 
 
-# Other providers' refund calls, by the attempt's ``provider`` (each registered by its own
-# module; they raise GatewayError as the Stripe call does, so the failure paths are shared).
+# The refund calls, by the attempt's ``provider`` (Stripe's for the Payment Element and hosted
+# Checkout); each raises GatewayError, so the failure paths are shared.
 ISSUERS: dict[str, Callable[[RefundClaim], Refund]] = {
+    "stripe": _stripe_refund,
     "cod": _manual_payout,
     "bank_transfer": _manual_payout,
     "paystack": _provider_refund("paystack"),
@@ -217,7 +228,7 @@ def claim_for(row: PaymentTransaction) -> RefundClaim:
     assert row.idempotency_key is not None, "the claiming transaction gave the row its key"
     return RefundClaim(row.id, attempt.id, attempt.order_id, attempt.provider_reference,
                        row.amount, row.reason, row.idempotency_key, _shop_reason(row.actor),
-                       attempt.provider)
+                       attempt.provider, currency=attempt.currency)
 
 
 def apply_refund(*, transaction_id: int, refund: Refund, actor: str) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from ...domain.ledger import TransactionKind, TransactionStatus
 from ...models import Order, PaymentAttempt, PaymentTransaction
-from ...stripe_gateway import Refund
+from ...providers.stripe_gateway import Refund
 from ..payments.ledger import (
     add_transaction,
     fail,

@@ -20,7 +20,7 @@ from ...domain.errors import DomainError, NotFound
 from ...extensions import db
 from ...models import EventStatus, StripeEvent
 from ...models.types import utcnow
-from ...stripe_gateway import gateway
+from ...providers.stripe_gateway import gateway
 from ..platform.tx import lock_rows, rows_matched, write_transaction
 from .handlers import HANDLERS
 from .versions import note_event_version

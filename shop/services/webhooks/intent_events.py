@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from ...extensions import db
 from ...models import EventStatus, PaymentAttempt
-from ...stripe_gateway import Intent, gateway, intent_from
+from ...providers.stripe_gateway import Intent, gateway, intent_from
 from ..payments.session_settle import link_intent_by_metadata, linkable_intent
 from ..payments.settle import apply_intent
 from .versions import at_pinned_version

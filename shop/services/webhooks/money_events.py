@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from ...extensions import db
 from ...models import EventStatus, PaymentAttempt
-from ...stripe_gateway import Dispute, Intent, Refund, gateway
+from ...providers.stripe_gateway import Dispute, Intent, Refund, gateway
 from ..payments.settle import apply_intent
 from ..refunds.disputes import sync_dispute
 from ..refunds.updates import sync_refund

@@ -34,7 +34,9 @@ from ..refunds.provider_refunds import settle_refunds_of
 log = logging.getLogger(__name__)
 
 DUPLICATE = "duplicate"
-PAYMENT_EVENTS = (EventKind.PAYMENT_SUCCEEDED, EventKind.PAYMENT_FAILED)
+# Every payment event only says "ask": the provider's verify call is the truth.
+PAYMENT_EVENTS = (EventKind.PAYMENT_SUCCEEDED, EventKind.PAYMENT_FAILED,
+                  EventKind.PAYMENT_CANCELED)
 REFUND_EVENTS = (EventKind.REFUND_SUCCEEDED, EventKind.REFUND_FAILED)
 
 

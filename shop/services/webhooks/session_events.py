@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from ...models import EventStatus
-from ...stripe_gateway import CheckoutSession, Intent
+from ...providers.stripe_gateway import CheckoutSession, Intent
 from ..payments.session_settle import apply_checkout_session, fetch_truth, is_ours
 
 CHECKOUT_SESSION_EVENTS = (

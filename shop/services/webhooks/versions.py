@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...models import PaymentAttempt
-from ...stripe_gateway import gateway
+from ...providers.stripe_gateway import gateway
 from ..platform.alerts import API_VERSION_MISMATCH, raise_alert
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sandbox.patches import PROCESSING_CARD
 from shop.extensions import db
 from shop.models import AuditEvent, Order, Store, StripeEvent
+from shop.providers.stripe_gateway import StripeGateway
 from shop.services.payments.settle import ensure_payment_intent
-from shop.stripe_gateway import StripeGateway
 
 from ...factories import make_product
 from ...integration.payment_scenarios import sandbox_post

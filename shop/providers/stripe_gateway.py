@@ -8,7 +8,6 @@ request; ``retryable`` says whether trying again with the same idempotency key m
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -17,12 +16,14 @@ from typing import TYPE_CHECKING, Any
 import stripe
 from flask import current_app
 
-from .config import STRIPE_API_VERSION
-from .services.payments.errors import GatewayError, InvalidWebhook
+from ..config import STRIPE_API_VERSION
+from ..services.payments.errors import GatewayError, InvalidWebhook
+from ..timing import add_stripe_time
 from .stripe_objects import (  # noqa: F401 (Charge, PaymentError: the gateway's vocabulary)
     Charge,
     CheckoutLine,
     CheckoutSession,
+    CreatedIntent,
     Dispute,
     Intent,
     PaymentError,
@@ -31,6 +32,7 @@ from .stripe_objects import (  # noqa: F401 (Charge, PaymentError: the gateway's
     Setup,
     charge_from,
     checkout_session_from,
+    created_intent_from,
     dispute_from,
     intent_from,
     looks_like_event,
@@ -40,15 +42,11 @@ from .stripe_objects import (  # noqa: F401 (Charge, PaymentError: the gateway's
     setup_from,
     signature_timestamp,
 )
-from .timing import add_stripe_time
 
 if TYPE_CHECKING:
     from stripe import RequestOptions
     from stripe.params import EventListParams, PaymentIntentCreateParams, RefundCreateParams
     from stripe.params.checkout import SessionCreateParams
-
-log = logging.getLogger(__name__)
-
 
 class TimedRequestsClient(stripe.RequestsClient):
     """The SDK's own HTTP client, adding the wall time of each call (retries and their
@@ -105,7 +103,7 @@ class StripeGateway:
     def create_payment_intent(
         self, *, amount: int, currency: str, idempotency_key: str, metadata: dict[str, str],
         receipt_email: str | None = None, capture_method: str = "automatic",
-    ) -> Intent:
+    ) -> CreatedIntent:
         params: PaymentIntentCreateParams = {
             "amount": amount,
             "currency": currency.lower(),
@@ -127,7 +125,7 @@ class StripeGateway:
             )
         except stripe.StripeError as exc:
             raise _translate(exc) from exc
-        return intent_from(raw)
+        return created_intent_from(raw)
 
     def retrieve_payment_intent(self, intent_id: str) -> Intent:
         """The intent with its latest charge expanded (capture expiry, charge id)."""

@@ -134,6 +134,19 @@ def intent_from(raw: Any) -> Intent:
     )
 
 
+@dataclass(frozen=True)
+class CreatedIntent(Intent):
+    """A PaymentIntent as its create call returns it: with the client secret the Payment
+    Element mounts with (out of the repr; never stored or logged)."""
+
+    client_secret: str = field(default="", repr=False)
+
+
+def created_intent_from(raw: Any) -> CreatedIntent:
+    return CreatedIntent(**vars(intent_from(raw)),
+                         client_secret=str(plain(raw).get("client_secret") or ""))
+
+
 def _id_of(value: Any) -> str | None:
     return value if isinstance(value, str) else _field(value, "id")
 

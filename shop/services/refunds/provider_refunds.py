@@ -40,6 +40,15 @@ def _as_refund(provider: str, refund: ProviderRefund) -> Refund:
                   if status == "failed" else None)
 
 
+def refund_note(transaction_id: int, reason: str | None) -> str:
+    """The note sent with a refund (Paystack's merchant_note, Flutterwave's comments): it names
+    our REFUND row, so that a refund whose answer was lost is recognised in the provider's list."""
+    return f"{NOTE_PREFIX}{transaction_id}" + (f": {reason}" if reason else "")
+
+
+NOTE_PREFIX = "shop refund "
+
+
 def issue(provider: str, claim) -> Refund:
     """Ask ``provider`` to refund ``claim.amount`` of the claim's payment (our reference)."""
     attempt = db.session.get(PaymentAttempt, claim.attempt_id)
@@ -47,7 +56,7 @@ def issue(provider: str, claim) -> Refund:
     with provider_named(provider) as client:
         try:
             refund = client.refund(claim.intent_id, claim.amount, currency=attempt.currency,
-                                   reason=claim.reason or "")
+                                   reason=refund_note(claim.transaction_id, claim.reason))
         except ProviderError as exc:
             raise as_gateway_error(exc) from exc
     return _as_refund(provider, refund)

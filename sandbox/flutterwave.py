@@ -182,6 +182,8 @@ class Flutterwave:
     async def refund(self, request: web.Request) -> web.Response:
         tx = self._transaction(request)
         body = await _json_body(request, REFUND_PARAMS)
+        if self.state.pop("unavailable_next_refund", False):
+            raise FlutterwaveError(503, "Service unavailable")
         payment = self.payments[tx["tx_ref"]]
         if tx["status"] != "successful":
             raise FlutterwaveError(400, "Only successful transactions can be refunded")

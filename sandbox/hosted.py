@@ -73,9 +73,9 @@ class Webhooks:
 
 
 def control_routes(app: web.Application, webhooks: Webhooks, state: dict[str, Any]) -> None:
-    """Sandbox-only routes for tests: list and resend deliveries, make the next refund fail or
-    lose its answer, and point later deliveries at another URL (one sandbox serves many
-    tests)."""
+    """Sandbox-only routes for tests: list and resend deliveries, make the next refund fail,
+    lose its answer or not be reached, and point later deliveries at another URL (one sandbox
+    serves many tests)."""
 
     async def list_deliveries(_request: web.Request) -> web.Response:
         return web.json_response(webhooks.deliveries)
@@ -99,6 +99,11 @@ def control_routes(app: web.Application, webhooks: Webhooks, state: dict[str, An
         state["lose_next_refund_answer"] = True
         return web.json_response({"lose_next_refund_answer": True})
 
+    async def unavailable_next(_request: web.Request) -> web.Response:
+        # The next refund call is answered 503 and nothing is refunded.
+        state["unavailable_next_refund"] = True
+        return web.json_response({"unavailable_next_refund": True})
+
     async def set_webhook_url(request: web.Request) -> web.Response:
         url = (await request.json()).get("url")
         if url is not None and not str(url).startswith(("http://", "https://")):
@@ -111,6 +116,7 @@ def control_routes(app: web.Application, webhooks: Webhooks, state: dict[str, An
     app.router.add_post(r"/_sandbox/webhooks/{n:\d+}/resend", resend)
     app.router.add_post("/_sandbox/refunds/fail-next", fail_next_refund)
     app.router.add_post("/_sandbox/refunds/lose-next-answer", lose_next_answer)
+    app.router.add_post("/_sandbox/refunds/unavailable-next", unavailable_next)
 
 
 def answer_or_drop(request: web.Request, state: dict[str, Any],

@@ -178,6 +178,9 @@ class Paystack:
 
     async def refund(self, request: web.Request) -> web.Response:
         body = await _json_body(request, REFUND_PARAMS)
+        if self.state.pop("unavailable_next_refund", False):
+            raise PaystackError(503, "Service unavailable", code="service_unavailable",
+                                type_="api_error")
         if not body.get("transaction"):
             raise PaystackError(400, "Transaction is required", code="missing_params")
         tx = self._find(body["transaction"])

@@ -107,3 +107,29 @@ def test_paid_after_staff_canceled_is_refunded_once(clean_app, shopper, naira_pr
     assert db.session.scalar(select(func.count(AuditEvent.id)).where(
         AuditEvent.action == "paid_after_given_up")) == 1
     assert fresh(ProductVariant, naira_product.variants[0].id).stock_on_hand == 10
+
+
+def test_paid_after_expiry_when_the_stock_was_sold_is_refunded_like_stripe(
+        clean_app, shopper, naira_store, gateway, mailbox):
+    from ..factories import make_product
+    from ..shopper import Shopper
+
+    product = make_product(naira_store, name="Last Bag", price=450000, stock=2)
+    product.currency = "NGN"
+    db.session.commit()
+    token, link = given_up(shopper, product, gateway)
+    place(Shopper(clean_app.test_client()), product, gateway)  # the same two bags, held
+    hosted(link, "pay")
+    [delivery] = gateway.wait_for(1)
+    assert forward(shopper.client, gateway.name, delivery).status_code == 200
+    order = order_of(token)
+    assert order.paid_out_of_stock and "automatic refund requested" in order.attention
+    [attempt] = attempts_of(order)
+    [refund] = sandbox_refunds(gateway, attempt.provider_reference)
+    forward(shopper.client, gateway.name, gateway.wait_for(2)[1])
+    order = order_of(token)
+    assert (order.status, order.payment_status) == ("paid", "refunded")
+    assert ledger_of(order)[-1] == ("refund", "succeeded", order.total)
+    assert fresh(ProductVariant, product.variants[0].id).stock_on_hand == 2  # never oversold
+    assert db.session.scalars(select(SentEmail.kind).order_by(SentEmail.id)).all() == [
+        "order_expired", "receipt", f"refund:{gateway.name}:{refund['id']}"]

@@ -53,6 +53,9 @@ STATUSES = {
     "pending": PaymentStatus.PENDING,
     "cancelled": PaymentStatus.CANCELED,
 }
+# Pages of 20 refunds read at most; if the ``id`` filter were ignored, every refund of the
+# account would be listed and the client filters by ``transaction_id`` itself.
+LIST_PAGES = 10
 REFUND_STATUSES = {"completed": "succeeded", "pending": "pending", "failed": "failed"}
 
 
@@ -98,8 +101,8 @@ class FlutterwaveProvider:
         return data
 
     def _request(self, method: str, path: str, *, body: dict | None = None,
-                 params: dict | None = None) -> Any:
-        """The answer's ``data`` (an object, or a list for a list call)."""
+                 params: dict | None = None, whole: bool = False) -> Any:
+        """The answer's ``data`` (``whole``: the answer, with a list's ``meta``)."""
         try:
             response = self._client.request(method, path, json=body, params=params)
         except httpx.TransportError as exc:
@@ -119,7 +122,7 @@ class FlutterwaveProvider:
             code = "transaction_not_found" if message.startswith(NOT_FOUND) else "provider_error"
             raise ProviderError(message or "Flutterwave refused the request", code=code,
                                 status=response.status_code)
-        return payload.get("data")
+        return payload if whole else payload.get("data")
 
     def start_payment(self, request: PaymentRequest) -> NextStep:
         currency = request.currency.upper()
@@ -198,9 +201,20 @@ class FlutterwaveProvider:
         payment = self.fetch_payment(reference)
         if payment.provider_reference is None:
             return []  # never charged: nothing to refund
-        data = self._request("GET", "/refunds", params={"id": payment.provider_reference})
-        if not isinstance(data, list):
-            raise ProviderError("Flutterwave listed no refunds", code="malformed_response")
+        data: list[dict[str, Any]] = []
+        for page in range(1, LIST_PAGES + 1):
+            payload = self._request("GET", "/refunds", params={
+                "id": payment.provider_reference, "page": page}, whole=True)
+            if not isinstance(payload.get("data"), list):
+                raise ProviderError("Flutterwave listed no refunds", code="malformed_response")
+            data += payload["data"]
+            pages = ((payload.get("meta") or {}).get("page_info") or {}).get("total_pages")
+            if page >= int(pages or 1):
+                break
+        else:
+            # A list we could not read to its end must not pass for "not refunded".
+            raise ProviderError(f"more than {LIST_PAGES} pages of refunds for {reference}",
+                                code="refund_list_incomplete")
         paid_in = payment.currency or currency.upper()
         return [ProviderRefund(
             refund_id=str(item["id"]), reference=reference,

@@ -53,6 +53,7 @@ STATUSES = {
     "queued": PaymentStatus.PENDING,
     "reversed": PaymentStatus.CANCELED,
 }
+LIST_PAGES = 10  # of 100 refunds each: more for one payment is not a list to trust
 REFUND_STATUSES = {"pending": "pending", "processing": "pending", "needs-attention": "pending",
                    "processed": "succeeded", "failed": "failed"}
 EVENTS = {
@@ -103,8 +104,8 @@ class PaystackProvider:
         return data
 
     def _request(self, method: str, path: str, *, body: dict | None = None,
-                 params: dict | None = None) -> Any:
-        """The answer's ``data`` (an object, or a list for a list call)."""
+                 params: dict | None = None, whole: bool = False) -> Any:
+        """The answer's ``data`` (``whole``: the answer, with a list's ``meta``)."""
         try:
             response = self._client.request(method, path, json=body, params=params)
         except httpx.TransportError as exc:
@@ -124,7 +125,7 @@ class PaystackProvider:
             raise ProviderError(str(payload.get("message") or "Paystack refused the request"),
                                 code=str(payload.get("code") or "provider_error"),
                                 status=response.status_code)
-        return payload.get("data")
+        return payload if whole else payload.get("data")
 
     def start_payment(self, request: PaymentRequest) -> NextStep:
         metadata = dict(request.metadata)
@@ -192,10 +193,20 @@ class PaystackProvider:
     def list_refunds(self, reference: str, *, currency: str) -> list[ProviderRefund]:
         """The refunds of our payment ``reference`` (``GET /refund?transaction=``), newest first,
         with the note we sent (``merchant_note``): how a lost refund answer is found again."""
-        data = self._request("GET", "/refund", params={
-            "transaction": reference, "currency": currency.upper(), "perPage": 100})
-        if not isinstance(data, list):
-            raise ProviderError("Paystack listed no refunds", code="malformed_response")
+        data: list[dict[str, Any]] = []
+        for page in range(1, LIST_PAGES + 1):
+            payload = self._request("GET", "/refund", params={
+                "transaction": reference, "currency": currency.upper(), "perPage": 100,
+                "page": page}, whole=True)
+            if not isinstance(payload.get("data"), list):
+                raise ProviderError("Paystack listed no refunds", code="malformed_response")
+            data += payload["data"]
+            if page >= int((payload.get("meta") or {}).get("pageCount") or 1):
+                break
+        else:
+            # A list we could not read to its end must not pass for "not refunded".
+            raise ProviderError(f"more than {LIST_PAGES} pages of refunds for {reference}",
+                                code="refund_list_incomplete")
         return [ProviderRefund(
             refund_id=str(item["id"]), reference=reference, amount=_amount(item["amount"]),
             currency=str(item.get("currency") or currency),

@@ -223,3 +223,11 @@ def test_the_refund_list_refuses_an_unknown_parameter(flutterwave_sandbox):
     answer = httpx.get(f"{flutterwave_sandbox.url}/v3/refunds", params={"expand": "x"},
                        headers={"Authorization": f"Bearer {FLW_KEY}"}, timeout=10)
     assert answer.status_code == 400 and answer.json()["message"] == "expand is not allowed"
+
+
+def test_the_refund_list_is_read_page_by_page(flutterwave):
+    pay(flutterwave, "att-9-c")
+    for n in range(21):  # the list's pages hold 20
+        flutterwave.refund("att-9-c", 100, currency="NGN", reason=f"shop refund {n}")
+    listed = flutterwave.list_refunds("att-9-c", currency="NGN")
+    assert sorted(int(r.note.split()[-1]) for r in listed) == list(range(21))

@@ -16,7 +16,7 @@ from shop.models.types import utcnow
 from shop.services.orders.fulfilment import cancel_order
 from shop.services.payments.reconciliation import run_reconciliation
 
-from ..gateways import forward, hosted, sandbox_refunds
+from ..gateways import back_at_shop, forward, hosted, sandbox_refunds
 from ..payments import fresh
 from .test_races import run_together
 from .test_redirect_providers import attempts_of, order_of, place
@@ -41,9 +41,10 @@ def given_up(shopper, product, gateway):
 def test_paid_after_expiry_with_stock_free_is_kept_like_a_late_stripe_payment(
         shopper, naira_product, gateway, mailbox):
     token, link = given_up(shopper, naira_product, gateway)
-    hosted(link, "pay")  # the provider cannot cancel its page: a late shopper pays there
+    location = hosted(link, "pay")  # the provider cannot cancel its page: a late shopper pays
     [delivery] = gateway.wait_for(1)
     assert forward(shopper.client, gateway.name, delivery).get_json()["outcome"] == "processed"
+    assert back_at_shop(shopper.client, location).status_code == 303  # the return: no-op
     order = order_of(token)
     assert (order.status, order.payment_status, order.attention) == ("paid", "paid", None)
     [attempt] = attempts_of(order)
@@ -56,6 +57,8 @@ def test_paid_after_expiry_with_stock_free_is_kept_like_a_late_stripe_payment(
         AuditEvent.entity_type == "payment_attempt", AuditEvent.to_state == "captured"))
     assert moved.from_state == "canceled" and "after the attempt was canceled" in moved.reason
     assert db.session.scalars(select(SentEmail.kind)).all() == ["order_expired", "receipt"]
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "paid_after_given_up")) == 1
 
 
 def test_paid_after_staff_canceled_is_refunded_once(clean_app, shopper, naira_product, gateway,
@@ -133,3 +136,44 @@ def test_paid_after_expiry_when_the_stock_was_sold_is_refunded_like_stripe(
     assert fresh(ProductVariant, product.variants[0].id).stock_on_hand == 2  # never oversold
     assert db.session.scalars(select(SentEmail.kind).order_by(SentEmail.id)).all() == [
         "order_expired", "receipt", f"refund:{gateway.name}:{refund['id']}"]
+
+
+def test_a_second_link_paid_after_the_order_was_paid_is_refunded(shopper, naira_product,
+                                                                 gateway, mailbox):
+    from shop.providers.base import PaymentStatus, ProviderPayment
+    from shop.services.payments.redirect import apply_provider_payment
+    from shop.services.platform.tx import write_transaction
+
+    from ..gateways import back_at_shop, link_on_pay_page
+
+    token, link = place(shopper, naira_product, gateway)
+    back_at_shop(shopper.client, hosted(link, "fail"))
+    if gateway.name == "flutterwave":
+        gateway.wait_for(1)  # it reports the failure too (Paystack does not)
+    retry = link_on_pay_page(shopper.client, token)  # a new attempt, a new link
+    first, second = attempts_of(order_of(token))
+    assert (first.status, second.status) == ("failed", "initiated")
+    # The failed reference is then reported paid (the sandbox's pages cannot do that): the
+    # order takes it, and the retry's link is given up.
+    with write_transaction() as session:
+        apply_provider_payment(session, gateway.name, ProviderPayment(
+            first.provider_reference, PaymentStatus.SUCCEEDED, first.amount, "NGN", "77"),
+            actor="webhook:test")
+    assert order_of(token).status == "paid"
+    assert [a.status for a in attempts_of(order_of(token))] == ["captured", "canceled"]
+
+    seen = len(gateway.deliveries())
+    hosted(retry, "pay")  # the shopper pays the retry's page too
+    payment_event = gateway.wait_for(seen + 1)[seen]
+    assert forward(shopper.client, gateway.name, payment_event).status_code == 200
+    order = order_of(token)
+    assert "already paid: automatic refund requested" in order.attention
+    second = attempts_of(order)[1]
+    [refund] = sandbox_refunds(gateway, second.provider_reference)
+    forward(shopper.client, gateway.name, gateway.wait_for(seen + 2)[seen + 1])
+    order = order_of(token)
+    assert order.payment_status == "partially_refunded"  # one payment kept, one given back
+    rows = db.session.scalars(select(PaymentTransaction).where(
+        PaymentTransaction.attempt_id == second.id, PaymentTransaction.kind == "refund")).all()
+    assert [(r.status, r.amount) for r in rows] == [("succeeded", order.total)]
+    assert str(refund["id"]) in rows[0].provider_reference

@@ -7,8 +7,10 @@ gets its AUTH and CAPTURE rows, and then the Stripe path's rule for a payment th
 
 - the order can still take it (not paid by another attempt, not canceled by a person): it is
   paid like any late Stripe payment (``complete_payment``: closed → paid, stock taken from what
-  is free; if it is gone, "paid, out of stock" and the automatic refund);
-- otherwise (staff or an API key canceled the order, or another attempt already paid it):
+  is free; if it is gone, "paid, out of stock" and the automatic refund), and any other link
+  of the order still open is given up;
+- otherwise (staff or an API key canceled the order, or another attempt already paid it;
+  a success on a still-open attempt of an order paid meanwhile is treated the same):
   the payment status says paid while the shop holds the money, the order says why, and the
   ``refund_late_payment`` job gives it all back through the provider's refund API
   (``refunds/late_refunds.py``); the refund e-mail follows when the refund succeeds.
@@ -23,16 +25,24 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...domain.states import PAYMENT_CAPTURED, AttemptStatus, OrderStatus, PaymentStatus
+from ...domain.states import (
+    PAYMENT_CAPTURED,
+    AttemptStatus,
+    OrderStatus,
+    PaymentStatus,
+    attempt_path,
+)
 from ...models import AuditEvent, Order, PaymentAttempt
 from ..notifications.outbox import emit
 from ..platform.audit import record_change
-from .completion import complete_payment, move_attempt, move_payment
+from ..platform.tx import lock_rows
+from .completion import cancel_attempt, complete_payment, move_attempt, move_payment
 from .ledger import record_intent
 from .settle import Settlement, Truth
 
 LATE_PAYMENT = "paid_after_given_up"  # audit action on the order
 REFUND_JOB = "refund_late_payment"
+ENDED = (AttemptStatus.CANCELED, AttemptStatus.FAILED)
 # Who closes an order on the shop's own account; anyone else (staff:, api_key:) decided to.
 AUTOMATIC_ACTORS = ("system:", "job:", "webhook:", "shopper:")
 
@@ -40,10 +50,15 @@ AUTOMATIC_ACTORS = ("system:", "job:", "webhook:", "shopper:")
 def settle_late_payment(session: Session, order: Order, attempt: PaymentAttempt, truth: Truth,
                         *, actor: str) -> Settlement:
     """Record the late payment on the locked ``order`` and ``attempt`` and keep or refund it."""
-    given_up = attempt.status
-    why = f"paid at {truth.provider} after the attempt was {given_up}"
-    move_attempt(session, attempt, AttemptStatus.CAPTURED, actor, machine="hosted_attempt",
-                 reason=why)
+    given_up = AttemptStatus(attempt.status)
+    if given_up in ENDED:
+        why = f"paid at {truth.provider} after the attempt was {given_up}"
+        move_attempt(session, attempt, AttemptStatus.CAPTURED, actor, machine="hosted_attempt",
+                     reason=why)
+    else:
+        why = f"paid at {truth.provider} on an open attempt after the order was paid"
+        for step in attempt_path(given_up, AttemptStatus.CAPTURED):
+            move_attempt(session, attempt, step, actor, reason=why)
     record_intent(session, attempt, truth.ledger, actor=actor)
     refusal = _why_not_kept(session, order)
     if refusal is None:
@@ -52,6 +67,7 @@ def settle_late_payment(session: Session, order: Order, attempt: PaymentAttempt,
                       actor=actor, reason=f"{why}: the order takes it")
         move_payment(session, order, PaymentStatus.PAID, actor)
         complete_payment(session, order, reference=truth.reference, actor=actor)
+        _give_up_other_links(session, order, attempt, actor)
     else:
         message = (f"Payment {attempt.provider_reference} {why}, and {refusal}: automatic "
                    "refund requested")
@@ -63,6 +79,24 @@ def settle_late_payment(session: Session, order: Order, attempt: PaymentAttempt,
         move_payment(session, order, PaymentStatus.PAID, actor)
         emit(session, REFUND_JOB, attempt_id=attempt.id)
     return Settlement(order.id, attempt.status, order.payment_status)
+
+
+def is_unwanted(order: Order, attempt: PaymentAttempt) -> bool:
+    """Whether a success reported for ``attempt`` lands after its moment: the attempt was
+    given up, or the order was paid meanwhile by another attempt."""
+    return (attempt.status in ENDED
+            or (attempt.status != AttemptStatus.CAPTURED and order.paid_at is not None))
+
+
+def _give_up_other_links(session: Session, order: Order, attempt: PaymentAttempt,
+                         actor: str) -> None:
+    """The order is paid: another attempt's link still open (a retry after a failure) is given
+    up, so that paying there too is a late payment, refunded, not a second charge kept."""
+    others = session.scalars(lock_rows(select(PaymentAttempt).where(
+        PaymentAttempt.order_id == order.id, PaymentAttempt.id != attempt.id,
+        PaymentAttempt.status == AttemptStatus.INITIATED).order_by(PaymentAttempt.id))).all()
+    for other in others:
+        cancel_attempt(session, other, actor)
 
 
 def _why_not_kept(session: Session, order: Order) -> str | None:

@@ -38,7 +38,7 @@ from ...stripe_objects import Intent
 from ..platform.audit import record_change
 from ..platform.tx import get_existing, lock_rows, write_alone, write_transaction
 from .errors import GatewayError
-from .late_payments import settle_late_payment
+from .late_payments import is_unwanted, settle_late_payment
 from .methods import LABELS
 from .settle import Failure, Settlement, Truth, apply_truth, lock_order_and_attempt
 
@@ -229,9 +229,6 @@ def settle_attempt(*, attempt_id: int, actor: str,
                                       closed_as=closed_as, give_up=give_up)
 
 
-ENDED = (AttemptStatus.CANCELED, AttemptStatus.FAILED)
-
-
 def _lock(session: Session, reference: str):
     return lock_order_and_attempt(session, PaymentAttempt.provider_reference == reference)
 
@@ -270,7 +267,8 @@ def apply_provider_payment(session: Session, provider_name: str, payment: Provid
                   moves=plan_provider_moves(AttemptStatus(attempt.status), status),
                   mismatch=mismatch, failure=failure, ledger=ledger,
                   canceled=status == PaymentStatus.CANCELED and not give_up)
-    if status == PaymentStatus.SUCCEEDED and attempt.status in ENDED and mismatch is None:
-        # Paid on the link after we gave the attempt up (a mismatch is flagged as ever).
+    if status == PaymentStatus.SUCCEEDED and mismatch is None and is_unwanted(order, attempt):
+        # Paid on the link after we gave the attempt up, or a second payment of a paid order
+        # (a mismatch is flagged as ever).
         return settle_late_payment(session, order, attempt, truth, actor=actor)
     return apply_truth(session, order, attempt, truth, actor=actor, closed_as=closed_as)

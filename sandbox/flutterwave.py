@@ -3,7 +3,8 @@
 
 The endpoints the shop calls, in Flutterwave's v3 shapes: ``POST /v3/payments`` (Standard,
 answers a hosted link), ``GET /v3/transactions/verify_by_reference?tx_ref=``,
-``GET /v3/transactions/:id/verify``, ``POST /v3/transactions/:id/refund``, ``GET /v3/refunds/:id``;
+``GET /v3/transactions/:id/verify``, ``POST /v3/transactions/:id/refund``, ``GET /v3/refunds/:id``,
+``GET /v3/refunds`` (list; ``?id=`` a transaction id);
 errors as ``{"status": "error", "message", "data": null}``. Amounts are decimal major units.
 Webhooks carry the secret hash in ``verif-hash``.
 """
@@ -23,7 +24,7 @@ from urllib.parse import urlencode, urlsplit
 from aiohttp import web
 from babel.numbers import get_currency_precision
 
-from .hosted import Webhooks, control_routes, hosted_page, parser, serve
+from .hosted import Webhooks, answer_or_drop, control_routes, hosted_page, parser, serve
 
 CURRENCIES = {"NGN", "GHS", "KES", "ZAR", "UGX", "TZS", "RWF", "XAF", "XOF", "USD", "EUR", "GBP"}
 PAYMENT_PARAMS = {"tx_ref", "amount", "currency", "redirect_url", "customer", "meta",
@@ -31,6 +32,7 @@ PAYMENT_PARAMS = {"tx_ref", "amount", "currency", "redirect_url", "customer", "m
                   "payment_plan", "subaccounts", "link_expiration"}
 CUSTOMER_PARAMS = {"email", "name", "phonenumber"}
 REFUND_PARAMS = {"amount", "comments"}
+LIST_REFUND_PARAMS = {"from", "to", "page", "status", "currency", "id", "flw_ref"}
 NOT_FOUND = "No transaction was found for this id"
 _ids = itertools.count(288_200_108)
 
@@ -93,8 +95,10 @@ class Flutterwave:
         try:
             if request.path.startswith("/v3/") and not request.path.startswith("/v3/hosted/"):
                 self._authorize(request)
-                # Only the verify-by-reference call takes a query (its own check says which).
-                if request.query and request.path != "/v3/transactions/verify_by_reference":
+                # Only verify-by-reference and the refund list take a query (their own checks
+                # say which).
+                if request.query and request.path not in ("/v3/transactions/verify_by_reference",
+                                                          "/v3/refunds"):
                     raise FlutterwaveError(400, f"{sorted(request.query)[0]} is not allowed")
             return await handler(request)
         except FlutterwaveError as exc:
@@ -178,6 +182,8 @@ class Flutterwave:
     async def refund(self, request: web.Request) -> web.Response:
         tx = self._transaction(request)
         body = await _json_body(request, REFUND_PARAMS)
+        if self.state.pop("unavailable_next_refund", False):
+            raise FlutterwaveError(503, "Service unavailable")
         payment = self.payments[tx["tx_ref"]]
         if tx["status"] != "successful":
             raise FlutterwaveError(400, "Only successful transactions can be refunded")
@@ -197,8 +203,42 @@ class Flutterwave:
         self.state["fail_next_refund"] = False
         asyncio.get_running_loop().call_later(self.webhooks.delay, self._settle_refund, refund,
                                               amount, fails)
-        return web.json_response({"status": "success", "message": "Transaction refund initiated",
-                                  "data": refund})
+        return answer_or_drop(request, self.state, web.json_response(
+            {"status": "success", "message": "Transaction refund initiated", "data": refund}))
+
+    async def list_refunds(self, request: web.Request) -> web.Response:
+        unknown = sorted(set(request.query) - LIST_REFUND_PARAMS)
+        if unknown:
+            raise FlutterwaveError(400, f"{unknown[0]} is not allowed")
+        query = request.query
+        tx_id = query.get("id")
+        if tx_id is not None and not tx_id.isdigit():
+            raise FlutterwaveError(400, "id must be a transaction id")
+        found = [self._listed(r) for r in sorted(self.refunds.values(), key=lambda r: -r["id"])
+                 if (tx_id is None or r["tx_id"] == int(tx_id))
+                 and query.get("flw_ref") in (None, r["flw_ref"])
+                 and query.get("status") in (None, r["status"])
+                 and query.get("currency") in (None, self._currency_of(r))
+                 and query.get("from", "") <= r["created_at"][:10]
+                 and r["created_at"][:10] <= query.get("to", "9999")]
+        page = int(query["page"]) if query.get("page", "").isdigit() else 1
+        shown = found[(page - 1) * 20:page * 20]
+        return web.json_response({"status": "success", "message": "Refunds fetched", "meta": {
+            "page_info": {"total": len(found), "current_page": page,
+                          "total_pages": max(1, -(-len(found) // 20)), "page_size": 20}},
+            "data": shown})
+
+    def _currency_of(self, refund: dict[str, Any]) -> str:
+        return self.payments[self.transactions[refund["tx_id"]]["tx_ref"]]["currency"]
+
+    @staticmethod
+    def _listed(refund: dict[str, Any]) -> dict[str, Any]:
+        # The list's words for a refund differ from the refund call's answer.
+        return {"id": refund["id"], "amount_refunded": refund["amount_refunded"],
+                "status": refund["status"], "flw_ref": refund["flw_ref"],
+                "comment": refund["comments"], "settlement_id": "NEW", "meta": refund["meta"],
+                "created_at": refund["created_at"], "account_id": refund["account_id"],
+                "transaction_id": refund["tx_id"]}
 
     def _settle_refund(self, refund: dict[str, Any], amount: Decimal, fails: bool) -> None:
         refund["status"] = "failed" if fails else "completed"
@@ -268,6 +308,7 @@ def create_app(*, secret: str, secret_hash: str, webhook_url: str | None,
     app.router.add_get(r"/v3/transactions/{id:\d+}/verify", flw.verify)
     app.router.add_post(r"/v3/transactions/{id:\d+}/refund", flw.refund)
     app.router.add_get(r"/v3/refunds/{id:\d+}", flw.fetch_refund)
+    app.router.add_get("/v3/refunds", flw.list_refunds)
     app.router.add_get("/v3/hosted/pay/{token}", flw.page)
     app.router.add_post("/v3/hosted/pay/{token}", flw.submit)
     control_routes(app, webhooks, flw.state)

@@ -74,7 +74,8 @@ class Webhooks:
 
 def control_routes(app: web.Application, webhooks: Webhooks, state: dict[str, Any]) -> None:
     """Sandbox-only routes for tests: list and resend deliveries, make the next refund fail,
-    and point later deliveries at another URL (one sandbox serves many tests)."""
+    lose its answer or not be reached, and point later deliveries at another URL (one sandbox
+    serves many tests)."""
 
     async def list_deliveries(_request: web.Request) -> web.Response:
         return web.json_response(webhooks.deliveries)
@@ -92,6 +93,17 @@ def control_routes(app: web.Application, webhooks: Webhooks, state: dict[str, An
         state["fail_next_refund"] = True
         return web.json_response({"fail_next_refund": True})
 
+    async def lose_next_answer(_request: web.Request) -> web.Response:
+        # The next refund is made, but the connection drops before its answer is sent (a
+        # timeout or a reset on the way back): the caller cannot know whether it happened.
+        state["lose_next_refund_answer"] = True
+        return web.json_response({"lose_next_refund_answer": True})
+
+    async def unavailable_next(_request: web.Request) -> web.Response:
+        # The next refund call is answered 503 and nothing is refunded.
+        state["unavailable_next_refund"] = True
+        return web.json_response({"unavailable_next_refund": True})
+
     async def set_webhook_url(request: web.Request) -> web.Response:
         url = (await request.json()).get("url")
         if url is not None and not str(url).startswith(("http://", "https://")):
@@ -103,6 +115,18 @@ def control_routes(app: web.Application, webhooks: Webhooks, state: dict[str, An
     app.router.add_post("/_sandbox/webhook-url", set_webhook_url)
     app.router.add_post(r"/_sandbox/webhooks/{n:\d+}/resend", resend)
     app.router.add_post("/_sandbox/refunds/fail-next", fail_next_refund)
+    app.router.add_post("/_sandbox/refunds/lose-next-answer", lose_next_answer)
+    app.router.add_post("/_sandbox/refunds/unavailable-next", unavailable_next)
+
+
+def answer_or_drop(request: web.Request, state: dict[str, Any],
+                   response: web.Response) -> web.Response:
+    """``response``, or (once, after ``lose-next-answer``) a dropped connection instead."""
+    if not state.pop("lose_next_refund_answer", False):
+        return response
+    if request.transport is not None:
+        request.transport.close()
+    raise asyncio.CancelledError  # aiohttp ends the handler without writing an answer
 
 
 def hosted_page(*, provider: str, merchant_ref: str, amount_text: str, email: str,

@@ -3,8 +3,9 @@
 
 The endpoints the shop calls, in Paystack's request and response shapes (api.paystack.co):
 ``POST /transaction/initialize``, ``GET /transaction/verify/:reference``, ``POST /refund``,
-``GET /refund/:id``; errors as ``{"status": false, "message", "type", "code"}``. Strict: an
-unknown or missing parameter, or a wrong key, is refused. ``/checkout/:access_code`` is the
+``GET /refund/:id``, ``GET /refund`` (list, ``?transaction=`` id or reference); errors as
+``{"status": false, "message", "type", "code"}``. Strict: an unknown or missing parameter, or
+a wrong key, is refused. ``/checkout/:access_code`` is the
 hosted page; webhooks are signed with HMAC-SHA512 of the body keyed by the secret key.
 """
 
@@ -25,13 +26,14 @@ from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
 
-from .hosted import Webhooks, control_routes, hosted_page, parser, serve
+from .hosted import Webhooks, answer_or_drop, control_routes, hosted_page, parser, serve
 
 CURRENCIES = {"NGN", "GHS", "ZAR", "KES", "USD"}
 INITIALIZE_PARAMS = {"email", "amount", "currency", "reference", "callback_url", "plan",
                      "invoice_limit", "metadata", "channels", "split_code", "subaccount",
                      "transaction_charge", "bearer", "label"}
 REFUND_PARAMS = {"transaction", "amount", "currency", "customer_note", "merchant_note"}
+LIST_REFUND_PARAMS = {"transaction", "currency", "from", "to", "perPage", "page"}
 _REFERENCE = re.compile(r"^[A-Za-z0-9.=-]{1,100}$")
 _ids = itertools.count(4_099_260_516)
 
@@ -87,8 +89,8 @@ class Paystack:
         try:
             if not request.path.startswith(("/checkout/", "/_sandbox/")):
                 self._authorize(request)
-                # None of the calls the shop makes takes a query parameter.
-                if request.query:
+                # Only the refund list takes a query (its own check says which).
+                if request.query and (request.method, request.path) != ("GET", "/refund"):
                     raise PaystackError(400, f"Unknown parameter: {sorted(request.query)[0]}",
                                         code="unknown_parameter")
             return await handler(request)
@@ -176,6 +178,9 @@ class Paystack:
 
     async def refund(self, request: web.Request) -> web.Response:
         body = await _json_body(request, REFUND_PARAMS)
+        if self.state.pop("unavailable_next_refund", False):
+            raise PaystackError(503, "Service unavailable", code="service_unavailable",
+                                type_="api_error")
         if not body.get("transaction"):
             raise PaystackError(400, "Transaction is required", code="missing_params")
         tx = self._find(body["transaction"])
@@ -208,7 +213,35 @@ class Paystack:
         self.state["fail_next_refund"] = False
         asyncio.get_running_loop().call_later(self.webhooks.delay, self._settle_refund, refund,
                                               fails)
-        return _ok("Refund has been queued for processing", refund)
+        return answer_or_drop(request, self.state,
+                              _ok("Refund has been queued for processing", refund))
+
+    async def list_refunds(self, request: web.Request) -> web.Response:
+        unknown = sorted(set(request.query) - LIST_REFUND_PARAMS)
+        if unknown:
+            raise PaystackError(400, f"Unknown parameter: {unknown[0]}",
+                                code="unknown_parameter")
+        per_page = _whole(request.query.get("perPage", "50"), "perPage")
+        page = _whole(request.query.get("page", "1"), "page")
+        wanted = request.query.get("transaction")
+        tx = self._find(wanted) if wanted else None
+        if wanted and tx is None:
+            raise PaystackError(404, "Transaction not found", code="transaction_not_found")
+        found = [self._listed(r) for r in sorted(self.refunds.values(), key=lambda r: -r["id"])
+                 if (tx is None or r["transaction"]["id"] == tx["id"])
+                 and request.query.get("currency") in (None, r["currency"])
+                 and request.query.get("from", "") <= r["createdAt"][:10]
+                 and r["createdAt"][:10] <= request.query.get("to", "9999")]
+        shown = found[(page - 1) * per_page:page * per_page]
+        return web.json_response({"status": True, "message": "Refunds retrieved", "data": shown,
+                                  "meta": {"total": len(found), "skipped": (page - 1) * per_page,
+                                           "perPage": per_page, "page": page,
+                                           "pageCount": max(1, -(-len(found) // per_page))}})
+
+    @staticmethod
+    def _listed(refund: dict[str, Any]) -> dict[str, Any]:
+        # The list names the refund's transaction by id, where a created refund embeds it.
+        return {**refund, "transaction": refund["transaction"]["id"]}
 
     def _settle_refund(self, refund: dict[str, Any], fails: bool) -> None:
         refund["status"] = "failed" if fails else "processed"
@@ -279,6 +312,7 @@ def create_app(*, secret: str, webhook_url: str | None, webhook_delay: float = 0
     app.router.add_get("/transaction/verify/{reference}", paystack.verify)
     app.router.add_post("/refund", paystack.refund)
     app.router.add_get(r"/refund/{id:\d+}", paystack.fetch_refund)
+    app.router.add_get("/refund", paystack.list_refunds)
     app.router.add_get("/checkout/{code}", paystack.page)
     app.router.add_post("/checkout/{code}", paystack.submit)
     control_routes(app, webhooks, paystack.state)

@@ -144,3 +144,24 @@ def link_on_pay_page(client, token: str) -> str:
     match = re.search(r'id="provider-link"[^>]*href="([^"]+)"', page.get_data(as_text=True))
     assert match, "the pay page links to the hosted page"
     return match.group(1).replace("&amp;", "&")
+
+
+def sandbox_refunds(gateway: Gateway, reference: str) -> list[dict]:
+    """The refunds the sandbox holds for our payment ``reference`` (its list-refunds route, as
+    the providers publish it)."""
+    if gateway.name == "paystack":
+        answer = httpx.get(f"{gateway.url}/refund", params={"transaction": reference},
+                           headers={"Authorization": f"Bearer {PAYSTACK_KEY}"}, timeout=10)
+    else:
+        auth = {"Authorization": f"Bearer {FLW_KEY}"}
+        tx = httpx.get(f"{gateway.url}/v3/transactions/verify_by_reference",
+                       params={"tx_ref": reference}, headers=auth, timeout=10)
+        answer = httpx.get(f"{gateway.url}/v3/refunds", params={"id": tx.json()["data"]["id"]},
+                           headers=auth, timeout=10)
+    answer.raise_for_status()
+    return answer.json()["data"]
+
+
+def fault(gateway: Gateway, name: str) -> None:
+    """Arm one of the sandbox's refund faults: fail-next, lose-next-answer, unavailable-next."""
+    httpx.post(f"{gateway.url}/_sandbox/refunds/{name}", timeout=10).raise_for_status()

@@ -103,9 +103,17 @@ PAYMENT_MOVES: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     P.REFUNDED: frozenset({P.DISPUTED, P.PARTIALLY_REFUNDED, P.PAID}),
 }
 
+# A hosted-page attempt (Paystack, Flutterwave) that we gave up on (CANCELED: its hold lapsed;
+# FAILED: the provider said so) ended on our side only: neither provider can cancel a link, so
+# the shopper may still pay on it. That money was captured all the same: the one move out of
+# an ended attempt, made only by a late payment (services/payments/late_payments.py).
+HOSTED_ATTEMPT_MOVES: dict[AttemptStatus, frozenset[AttemptStatus]] = {
+    **ATTEMPT_MOVES, A.CANCELED: frozenset({A.CAPTURED}), A.FAILED: frozenset({A.CAPTURED})}
+
 # Keyed by each machine's own status enum (Any: a Mapping's key type admits no subclass).
 MACHINES: dict[str, Mapping[Any, frozenset[StrEnum]]] = {
-    "attempt": ATTEMPT_MOVES, "order": ORDER_MOVES, "payment": PAYMENT_MOVES}
+    "attempt": ATTEMPT_MOVES, "hosted_attempt": HOSTED_ATTEMPT_MOVES, "order": ORDER_MOVES,
+    "payment": PAYMENT_MOVES}
 
 # Groups of statuses, named here only: code asks whether a status is in a group and never
 # lists members itself. tests/unit/test_states.py places every status: a new one must be put

@@ -19,3 +19,12 @@ def close_lapsed_orders(order_ids: list[int]) -> dict[str, int]:
     from ..services.inventory.expiry import close_lapsed_orders as close
 
     return close(order_ids=order_ids).as_dict()
+
+
+@app_job
+def refund_late_payment(attempt_id: int) -> str:
+    """Give back a hosted-page payment that landed after its attempt was given up and that its
+    order cannot keep (services/payments/late_payments.py)."""
+    from ..services.refunds.late_refunds import refund_late_payment as refund
+
+    return refund(attempt_id=attempt_id)

@@ -13,6 +13,7 @@ JOBS: dict[str, str] = {
     "close_lapsed_orders": "shop.jobs.orders.close_lapsed_orders",
     "send_refund_email": "shop.jobs.mail.send_refund_email",
     "refund_out_of_stock_order": "shop.jobs.orders.refund_out_of_stock_order",
+    "refund_late_payment": "shop.jobs.orders.refund_late_payment",
     "send_shipped_email": "shop.jobs.mail.send_shipped_email",
     "send_payment_instructions": "shop.jobs.mail.send_payment_instructions",
     "send_transfer_reminder": "shop.jobs.mail.send_transfer_reminder",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -120,7 +121,10 @@ class ProviderPayment:
 class ProviderRefund:
     """A refund the provider accepted; ``status`` is "pending", "succeeded", "failed" or
     "canceled" (Stripe only: canceled before it was sent); ``failure_reason`` the provider's
-    word for a failed one, when it gives one."""
+    word for a failed one, when it gives one.
+
+    ``created_at`` and ``note`` (the note we sent with it) come with a listed refund, to tell
+    ours apart when a refund call's answer was lost."""
 
     refund_id: str
     reference: str
@@ -128,6 +132,8 @@ class ProviderRefund:
     currency: str
     status: str
     failure_reason: str | None = None
+    created_at: datetime | None = None
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -177,6 +183,8 @@ class PaymentProvider(Protocol):
     def fetch_refund(self, refund_id: str, *, reference: str,
                      currency: str) -> ProviderRefund: ...
 
+    def list_refunds(self, reference: str, *, currency: str) -> list[ProviderRefund]: ...
+
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> ProviderEvent: ...
 
     def close(self) -> None: ...
@@ -200,3 +208,15 @@ def json_object(body: bytes) -> dict[str, Any]:
     if not isinstance(parsed, dict):
         raise InvalidSignature("the body is not a JSON object")
     return parsed
+
+
+def parse_time(value: Any) -> datetime | None:
+    """A provider's ISO 8601 timestamp ("2026-01-24T09:18:37.000Z") as an aware datetime; None
+    if it sent none or one we cannot read (the caller then matches without it)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

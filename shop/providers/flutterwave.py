@@ -38,6 +38,7 @@ from .base import (
     Unsupported,
     header,
     json_object,
+    parse_time,
 )
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,9 @@ STATUSES = {
     "pending": PaymentStatus.PENDING,
     "cancelled": PaymentStatus.CANCELED,
 }
+# Pages of 20 refunds read at most; if the ``id`` filter were ignored, every refund of the
+# account would be listed and the client filters by ``transaction_id`` itself.
+LIST_PAGES = 10
 REFUND_STATUSES = {"completed": "succeeded", "pending": "pending", "failed": "failed"}
 
 
@@ -91,6 +95,14 @@ class FlutterwaveProvider:
 
     def _call(self, method: str, path: str, *, body: dict | None = None,
               params: dict | None = None) -> dict[str, Any]:
+        data = self._request(method, path, body=body, params=params)
+        if not isinstance(data, dict):
+            raise ProviderError("Flutterwave answered without data", code="malformed_response")
+        return data
+
+    def _request(self, method: str, path: str, *, body: dict | None = None,
+                 params: dict | None = None, whole: bool = False) -> Any:
+        """The answer's ``data`` (``whole``: the answer, with a list's ``meta``)."""
         try:
             response = self._client.request(method, path, json=body, params=params)
         except httpx.TransportError as exc:
@@ -110,10 +122,7 @@ class FlutterwaveProvider:
             code = "transaction_not_found" if message.startswith(NOT_FOUND) else "provider_error"
             raise ProviderError(message or "Flutterwave refused the request", code=code,
                                 status=response.status_code)
-        data = payload.get("data")
-        if not isinstance(data, dict):
-            raise ProviderError("Flutterwave answered without data", code="malformed_response")
-        return data
+        return payload if whole else payload.get("data")
 
     def start_payment(self, request: PaymentRequest) -> NextStep:
         currency = request.currency.upper()
@@ -189,6 +198,36 @@ class FlutterwaveProvider:
             amount=to_minor(data["amount_refunded"], currency.upper()),
             currency=currency.upper(),
             status=REFUND_STATUSES.get(str(data.get("status")), "pending"))
+
+    def list_refunds(self, reference: str, *, currency: str) -> list[ProviderRefund]:
+        """The refunds of our payment ``reference``: its transaction id from verify, then
+        ``GET /v3/refunds?id=`` (newest first), with the ``comments`` we sent."""
+        payment = self.fetch_payment(reference)
+        if payment.provider_reference is None:
+            return []  # never charged: nothing to refund
+        data: list[dict[str, Any]] = []
+        for page in range(1, LIST_PAGES + 1):
+            payload = self._request("GET", "/refunds", params={
+                "id": payment.provider_reference, "page": page}, whole=True)
+            if not isinstance(payload.get("data"), list):
+                raise ProviderError("Flutterwave listed no refunds", code="malformed_response")
+            data += payload["data"]
+            pages = ((payload.get("meta") or {}).get("page_info") or {}).get("total_pages")
+            if page >= int(pages or 1):
+                break
+        else:
+            # A list we could not read to its end must not pass for "not refunded".
+            raise ProviderError(f"more than {LIST_PAGES} pages of refunds for {reference}",
+                                code="refund_list_incomplete")
+        paid_in = payment.currency or currency.upper()
+        return [ProviderRefund(
+            refund_id=str(item["id"]), reference=reference,
+            amount=to_minor(item["amount_refunded"], paid_in), currency=paid_in,
+            status=REFUND_STATUSES.get(str(item.get("status")), "pending"),
+            created_at=parse_time(item.get("created_at")),
+            note=str(item.get("comment") or item.get("comments") or ""))
+            for item in data if str(item.get("transaction_id") or item.get("tx_id"))
+            == payment.provider_reference]
 
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> ProviderEvent:
         sent = header(headers, HASH_HEADER)

@@ -33,6 +33,7 @@ from .base import (
     Unsupported,
     header,
     json_object,
+    parse_time,
 )
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ STATUSES = {
     "queued": PaymentStatus.PENDING,
     "reversed": PaymentStatus.CANCELED,
 }
+LIST_PAGES = 10  # of 100 refunds each: more for one payment is not a list to trust
 REFUND_STATUSES = {"pending": "pending", "processing": "pending", "needs-attention": "pending",
                    "processed": "succeeded", "failed": "failed"}
 EVENTS = {
@@ -96,8 +98,16 @@ class PaystackProvider:
         self._client.close()
 
     def _call(self, method: str, path: str, body: dict | None = None) -> dict[str, Any]:
+        data = self._request(method, path, body=body)
+        if not isinstance(data, dict):
+            raise ProviderError("Paystack answered without data", code="malformed_response")
+        return data
+
+    def _request(self, method: str, path: str, *, body: dict | None = None,
+                 params: dict | None = None, whole: bool = False) -> Any:
+        """The answer's ``data`` (``whole``: the answer, with a list's ``meta``)."""
         try:
-            response = self._client.request(method, path, json=body)
+            response = self._client.request(method, path, json=body, params=params)
         except httpx.TransportError as exc:
             raise ProviderUnavailable(f"Paystack unreachable: {exc.__class__.__name__}",
                                       code="provider_unreachable") from exc
@@ -115,10 +125,7 @@ class PaystackProvider:
             raise ProviderError(str(payload.get("message") or "Paystack refused the request"),
                                 code=str(payload.get("code") or "provider_error"),
                                 status=response.status_code)
-        data = payload.get("data")
-        if not isinstance(data, dict):
-            raise ProviderError("Paystack answered without data", code="malformed_response")
-        return data
+        return payload if whole else payload.get("data")
 
     def start_payment(self, request: PaymentRequest) -> NextStep:
         metadata = dict(request.metadata)
@@ -186,6 +193,30 @@ class PaystackProvider:
             refund_id=str(data["id"]), reference=reference, amount=_amount(data["amount"]),
             currency=str(data.get("currency") or currency),
             status=REFUND_STATUSES.get(str(data.get("status")), "pending"))
+
+    def list_refunds(self, reference: str, *, currency: str) -> list[ProviderRefund]:
+        """The refunds of our payment ``reference`` (``GET /refund?transaction=``), newest first,
+        with the note we sent (``merchant_note``): how a lost refund answer is found again."""
+        data: list[dict[str, Any]] = []
+        for page in range(1, LIST_PAGES + 1):
+            payload = self._request("GET", "/refund", params={
+                "transaction": reference, "currency": currency.upper(), "perPage": 100,
+                "page": page}, whole=True)
+            if not isinstance(payload.get("data"), list):
+                raise ProviderError("Paystack listed no refunds", code="malformed_response")
+            data += payload["data"]
+            if page >= int((payload.get("meta") or {}).get("pageCount") or 1):
+                break
+        else:
+            # A list we could not read to its end must not pass for "not refunded".
+            raise ProviderError(f"more than {LIST_PAGES} pages of refunds for {reference}",
+                                code="refund_list_incomplete")
+        return [ProviderRefund(
+            refund_id=str(item["id"]), reference=reference, amount=_amount(item["amount"]),
+            currency=str(item.get("currency") or currency),
+            status=REFUND_STATUSES.get(str(item.get("status")), "pending"),
+            created_at=parse_time(item.get("createdAt")),
+            note=str(item.get("merchant_note") or "")) for item in data]
 
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> ProviderEvent:
         sent = header(headers, SIGNATURE_HEADER)

@@ -147,6 +147,16 @@ class StripeProvider:
         except GatewayError as exc:
             raise _provider_error(exc) from exc
 
+    def list_refunds(self, reference: str, *, currency: str) -> list[ProviderRefund]:
+        """The refunds of the intent ``reference`` (of its charge; none before a charge). A lost
+        Stripe refund answer needs no list: the idempotency key makes asking again safe."""
+        try:
+            charge_id = self.gateway.retrieve_payment_intent(reference).latest_charge_id
+            refunds = self.gateway.list_refunds(charge_id=charge_id) if charge_id else []
+        except GatewayError as exc:
+            raise _provider_error(exc) from exc
+        return [refund_of(refund, reference=reference) for refund in refunds]
+
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> ProviderEvent:
         """A verified event (signature, tolerance, rotated secrets: the gateway's
         ``verify_webhook``) in our words; types outside the protocol are IGNORED."""

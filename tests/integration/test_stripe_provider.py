@@ -96,6 +96,8 @@ def test_capture_a_part_then_refund_a_part(provider, stripe_client):
                            metadata={"transaction_id": "41"}).refund_id == refund.refund_id
     assert provider.fetch_refund(refund.refund_id, reference=intent_id,
                                  currency="USD") == refund
+    assert [r.refund_id for r in provider.list_refunds(intent_id, currency="USD")] == \
+        [refund.refund_id]
     at_stripe = stripe_client.v1.refunds.retrieve(refund.refund_id)
     assert (at_stripe.reason, at_stripe.metadata.to_dict()) == (
         "requested_by_customer", {"transaction_id": "41"})
@@ -106,6 +108,7 @@ def test_capture_a_part_then_refund_a_part(provider, stripe_client):
 
 def test_void_cancels_an_authorization(provider, stripe_client):
     intent_id = started(provider, stripe_client, manual=True)
+    assert provider.list_refunds(intent_id, currency="USD") == []  # no charge yet
     voided = provider.void(intent_id, idempotency_key=f"void-{intent_id}")
     assert voided.status is PaymentStatus.CANCELED
     assert provider.fetch_payment(intent_id).status is PaymentStatus.CANCELED

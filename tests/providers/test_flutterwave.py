@@ -16,6 +16,7 @@ from shop.providers.base import (
     PaymentRequest,
     PaymentStatus,
     ProviderError,
+    ProviderUnavailable,
     Unsupported,
 )
 
@@ -196,3 +197,37 @@ def test_calls_without_a_query_refuse_one(flutterwave_sandbox, path):
     answer = httpx.get(f"{flutterwave_sandbox.url}{path}", params={"expand": "x"},
                        headers={"Authorization": f"Bearer {FLW_KEY}"}, timeout=10)
     assert answer.status_code == 400 and answer.json()["message"] == "expand is not allowed"
+
+
+def test_list_refunds_of_a_payment_with_our_note_and_the_lost_answer_fault(
+        flutterwave, flutterwave_sandbox):
+    assert flutterwave.list_refunds("never-paid", currency="NGN") == []
+    pay(flutterwave, "att-9-a")
+    pay(flutterwave, "att-9-b")
+    flutterwave.refund("att-9-b", 100, currency="NGN")  # another payment's: not listed
+    first = flutterwave.refund("att-9-a", 250_025, currency="NGN", reason="shop refund 7")
+    control(flutterwave_sandbox, "POST", "/refunds/lose-next-answer")
+    with pytest.raises(ProviderUnavailable):
+        flutterwave.refund("att-9-a", 100_000, currency="NGN", reason="shop refund 8")
+    listed = flutterwave.list_refunds("att-9-a", currency="NGN")
+    assert [(r.amount, r.note, r.currency) for r in listed] == [
+        (100_000, "shop refund 8", "NGN"), (250_025, "shop refund 7", "NGN")]
+    assert listed[1].refund_id == first.refund_id and listed[0].created_at is not None
+    control(flutterwave_sandbox, "POST", "/refunds/unavailable-next")
+    with pytest.raises(ProviderUnavailable):
+        flutterwave.refund("att-9-a", 100, currency="NGN")
+    assert len(flutterwave.list_refunds("att-9-a", currency="NGN")) == 2  # not made
+
+
+def test_the_refund_list_refuses_an_unknown_parameter(flutterwave_sandbox):
+    answer = httpx.get(f"{flutterwave_sandbox.url}/v3/refunds", params={"expand": "x"},
+                       headers={"Authorization": f"Bearer {FLW_KEY}"}, timeout=10)
+    assert answer.status_code == 400 and answer.json()["message"] == "expand is not allowed"
+
+
+def test_the_refund_list_is_read_page_by_page(flutterwave):
+    pay(flutterwave, "att-9-c")
+    for n in range(21):  # the list's pages hold 20
+        flutterwave.refund("att-9-c", 100, currency="NGN", reason=f"shop refund {n}")
+    listed = flutterwave.list_refunds("att-9-c", currency="NGN")
+    assert sorted(int(r.note.split()[-1]) for r in listed) == list(range(21))

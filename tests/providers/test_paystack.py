@@ -15,6 +15,7 @@ from shop.providers.base import (
     PaymentRequest,
     PaymentStatus,
     ProviderError,
+    ProviderUnavailable,
     Unsupported,
 )
 from shop.providers.paystack import PaystackProvider
@@ -188,3 +189,27 @@ def test_calls_without_a_query_refuse_one(paystack_sandbox, path):
     answer = httpx.get(f"{paystack_sandbox.url}{path}", params={"perPage": "5"},
                        headers={"Authorization": f"Bearer {PAYSTACK_KEY}"}, timeout=10)
     assert answer.status_code == 400 and answer.json()["code"] == "unknown_parameter"
+
+
+def test_list_refunds_by_reference_with_our_note_and_the_lost_answer_fault(
+        paystack, paystack_sandbox):
+    pay(paystack, "att-9-a")
+    pay(paystack, "att-9-b")
+    paystack.refund("att-9-b", 1_000, currency="NGN")  # another payment's: not listed
+    first = paystack.refund("att-9-a", 100_000, currency="NGN", reason="shop refund 7")
+    control(paystack_sandbox, "POST", "/refunds/lose-next-answer")
+    with pytest.raises(ProviderUnavailable):
+        paystack.refund("att-9-a", 50_000, currency="NGN", reason="shop refund 8")
+    listed = paystack.list_refunds("att-9-a", currency="NGN")
+    assert [(r.amount, r.note, r.reference) for r in listed] == [
+        (50_000, "shop refund 8", "att-9-a"), (100_000, "shop refund 7", "att-9-a")]
+    assert listed[1].refund_id == first.refund_id and listed[0].created_at is not None
+    control(paystack_sandbox, "POST", "/refunds/unavailable-next")
+    with pytest.raises(ProviderUnavailable):
+        paystack.refund("att-9-a", 1_000, currency="NGN")
+    assert len(paystack.list_refunds("att-9-a", currency="NGN")) == 2  # not made
+
+
+def test_the_refund_list_refuses_an_unknown_parameter(paystack_sandbox):
+    answer = api(paystack_sandbox, "GET", "/refund?status=processed")
+    assert answer.status_code == 400 and answer.json()["message"] == "Unknown parameter: status"

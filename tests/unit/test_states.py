@@ -4,6 +4,7 @@ from shop.domain.errors import IllegalTransition
 from shop.domain.settlement import payment_status_for, plan_attempt_moves
 from shop.domain.states import (
     ATTEMPT_MOVES,
+    HOSTED_ATTEMPT_MOVES,
     ORDER_MOVES,
     PAYMENT_MOVES,
     VOIDABLE,
@@ -23,7 +24,8 @@ from shop.domain.states import (
 
 
 @pytest.mark.parametrize(("machine", "table", "enum"), [
-    ("attempt", ATTEMPT_MOVES, A), ("order", ORDER_MOVES, O), ("payment", PAYMENT_MOVES, P)])
+    ("attempt", ATTEMPT_MOVES, A), ("hosted_attempt", HOSTED_ATTEMPT_MOVES, A),
+    ("order", ORDER_MOVES, O), ("payment", PAYMENT_MOVES, P)])
 def test_every_pair_is_allowed_exactly_when_listed(machine, table, enum):
     assert set(table) == set(enum), "every state has a row"
     for current in enum:
@@ -38,6 +40,13 @@ def test_every_pair_is_allowed_exactly_when_listed(machine, table, enum):
 def test_terminal_attempt_states_allow_nothing():
     for terminal in (A.CAPTURED, A.CANCELED, A.FAILED):
         assert ATTEMPT_MOVES[terminal] == frozenset()
+
+
+def test_a_hosted_page_attempt_adds_only_the_late_capture_of_a_given_up_link():
+    added = {(s, t) for s, moves in HOSTED_ATTEMPT_MOVES.items() for t in moves} - {
+        (s, t) for s, moves in ATTEMPT_MOVES.items() for t in moves}
+    assert added == {(A.CANCELED, A.CAPTURED), (A.FAILED, A.CAPTURED)}
+    assert HOSTED_ATTEMPT_MOVES[A.CAPTURED] == frozenset()
 
 
 def test_any_non_terminal_attempt_may_fail():

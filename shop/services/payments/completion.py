@@ -71,13 +71,14 @@ def settle_received(session: Session, order: Order, attempt: PaymentAttempt, *, 
 
 
 def move_attempt(session: Session, attempt: PaymentAttempt, target: AttemptStatus,
-                  actor: str) -> None:
+                 actor: str, *, machine: str = "attempt", reason: str | None = None) -> None:
+    """``machine``: ``hosted_attempt`` for the late capture of a given-up hosted-page link."""
     previous = attempt.status
-    attempt.status = transition("attempt", AttemptStatus(previous), target)
+    attempt.status = transition(machine, AttemptStatus(previous), target)
     attempt.updated_at = utcnow()
     record_change(session, store_id=attempt.store_id, entity_type="payment_attempt",
                   entity_id=attempt.id, action="payment_state_change", from_state=previous,
-                  to_state=attempt.status, actor=actor)
+                  to_state=attempt.status, actor=actor, reason=reason)
 
 
 def cancel_attempt(session: Session, attempt: PaymentAttempt, actor: str) -> None:

@@ -5,8 +5,9 @@ applied through the one settle path (a payment whose webhook never came is recor
 a failed one fails). One the provider still has no payment for, and whose stock holds have
 lapsed, is given up through the hold-expiry path (``expiry.close_unpaid_order``): the attempt
 is canceled, the order expired and its stock released. A pending refund with its id stored is
-fetched and applied; one without (the call's answer was lost) is left to staff, since these
-providers take no idempotency key and asking again could refund twice.
+fetched and applied; one without (the call's answer was lost) is looked for in the provider's
+list of the payment's refunds and adopted, or asked for again once, and then left to staff
+(``refunds/lost_refunds.py``: these providers take no idempotency key).
 """
 
 from __future__ import annotations
@@ -70,15 +71,17 @@ def _holds_lapsed(order_id: int, now: datetime) -> bool:
         select(exists(holds.where(counting(now)))))
 
 
-def settle_provider_refund(row: PaymentTransaction, actor: str) -> bool:
-    """A pending refund at a hosted-page provider: fetched and applied if its id is known."""
+def settle_provider_refund(row: PaymentTransaction, actor: str, older_than: datetime) -> bool:
+    """A pending refund at a hosted-page provider: fetched and applied if its id is known;
+    else (its answer was lost) found in the provider's list, or asked for again once."""
+    from ..refunds.lost_refunds import resolve_lost_refund
     from ..refunds.refunds import apply_refund
 
-    if not row.provider_reference:
-        raise GatewayError(f"the refund call's answer was lost; check the payment "
-                           f"{row.attempt.provider_reference} at {row.attempt.provider} "
-                           "before refunding again", code="refund_unknown")
     row_id = row.id
-    apply_refund(transaction_id=row_id, refund=fetch(row), actor=actor)
+    refund = (fetch(row) if row.provider_reference
+              else resolve_lost_refund(row_id, actor=actor, busy_since=older_than))
+    if refund is None:
+        return False  # another run is asking for it again right now
+    apply_refund(transaction_id=row_id, refund=refund, actor=actor)
     return (get_existing(db.session, PaymentTransaction, row_id).status
             != TransactionStatus.PENDING)

@@ -153,7 +153,8 @@ def _pending_claims(tally: Tally, store_ids, older_than: datetime, actor: str) -
             _flag_manual_refund(row.id, actor)
             continue
         try:
-            settled = (_settle_refund(row.id, actor) if row.kind == TransactionKind.REFUND
+            settled = (_settle_refund(row.id, actor, older_than)
+                       if row.kind == TransactionKind.REFUND
                        else _settle_claim(row.id, actor))
         except GatewayError as exc:
             tally.flagged += 1
@@ -197,10 +198,10 @@ def _settle_claim(transaction_id: int, actor: str) -> bool:
     return True
 
 
-def _settle_refund(transaction_id: int, actor: str) -> bool:
+def _settle_refund(transaction_id: int, actor: str, older_than: datetime) -> bool:
     row = get_existing(db.session, PaymentTransaction, transaction_id)
     if row.attempt.provider != "stripe":
-        return settle_provider_refund(row, actor)
+        return settle_provider_refund(row, actor, older_than)
     if row.provider_reference:
         refund = gateway().retrieve_refund(row.provider_reference)
     else:

@@ -30,10 +30,10 @@ from ...providers.base import (
     ProviderPayment,
 )
 from ...providers.stripe_objects import Intent
-from ..platform.alerts import RECONCILIATION_UNRESOLVED, raise_alert
 from ..platform.audit import record_change
 from ..platform.tx import get_existing, lock_rows, write_alone, write_transaction
 from .errors import GatewayError, as_gateway_error
+from .late_payments import is_unwanted, settle_late_payment
 from .methods import LABELS, provider_named
 from .settle import Failure, Settlement, Truth, apply_truth, lock_order_and_attempt
 
@@ -191,36 +191,17 @@ def fetch_truth(provider_name: str, reference: str) -> ProviderPayment:
 
 
 def settle_attempt(*, attempt_id: int, actor: str,
-                   closed_as: OrderStatus = OrderStatus.CANCELED) -> Settlement | None:
+                   closed_as: OrderStatus = OrderStatus.CANCELED,
+                   give_up: bool = False) -> Settlement | None:
     """Ask the provider about the attempt's reference and apply the answer (return, pay
-    page, reconciliation); None if the attempt has no reference yet."""
+    page, reconciliation, a staff cancel with ``give_up``); None if it has no reference yet."""
     attempt = get_existing(db.session, PaymentAttempt, attempt_id)
     if not attempt.provider_reference:
         return None
     payment = fetch_truth(attempt.provider, attempt.provider_reference)
     with write_transaction() as session:
         return apply_provider_payment(session, attempt.provider, payment, actor=actor,
-                                      closed_as=closed_as)
-
-
-ENDED = (AttemptStatus.CANCELED, AttemptStatus.FAILED)
-LATE_PAYMENT = "paid_after_given_up"
-
-
-def _flag_late_payment(session: Session, order: Order, attempt: PaymentAttempt, label: str,
-                       actor: str) -> None:
-    """Paid on a hosted page after we gave the attempt up (its hold lapsed): neither provider
-    can cancel a link, and the attempt's machine has no way back, so staff decide (refund at
-    the provider, or ship), told once however often it is reported."""
-    message = (f"Payment {attempt.provider_reference} succeeded at {label} after the attempt "
-               f"was {attempt.status}: refund it there or fulfil the order.")
-    if message not in (order.attention or ""):
-        order.attention = f"{order.attention}; {message}" if order.attention else message
-        record_change(session, store_id=order.store_id, entity_type="order",
-                      entity_id=order.id, action=LATE_PAYMENT, from_state=None, to_state=None,
-                      actor=actor, reason=message)
-    raise_alert(session, store_id=order.store_id, kind=RECONCILIATION_UNRESOLVED,
-                message=message, order_id=order.id, attempt_id=attempt.id)
+                                      closed_as=closed_as, give_up=give_up)
 
 
 def _lock(session: Session, reference: str):
@@ -238,9 +219,6 @@ def apply_provider_payment(session: Session, provider_name: str, payment: Provid
     if attempt is None or attempt.provider != provider_name:
         return None
     label = LABELS.get(provider_name, provider_name)
-    if payment.status == PaymentStatus.SUCCEEDED and attempt.status in ENDED:
-        _flag_late_payment(session, order, attempt, label, actor)
-        return Settlement(order.id, attempt.status, order.payment_status)
     status = payment.status
     if give_up and status == PaymentStatus.PENDING:
         status = PaymentStatus.CANCELED
@@ -264,4 +242,8 @@ def apply_provider_payment(session: Session, provider_name: str, payment: Provid
                   moves=plan_provider_moves(AttemptStatus(attempt.status), status),
                   mismatch=mismatch, failure=failure, ledger=ledger,
                   canceled=status == PaymentStatus.CANCELED and not give_up)
+    if status == PaymentStatus.SUCCEEDED and mismatch is None and is_unwanted(order, attempt):
+        # Paid on the link after we gave the attempt up, or a second payment of a paid order
+        # (a mismatch is flagged as ever).
+        return settle_late_payment(session, order, attempt, truth, actor=actor)
     return apply_truth(session, order, attempt, truth, actor=actor, closed_as=closed_as)

@@ -360,9 +360,10 @@ def cancel_superseded(attempt_ids: list[int], *, reason: str = "duplicate") -> N
         if attempt is not None and attempt.provider == "stripe" and attempt.session_id:
             _expire_session(attempt.session_id)
             continue
-        if attempt is None or not attempt.provider_reference or attempt.provider != "stripe":
-            # A redirect provider's link is left to lapse: its webhook or reconciliation
-            # settles a payment that still lands, through the same settle path.
+        if attempt is not None and attempt.provider_reference and attempt.provider != "stripe":
+            _give_up_link(attempt.id)
+            continue
+        if attempt is None or not attempt.provider_reference:
             continue
         intent_id = attempt.provider_reference
         try:
@@ -376,6 +377,20 @@ def cancel_superseded(attempt_ids: list[int], *, reason: str = "duplicate") -> N
             # The webhook or reconciliation will settle it; the old order is already closed.
             log.warning("could not settle a superseded PaymentIntent",
                         extra={"payment_intent": intent_id}, exc_info=True)
+
+
+def _give_up_link(attempt_id: int) -> None:
+    """A hosted-page link (Paystack, Flutterwave) cannot be canceled at the provider: a payment
+    already made is settled, else the attempt is given up now, so that one made later is a
+    late payment (``late_payments``: refunded if staff canceled the order)."""
+    from .redirect import settle_attempt  # it imports this module
+
+    try:
+        settle_attempt(attempt_id=attempt_id, actor="system:checkout", give_up=True)
+    except GatewayError:
+        # Reconciliation gives it up later, through the same path.
+        log.warning("could not verify a superseded hosted-page payment",
+                    extra={"attempt_id": attempt_id}, exc_info=True)
 
 
 def _expire_session(session_id: str) -> None:

@@ -7,8 +7,8 @@ stored as ``<provider>:<id>`` (the providers number their refunds independently,
 ledger reference is unique per kind).
 
 Neither provider takes an idempotency key for a refund, so a row whose call may or may not
-have reached the provider (no refund id stored) is never sent again by reconciliation: staff
-are told to look, rather than risking a second refund.
+have reached the provider (no refund id stored) is never sent again blindly: the provider's
+list of the payment's refunds is asked first (``lost_refunds``).
 """
 
 from __future__ import annotations
@@ -31,13 +31,22 @@ log = logging.getLogger(__name__)
 _STATUS = {"succeeded": "succeeded", "failed": "failed", "pending": "pending"}
 
 
-def _as_refund(provider: str, refund: ProviderRefund) -> Refund:
+def as_refund(provider: str, refund: ProviderRefund) -> Refund:
     status = _STATUS.get(refund.status, "pending")
     return Refund(id=f"{provider}:{refund.refund_id}", status=status, amount=refund.amount,
                   currency=refund.currency.lower(), charge_id=None,
                   payment_intent_id=refund.reference,
                   failure_reason=f"{provider} reports the refund failed"
                   if status == "failed" else None)
+
+
+def refund_note(transaction_id: int, reason: str | None) -> str:
+    """The note sent with a refund (Paystack's merchant_note, Flutterwave's comments): it names
+    our REFUND row, so that a refund whose answer was lost is recognised in the provider's list."""
+    return f"{NOTE_PREFIX}{transaction_id}" + (f": {reason}" if reason else "")
+
+
+NOTE_PREFIX = "shop refund "
 
 
 def issue(provider: str, claim) -> Refund:
@@ -47,10 +56,10 @@ def issue(provider: str, claim) -> Refund:
     with provider_named(provider) as client:
         try:
             refund = client.refund(claim.intent_id, claim.amount, currency=attempt.currency,
-                                   reason=claim.reason or "")
+                                   reason=refund_note(claim.transaction_id, claim.reason))
         except ProviderError as exc:
             raise as_gateway_error(exc) from exc
-    return _as_refund(provider, refund)
+    return as_refund(provider, refund)
 
 
 def fetch(row: PaymentTransaction) -> Refund:
@@ -64,7 +73,7 @@ def fetch(row: PaymentTransaction) -> Refund:
                                          currency=attempt.currency)
         except ProviderError as exc:
             raise as_gateway_error(exc) from exc
-    return _as_refund(provider, refund)
+    return as_refund(provider, refund)
 
 
 def pending_refunds(reference: str) -> list[PaymentTransaction]:
@@ -84,16 +93,20 @@ class RefundNotStoredYet(GatewayError):
 
 def settle_refunds_of(reference: str, *, actor: str) -> int:
     """Apply how each pending refund of the payment ``reference`` ended (a refund event is a
-    hint: each refund is fetched); returns how many are no longer pending."""
+    hint: each refund is fetched, and one whose answer was lost is looked for in the
+    provider's list); returns how many are no longer pending."""
+    from .lost_refunds import find_lost_refund
     from .refunds import apply_refund
 
     done = 0
     for row in pending_refunds(reference):
-        if not row.provider_reference:
+        refund = fetch(row) if row.provider_reference else find_lost_refund(row)
+        if refund is None:
+            # Its call may still be under way: the provider delivers the event again.
             raise RefundNotStoredYet(f"refund {row.id} has no provider id yet",
                                      code="refund_not_stored", retryable=True)
         row_id = row.id
-        apply_refund(transaction_id=row_id, refund=fetch(row), actor=actor)
+        apply_refund(transaction_id=row_id, refund=refund, actor=actor)
         if get_existing(db.session, PaymentTransaction, row_id).status \
                 != TransactionStatus.PENDING:
             done += 1

@@ -22,12 +22,8 @@ from ...models import EventStatus, ProviderEvent
 from ...providers.base import EventKind, InvalidSignature, ProviderError
 from ...providers.base import ProviderEvent as Event
 from ..payments.errors import InvalidWebhook
-from ..payments.methods import REDIRECT_PROVIDERS
-from ..payments.redirect import (
-    apply_provider_payment,
-    fetch_truth,
-    provider_named,
-)
+from ..payments.methods import REDIRECT_PROVIDERS, provider_named
+from ..payments.redirect import apply_provider_payment, fetch_truth
 from ..platform.tx import lock_rows, write_transaction
 from ..refunds.provider_refunds import settle_refunds_of
 

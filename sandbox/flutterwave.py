@@ -16,6 +16,7 @@ import hmac
 import itertools
 import secrets
 import sys
+import time
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -46,6 +47,16 @@ class FlutterwaveError(Exception):
 
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _closes_at(minutes: Any) -> float | None:
+    """When a page with this ``session_duration`` stops taking payment (epoch seconds)."""
+    if minutes is None:
+        return None
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 1440:
+        raise FlutterwaveError(400, "session_duration must be a whole number of minutes "
+                               "from 1 to 1440")
+    return time.time() + minutes * 60
 
 
 def _number(value: Decimal) -> int | float:
@@ -131,13 +142,15 @@ class Flutterwave:
                                    "is not allowed")
         if urlsplit(str(body["redirect_url"])).scheme not in ("http", "https"):
             raise FlutterwaveError(400, "redirect_url must be a valid url")
+        closes_at = _closes_at(body.get("session_duration"))
         tx_ref = str(body["tx_ref"])
         if tx_ref in self.payments and self.payments[tx_ref]["transaction"] is not None:
             raise FlutterwaveError(400, "A transaction with this tx_ref already exists")
         token = secrets.token_hex(12)
         self.payments[tx_ref] = {"tx_ref": tx_ref, "amount": amount, "currency": currency,
                                  "redirect_url": str(body["redirect_url"]), "customer": customer,
-                                 "meta": body.get("meta") or {}, "transaction": None}
+                                 "meta": body.get("meta") or {}, "transaction": None,
+                                 "closes_at": closes_at}
         self.by_token[token] = tx_ref
         return web.json_response({"status": "success", "message": "Hosted Link", "data": {
             "link": f"{request.app['public_url']}/v3/hosted/pay/{token}"}})
@@ -260,7 +273,22 @@ class Flutterwave:
         tx_ref = self.by_token.get(request.match_info["token"])
         if tx_ref is None:
             raise web.HTTPNotFound(text="No such payment link")
-        return self.payments[tx_ref]
+        payment = self.payments[tx_ref]
+        closes_at = payment["closes_at"]
+        if payment["transaction"] is None and closes_at is not None and time.time() >= closes_at:
+            raise web.HTTPGone(text="This payment session has expired.")
+        return payment
+
+    async def session(self, request: web.Request) -> web.Response:
+        """Sandbox-only: the page's session (``closes_at``), and ``?close=1`` to end it now
+        (as if its session_duration had run out: tests do not wait)."""
+        payment = self.payments.get(request.match_info["tx_ref"])
+        if payment is None:
+            raise web.HTTPNotFound(text="No such payment")
+        if request.query.get("close") == "1":
+            payment["closes_at"] = time.time()
+        return web.json_response({"tx_ref": payment["tx_ref"],
+                                  "closes_at": payment["closes_at"]})
 
     async def page(self, request: web.Request) -> web.Response:
         payment = self._payment_for_page(request)
@@ -312,6 +340,7 @@ def create_app(*, secret: str, secret_hash: str, webhook_url: str | None,
     app.router.add_get("/v3/hosted/pay/{token}", flw.page)
     app.router.add_post("/v3/hosted/pay/{token}", flw.submit)
     control_routes(app, webhooks, flw.state)
+    app.router.add_route("*", "/_sandbox/payments/{tx_ref}/session", flw.session)
     return app
 
 

@@ -97,6 +97,10 @@ class PaymentRequest:
     return_url: str
     cancel_url: str | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
+    # When the shop gives the payment up (the order's stock holds end): a provider whose page
+    # can close itself then is told (Flutterwave's session_duration); the others cannot, and
+    # a payment made after it is a late payment (services/payments/late_payments.py).
+    closes_at: datetime | None = None
     idempotency_key: str | None = None
     capture_manually: bool = False
 

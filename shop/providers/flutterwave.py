@@ -15,7 +15,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import math
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -56,6 +58,7 @@ STATUSES = {
 # Pages of 20 refunds read at most; if the ``id`` filter were ignored, every refund of the
 # account would be listed and the client filters by ``transaction_id`` itself.
 LIST_PAGES = 10
+MAX_SESSION_MINUTES = 1440  # session_duration's published maximum (24 hours)
 REFUND_STATUSES = {"completed": "succeeded", "pending": "pending", "failed": "failed"}
 
 
@@ -70,6 +73,16 @@ def to_minor(value: Any, currency: str) -> int:
         raise ProviderError(f"Flutterwave sent an amount that is not whole minor units: "
                             f"{value!r} {currency}", code="malformed_response")
     return int(exact)
+
+
+def _session_duration(closes_at: datetime | None, now: datetime | None = None) -> dict[str, int]:
+    """Flutterwave's ``session_duration``: the page stays open until the shop gives the payment
+    up, in whole minutes rounded up, within the 1 to 1 440 minutes it takes. Past it the link
+    takes no payment, so none can land on an attempt we have given up."""
+    if closes_at is None:
+        return {}
+    seconds = (closes_at - (now or datetime.now(UTC))).total_seconds()
+    return {"session_duration": min(MAX_SESSION_MINUTES, max(1, math.ceil(seconds / 60)))}
 
 
 class FlutterwaveProvider:
@@ -133,6 +146,7 @@ class FlutterwaveProvider:
             "redirect_url": request.return_url,
             "customer": {"email": request.email},
             "meta": dict(request.metadata),
+            **_session_duration(request.closes_at),
         })
         return NextStep(NextStepKind.REDIRECT, redirect_url=str(data["link"]))
 

@@ -7,11 +7,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import httpx
 from sqlalchemy import func, select
 
 from shop.domain.ledger import summarize
 from shop.extensions import db
-from shop.models import AuditEvent, PaymentTransaction, ProductVariant, SentEmail
+from shop.models import (
+    AuditEvent,
+    InventoryHold,
+    PaymentTransaction,
+    ProductVariant,
+    SentEmail,
+)
 from shop.models.types import utcnow
 from shop.services.orders.fulfilment import cancel_order
 from shop.services.payments.reconciliation import run_reconciliation
@@ -177,3 +184,28 @@ def test_a_second_link_paid_after_the_order_was_paid_is_refunded(shopper, naira_
         PaymentTransaction.attempt_id == second.id, PaymentTransaction.kind == "refund")).all()
     assert [(r.status, r.amount) for r in rows] == [("succeeded", order.total)]
     assert str(refund["id"]) in rows[0].provider_reference
+
+
+def test_flutterwaves_page_closes_when_the_holds_end_paystacks_cannot(shopper, naira_product,
+                                                                      gateway):
+    """Flutterwave is sent session_duration up to the order's holds' end, so its page takes no
+    payment once the shop gives the attempt up; Paystack has no such parameter (its late
+    payments are the ones above)."""
+    token, link = place(shopper, naira_product, gateway)
+    order = order_of(token)
+    [attempt] = attempts_of(order)
+    held_until = db.session.scalar(select(func.max(InventoryHold.expires_at))
+                                   .where(InventoryHold.order_id == order.id))
+    session_url = f"{gateway.url}/_sandbox/payments/{attempt.provider_reference}/session"
+    if gateway.name == "paystack":
+        assert httpx.get(session_url, timeout=10).status_code == 404  # no session length
+        return
+    closes_at = httpx.get(session_url, timeout=10).json()["closes_at"]
+    # Whole minutes, rounded up: at most a minute past the holds.
+    assert 0 <= closes_at - held_until.timestamp() <= 61
+    httpx.post(session_url, params={"close": "1"}, timeout=10).raise_for_status()
+    assert httpx.get(link, timeout=10).status_code == 410
+    assert httpx.post(link, data={"outcome": "pay"}, timeout=10).status_code == 410
+    run_reconciliation(now=utcnow() + timedelta(hours=2))
+    assert gateway.wait_for(0) == [] and order_of(token).status == "expired"
+    assert ledger_of(order_of(token)) == []

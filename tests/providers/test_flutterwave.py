@@ -3,6 +3,9 @@ reference, refunds, and webhooks checked against the secret hash."""
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,6 +22,7 @@ from shop.providers.base import (
     ProviderUnavailable,
     Unsupported,
 )
+from shop.providers.flutterwave import _session_duration
 
 from .conftest import FLW_KEY, control, deliveries, hosted_page
 
@@ -231,3 +235,37 @@ def test_the_refund_list_is_read_page_by_page(flutterwave):
         flutterwave.refund("att-9-c", 100, currency="NGN", reason=f"shop refund {n}")
     listed = flutterwave.list_refunds("att-9-c", currency="NGN")
     assert sorted(int(r.note.split()[-1]) for r in listed) == list(range(21))
+
+
+@pytest.mark.parametrize(("minutes_left", "sent"), [
+    (0.2, 1), (14.01, 15), (30, 30), (3 * 24 * 60, 1440),  # within Flutterwave's 1 to 1 440
+])
+def test_the_page_is_told_to_close_when_the_shop_gives_up(flutterwave, flutterwave_sandbox,
+                                                          minutes_left, sent):
+    now = datetime.now(UTC)
+    closes = now + timedelta(minutes=minutes_left)
+    assert _session_duration(closes, now) == {"session_duration": sent}
+    reference = f"att-close-{sent}"
+    step = flutterwave.start_payment(replace(request(reference), closes_at=closes))
+    session = httpx.get(f"{flutterwave_sandbox.url}/_sandbox/payments/{reference}/session",
+                        timeout=10).json()
+    # The sandbox took it (it refuses a duration outside 1 to 1 440) and counts from now.
+    assert abs(session["closes_at"] - (time.time() + sent * 60)) < 30
+    httpx.post(f"{flutterwave_sandbox.url}/_sandbox/payments/{reference}/session",
+               params={"close": "1"}, timeout=10).raise_for_status()
+    assert httpx.get(step.redirect_url, timeout=10).status_code == 410
+
+
+def test_no_closing_time_sends_no_session_duration():
+    assert _session_duration(None) == {}
+
+
+@pytest.mark.parametrize("duration", [0, 1441, "30", 2.5])
+def test_the_sandbox_refuses_a_session_duration_flutterwave_would(flutterwave_sandbox, duration):
+    answer = httpx.post(f"{flutterwave_sandbox.url}/v3/payments", timeout=10,
+                        headers={"Authorization": f"Bearer {FLW_KEY}"},
+                        json={"tx_ref": f"att-bad-{duration}", "amount": 100, "currency": "NGN",
+                              "redirect_url": "http://127.0.0.1:5000/orders/tok",
+                              "customer": {"email": "ada@example.test"},
+                              "session_duration": duration})
+    assert answer.status_code == 400 and "session_duration" in answer.json()["message"]

@@ -28,7 +28,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from ...domain.errors import OutOfStock
 from ...models import HoldStatus, InventoryHold, Order, OrderLine, Product, ProductVariant
@@ -184,6 +184,12 @@ def active_holds(session: Session, order_id: int) -> list[InventoryHold]:
         InventoryHold.order_id == order_id, InventoryHold.status == HoldStatus.ACTIVE
     )
     return list(session.scalars(query))
+
+
+def holds_end(session: Session | scoped_session, order_id: int) -> datetime | None:
+    """When the order's stock holds end (the last one): when an unpaid order is given up."""
+    return session.scalar(select(func.max(InventoryHold.expires_at))
+                          .where(InventoryHold.order_id == order_id))
 
 
 def release_holds(session: Session, order_id: int) -> int:

@@ -18,14 +18,15 @@ import logging
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from ...domain.states import PAYMENT_UNPAID, AttemptStatus, OrderStatus
 from ...extensions import db
 from ...links import external_url
-from ...models import InventoryHold, Order, PaymentAttempt
+from ...models import Order, PaymentAttempt
 from ...models.types import utcnow
 from ...providers.stripe_gateway import CheckoutLine, CheckoutSession, GatewayError, gateway
+from ..inventory.holds import holds_end
 from ..platform.audit import record_change
 from ..platform.tx import get_existing, lock_rows, write_alone, write_transaction
 from . import settle
@@ -76,9 +77,8 @@ def _expires_at(order_id: int) -> int:
     a shorter reservation is ended by the hold-expiry job, which expires the session."""
     now = utcnow()
     start = datetime.fromtimestamp(int(now.timestamp()) // BUCKET * BUCKET, UTC)
-    holds_end = db.session.scalar(select(func.max(InventoryHold.expires_at))
-                                  .where(InventoryHold.order_id == order_id)) or now
-    ends = min(max(holds_end, start + MIN_LIFETIME), start + MAX_LIFETIME)
+    held_until = holds_end(db.session, order_id) or now
+    ends = min(max(held_until, start + MIN_LIFETIME), start + MAX_LIFETIME)
     return int(ends.timestamp())
 
 

@@ -30,6 +30,7 @@ from ...providers.base import (
     ProviderPayment,
 )
 from ...providers.stripe_objects import Intent
+from ..inventory.holds import holds_end
 from ..platform.audit import record_change
 from ..platform.tx import get_existing, lock_rows, write_alone, write_transaction
 from .errors import GatewayError, as_gateway_error
@@ -141,7 +142,8 @@ def _start(attempt_id: int) -> str:
                            provider=attempt.provider, _external=True),
         cancel_url=url_for("orders.provider_return", token=order.token,
                            provider=attempt.provider, cancelled=1, _external=True),
-        metadata={"order_id": str(order.id), "attempt_id": str(attempt.id)})
+        metadata={"order_id": str(order.id), "attempt_id": str(attempt.id)},
+        closes_at=holds_end(db.session, order.id))
     with provider_named(attempt.provider) as provider:
         try:
             step = provider.start_payment(request)

@@ -21,7 +21,8 @@ from shop.models import (
 )
 from shop.models.types import utcnow
 from shop.services.orders.fulfilment import cancel_order
-from shop.services.payments.reconciliation import run_reconciliation
+from shop.services.payments.reconcile_redirects import late_payment_pass
+from shop.services.payments.reconciliation import Tally, run_reconciliation
 
 from ..gateways import back_at_shop, forward, hosted, sandbox_refunds
 from ..payments import fresh
@@ -209,3 +210,56 @@ def test_flutterwaves_page_closes_when_the_holds_end_paystacks_cannot(shopper, n
     run_reconciliation(now=utcnow() + timedelta(hours=2))
     assert gateway.wait_for(0) == [] and order_of(token).status == "expired"
     assert ledger_of(order_of(token)) == []
+
+
+def test_a_late_payment_whose_webhooks_were_lost_is_found_an_hour_after_give_up(
+        shopper, naira_product, gateway, mailbox):
+    token, link = given_up(shopper, naira_product, gateway)
+    hosted(link, "pay")
+    gateway.wait_for(1)  # sent, and never delivered to the shop
+    [attempt] = attempts_of(order_of(token))
+    given_up_at = attempt.updated_at
+    run_reconciliation(now=given_up_at + timedelta(minutes=30))  # before the first check
+    assert order_of(token).status == "expired" and ledger_of(order_of(token)) == []
+    [run] = run_reconciliation(now=given_up_at + timedelta(hours=1, minutes=1))
+    order = order_of(token)
+    assert (order.status, order.payment_status) == ("paid", "paid")
+    assert ledger_of(order) == [("auth", "succeeded", order.total),
+                                ("capture", "succeeded", order.total)]
+    assert run.fixed >= 1
+
+
+def test_a_given_up_link_is_asked_about_three_times_not_every_run(shopper, naira_product,
+                                                                  gateway):
+    token, _link = given_up(shopper, naira_product, gateway)
+    [attempt] = attempts_of(order_of(token))
+    at = attempt.updated_at
+
+    def examined(since: timedelta, until: timedelta) -> int:
+        tally = Tally()
+        late_payment_pass(tally, [attempt.store_id], at + since, at + until, "test")
+        return tally.examined
+
+    hour = timedelta(hours=1)
+    runs = [(0.5 * hour, 0.9 * hour), (0.9 * hour, 1.1 * hour), (1.1 * hour, 5.9 * hour),
+            (5.9 * hour, 6.1 * hour), (6.1 * hour, 23.9 * hour), (23.9 * hour, 24.1 * hour),
+            (24.1 * hour, 72 * hour)]
+    assert [examined(*run) for run in runs] == [0, 1, 0, 1, 0, 1, 0]
+    assert order_of(token).status == "expired"  # nothing paid there: nothing changed
+
+
+def test_the_return_after_a_refunded_late_payment_leaves_the_order_canceled(
+        shopper, naira_product, gateway):
+    token, link = place(shopper, naira_product, gateway)
+    order = order_of(token)
+    cancel_order(order_id=order.id, store_id=order.store_id, actor="staff:ada")
+    location = hosted(link, "pay")
+    [delivery] = gateway.wait_for(1)
+    assert forward(shopper.client, gateway.name, delivery).status_code == 200
+    # The same payment reported again: the shopper's return, then reconciliation's checks.
+    back_at_shop(shopper.client, location)
+    run_reconciliation(now=utcnow() + timedelta(hours=1, minutes=1))
+    order = order_of(token)
+    assert (order.status, order.paid_at) == ("canceled", None)
+    assert [kind for kind, _status, _amount in ledger_of(order)] == ["auth", "capture", "refund"]
+    assert len(sandbox_refunds(gateway, attempts_of(order)[0].provider_reference)) == 1

@@ -8,15 +8,20 @@ is canceled, the order expired and its stock released. A pending refund with its
 fetched and applied; one without (the call's answer was lost) is looked for in the provider's
 list of the payment's refunds and adopted, or asked for again once, and then left to staff
 (``refunds/lost_refunds.py``: these providers take no idempotency key).
+
+A given-up attempt is verified again 1, 6 and 24 hours after it was given up
+(``late_payment_pass``): a payment made on its link whose webhooks were all lost is found
+then and goes the late-payment way (``late_payments.py``): three calls per abandoned
+checkout, not one per run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
 
 from ...domain.ledger import TransactionStatus
 from ...domain.states import AttemptStatus, OrderStatus
@@ -63,6 +68,44 @@ def redirect_pass(tally: Tally, store_ids: Collection[int] | None, older_than: d
             _flag(get_existing(db.session, PaymentAttempt, attempt_id),
                   f"Payment {attempt.provider_reference} could not be verified at "
                   f"{attempt.provider}: {exc}")
+
+
+# After we gave an attempt up, when its link is asked about again.
+LATE_CHECKS = (timedelta(hours=1), timedelta(hours=6), timedelta(hours=24))
+# An attempt is given up when its order's holds lapse, within hours of its creation: only
+# attempts this recent are looked at (the created_at index), not every ended attempt.
+GIVEN_UP_WITHIN = timedelta(days=3)
+
+
+def late_payment_pass(tally: Tally, store_ids: Collection[int], since: datetime | None,
+                      until: datetime, actor: str) -> None:
+    """Verify the given-up attempts that reached one of ``LATE_CHECKS`` after they were given
+    up (``updated_at``: an ended attempt changes no more) between the store's previous run,
+    ``since`` (None: none yet, the last day), and ``until``."""
+    from .reconciliation import _flag
+
+    since = since or until - LATE_CHECKS[-1]
+    reached = or_(*(PaymentAttempt.updated_at.between(since - check, until - check)
+                    for check in LATE_CHECKS))
+    query = (select(PaymentAttempt.id)
+             .where(PaymentAttempt.provider.in_(REDIRECT_PROVIDERS),
+                    PaymentAttempt.status.in_([AttemptStatus.CANCELED, AttemptStatus.FAILED]),
+                    PaymentAttempt.provider_reference.is_not(None),
+                    PaymentAttempt.store_id.in_(list(store_ids)),
+                    PaymentAttempt.created_at > since - LATE_CHECKS[-1] - GIVEN_UP_WITHIN,
+                    reached)
+             .order_by(PaymentAttempt.id))
+    for attempt_id in db.session.scalars(query).all():
+        tally.examined += 1
+        try:
+            result = settle_attempt(attempt_id=attempt_id, actor=actor)
+        except GatewayError as exc:
+            tally.flagged += 1
+            attempt = get_existing(db.session, PaymentAttempt, attempt_id)
+            _flag(attempt, f"Payment {attempt.provider_reference} could not be checked again "
+                           f"at {attempt.provider} after it was given up: {exc}")
+            continue
+        tally.fixed += result is not None and result.attempt_status == AttemptStatus.CAPTURED
 
 
 def _holds_lapsed(order_id: int, now: datetime) -> bool:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ...domain.ledger import TransactionKind, TransactionStatus
 from ...domain.states import AttemptStatus
@@ -42,7 +42,7 @@ from ..webhooks.events import event_intent_id, handle_event
 from .ledger import fail
 from .methods import PAID_BY_HAND
 from .queries import stuck_attempts
-from .reconcile_redirects import redirect_pass, settle_provider_refund
+from .reconcile_redirects import late_payment_pass, redirect_pass, settle_provider_refund
 from .session_settle import settle_session
 from .settle import apply_intent, ensure_payment_intent, settle_payment
 
@@ -84,6 +84,8 @@ def _run_store(store_id: int, trigger: str, now: datetime, stuck_for: timedelta,
                events: UndeliveredEvents) -> ReconciliationRun:
     actor = f"job:reconcile:{trigger}"
     with write_transaction() as session:
+        previous_run_at = session.scalar(select(func.max(ReconciliationRun.started_at))
+                                         .where(ReconciliationRun.store_id == store_id))
         run = ReconciliationRun(store_id=store_id, trigger=trigger, started_at=utcnow())
         session.add(run)
     run_id, tally, store_ids = run.id, Tally(), [store_id]
@@ -92,6 +94,8 @@ def _run_store(store_id: int, trigger: str, now: datetime, stuck_for: timedelta,
         _pending_claims(tally, store_ids, now - stuck_for, actor)
         _due_intent_creations(tally, store_ids, now)
         _unpaid_sessions(tally, store_ids, now - stuck_for, actor)
+        # Before redirect_pass: what it gives up now is checked again at the runs to come.
+        late_payment_pass(tally, store_ids, previous_run_at, now, actor)
         redirect_pass(tally, store_ids, now - stuck_for, actor, now)
         tally.events_replayed += _replay(events.of_store(store_id))
     except Exception as exc:

@@ -220,6 +220,11 @@ def apply_provider_payment(session: Session, provider_name: str, payment: Provid
     order, attempt = _lock(session, payment.reference)
     if attempt is None or attempt.provider != provider_name:
         return None
+    if attempt.status == AttemptStatus.CAPTURED and payment.status == PaymentStatus.SUCCEEDED:
+        # Applied already, with all that followed in that transaction (paid, or a late payment
+        # kept or refunded): a second report (the return after the webhook, reconciliation)
+        # must not complete the order again, e.g. revive one staff canceled.
+        return Settlement(order.id, attempt.status, order.payment_status)
     label = LABELS.get(provider_name, provider_name)
     status = payment.status
     if give_up and status == PaymentStatus.PENDING:

@@ -195,8 +195,8 @@ def place_order(
             offline.prepare_order(session, order, payment_method, now, cart_id=cart.id)
             attempt = _create_attempt(session, order, payment_method, user_id=user_id)
             # Spent: the cart's next checkout gets a new one.
-            session.execute(update(Cart).where(Cart.id == cart.id).values(checkout_token=None)
-                            .execution_options(synchronize_session=False))
+            carts = Cart.__table__  # the table's UPDATE: no cart object here to keep in step
+            session.execute(update(carts).where(carts.c.id == cart.id).values(checkout_token=None))
             placed = PlacedOrder(order.id, order.token, superseded,
                                  IntentRequest.of(order, attempt)
                                  if payment_method == "stripe" else None, payment_method)

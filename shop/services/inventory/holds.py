@@ -164,13 +164,18 @@ def place_holds(
     ttl: timedelta,
 ) -> None:
     """Hold ``quantities`` (variant id → units) for order ``order_id`` or raise ``OutOfStock``."""
-    variants = lock_variants(session, quantities)
+    # Locked in id order, read as plain rows: nothing here changes a variant.
+    locked = session.execute(lock_rows(
+        select(ProductVariant.id, ProductVariant.product_id, ProductVariant.stock_on_hand)
+        .where(ProductVariant.id.in_(sorted(quantities))).order_by(ProductVariant.id),
+        of=ProductVariant))
+    variants = {row.id: row for row in locked}
     # A fresh statement after the locks: it sees every hold committed before they were won.
     held = held_quantities(session, variants, now)
     for variant_id in sorted(quantities):
-        variant = variants[variant_id]
-        available = variant.stock_on_hand - held.get(variant_id, 0)
+        available = variants[variant_id].stock_on_hand - held.get(variant_id, 0)
         if quantities[variant_id] > available:
+            variant = session.get_one(ProductVariant, variant_id)
             raise OutOfStock(variant_label(session, variant), quantities[variant_id],
                              max(0, available))
     session.add_all(InventoryHold(product_id=variants[variant_id].product_id,

@@ -154,11 +154,12 @@ def _row(row) -> PaymentRow:
 
 def note_attempt(session: Session, attempt: PaymentAttempt, *, user_id: int | None) -> None:
     """The new attempt's entry, in the transaction that adds the attempt (once flushed: its
-    ``created_at`` is the entry's date). ``user_id``: its order's shopper, read in a
+    id, by value rather than by the relationship, which would cost the flush a dependency
+    step, and its ``created_at``, the entry's date). ``user_id``: its order's shopper, read in a
     transaction that created or locked the order (so that a claim of that order cannot slip
     between the read and this entry)."""
     session.add(PaymentHistoryEntry(store_id=attempt.store_id, user_id=user_id,
-                                    order_id=attempt.order_id, attempt=attempt,
+                                    order_id=attempt.order_id, attempt_id=attempt.id,
                                     at=attempt.created_at))
 
 

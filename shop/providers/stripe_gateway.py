@@ -13,13 +13,12 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import requests
 import stripe
 from flask import current_app
 
 from ..config import STRIPE_API_VERSION
 from ..services.payments.errors import GatewayError, InvalidWebhook
-from ..timing import add_stripe_time
+from .stripe_http import TimedRequestsClient
 from .stripe_objects import (  # noqa: F401 (Charge, PaymentError: the gateway's vocabulary)
     Charge,
     CheckoutLine,
@@ -48,42 +47,6 @@ if TYPE_CHECKING:
     from stripe import RequestOptions
     from stripe.params import EventListParams, PaymentIntentCreateParams, RefundCreateParams
     from stripe.params.checkout import SessionCreateParams
-
-class TimedRequestsClient(stripe.RequestsClient):
-    """The SDK's own HTTP client, adding the wall time of each call (retries and their
-    back-off included) to the current request's Stripe total (Server-Timing).
-
-    The proxy variables (``HTTPS_PROXY``, ``NO_PROXY``…) are read from the environment once,
-    here, for ``api_base``: with its default ``trust_env`` a requests session reads them
-    again on every call by walking the whole environment twice, about a tenth of a checkout
-    post's CPU (docs/performance.md, issue 23). The session trusts nothing else from the
-    environment either: the SDK passes its own CA bundle, and a ``~/.netrc`` entry would
-    replace the secret key's Authorization header. One session for the client, as the SDK
-    allows (``session=``).
-    """
-
-    def __init__(self, *, timeout: float, api_base: str):
-        session = requests.Session()
-        session.trust_env = False
-        # The SDK types a proxy dict as its private TypedDict of "http" and "https".
-        super().__init__(timeout=timeout, session=session,
-                         proxy=_environment_proxy(api_base))  # type: ignore[arg-type]
-
-    def request_with_retries(self, *args, **kwargs):
-        started = time.perf_counter()
-        try:
-            return super().request_with_retries(*args, **kwargs)
-        finally:
-            add_stripe_time(time.perf_counter() - started)
-
-
-def _environment_proxy(url: str) -> dict[str, str] | None:
-    """The proxies the environment names for ``url`` (none if ``NO_PROXY`` covers it), as
-    requests would have found them on each call."""
-    found = requests.utils.get_environ_proxies(url)
-    proxy = {scheme: found.get(scheme) or found.get("all") for scheme in ("http", "https")}
-    return {scheme: url for scheme, url in proxy.items() if url} or None
-
 
 # Stable codes for failures that carry none of their own, so that retry rules can name them.
 _CLASS_CODES = {stripe.APIConnectionError: "api_connection_error",

@@ -17,8 +17,8 @@ from ..services.checkout.place import (
 from ..services.orders.errors import OrderNotFound
 from ..services.payments.errors import GatewayError
 from ..services.payments.methods import initial_method, method_settings, offered_methods
-from ..services.payments.settle import cancel_superseded
 from ..services.payments.start import start_payment
+from ..services.payments.supersede import cancel_superseded
 from ..web import (
     cart_token,
     current_rates,

@@ -21,7 +21,7 @@ from ...models.types import utcnow
 from ..inventory.holds import lock_variants, release_holds, variant_label
 from ..inventory.stock import record_adjustment
 from ..notifications.outbox import emit
-from ..payments.settle import cancel_superseded
+from ..payments.supersede import cancel_superseded
 from ..platform.audit import record_change
 from ..platform.tx import lock_rows, write_transaction
 from ..refunds.lines import restockable_units

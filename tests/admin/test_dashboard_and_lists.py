@@ -24,7 +24,8 @@ def test_dashboard_figures(as_staff, store, other_store):
     product = make_product(store, price=2000, stock=50)
     paid_order(store, product=product)  # $25.00 today
     paid_order(store, product=product, quantity=2, payment_status="disputed")  # $45.00
-    make_order(store, product=product, created_at=now - timedelta(hours=3),
+    failed_at = now - timedelta(hours=3)  # older than an hour: counted as not paid
+    make_order(store, product=product, created_at=failed_at,
                attempt="failed", payment_status="failed")
     make_order(store, product=product, attempt="authorizing", quantity=3)  # active hold
     stuck = make_order(store, product=product, attempt="authorizing", hold=None)
@@ -36,7 +37,8 @@ def test_dashboard_figures(as_staff, store, other_store):
     paid_order(other_store, product=make_product(other_store, price=99999))
     db.session.commit()
     html = as_staff.get("/admin/").get_data(as_text=True)
-    assert card(html, "Orders today") == "6"
+    # Today is the UTC day: before 03:00 UTC the failed order was placed yesterday.
+    assert card(html, "Orders today") == str(5 + (failed_at.date() == now.date()))
     assert card(html, "Revenue today") == "$95.00"
     assert card(html, "Payments stuck over 15 min") == "1"
     assert card(html, "Disputed orders") == "1"

@@ -123,6 +123,10 @@ class Order(Model):
     def paid_out_of_stock(self) -> bool:
         return bool(self.attention and self.attention.startswith(PAID_OUT_OF_STOCK))
 
+    def add_attention(self, message: str) -> None:
+        """Add ``message`` to what staff must look at (messages kept, "; " between them)."""
+        self.attention = f"{self.attention}; {message}" if self.attention else message
+
 
 class OrderLine(Model):
     __tablename__ = "order_lines"

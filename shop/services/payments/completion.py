@@ -88,7 +88,8 @@ def cancel_attempt(session: Session, attempt: PaymentAttempt, actor: str) -> Non
         move_attempt(session, attempt, AttemptStatus.CANCELED, actor)
 
 
-def move_payment(session: Session, order: Order, target: PaymentStatus, actor: str) -> None:
+def move_payment(session: Session, order: Order, target: PaymentStatus, actor: str,
+                 reason: str | None = None) -> None:
     current = PaymentStatus(order.payment_status)
     if current == target or not can_move("payment", current, target):
         return
@@ -97,7 +98,7 @@ def move_payment(session: Session, order: Order, target: PaymentStatus, actor: s
     order.payment_status = transition("payment", current, target)
     record_change(session, store_id=order.store_id, entity_type="order", entity_id=order.id,
                   action="payment_status_change", from_state=current, to_state=target,
-                  actor=actor)
+                  actor=actor, reason=reason)
 
 
 def _mark_paid(session: Session, order: Order, actor: str, *, stock_taken: bool) -> None:

@@ -71,7 +71,7 @@ def settle_late_payment(session: Session, order: Order, attempt: PaymentAttempt,
     else:
         message = (f"Payment {attempt.provider_reference} {why}, and {refusal}: automatic "
                    "refund requested")
-        order.attention = f"{order.attention}; {message}" if order.attention else message
+        order.add_attention(message)
         record_change(session, store_id=order.store_id, entity_type="order",
                       entity_id=order.id, action=LATE_PAYMENT, from_state=None, to_state=None,
                       actor=actor, reason=message)

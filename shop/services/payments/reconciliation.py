@@ -181,7 +181,7 @@ def _flag_manual_refund(transaction_id: int, actor: str) -> None:
                    f"for but its payout was never recorded: check whether the customer was "
                    f"paid back before refunding again.")
         if message not in (order.attention or ""):
-            order.attention = f"{order.attention}; {message}" if order.attention else message
+            order.add_attention(message)
             record_change(session, store_id=order.store_id, entity_type="order",
                           entity_id=order.id, action=MANUAL_REFUND_UNRECORDED, from_state=None,
                           to_state=None, actor=actor, reason=message)

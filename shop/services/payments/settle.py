@@ -296,7 +296,7 @@ def _flag_amount_mismatch(session: Session, order: Order, attempt: PaymentAttemp
                                                 "attempt_id": attempt.id})
     if message not in (order.attention or ""):
         # Appended: an earlier flag (paid out of stock) keeps its place and its meaning.
-        order.attention = f"{order.attention}; {message}" if order.attention else message
+        order.add_attention(message)
         record_change(session, store_id=order.store_id, entity_type="order",
                       entity_id=order.id, action=AMOUNT_MISMATCH, from_state=None,
                       to_state=None, actor=actor, reason=message)

@@ -18,12 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...domain.money import format_money
-from ...domain.states import PAYMENT_CAPTURED, OrderStatus, PaymentStatus, transition
+from ...domain.states import PAYMENT_CAPTURED, OrderStatus, PaymentStatus
 from ...extensions import db
 from ...models import Order
 from ..platform.alerts import raise_alert
 from ..platform.audit import record_change
 from ..platform.tx import lock_rows, write_transaction
+from .completion import move_payment
 from .ledger import follow_ledger
 
 BANK_TRANSFER = "bank_transfer"
@@ -35,7 +36,7 @@ def owe_back(session: Session, order: Order, *, action: str, message: str,
              actor: str) -> None:
     """Flag money to pay back on the locked order: its attention line, an audit row, and a
     staff alert (one open alert per order)."""
-    order.attention = f"{order.attention}; {message}" if order.attention else message
+    order.add_attention(message)
     record_change(session, store_id=order.store_id, entity_type="order", entity_id=order.id,
                   action=action, from_state=None, to_state=None, actor=actor, reason=message)
     raise_alert(session, store_id=order.store_id, kind=REFUND_OWED, order_id=order.id,
@@ -48,14 +49,10 @@ def keep_as_owed(session: Session, order: Order, *, actor: str, reason: str) -> 
     captured money is ``paid`` (refunds move it on from there), never ``pending`` on an
     order nobody will pay the rest of."""
     session.flush()  # the new CAPTURE rows, for the ledger to count
-    current = PaymentStatus(order.payment_status)
-    if current in PAYMENT_CAPTURED:
+    if PaymentStatus(order.payment_status) in PAYMENT_CAPTURED:
         follow_ledger(session, order, actor=actor, reason=reason)
         return
-    order.payment_status = transition("payment", current, PaymentStatus.PAID)
-    record_change(session, store_id=order.store_id, entity_type="order", entity_id=order.id,
-                  action="payment_status_change", from_state=current,
-                  to_state=order.payment_status, actor=actor, reason=reason)
+    move_payment(session, order, PaymentStatus.PAID, actor, reason=reason)
 
 
 def part_paid_transfers(older_than: datetime, limit: int, *, store_id: int) -> list[int]:
